@@ -1,0 +1,174 @@
+import { z } from 'zod';
+import { cronPatternProblem, isValidTimezone } from '../schedule/cron-pattern.js';
+import { DEFAULTS } from './defaults.js';
+
+const seconds = (name: string) =>
+  z
+    .number({ error: `must be a number of seconds` })
+    .gt(0, { error: `${name} must be greater than 0` });
+
+const isoDate = z
+  .string()
+  .refine((value) => !Number.isNaN(Date.parse(value)), { error: 'must be an ISO 8601 date-time' });
+
+/** One step of a `scripted` model's plan. */
+export const scriptStepSchema = z.strictObject({
+  /** Call this tool (with `args`) at this step. */
+  tool: z.string().min(1).optional(),
+  args: z.record(z.string(), z.unknown()).optional(),
+  /** Answer with this text; `{{tool_name}}` quotes that tool's latest output, `{{last}}` the latest output. */
+  answer: z.string().optional(),
+  /** Fail this model call with this message (to rehearse failures offline). */
+  fail: z.string().optional(),
+  /** Seconds to wait before replying (to rehearse slow models offline). */
+  delay: z.number().min(0).optional(),
+  /** Tokens this call reports as used (input, output); defaults to a rough count of the text. */
+  usage: z
+    .strictObject({ input_tokens: z.number().int().min(0), output_tokens: z.number().int().min(0) })
+    .optional(),
+});
+
+/** Which model an agent talks to and how. */
+export const modelConfigSchema = z.strictObject({
+  provider: z.string().min(1, { error: 'required' }),
+  model: z.string().min(1).default('scripted'),
+  base_url: z.url({ error: 'must be a URL' }).optional(),
+  api_key_env: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be an environment variable name' })
+    .optional(),
+  temperature: z.number().min(0).max(2).optional(),
+  max_tokens: z.number().int().gt(0).optional(),
+  top_p: z.number().gt(0).max(1).optional(),
+  /** Only for `provider: scripted`: the plan the offline model follows. */
+  script: z.array(scriptStepSchema).min(1).optional(),
+});
+
+/** What each run does, and how attempts are bounded and retried. */
+export const taskConfigSchema = z.strictObject({
+  query: z.string({ error: 'required' }).min(1, { error: 'must not be empty' }),
+  max_retries: z.number().int().min(0).default(DEFAULTS.task_config.max_retries),
+  retry_delay: z.number().min(0).default(DEFAULTS.task_config.retry_delay),
+  retry_backoff: z.enum(['fixed', 'exponential']).default(DEFAULTS.task_config.retry_backoff),
+  max_retry_delay: z.number().gt(0).default(DEFAULTS.task_config.max_retry_delay),
+  timeout: seconds('timeout').default(DEFAULTS.task_config.timeout),
+  session_id: z.string().min(1).optional(),
+  session_policy: z.enum(['agent', 'per_run']).default(DEFAULTS.task_config.session_policy),
+});
+
+/** How much conversation history a run loads. */
+export const memoryConfigSchema = z.strictObject({
+  mode: z.enum(['sliding_window', 'token_budget']),
+  value: z.number().int().gt(0),
+});
+
+/** Hard per-run limits and memory. */
+export const agentConfigSchema = z.strictObject({
+  max_steps: z.number().int().gt(0).default(DEFAULTS.agent_config.max_steps),
+  tool_call_timeout: seconds('tool_call_timeout').default(DEFAULTS.agent_config.tool_call_timeout),
+  request_limit: z.number().int().min(0).default(DEFAULTS.agent_config.request_limit),
+  total_tokens_limit: z.number().int().min(0).default(DEFAULTS.agent_config.total_tokens_limit),
+  memory_config: memoryConfigSchema.default({ ...DEFAULTS.agent_config.memory_config }),
+});
+
+/** An MCP server an agent may use (seed shape). */
+export const mcpServerSchema = z.strictObject({
+  name: z.string().min(1),
+  transport_type: z.enum(['stdio', 'streamable_http', 'sse']).default('stdio'),
+  command: z.string().optional(),
+  args: z.array(z.string()).optional(),
+  env: z.record(z.string(), z.string()).optional(),
+  url: z.url().optional(),
+  headers: z.record(z.string(), z.string()).optional(),
+  timeout: z.number().gt(0).optional(),
+  tool_prefix: z.string().optional(),
+});
+
+const agentFields = {
+  agent_id: z
+    .string({ error: 'required' })
+    .min(1, { error: 'required' })
+    .max(128, { error: 'must be at most 128 characters' })
+    .regex(/^[A-Za-z0-9_-]+$/, { error: 'may contain only letters, digits, "_" and "-"' }),
+  system_instruction: z.string().default(DEFAULTS.system_instruction),
+  model_config: modelConfigSchema,
+  interval: z
+    .number({ error: 'must be a number of seconds' })
+    .gt(0, { error: 'must be greater than 0' })
+    .optional(),
+  cron: z.string().min(1).optional(),
+  timezone: z
+    .string()
+    .refine(isValidTimezone, { error: 'must be an IANA time zone such as "Europe/Paris"' })
+    .optional(),
+  run_at: isoDate.optional(),
+  start_at: isoDate.optional(),
+  end_at: isoDate.optional(),
+  max_runs: z.number().int().gt(0).optional(),
+  jitter: z.number().min(0).default(DEFAULTS.jitter),
+  run_immediately: z.boolean().default(DEFAULTS.run_immediately),
+  misfire_policy: z.enum(['skip', 'run_once']).default(DEFAULTS.misfire_policy),
+  misfire_grace: z.number().gt(0).default(DEFAULTS.misfire_grace),
+  overlap_policy: z
+    .enum(['skip', 'queue_one', 'cancel_previous', 'allow'])
+    .default(DEFAULTS.overlap_policy),
+  auto_pause_after_failures: z.number().int().gt(0).optional(),
+  task_config: taskConfigSchema,
+  agent_config: agentConfigSchema.default(() => agentConfigSchema.parse({})),
+  tools: z.array(z.string().min(1)).default([]),
+  mcp_tools: z.array(mcpServerSchema).default([]),
+};
+
+/** The zod schema of one agent definition (without cross-field checks). */
+export const agentObjectSchema = z.strictObject(agentFields);
+
+/** The zod schema of one agent definition, with its cross-field rules. */
+export const agentDefinitionSchema = agentObjectSchema.superRefine((agent, context) => {
+  const kinds = (['interval', 'cron', 'run_at'] as const).filter((key) => agent[key] !== undefined);
+  if (kinds.length !== 1) {
+    context.addIssue({
+      code: 'custom',
+      path: kinds.length === 0 ? ['interval'] : [kinds[1] ?? 'interval'],
+      message:
+        kinds.length === 0
+          ? 'one of interval, cron or run_at is required'
+          : `only one of interval, cron or run_at may be set (got ${kinds.join(', ')})`,
+    });
+  }
+  if (agent.cron !== undefined) {
+    const problem = cronPatternProblem(agent.cron, agent.timezone);
+    if (problem) context.addIssue({ code: 'custom', path: ['cron'], message: problem });
+  }
+  if (agent.timezone !== undefined && agent.cron === undefined) {
+    context.addIssue({ code: 'custom', path: ['timezone'], message: 'only applies with cron' });
+  }
+  if (agent.start_at && agent.end_at && Date.parse(agent.end_at) <= Date.parse(agent.start_at)) {
+    context.addIssue({ code: 'custom', path: ['end_at'], message: 'must be after start_at' });
+  }
+  if (agent.model_config.provider === 'scripted' && !agent.model_config.script) {
+    context.addIssue({
+      code: 'custom',
+      path: ['model_config', 'script'],
+      message: 'required for the scripted provider',
+    });
+  }
+});
+
+/** An agent definition as written by a user (defaults may be left out). */
+export type AgentDefinitionInput = z.input<typeof agentDefinitionSchema>;
+/** A validated agent definition with every default filled in. */
+export type AgentDefinition = z.output<typeof agentDefinitionSchema>;
+/** A model configuration with defaults filled in. */
+export type ModelConfig = AgentDefinition['model_config'];
+/** One step of a scripted model's plan. */
+export type ScriptStep = z.output<typeof scriptStepSchema>;
+/** Task configuration with defaults filled in. */
+export type TaskConfig = AgentDefinition['task_config'];
+/** Limits and memory with defaults filled in. */
+export type AgentLimits = AgentDefinition['agent_config'];
+/** Memory strategy of an agent. */
+export type MemoryConfig = AgentLimits['memory_config'];
+/** An MCP server declaration. */
+export type McpServerConfig = AgentDefinition['mcp_tools'][number];
+/** What to do when a tick comes while the previous run is still going. */
+export type OverlapPolicy = AgentDefinition['overlap_policy'];

@@ -1,0 +1,133 @@
+import type { AgentDefinition } from '../../config/agent-definition.js';
+import type { ErrorInfo, RunStatus } from './run-store.js';
+
+/** Lifecycle state of an agent. */
+export type AgentState = 'created' | 'active' | 'paused' | 'stopped';
+
+/** Counters kept per agent, updated atomically as runs end. */
+export interface AgentStats {
+  /** Finished runs, skips excluded. */
+  run_count: number;
+  /** Runs that ended failed, timed_out, budget_exceeded or interrupted. */
+  error_count: number;
+  skip_count: number;
+  missed_count: number;
+  /** Runs in a row that ended in an error status (reset by a completed run). */
+  consecutive_failures: number;
+  last_run_at: string | null;
+  last_run_status: RunStatus | null;
+  last_error: ErrorInfo | null;
+  total_tokens: number;
+  total_duration_ms: number;
+  /** The newest tick the schedule has dealt with (run, skipped or counted missed). */
+  last_scheduled_at: string | null;
+}
+
+/** An agent as stored: its definition, its state and its counters. */
+export interface AgentRecord {
+  agent_id: string;
+  definition: AgentDefinition;
+  state: AgentState;
+  pause_reason: string | null;
+  created_at: string;
+  updated_at: string;
+  /** Bumped by every change of definition or state; lets other processes notice changes. */
+  version: number;
+  stats: AgentStats;
+}
+
+/** A change to an agent's counters, applied atomically by the store. */
+export interface StatsDelta {
+  /** A run that reached a terminal status other than `skipped`. */
+  run?: {
+    status: RunStatus;
+    ended_at: string;
+    duration_ms: number;
+    total_tokens: number;
+    error: ErrorInfo | null;
+  };
+  skipped?: number;
+  missed?: number;
+  /** Advances `last_scheduled_at` (never moves it back). */
+  scheduled_at?: string;
+}
+
+/** Fields of an agent that callers change; the store bumps `version` and `updated_at`. */
+export interface AgentPatch {
+  definition?: AgentDefinition;
+  state?: AgentState;
+  pause_reason?: string | null;
+}
+
+/** Storage of agent definitions, states and counters. */
+export interface AgentStore {
+  /** Inserts the agent unless its id exists; returns false when it does. */
+  insert(record: AgentRecord): Promise<boolean>;
+  get(agentId: string): Promise<AgentRecord | undefined>;
+  /** All agents, ordered by agent_id. */
+  list(): Promise<AgentRecord[]>;
+  /** Applies the patch; returns the new record, or undefined when the agent does not exist. */
+  update(agentId: string, patch: AgentPatch): Promise<AgentRecord | undefined>;
+  /** Applies a counters change atomically; returns the new record, or undefined when absent. */
+  updateStats(agentId: string, delta: StatsDelta): Promise<AgentRecord | undefined>;
+  /** Deletes the agent; returns false when it did not exist. */
+  delete(agentId: string): Promise<boolean>;
+}
+
+/** Counters of a new agent. */
+export function emptyStats(): AgentStats {
+  return {
+    run_count: 0,
+    error_count: 0,
+    skip_count: 0,
+    missed_count: 0,
+    consecutive_failures: 0,
+    last_run_at: null,
+    last_run_status: null,
+    last_error: null,
+    total_tokens: 0,
+    total_duration_ms: 0,
+    last_scheduled_at: null,
+  };
+}
+
+const ERROR_STATUSES: ReadonlySet<RunStatus> = new Set([
+  'failed',
+  'timed_out',
+  'budget_exceeded',
+  'interrupted',
+]);
+
+/** True for run statuses counted as errors in an agent's status. */
+export function isErrorStatus(status: RunStatus): boolean {
+  return ERROR_STATUSES.has(status);
+}
+
+/** The counters after a delta: the one definition of how stats move, shared by every backend. */
+export function applyStatsDelta(stats: AgentStats, delta: StatsDelta): AgentStats {
+  const next = { ...stats };
+  if (delta.run) {
+    const { run } = delta;
+    next.run_count += 1;
+    next.last_run_at = run.ended_at;
+    next.last_run_status = run.status;
+    next.total_tokens += run.total_tokens;
+    next.total_duration_ms += run.duration_ms;
+    if (isErrorStatus(run.status)) {
+      next.error_count += 1;
+      next.consecutive_failures += 1;
+      next.last_error = run.error;
+    } else if (run.status === 'completed') {
+      next.consecutive_failures = 0;
+    }
+  }
+  next.skip_count += delta.skipped ?? 0;
+  next.missed_count += delta.missed ?? 0;
+  if (
+    delta.scheduled_at &&
+    (!next.last_scheduled_at || delta.scheduled_at > next.last_scheduled_at)
+  ) {
+    next.last_scheduled_at = delta.scheduled_at;
+  }
+  return next;
+}

@@ -1,0 +1,93 @@
+import type { ErrorInfo, RunTrigger } from './run-store.js';
+import type { Usage } from './usage.js';
+
+/** Payload of each event type, snake_case. */
+export interface EventPayloads {
+  user_message: { message: string };
+  agent_message: { message: string };
+  tool_call_started: { tool_name: string; tool_args: unknown; tool_call_id: string };
+  tool_call_result: {
+    tool_name: string;
+    tool_args: unknown;
+    tool_call_id: string;
+    result: unknown;
+  };
+  tool_call_error: {
+    tool_name: string;
+    tool_args: unknown;
+    tool_call_id: string;
+    error: string;
+    timed_out: boolean;
+  };
+  final_answer: { message: string };
+  background_task_started: {
+    scheduled_at: string;
+    trigger: RunTrigger;
+    attempt: number;
+    query: string;
+  };
+  background_task_completed: { output: string; duration_ms: number; usage: Usage };
+  background_task_error: { error: ErrorInfo; attempt: number; will_retry: boolean; status: string };
+  background_task_skipped: { scheduled_at: string; reason: string };
+  background_task_missed: { missed: number; last_missed_at: string };
+  background_agent_status: {
+    state: string;
+    is_running: boolean;
+    pause_reason: string | null;
+    next_run_at: string | null;
+    reason?: string;
+  };
+}
+
+/** Every event type. */
+export type EventType = keyof EventPayloads;
+
+/** An event before the log gives it an id. */
+export type NewEvent<T extends EventType = EventType> = {
+  [K in T]: {
+    type: K;
+    agent_id: string;
+    run_id: string | null;
+    timestamp: string;
+    payload: EventPayloads[K];
+  };
+}[T];
+
+/** A stored event: a discriminated union on `type`, with the log's id. */
+export type NightshiftEvent<T extends EventType = EventType> = NewEvent<T> & { id: string };
+
+/** Options for reading the log. */
+export interface ReadEventsOptions {
+  /** Only this agent's events (default: the whole fleet). */
+  agent_id?: string;
+  /** Only events after this id (exclusive). `'0'` means from the start. */
+  after?: string;
+  /** At most this many, oldest first (default 1,000). */
+  limit?: number;
+}
+
+/** The event log: append, read back, and hear live appends. */
+export interface EventLog {
+  append(event: NewEvent): Promise<NightshiftEvent>;
+  /** Stored events after `after`, oldest first. */
+  read(options?: ReadEventsOptions): Promise<NightshiftEvent[]>;
+  /**
+   * Calls `listener` for each event appended from now on (in append order).
+   * Returns the function that unsubscribes.
+   */
+  subscribe(
+    listener: (event: NightshiftEvent) => void,
+    options?: { agent_id?: string },
+  ): () => void;
+  close(): Promise<void>;
+}
+
+/**
+ * Orders event ids of every backend: plain sequence numbers (`42`) and
+ * stream ids (`1700000000000-3`) alike.
+ */
+export function compareEventIds(a: string, b: string): number {
+  const [aMajor = 0, aMinor = 0] = a.split('-').map(Number);
+  const [bMajor = 0, bMinor = 0] = b.split('-').map(Number);
+  return aMajor - bMajor || aMinor - bMinor;
+}

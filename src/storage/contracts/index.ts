@@ -1,0 +1,22 @@
+import type { AgentStore } from './agent-store.js';
+import type { LeaseStore } from './lease-store.js';
+import type { MessageStore } from './message-store.js';
+import type { RunStore } from './run-store.js';
+
+export * from './agent-store.js';
+export * from './event-log.js';
+export * from './lease-store.js';
+export * from './message-store.js';
+export * from './run-store.js';
+export * from './usage.js';
+
+/** The service's memory: one contract per domain, built by a backend factory that owns its connections. */
+export interface Store {
+  agents: AgentStore;
+  runs: RunStore;
+  messages: MessageStore;
+  leases: LeaseStore;
+  /** A description safe to print (passwords masked). */
+  readonly description: string;
+  close(): Promise<void>;
+}

@@ -1,0 +1,144 @@
+import type { Usage } from './usage.js';
+
+/** Where a run is in its life. `pending` and `running` are the only non-terminal statuses. */
+export type RunStatus =
+  | 'pending'
+  | 'running'
+  | 'completed'
+  | 'failed'
+  | 'timed_out'
+  | 'budget_exceeded'
+  | 'cancelled'
+  | 'skipped'
+  | 'interrupted';
+
+/** Statuses a run can end in (DESIGN promise 2). */
+export const TERMINAL_STATUSES: readonly RunStatus[] = [
+  'completed',
+  'failed',
+  'timed_out',
+  'budget_exceeded',
+  'cancelled',
+  'skipped',
+  'interrupted',
+];
+
+/** True when the run has ended. */
+export function isTerminal(status: RunStatus): boolean {
+  return status !== 'pending' && status !== 'running';
+}
+
+/** A failure as recorded: a stable code (the limit's name, `timeout`, `model_error` …) and a message. */
+export interface ErrorInfo {
+  code: string;
+  message: string;
+}
+
+/** What started a run. */
+export type RunTrigger = 'schedule' | 'manual';
+
+/** One attempt of a run (retries add attempts). */
+export interface AttemptRecord {
+  attempt: number;
+  started_at: string;
+  ended_at: string | null;
+  status: RunStatus;
+  error: ErrorInfo | null;
+  usage: Usage;
+}
+
+/** One run of one agent: one tick, or one manual run. */
+export interface RunRecord {
+  /** Derived from agent_id and scheduled_at (see `runIdFor`). */
+  run_id: string;
+  agent_id: string;
+  trigger: RunTrigger;
+  scheduled_at: string;
+  created_at: string;
+  started_at: string | null;
+  ended_at: string | null;
+  status: RunStatus;
+  query: string;
+  attempts: AttemptRecord[];
+  output: string | null;
+  error: ErrorInfo | null;
+  usage: Usage;
+  /** Why a tick was skipped (`overlap`, …), for `skipped` runs. */
+  skip_reason: string | null;
+  /** The process that holds the run while it is `running`, and until when. */
+  lease_owner: string | null;
+  lease_expires_at: string | null;
+}
+
+/** Fields of a run that move as it goes. */
+export type RunPatch = Partial<
+  Pick<
+    RunRecord,
+    | 'started_at'
+    | 'ended_at'
+    | 'status'
+    | 'attempts'
+    | 'output'
+    | 'error'
+    | 'usage'
+    | 'skip_reason'
+    | 'lease_owner'
+    | 'lease_expires_at'
+  >
+>;
+
+/** The outcome of a tool call as the run records it. */
+export type ToolOutcome = 'success' | 'error' | 'timeout' | 'cancelled';
+
+/**
+ * One step of a run, written when it happens: a model call, or a tool call recorded
+ * `started` before the tool runs, so the record shows how far a run got even if its
+ * process dies mid-call.
+ */
+export interface RunStep {
+  run_id: string;
+  /** `${attempt}.${index}`, unique within the run. */
+  step_id: string;
+  attempt: number;
+  index: number;
+  kind: 'model_call' | 'tool_call';
+  state: 'started' | 'completed';
+  started_at: string;
+  ended_at: string | null;
+  /** Model calls: the usage of the call and why it finished. */
+  usage?: Usage;
+  finish_reason?: string;
+  /** Tool calls. */
+  tool_name?: string;
+  tool_call_id?: string;
+  /** SHA-256 of the canonical JSON of the arguments. */
+  args_digest?: string;
+  outcome?: ToolOutcome;
+  error?: string;
+}
+
+/** Filters for listing runs. */
+export interface ListRunsOptions {
+  /** Newest first; at most this many (default 50). */
+  limit?: number;
+  status?: RunStatus | readonly RunStatus[];
+}
+
+/** Storage of run records and their steps. */
+export interface RunStore {
+  /** Inserts the run unless its run_id exists (atomic insert-if-absent); false when it does. */
+  claim(run: RunRecord): Promise<boolean>;
+  get(runId: string): Promise<RunRecord | undefined>;
+  /** Applies the patch; returns the new record, or undefined when absent. */
+  update(runId: string, patch: RunPatch): Promise<RunRecord | undefined>;
+  /** An agent's runs, newest `scheduled_at` first. */
+  list(agentId: string, options?: ListRunsOptions): Promise<RunRecord[]>;
+  /** Every `pending` or `running` run (for recovery after a crash). */
+  listUnfinished(): Promise<RunRecord[]>;
+  appendStep(step: RunStep): Promise<void>;
+  updateStep(runId: string, stepId: string, patch: Partial<RunStep>): Promise<void>;
+  /** The run's steps in the order they were written. */
+  listSteps(runId: string): Promise<RunStep[]>;
+  /** Removes every run and step of an agent. */
+  deleteByAgent(agentId: string): Promise<void>;
+}
