@@ -29,6 +29,8 @@ export interface AgentRecord {
   definition: AgentDefinition;
   state: AgentState;
   pause_reason: string | null;
+  /** Interval schedules tick at `anchor_at + k × interval`; set when the agent is started. */
+  anchor_at: string | null;
   created_at: string;
   updated_at: string;
   /** Bumped by every change of definition or state; lets other processes notice changes. */
@@ -57,6 +59,7 @@ export interface AgentPatch {
   definition?: AgentDefinition;
   state?: AgentState;
   pause_reason?: string | null;
+  anchor_at?: string | null;
 }
 
 /** Storage of agent definitions, states and counters. */
