@@ -145,6 +145,13 @@ export const agentDefinitionSchema = agentObjectSchema.superRefine((agent, conte
   if (agent.start_at && agent.end_at && Date.parse(agent.end_at) <= Date.parse(agent.start_at)) {
     context.addIssue({ code: 'custom', path: ['end_at'], message: 'must be after start_at' });
   }
+  if (agent.model_config.provider === 'openai_compatible' && !agent.model_config.base_url) {
+    context.addIssue({
+      code: 'custom',
+      path: ['model_config', 'base_url'],
+      message: 'required for the openai_compatible provider',
+    });
+  }
   if (agent.model_config.provider === 'scripted' && !agent.model_config.script) {
     context.addIssue({
       code: 'custom',

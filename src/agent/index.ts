@@ -1,0 +1,11 @@
+export type { AgentEvent, AgentEventSink, AgentEventType } from './agent-events.js';
+export { sanitizeConversation, selectHistory } from './conversation.js';
+export {
+  createModel,
+  type ModelFactoryOptions,
+  type RegisteredProvider,
+} from './providers/create-model.js';
+export { ScriptedLanguageModel } from './providers/scripted-model.js';
+export type { AgentErrorCode, AgentRunResult, AgentRunStatus } from './run-result.js';
+export { runAgent, type RunAgentOptions } from './run-agent.js';
+export { digest, type StepRecorder } from './tool-calls.js';

@@ -1,0 +1,156 @@
+import type {
+  LanguageModelV3,
+  LanguageModelV3CallOptions,
+  LanguageModelV3Content,
+  LanguageModelV3GenerateResult,
+  LanguageModelV3Prompt,
+  LanguageModelV3StreamPart,
+} from '@ai-sdk/provider';
+import type { ScriptStep } from '../../config/agent-definition.js';
+
+/**
+ * The `scripted` provider: an offline model that follows a declared plan, for dry runs,
+ * demos and tests. No LLM is involved: step k of the script answers the k-th model call of
+ * a run (counted from the run's user message), so a tool step asks for that tool and an
+ * answer step replies with its text, `{{tool_name}}` quoting that tool's latest output
+ * (`{{tool_name.path.to.field}}` one field of it) and `{{last}}` the latest output of any tool.
+ */
+export class ScriptedLanguageModel implements LanguageModelV3 {
+  readonly specificationVersion = 'v3';
+  readonly provider = 'scripted';
+  readonly modelId: string;
+  readonly supportedUrls = {};
+  readonly #script: readonly ScriptStep[];
+
+  constructor(script: readonly ScriptStep[], modelId = 'scripted') {
+    this.#script = script;
+    this.modelId = modelId;
+  }
+
+  async doGenerate(options: LanguageModelV3CallOptions): Promise<LanguageModelV3GenerateResult> {
+    const position = turnPosition(options.prompt);
+    const step = this.#script[Math.min(position, this.#script.length - 1)] ?? { answer: '' };
+    if (step.delay) await abortableDelay(step.delay * 1000, options.abortSignal);
+    if (step.fail) throw new Error(step.fail);
+    const outputs = toolOutputs(options.prompt);
+    const content: LanguageModelV3Content[] = [];
+    const pastEnd = position >= this.#script.length;
+    if (step.tool && !pastEnd) {
+      content.push({
+        type: 'tool-call',
+        toolCallId: `scripted-${position}-${step.tool}`,
+        toolName: step.tool,
+        input: JSON.stringify(step.args ?? {}),
+      });
+    } else {
+      const lastAnswer = [...this.#script]
+        .reverse()
+        .find((candidate) => candidate.answer !== undefined);
+      const text = (pastEnd ? lastAnswer?.answer : step.answer) ?? '';
+      content.push({ type: 'text', text: fillTemplate(text, outputs) });
+    }
+    const inputTokens = step.usage?.input_tokens ?? estimateTokens(JSON.stringify(options.prompt));
+    const outputTokens = step.usage?.output_tokens ?? estimateTokens(JSON.stringify(content));
+    return {
+      content,
+      finishReason: {
+        unified: content[0]?.type === 'tool-call' ? 'tool-calls' : 'stop',
+        raw: undefined,
+      },
+      usage: {
+        inputTokens: { total: inputTokens, noCache: inputTokens, cacheRead: 0, cacheWrite: 0 },
+        outputTokens: { total: outputTokens, text: outputTokens, reasoning: 0 },
+      },
+      warnings: [],
+    };
+  }
+
+  async doStream(options: LanguageModelV3CallOptions) {
+    const result = await this.doGenerate(options);
+    const parts: LanguageModelV3StreamPart[] = [{ type: 'stream-start', warnings: [] }];
+    result.content.forEach((part, index) => {
+      if (part.type === 'text') {
+        parts.push({ type: 'text-start', id: String(index) });
+        parts.push({ type: 'text-delta', id: String(index), delta: part.text });
+        parts.push({ type: 'text-end', id: String(index) });
+      } else {
+        parts.push(part as LanguageModelV3StreamPart);
+      }
+    });
+    parts.push({ type: 'finish', finishReason: result.finishReason, usage: result.usage });
+    return {
+      stream: new ReadableStream<LanguageModelV3StreamPart>({
+        start(controller) {
+          for (const part of parts) controller.enqueue(part);
+          controller.close();
+        },
+      }),
+    };
+  }
+}
+
+/** Model calls already answered in this run: assistant messages after the last user message. */
+function turnPosition(prompt: LanguageModelV3Prompt): number {
+  let position = 0;
+  for (const message of prompt) {
+    if (message.role === 'user') position = 0;
+    else if (message.role === 'assistant') position += 1;
+  }
+  return position;
+}
+
+/** Tool outputs of the current turn, by tool name (latest wins), plus `last`. */
+function toolOutputs(prompt: LanguageModelV3Prompt): Map<string, unknown> {
+  const outputs = new Map<string, unknown>();
+  for (const message of prompt) {
+    if (message.role === 'user') outputs.clear();
+    if (message.role !== 'tool') continue;
+    for (const part of message.content) {
+      if (part.type !== 'tool-result') continue;
+      const output = part.output;
+      const value = 'value' in output ? output.value : output;
+      outputs.set(part.toolName, value);
+      outputs.set('last', value);
+    }
+  }
+  return outputs;
+}
+
+function fillTemplate(text: string, outputs: Map<string, unknown>): string {
+  return text.replace(
+    /\{\{\s*([A-Za-z0-9_-]+)((?:\.[A-Za-z0-9_]+)*)\s*\}\}/g,
+    (whole, name: string, path: string) => {
+      if (!outputs.has(name)) return whole;
+      let value: unknown = outputs.get(name);
+      for (const key of path.split('.').filter(Boolean)) {
+        value =
+          typeof value === 'object' && value !== null
+            ? (value as Record<string, unknown>)[key]
+            : undefined;
+        if (Array.isArray(value) === false && value === undefined) break;
+      }
+      if (value === undefined) return whole;
+      return typeof value === 'string' ? value : JSON.stringify(value);
+    },
+  );
+}
+
+/** A rough token count (four characters a token), for models that report none. */
+export function estimateTokens(text: string): number {
+  return Math.max(1, Math.ceil(text.length / 4));
+}
+
+function abortableDelay(milliseconds: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason as Error);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, milliseconds);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason as Error);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,312 @@
+import type { LanguageModelV3 } from '@ai-sdk/provider';
+import {
+  APICallError,
+  generateText,
+  RetryError,
+  type ModelMessage,
+  type StepResult,
+  type ToolSet,
+} from 'ai';
+import type { AgentDefinition } from '../config/agent-definition.js';
+import { errorMessage, NightshiftError } from '../errors.js';
+import {
+  emptyUsage,
+  type MessageStore,
+  type StoredMessage,
+  type Usage,
+} from '../storage/contracts/index.js';
+import type { ToolDefinition } from '../tools/index.js';
+import type { AgentEventSink } from './agent-events.js';
+import { sanitizeConversation, selectHistory } from './conversation.js';
+import type { AgentErrorCode, AgentRunResult, AgentRunStatus } from './run-result.js';
+import { whenAborted, wrapTools, type StepRecorder } from './tool-calls.js';
+
+/** Everything one run of one agent needs. Options are camelCase; the definition keeps the seed's keys. */
+export interface RunAgentOptions {
+  definition: AgentDefinition;
+  /** The model to call (see `createModel`). */
+  model: LanguageModelV3;
+  runId: string;
+  /** The tools this agent may use, by name. */
+  tools?: ReadonlyMap<string, ToolDefinition>;
+  /** Defaults to `task_config.query`. */
+  query?: string;
+  /** Attempt number within the run (1 for the first). */
+  attempt?: number;
+  /** Conversation memory; without it the run sees no history and stores none. */
+  messages?: MessageStore;
+  /** Defaults per `task_config.session_policy`: the agent id, or the run id for `per_run`. */
+  sessionId?: string;
+  emit?: AgentEventSink;
+  recorder?: StepRecorder;
+  /** Aborting it cancels the run, aborting the HTTP request or tool in flight; its reason decides the status. */
+  signal?: AbortSignal;
+  /** A hard bound on the run, in milliseconds (ends it `timed_out`). */
+  timeoutMs?: number;
+  /** Usage of earlier attempts of the same run: limits count the whole run. */
+  priorUsage?: Usage;
+  /** Retries of one model call on 429, 5xx and network errors (AI SDK retry); not new requests. */
+  maxRetries?: number;
+  now?: () => Date;
+}
+
+type StopReason = 'max_steps' | 'request_limit' | 'total_tokens_limit';
+
+const LIMIT_MESSAGES: Record<StopReason, (limit: number) => string> = {
+  max_steps: (limit) => `reached max_steps (${limit}) without a final answer`,
+  request_limit: (limit) =>
+    `reached request_limit (${limit} model requests) without a final answer`,
+  total_tokens_limit: (limit) =>
+    `reached total_tokens_limit (${limit} tokens) without a final answer`,
+};
+
+/** Runs one agent once: model ↔ tools under hard limits, with memory and events. Never throws for a run's failure. */
+export async function runAgent(options: RunAgentOptions): Promise<AgentRunResult> {
+  const { definition } = options;
+  const limits = definition.agent_config;
+  const now = options.now ?? (() => new Date());
+  const emit: AgentEventSink = options.emit ?? (() => undefined);
+  const attempt = options.attempt ?? 1;
+  const prior = options.priorUsage ?? emptyUsage();
+  const query = options.query ?? definition.task_config.query;
+  const usage = emptyUsage();
+  let steps = 0;
+  let toolCalls = 0;
+  let toolsStarted = false;
+  let stepIndex = 0;
+  let storageFailure: unknown;
+
+  const controller = new AbortController();
+  const onOuterAbort = () => controller.abort(options.signal?.reason);
+  if (options.signal?.aborted) onOuterAbort();
+  options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  const timer =
+    options.timeoutMs === undefined
+      ? undefined
+      : setTimeout(
+          () =>
+            controller.abort(
+              new NightshiftError(
+                'timeout',
+                `the run exceeded its timeout of ${options.timeoutMs} ms`,
+              ),
+            ),
+          options.timeoutMs,
+        );
+  const aborted = whenAborted(controller.signal);
+  aborted.catch(() => undefined);
+
+  const result = (
+    status: AgentRunStatus,
+    output: string | null,
+    error: { code: AgentErrorCode; message: string } | null,
+  ): AgentRunResult => ({
+    status,
+    output,
+    error,
+    usage: { ...usage },
+    steps,
+    tool_calls: toolCalls,
+    tools_started: toolsStarted,
+  });
+
+  const limitReached = (): StopReason | undefined => {
+    if (steps >= limits.max_steps) return 'max_steps';
+    if (limits.request_limit > 0 && prior.requests + usage.requests >= limits.request_limit)
+      return 'request_limit';
+    if (
+      limits.total_tokens_limit > 0 &&
+      prior.total_tokens + usage.total_tokens >= limits.total_tokens_limit
+    ) {
+      return 'total_tokens_limit';
+    }
+    return undefined;
+  };
+  const limitResult = (reason: StopReason) =>
+    result('budget_exceeded', null, {
+      code: reason,
+      message: LIMIT_MESSAGES[reason](reason === 'max_steps' ? limits.max_steps : limits[reason]),
+    });
+
+  const sessionId =
+    options.sessionId ??
+    definition.task_config.session_id ??
+    (definition.task_config.session_policy === 'per_run' ? options.runId : definition.agent_id);
+  const userMessage: ModelMessage = { role: 'user', content: query };
+  let produced: ModelMessage[] = [];
+  const inFlight = new Set<Promise<unknown>>();
+  const executedCalls = new Set<string>();
+
+  try {
+    const before = limitReached();
+    if (before && before !== 'max_steps') return limitResult(before);
+
+    const history = options.messages
+      ? selectHistory(
+          (await options.messages.list(sessionId)) as ModelMessage[],
+          limits.memory_config,
+        )
+      : [];
+    await emit({ type: 'user_message', payload: { message: query } });
+
+    const tools = wrapTools(options.tools ?? new Map(), {
+      agentId: definition.agent_id,
+      runId: options.runId,
+      attempt,
+      toolCallTimeout: limits.tool_call_timeout,
+      runSignal: controller.signal,
+      emit,
+      recorder: options.recorder,
+      now,
+      nextStepIndex: () => stepIndex++,
+      inFlight,
+      onToolStarted: (toolCallId) => {
+        executedCalls.add(toolCallId);
+        toolsStarted = true;
+        toolCalls += 1;
+      },
+    });
+
+    let modelStepId: string | undefined;
+    const generation = generateText({
+      model: options.model,
+      system: definition.system_instruction,
+      messages: [...history, userMessage],
+      tools,
+      maxRetries: options.maxRetries ?? 2,
+      abortSignal: controller.signal,
+      ...(definition.model_config.temperature === undefined
+        ? {}
+        : { temperature: definition.model_config.temperature }),
+      ...(definition.model_config.max_tokens === undefined
+        ? {}
+        : { maxOutputTokens: definition.model_config.max_tokens }),
+      ...(definition.model_config.top_p === undefined
+        ? {}
+        : { topP: definition.model_config.top_p }),
+      // Evaluated only after a step that called tools: the loop stops before the next model call.
+      stopWhen: () => limitReached() !== undefined,
+      experimental_onStepStart: async () => {
+        const index = stepIndex++;
+        modelStepId = `${attempt}.${index}`;
+        try {
+          await options.recorder?.appendStep({
+            run_id: options.runId,
+            step_id: modelStepId,
+            attempt,
+            index,
+            kind: 'model_call',
+            state: 'started',
+            started_at: now().toISOString(),
+            ended_at: null,
+          });
+        } catch (error) {
+          storageFailure ??= error;
+        }
+      },
+      onStepFinish: async (step: StepResult<ToolSet>) => {
+        steps += 1;
+        const input = step.usage.inputTokens ?? 0;
+        const output = step.usage.outputTokens ?? 0;
+        const stepUsage: Usage = {
+          requests: 1,
+          input_tokens: input,
+          output_tokens: output,
+          total_tokens: step.usage.totalTokens ?? input + output,
+        };
+        usage.requests += 1;
+        usage.input_tokens += stepUsage.input_tokens;
+        usage.output_tokens += stepUsage.output_tokens;
+        usage.total_tokens += stepUsage.total_tokens;
+        produced = step.response.messages;
+        try {
+          if (modelStepId) {
+            await options.recorder?.updateStep(options.runId, modelStepId, {
+              state: 'completed',
+              ended_at: now().toISOString(),
+              usage: stepUsage,
+              finish_reason: step.finishReason,
+            });
+          }
+          // Malformed calls (unknown tool, input failing its schema) never reach a tool: report them too.
+          for (const part of step.content) {
+            if (part.type === 'tool-error' && !executedCalls.has(part.toolCallId)) {
+              await emit({
+                type: 'tool_call_error',
+                payload: {
+                  tool_name: part.toolName,
+                  tool_args: part.input,
+                  tool_call_id: part.toolCallId,
+                  error: errorMessage(part.error),
+                  timed_out: false,
+                },
+              });
+            }
+          }
+          if (step.toolCalls.length > 0 && step.text.trim() !== '') {
+            await emit({ type: 'agent_message', payload: { message: step.text } });
+          }
+        } catch (error) {
+          storageFailure ??= error;
+        }
+      },
+    });
+    // The race makes the timeout hard; the losing promise must not become an unhandled rejection.
+    generation.catch(() => undefined);
+    const generated = await Promise.race([generation, aborted]);
+    produced = generated.response.messages;
+    if (storageFailure) throw storageFailure;
+
+    const last = generated.steps.at(-1);
+    const reason = last && last.finishReason === 'tool-calls' ? limitReached() : undefined;
+    if (reason) return limitResult(reason);
+    if (!last || last.finishReason === 'tool-calls' || generated.text.trim() === '') {
+      return result('failed', null, {
+        code: 'no_answer',
+        message: 'the model ended without an answer',
+      });
+    }
+    await emit({ type: 'final_answer', payload: { message: generated.text } });
+    return result('completed', generated.text, null);
+  } catch (error) {
+    if (controller.signal.aborted) {
+      const reason: unknown = controller.signal.reason;
+      if (NightshiftError.isInstance(reason) && reason.code === 'timeout') {
+        return result('timed_out', null, { code: 'timeout', message: reason.message });
+      }
+      return result('cancelled', null, {
+        code: 'cancelled',
+        message: NightshiftError.isInstance(reason) ? reason.message : 'the run was cancelled',
+      });
+    }
+    if (error === storageFailure) {
+      return result('failed', null, {
+        code: 'storage_error',
+        message: `could not record the run: ${errorMessage(error)}`,
+      });
+    }
+    return result('failed', null, { code: 'model_error', message: describeModelError(error) });
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener('abort', onOuterAbort);
+    if (!controller.signal.aborted)
+      controller.abort(new NightshiftError('cancelled', 'the run has ended'));
+    await Promise.allSettled([...inFlight]);
+    if (options.messages && produced.length > 0) {
+      // A stored conversation must stay valid to send again: no tool call without its result.
+      await options.messages
+        .append(sessionId, sanitizeConversation([userMessage, ...produced]) as StoredMessage[])
+        .catch(() => undefined);
+    }
+  }
+}
+
+/** A model failure in a line: the HTTP status when there is one, and the provider's message. */
+function describeModelError(error: unknown): string {
+  const cause = RetryError.isInstance(error) ? error.lastError : error;
+  if (APICallError.isInstance(cause)) {
+    const retried = RetryError.isInstance(error) ? ` after ${error.errors.length} attempts` : '';
+    return `model request failed${retried}: ${cause.statusCode ?? 'network error'} ${cause.message}`;
+  }
+  return errorMessage(error);
+}

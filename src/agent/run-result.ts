@@ -1,0 +1,31 @@
+import type { ErrorInfo, Usage } from '../storage/contracts/index.js';
+
+/** How one run of the runtime ended. Never `completed` with an error inside (promise 5). */
+export type AgentRunStatus = 'completed' | 'failed' | 'timed_out' | 'budget_exceeded' | 'cancelled';
+
+/** Codes a run's error may carry. Limits use their own names. */
+export type AgentErrorCode =
+  | 'max_steps'
+  | 'request_limit'
+  | 'total_tokens_limit'
+  | 'timeout'
+  | 'cancelled'
+  | 'model_error'
+  | 'no_answer'
+  | 'storage_error'
+  | 'run_error';
+
+/** The typed result of one run of one agent. */
+export interface AgentRunResult {
+  status: AgentRunStatus;
+  /** The final answer, for completed runs only. */
+  output: string | null;
+  error: (ErrorInfo & { code: AgentErrorCode }) | null;
+  /** This run's usage (model requests and tokens), never process-wide. */
+  usage: Usage;
+  /** Model calls made. */
+  steps: number;
+  tool_calls: number;
+  /** True once a tool call has started (callers decide whether a retry is safe). */
+  tools_started: boolean;
+}

@@ -1,0 +1,178 @@
+import { createHash } from 'node:crypto';
+import { jsonSchema, tool, type Tool, type ToolSet } from 'ai';
+import { errorMessage, NightshiftError } from '../errors.js';
+import type { RunStep, ToolOutcome } from '../storage/contracts/index.js';
+import type { ToolDefinition } from '../tools/index.js';
+import type { AgentEventSink } from './agent-events.js';
+
+/** Writes a run's steps as they happen (a `RunStore` is one). */
+export interface StepRecorder {
+  appendStep(step: RunStep): Promise<void>;
+  updateStep(runId: string, stepId: string, patch: Partial<RunStep>): Promise<void>;
+}
+
+/** What every tool call of one run shares. */
+export interface ToolCallContext {
+  agentId: string;
+  runId: string;
+  attempt: number;
+  /** Seconds one tool call may take. */
+  toolCallTimeout: number;
+  runSignal: AbortSignal;
+  emit: AgentEventSink;
+  recorder: StepRecorder | undefined;
+  now: () => Date;
+  nextStepIndex: () => number;
+  /** Settles when every tool call started so far has recorded its end. */
+  inFlight: Set<Promise<unknown>>;
+  onToolStarted: (toolCallId: string) => void;
+}
+
+/** SHA-256 of the canonical JSON of a value (object keys sorted), for recording arguments without their content. */
+export function digest(value: unknown): string {
+  const canonical = (item: unknown): unknown => {
+    if (Array.isArray(item)) return item.map(canonical);
+    if (item && typeof item === 'object') {
+      return Object.fromEntries(
+        Object.keys(item)
+          .sort()
+          .map((key) => [key, canonical((item as Record<string, unknown>)[key])]),
+      );
+    }
+    return item;
+  };
+  return createHash('sha256')
+    .update(JSON.stringify(canonical(value)) ?? 'null')
+    .digest('hex');
+}
+
+/** Rejects when the signal aborts, with its reason. */
+export function whenAborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
+}
+
+function isZodSchema(schema: unknown): boolean {
+  return typeof schema === 'object' && schema !== null && '_zod' in schema;
+}
+
+/**
+ * Wraps a registered tool for the AI SDK loop: the call is recorded `started` before it runs,
+ * gets a hard timeout (a tool that ignores its abort signal does not hold the run), and a
+ * failure or timeout becomes an error result for the model while the run goes on.
+ */
+export function wrapTool(name: string, definition: ToolDefinition, context: ToolCallContext): Tool {
+  const execute = async (input: unknown, options: { toolCallId: string }) => {
+    const index = context.nextStepIndex();
+    const stepId = `${context.attempt}.${index}`;
+    const toolCallId = options.toolCallId;
+    context.onToolStarted(options.toolCallId);
+    await context.recorder?.appendStep({
+      run_id: context.runId,
+      step_id: stepId,
+      attempt: context.attempt,
+      index,
+      kind: 'tool_call',
+      state: 'started',
+      started_at: context.now().toISOString(),
+      ended_at: null,
+      tool_name: name,
+      tool_call_id: toolCallId,
+      args_digest: digest(input),
+    });
+    await context.emit({
+      type: 'tool_call_started',
+      payload: { tool_name: name, tool_args: input, tool_call_id: toolCallId },
+    });
+
+    const controller = new AbortController();
+    const onRunAbort = () => controller.abort(context.runSignal.reason);
+    context.runSignal.addEventListener('abort', onRunAbort, { once: true });
+    const timer = setTimeout(
+      () =>
+        controller.abort(
+          new NightshiftError(
+            'timeout',
+            `tool ${name} timed out after ${context.toolCallTimeout}s`,
+          ),
+        ),
+      context.toolCallTimeout * 1000,
+    );
+    const finish = async (outcome: ToolOutcome, error?: string) => {
+      await context.recorder?.updateStep(context.runId, stepId, {
+        state: 'completed',
+        ended_at: context.now().toISOString(),
+        outcome,
+        ...(error === undefined ? {} : { error }),
+      });
+    };
+    const call = (async () => {
+      try {
+        const result = await Promise.race([
+          Promise.resolve().then(() =>
+            definition.execute(input, {
+              abortSignal: controller.signal,
+              agent_id: context.agentId,
+              run_id: context.runId,
+              tool_call_id: toolCallId,
+            }),
+          ),
+          whenAborted(controller.signal),
+        ]);
+        await finish('success');
+        await context.emit({
+          type: 'tool_call_result',
+          payload: { tool_name: name, tool_args: input, tool_call_id: toolCallId, result },
+        });
+        return result;
+      } catch (error) {
+        const outcome: ToolOutcome = context.runSignal.aborted
+          ? 'cancelled'
+          : controller.signal.aborted
+            ? 'timeout'
+            : 'error';
+        const message =
+          outcome === 'cancelled'
+            ? 'the run ended while the tool was running'
+            : errorMessage(error);
+        await finish(outcome, message);
+        await context.emit({
+          type: 'tool_call_error',
+          payload: {
+            tool_name: name,
+            tool_args: input,
+            tool_call_id: toolCallId,
+            error: message,
+            timed_out: outcome === 'timeout',
+          },
+        });
+        throw outcome === 'cancelled' ? context.runSignal.reason : new Error(message);
+      } finally {
+        clearTimeout(timer);
+        context.runSignal.removeEventListener('abort', onRunAbort);
+      }
+    })();
+    context.inFlight.add(call);
+    void call.catch(() => undefined).finally(() => context.inFlight.delete(call));
+    return call;
+  };
+  return tool({
+    description: definition.description,
+    inputSchema: (isZodSchema(definition.inputSchema)
+      ? definition.inputSchema
+      : jsonSchema(definition.inputSchema as Parameters<typeof jsonSchema>[0])) as never,
+    execute,
+  });
+}
+
+/** The AI SDK tool set of one run. */
+export function wrapTools(
+  tools: ReadonlyMap<string, ToolDefinition>,
+  context: ToolCallContext,
+): ToolSet {
+  const set: ToolSet = {};
+  for (const [name, definition] of tools) set[name] = wrapTool(name, definition, context);
+  return set;
+}
