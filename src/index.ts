@@ -1,0 +1,24 @@
+/** Nightshift: run autonomous LLM agents in the background, on schedules. */
+export { NightshiftError, type FieldError, type NightshiftErrorCode } from './errors.js';
+export {
+  agentDefinitionSchema,
+  type AgentDefinition,
+  type AgentDefinitionInput,
+} from './config/agent-definition.js';
+export { DEFAULTS } from './config/defaults.js';
+export { parseAgentDefinition } from './config/parse-agent-definition.js';
+export {
+  runAgent,
+  createModel,
+  ScriptedLanguageModel,
+  type AgentRunResult,
+  type RegisteredProvider,
+} from './agent/index.js';
+export {
+  ToolRegistry,
+  systemStatsTool,
+  type ToolDefinition,
+  type ToolExecutionContext,
+} from './tools/index.js';
+export * from './storage/index.js';
+export * from './service/index.js';

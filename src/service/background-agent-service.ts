@@ -1,0 +1,706 @@
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import type { AgentDefinition, AgentDefinitionInput } from '../config/agent-definition.js';
+import { parseAgentDefinition } from '../config/parse-agent-definition.js';
+import { createModel, type RegisteredProvider } from '../agent/index.js';
+import { errorMessage, NightshiftError } from '../errors.js';
+import type { EventRouter, MemoryRouter } from '../storage/index.js';
+import {
+  emptyStats,
+  isTerminal,
+  type AgentRecord,
+  type EventLog,
+  type ListRunsOptions,
+  type NightshiftEvent,
+  type RunRecord,
+  type RunStep,
+  type Store,
+} from '../storage/contracts/index.js';
+import { BUILT_IN_TOOLS, ToolRegistry, type ToolDefinition } from '../tools/index.js';
+import { buildStatus, type AgentStatus } from './agent-status.js';
+import { EventPublisher } from './event-publisher.js';
+import { streamEvents, type StreamEventsOptions } from './event-stream.js';
+import { LocalScheduler, scheduleOf } from './local-scheduler.js';
+import { changesSchedule, mergeDefinition } from './merge-definition.js';
+import { RunDispatcher } from './run-dispatcher.js';
+import type { AgentRuntime, ExecutorContext } from './run-executor.js';
+import { manualRunId, scheduledRunId } from './run-ids.js';
+import { newRunRecord } from './run-records.js';
+
+/** The few log calls the service makes (a pino logger fits). */
+export interface ServiceLogger {
+  info(object: object, message?: string): void;
+  warn(object: object, message?: string): void;
+  error(object: object, message?: string): void;
+}
+
+/** Options of {@link BackgroundAgentService}; every one has a default. */
+export interface BackgroundAgentServiceOptions {
+  /** AI SDK providers registered in code, by the name agents use in `model_config.provider`. */
+  providers?: Record<string, RegisteredProvider>;
+  /** Local tools, by name (also `registerTool`). */
+  tools?: Record<string, ToolDefinition<never>>;
+  /** Milliseconds a run's lease lasts without renewal; a dead process's runs are recovered after it. Default 30,000. */
+  leaseTtlMs?: number;
+  /** How often a manager checks for expired runs and agents changed by other processes. Default: leaseTtlMs / 2. */
+  syncIntervalMs?: number;
+  /** Grace for runs in flight when `shutdown()` is given no timeout, in milliseconds. Default 30,000. */
+  shutdownTimeoutMs?: number;
+  /** The environment API keys are read from. Default `process.env`. */
+  env?: Record<string, string | undefined>;
+  /** Replaces `fetch` for HTTP model providers. */
+  fetch?: typeof globalThis.fetch;
+  logger?: ServiceLogger;
+  /** The clock (tests). Timers still run on real time. */
+  now?: () => Date;
+  /** Names this process in run leases. Default: host, pid and a random suffix. */
+  instanceId?: string;
+}
+
+/** Options of `runNow`. */
+export interface RunNowOptions {
+  /** Replaces the agent's `task_config.query` for this run. */
+  query?: string;
+  /** Resolve when the run has ended instead of as soon as it is dispatched. */
+  wait?: boolean;
+}
+
+const silentLogger: ServiceLogger = {
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+};
+
+/**
+ * Keeps a fleet of agents running on their schedules. Inspection and management work in any
+ * process that shares the store; only `startManager()` makes this process run agents.
+ */
+export class BackgroundAgentService {
+  readonly #memory: MemoryRouter;
+  readonly #eventsRouter: EventRouter;
+  readonly #registry = new ToolRegistry();
+  readonly #providers: Record<string, RegisteredProvider>;
+  readonly #now: () => Date;
+  readonly #logger: ServiceLogger;
+  readonly #leaseTtlMs: number;
+  readonly #syncIntervalMs: number;
+  readonly #shutdownTimeoutMs: number;
+  readonly #env: Record<string, string | undefined>;
+  readonly #fetch: typeof globalThis.fetch | undefined;
+  readonly #runtimes = new Map<string, { version: number; runtime: AgentRuntime }>();
+  /** Agent versions this manager has scheduled, to notice changes made by other processes. */
+  readonly #seenVersions = new Map<string, number>();
+  readonly instanceId: string;
+  #connection: Promise<{ store: Store; log: EventLog; publisher: EventPublisher }> | undefined;
+  #scheduler: LocalScheduler | undefined;
+  #dispatcher: RunDispatcher | undefined;
+  #syncTimer: NodeJS.Timeout | undefined;
+  #shuttingDown = false;
+
+  constructor(
+    memory: MemoryRouter,
+    events: EventRouter,
+    options: BackgroundAgentServiceOptions = {},
+  ) {
+    this.#memory = memory;
+    this.#eventsRouter = events;
+    this.#providers = { ...options.providers };
+    this.#now = options.now ?? (() => new Date());
+    this.#logger = options.logger ?? silentLogger;
+    this.#leaseTtlMs = options.leaseTtlMs ?? 30_000;
+    this.#syncIntervalMs =
+      options.syncIntervalMs ?? Math.max(100, Math.floor(this.#leaseTtlMs / 2));
+    this.#shutdownTimeoutMs = options.shutdownTimeoutMs ?? 30_000;
+    this.#env = options.env ?? process.env;
+    this.#fetch = options.fetch;
+    this.instanceId =
+      options.instanceId ?? `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+    for (const [name, definition] of Object.entries(BUILT_IN_TOOLS))
+      this.#registry.register(name, definition);
+    for (const [name, definition] of Object.entries(options.tools ?? {}))
+      this.#registry.register(name, definition);
+  }
+
+  /** Registers a local tool agents may list by name. */
+  registerTool<INPUT>(name: string, definition: ToolDefinition<INPUT>): void {
+    this.#registry.register(name, definition as ToolDefinition<never>);
+  }
+
+  /** Names of the tools agents may list. */
+  toolNames(): string[] {
+    return this.#registry.names();
+  }
+
+  /** Validates a definition as `create` would, without storing it. */
+  validateDefinition(input: unknown): AgentDefinition {
+    return parseAgentDefinition(input, {
+      providers: Object.keys(this.#providers),
+      tools: this.#registry.names(),
+      env: this.#env,
+    });
+  }
+
+  /** Starts running agents in this process: restores every agent as stored, recovers interrupted runs, resumes schedules. */
+  async startManager(): Promise<void> {
+    if (this.#scheduler) return;
+    const { store, publisher } = await this.#connect();
+    const context: ExecutorContext = {
+      store,
+      events: publisher,
+      now: this.#now,
+      instanceId: this.instanceId,
+      leaseTtlMs: this.#leaseTtlMs,
+      runtimeFor: (record) => this.#runtimeFor(record),
+    };
+    this.#dispatcher = new RunDispatcher(context, {
+      onRunEnded: (agentId, run) => this.#afterRun(agentId, run),
+      onError: (error, where) =>
+        this.#logger.error({ err: errorMessage(error) }, `nightshift: ${where} failed`),
+    });
+    this.#scheduler = new LocalScheduler(
+      {
+        onTick: (agentId, scheduledAt) =>
+          this.#background(this.#onTick(agentId, scheduledAt), `tick of ${agentId}`),
+        onMissed: (agentId, missed, lastMissed) =>
+          this.#background(
+            this.#onMissed(agentId, missed, lastMissed),
+            `missed ticks of ${agentId}`,
+          ),
+        onFinished: (agentId) =>
+          this.#background(
+            this.#finish(agentId, 'the schedule has no more fire times'),
+            `finishing ${agentId}`,
+          ),
+      },
+      this.#now,
+    );
+    await this.#recoverRuns();
+    for (const record of await store.agents.list()) this.#track(record);
+    this.#syncTimer = setInterval(
+      () => this.#background(this.#sync(), 'sync'),
+      this.#syncIntervalMs,
+    );
+    this.#syncTimer.unref();
+  }
+
+  /** Stores a new agent (state `created`); `agent_exists` when the id is taken. */
+  async create(input: AgentDefinitionInput | Record<string, unknown>): Promise<AgentStatus> {
+    const definition = this.validateDefinition(input);
+    const { store, publisher } = await this.#connect();
+    const now = this.#now().toISOString();
+    const record: AgentRecord = {
+      agent_id: definition.agent_id,
+      definition,
+      state: 'created',
+      pause_reason: null,
+      anchor_at: null,
+      created_at: now,
+      updated_at: now,
+      version: 1,
+      stats: emptyStats(),
+    };
+    if (!(await store.agents.insert(record))) {
+      throw new NightshiftError(
+        'agent_exists',
+        `an agent named "${definition.agent_id}" already exists`,
+        {
+          details: { agent_id: definition.agent_id },
+        },
+      );
+    }
+    await this.#publishStatus(publisher, record, 'created');
+    return this.#status(record);
+  }
+
+  /** Puts an agent on its schedule (state `active`). */
+  async startAgent(agentId: string): Promise<AgentStatus> {
+    const current = await this.#require(agentId);
+    if (current.state === 'active') return this.#status(current);
+    return this.#changeState(
+      agentId,
+      { state: 'active', pause_reason: null, anchor_at: this.#now().toISOString() },
+      'started',
+    );
+  }
+
+  /** Takes an agent off its schedule until resumed; a run in flight finishes. */
+  async pauseAgent(agentId: string, options: { reason?: string } = {}): Promise<AgentStatus> {
+    const current = await this.#require(agentId);
+    if (current.state === 'paused') return this.#status(current);
+    if (current.state !== 'active') {
+      throw new NightshiftError(
+        'invalid_state',
+        `agent "${agentId}" is ${current.state}; only an active agent can be paused`,
+      );
+    }
+    return this.#changeState(
+      agentId,
+      { state: 'paused', pause_reason: options.reason ?? 'paused by request' },
+      'paused',
+    );
+  }
+
+  /** Puts a paused agent back on its schedule; ticks missed while paused are counted. */
+  async resumeAgent(agentId: string): Promise<AgentStatus> {
+    const current = await this.#require(agentId);
+    if (current.state === 'active') return this.#status(current);
+    if (current.state !== 'paused') {
+      throw new NightshiftError(
+        'invalid_state',
+        `agent "${agentId}" is ${current.state}; only a paused agent can be resumed`,
+      );
+    }
+    return this.#changeState(agentId, { state: 'active', pause_reason: null }, 'resumed');
+  }
+
+  /** Takes an agent off its schedule; the run in flight finishes unless `cancel` is set. */
+  async stopAgent(agentId: string, options: { cancel?: boolean } = {}): Promise<AgentStatus> {
+    await this.#require(agentId);
+    const status = await this.#changeState(
+      agentId,
+      { state: 'stopped', pause_reason: null },
+      'stopped',
+    );
+    if (options.cancel) await this.#dispatcher?.cancelAgentRuns(agentId, 'cancelled by stopAgent');
+    return options.cancel ? this.getAgentStatus(agentId) : status;
+  }
+
+  /** Changes an agent's definition (validated like `create`); its state is kept. */
+  async updateAgent(agentId: string, patch: Record<string, unknown>): Promise<AgentStatus> {
+    const current = await this.#require(agentId);
+    if ('agent_id' in patch && patch.agent_id !== agentId) {
+      throw new NightshiftError('config_invalid', 'agent_id: cannot be changed', {
+        fields: [{ path: 'agent_id', message: 'cannot be changed' }],
+      });
+    }
+    const definition = this.validateDefinition(mergeDefinition(current.definition, patch));
+    const { store, publisher } = await this.#connect();
+    const rescheduled = changesSchedule(patch) && current.state === 'active';
+    const record = await store.agents.update(agentId, {
+      definition,
+      ...(rescheduled ? { anchor_at: this.#now().toISOString() } : {}),
+    });
+    if (!record) throw this.#notFound(agentId);
+    this.#runtimes.delete(agentId);
+    this.#track(record);
+    await this.#publishStatus(publisher, record, 'updated');
+    return this.#status(record);
+  }
+
+  /** Removes an agent, its runs and its conversation; runs in flight are cancelled. */
+  async deleteAgent(agentId: string): Promise<void> {
+    const current = await this.#require(agentId);
+    const { store, publisher } = await this.#connect();
+    this.#scheduler?.unschedule(agentId);
+    this.#seenVersions.delete(agentId);
+    await this.#dispatcher?.cancelAgentRuns(agentId, 'the agent was deleted');
+    await store.agents.delete(agentId);
+    await store.runs.deleteByAgent(agentId);
+    await store.messages.clear(current.definition.task_config.session_id ?? agentId);
+    this.#runtimes.delete(agentId);
+    await publisher.publish('background_agent_status', agentId, null, {
+      state: 'deleted',
+      is_running: false,
+      pause_reason: null,
+      next_run_at: null,
+      reason: 'deleted',
+    });
+  }
+
+  /** One agent's status. */
+  async getAgentStatus(agentId: string): Promise<AgentStatus> {
+    return this.#status(await this.#require(agentId));
+  }
+
+  /** Every agent's status, ordered by id. */
+  async listAgents(): Promise<AgentStatus[]> {
+    const { store } = await this.#connect();
+    return Promise.all((await store.agents.list()).map((record) => this.#status(record)));
+  }
+
+  /** An agent's definition as stored (defaults filled in). */
+  async getAgentDefinition(agentId: string): Promise<AgentDefinition> {
+    return (await this.#require(agentId)).definition;
+  }
+
+  /**
+   * Runs an agent now, outside its schedule, with the same limits, retries and overlap policy.
+   * Returns the run record at once, or when it has ended with `wait: true`.
+   */
+  async runNow(agentId: string, options: RunNowOptions = {}): Promise<RunRecord> {
+    const agent = await this.#require(agentId);
+    const dispatcher = this.#requireDispatcher();
+    const now = this.#now();
+    const run = newRunRecord({
+      runId: manualRunId(agentId, now),
+      agentId,
+      trigger: 'manual',
+      scheduledAt: now,
+      query: options.query ?? agent.definition.task_config.query,
+      now,
+    });
+    const dispatched = await dispatcher.dispatch(agent, run);
+    if (!dispatched) throw new NightshiftError('internal', `run ${run.run_id} was claimed twice`);
+    if (!options.wait || isTerminal(dispatched.status)) return dispatched;
+    return (await dispatcher.completion(run.run_id)) ?? dispatched;
+  }
+
+  /** An agent's runs, newest first. */
+  async listRuns(agentId: string, options: ListRunsOptions = {}): Promise<RunRecord[]> {
+    await this.#require(agentId);
+    const { store } = await this.#connect();
+    return store.runs.list(agentId, options);
+  }
+
+  /** One run record; `run_not_found` when there is none. */
+  async getRun(runId: string): Promise<RunRecord> {
+    const { store } = await this.#connect();
+    const run = await store.runs.get(runId);
+    if (!run)
+      throw new NightshiftError('run_not_found', `no run with id "${runId}"`, {
+        details: { run_id: runId },
+      });
+    return run;
+  }
+
+  /** A run's steps (model calls and tool calls) in the order they happened. */
+  async getRunSteps(runId: string): Promise<RunStep[]> {
+    await this.getRun(runId);
+    const { store } = await this.#connect();
+    return store.runs.listSteps(runId);
+  }
+
+  /** The next `count` fire times of an agent's schedule (ISO strings), time zone and DST aware. */
+  async nextRuns(agentId: string, count = 5): Promise<string[]> {
+    const record = await this.#require(agentId);
+    const after = this.#scheduleCursor(record);
+    return scheduleOf(record)
+      .nextN(after, count)
+      .map((date) => date.toISOString());
+  }
+
+  /**
+   * A live stream of an agent's events (or the whole fleet's, with `agentId` undefined).
+   * `since: '0'` replays stored history first; an event id resumes after it.
+   */
+  streamAgentEvents(
+    agentId: string | undefined,
+    options: StreamEventsOptions = {},
+  ): AsyncIterableIterator<NightshiftEvent> {
+    return streamEvents(
+      this.#connect().then((connection) => connection.log),
+      agentId,
+      options,
+    );
+  }
+
+  /** Stored events (oldest first), for pages and polling. */
+  async readEvents(
+    options: { agent_id?: string; after?: string; limit?: number } = {},
+  ): Promise<NightshiftEvent[]> {
+    const { log } = await this.#connect();
+    return log.read(options);
+  }
+
+  /** Stops taking runs; runs in flight get `timeout` ms to finish, then end `interrupted`. Closes the stores. */
+  async shutdown(options: { timeout?: number } = {}): Promise<void> {
+    if (this.#shuttingDown) return;
+    this.#shuttingDown = true;
+    clearInterval(this.#syncTimer);
+    this.#scheduler?.close();
+    await this.#dispatcher?.close(options.timeout ?? this.#shutdownTimeoutMs);
+    if (this.#connection) {
+      await this.#connection.catch(() => undefined);
+      await Promise.allSettled([this.#memory.close(), this.#eventsRouter.close()]);
+    }
+  }
+
+  // --- internals -------------------------------------------------------------------------
+
+  #connect(): Promise<{ store: Store; log: EventLog; publisher: EventPublisher }> {
+    if (this.#shuttingDown && !this.#connection) {
+      return Promise.reject(new NightshiftError('shutting_down', 'the service has shut down'));
+    }
+    this.#connection ??= (async () => {
+      const [store, log] = await Promise.all([
+        this.#memory.connect(),
+        this.#eventsRouter.connect(),
+      ]);
+      return { store, log, publisher: new EventPublisher(log, this.#now) };
+    })();
+    this.#connection.catch(() => {
+      this.#connection = undefined;
+    });
+    return this.#connection;
+  }
+
+  #notFound(agentId: string): NightshiftError {
+    return new NightshiftError('agent_not_found', `no agent named "${agentId}"`, {
+      details: { agent_id: agentId },
+    });
+  }
+
+  async #require(agentId: string): Promise<AgentRecord> {
+    const { store } = await this.#connect();
+    const record = await store.agents.get(agentId);
+    if (!record) throw this.#notFound(agentId);
+    return record;
+  }
+
+  #requireDispatcher(): RunDispatcher {
+    if (!this.#dispatcher || this.#shuttingDown) {
+      throw new NightshiftError(
+        this.#shuttingDown ? 'shutting_down' : 'invalid_state',
+        this.#shuttingDown
+          ? 'the service is shutting down'
+          : 'this process runs no agents: call startManager() first',
+      );
+    }
+    return this.#dispatcher;
+  }
+
+  #background(work: Promise<unknown>, what: string): void {
+    work.catch((error: unknown) =>
+      this.#logger.error({ err: errorMessage(error) }, `nightshift: ${what} failed`),
+    );
+  }
+
+  #runtimeFor(record: AgentRecord): AgentRuntime {
+    const cached = this.#runtimes.get(record.agent_id);
+    if (cached && cached.version === record.version) return cached.runtime;
+    const runtime: AgentRuntime = {
+      model: createModel(record.definition.model_config, {
+        providers: this.#providers,
+        env: this.#env,
+        ...(this.#fetch ? { fetch: this.#fetch } : {}),
+      }),
+      tools: this.#registry.pick(record.definition.tools),
+    };
+    this.#runtimes.set(record.agent_id, { version: record.version, runtime });
+    return runtime;
+  }
+
+  /** Where an agent's schedule continues from: its newest dealt-with tick, or now. */
+  #scheduleCursor(record: AgentRecord): Date {
+    const now = this.#now();
+    const last = record.stats.last_scheduled_at
+      ? new Date(record.stats.last_scheduled_at)
+      : undefined;
+    return last && last > now ? last : now;
+  }
+
+  async #status(record: AgentRecord): Promise<AgentStatus> {
+    const { store } = await this.#connect();
+    const running = (await store.runs.list(record.agent_id, { status: 'running', limit: 100 }))
+      .length;
+    const next =
+      record.state === 'active' ? scheduleOf(record).next(this.#scheduleCursor(record)) : undefined;
+    return buildStatus(record, running, next);
+  }
+
+  async #publishStatus(
+    publisher: EventPublisher,
+    record: AgentRecord,
+    reason: string,
+  ): Promise<void> {
+    const status = await this.#status(record);
+    await publisher.publish('background_agent_status', record.agent_id, null, {
+      state: status.state,
+      is_running: status.is_running,
+      pause_reason: status.pause_reason,
+      next_run_at: status.next_run_at,
+      reason,
+    });
+  }
+
+  async #changeState(
+    agentId: string,
+    patch: Parameters<Store['agents']['update']>[1],
+    reason: string,
+  ): Promise<AgentStatus> {
+    const { store, publisher } = await this.#connect();
+    const record = await store.agents.update(agentId, patch);
+    if (!record) throw this.#notFound(agentId);
+    this.#track(record);
+    await this.#publishStatus(publisher, record, reason);
+    return this.#status(record);
+  }
+
+  /** Brings this manager's scheduler in line with a stored record. */
+  #track(record: AgentRecord): void {
+    if (!this.#scheduler || this.#shuttingDown) return;
+    this.#seenVersions.set(record.agent_id, record.version);
+    if (record.state !== 'active') {
+      this.#scheduler.unschedule(record.agent_id);
+      return;
+    }
+    const immediate =
+      record.definition.run_immediately &&
+      !record.stats.last_scheduled_at &&
+      record.anchor_at &&
+      !this.#scheduler.isScheduled(record.agent_id);
+    this.#scheduler.schedule(record);
+    if (immediate && record.anchor_at)
+      this.#background(
+        this.#onTick(record.agent_id, new Date(record.anchor_at)),
+        `first run of ${record.agent_id}`,
+      );
+  }
+
+  async #onTick(agentId: string, scheduledAt: Date): Promise<void> {
+    if (this.#shuttingDown) return;
+    const { store } = await this.#connect();
+    // Read the agent fresh: a pause or stop made by any process is obeyed before the tick.
+    const agent = await store.agents.get(agentId);
+    if (!agent || agent.state !== 'active') {
+      this.#scheduler?.unschedule(agentId);
+      return;
+    }
+    const maxRuns = agent.definition.max_runs;
+    if (
+      maxRuns !== undefined &&
+      agent.stats.run_count + (this.#dispatcher?.runningCount(agentId) ?? 0) >= maxRuns
+    ) {
+      await this.#finish(agentId, `max_runs (${maxRuns}) reached`);
+      return;
+    }
+    const run = newRunRecord({
+      runId: scheduledRunId(agentId, scheduledAt),
+      agentId,
+      trigger: 'schedule',
+      scheduledAt,
+      query: agent.definition.task_config.query,
+      now: this.#now(),
+    });
+    await this.#dispatcher?.dispatch(agent, run);
+  }
+
+  async #onMissed(agentId: string, missed: number, lastMissed: Date): Promise<void> {
+    const { store, publisher } = await this.#connect();
+    await store.agents.updateStats(agentId, { missed, scheduled_at: lastMissed.toISOString() });
+    await publisher.publish('background_task_missed', agentId, null, {
+      missed,
+      last_missed_at: lastMissed.toISOString(),
+    });
+  }
+
+  /** The schedule is done (or max_runs reached): the agent stops, saying why. */
+  async #finish(agentId: string, why: string): Promise<void> {
+    const { store, publisher } = await this.#connect();
+    const record = await store.agents.get(agentId);
+    if (!record || record.state !== 'active') return;
+    const updated = await store.agents.update(agentId, { state: 'stopped', pause_reason: why });
+    if (!updated) return;
+    this.#track(updated);
+    await this.#publishStatus(publisher, updated, why);
+  }
+
+  async #afterRun(agentId: string, run: RunRecord): Promise<void> {
+    const { store, publisher } = await this.#connect();
+    const agent = await store.agents.get(agentId);
+    if (!agent || agent.state !== 'active') return;
+    const threshold = agent.definition.auto_pause_after_failures;
+    if (threshold !== undefined && agent.stats.consecutive_failures >= threshold) {
+      const reason = `auto-paused after ${agent.stats.consecutive_failures} consecutive failed runs (last: ${run.status}${run.error ? `, ${run.error.code}` : ''})`;
+      const paused = await store.agents.update(agentId, { state: 'paused', pause_reason: reason });
+      if (paused) {
+        this.#track(paused);
+        await this.#publishStatus(publisher, paused, 'auto_paused');
+      }
+      return;
+    }
+    const maxRuns = agent.definition.max_runs;
+    if (maxRuns !== undefined && agent.stats.run_count >= maxRuns)
+      await this.#finish(agentId, `max_runs (${maxRuns}) reached`);
+  }
+
+  /** Runs whose lease expired (their process died) end `interrupted`, or go on if retries remain. */
+  async #recoverRuns(): Promise<void> {
+    const { store, publisher } = await this.#connect();
+    const now = this.#now();
+    for (const run of await store.runs.listUnfinished()) {
+      if (run.lease_expires_at && new Date(run.lease_expires_at) > now) continue;
+      if (this.#dispatcher?.completion(run.run_id)) continue;
+      const agent = await store.agents.get(run.agent_id);
+      const attempt = run.attempts.length + 1;
+      const error = {
+        code: 'interrupted',
+        message: 'the process running it stopped before it finished (its lease expired)',
+      };
+      const attempts = [
+        ...run.attempts,
+        {
+          attempt,
+          started_at: run.started_at ?? run.created_at,
+          ended_at: now.toISOString(),
+          status: 'interrupted' as const,
+          error,
+          usage: { requests: 0, input_tokens: 0, output_tokens: 0, total_tokens: 0 },
+        },
+      ];
+      const willRetry =
+        !!agent &&
+        run.started_at !== null &&
+        attempt <= agent.definition.task_config.max_retries &&
+        agent.state !== 'stopped';
+      await publisher.publish('background_task_error', run.agent_id, run.run_id, {
+        error,
+        attempt,
+        will_retry: willRetry,
+        status: 'interrupted',
+      });
+      if (willRetry && agent && this.#dispatcher) {
+        const resumed = await store.runs.update(run.run_id, {
+          attempts,
+          lease_owner: this.instanceId,
+          lease_expires_at: new Date(now.getTime() + this.#leaseTtlMs).toISOString(),
+        });
+        if (resumed)
+          this.#background(this.#dispatcher.resume(agent, resumed), `retrying ${run.run_id}`);
+        continue;
+      }
+      await store.runs.update(run.run_id, {
+        status: 'interrupted',
+        error,
+        attempts,
+        ended_at: now.toISOString(),
+        lease_owner: null,
+        lease_expires_at: null,
+      });
+      if (agent) {
+        await store.agents.updateStats(run.agent_id, {
+          run: {
+            status: 'interrupted',
+            ended_at: now.toISOString(),
+            duration_ms: run.started_at ? now.getTime() - new Date(run.started_at).getTime() : 0,
+            total_tokens: run.usage.total_tokens,
+            error,
+          },
+        });
+      }
+    }
+  }
+
+  /** Periodic: recover expired runs, and follow agents changed by other processes (promise 6). */
+  async #sync(): Promise<void> {
+    if (this.#shuttingDown) return;
+    await this.#recoverRuns();
+    const { store } = await this.#connect();
+    const records = await store.agents.list();
+    const present = new Set<string>();
+    for (const record of records) {
+      present.add(record.agent_id);
+      if (this.#seenVersions.get(record.agent_id) !== record.version) {
+        this.#runtimes.delete(record.agent_id);
+        this.#track(record);
+      }
+    }
+    for (const agentId of [...this.#seenVersions.keys()]) {
+      if (!present.has(agentId)) {
+        this.#seenVersions.delete(agentId);
+        this.#scheduler?.unschedule(agentId);
+        await this.#dispatcher?.cancelAgentRuns(agentId, 'the agent was deleted');
+      }
+    }
+  }
+}

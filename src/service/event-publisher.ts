@@ -1,0 +1,35 @@
+import type {
+  EventLog,
+  EventPayloads,
+  EventType,
+  NewEvent,
+  NightshiftEvent,
+} from '../storage/contracts/index.js';
+
+/** Wraps payloads in the event envelope and appends them to the log. */
+export class EventPublisher {
+  readonly #log: EventLog;
+  readonly #now: () => Date;
+
+  constructor(log: EventLog, now: () => Date) {
+    this.#log = log;
+    this.#now = now;
+  }
+
+  /** Appends one event; resolves once it is recorded (so callers keep per-run order by awaiting). */
+  publish<T extends EventType>(
+    type: T,
+    agentId: string,
+    runId: string | null,
+    payload: EventPayloads[T],
+  ): Promise<NightshiftEvent> {
+    const event = {
+      type,
+      agent_id: agentId,
+      run_id: runId,
+      timestamp: this.#now().toISOString(),
+      payload,
+    } as NewEvent;
+    return this.#log.append(event);
+  }
+}

@@ -1,0 +1,148 @@
+import type { AgentDefinition } from '../config/agent-definition.js';
+import { createSchedule, jitterOffsetMs, planMisfire, type Schedule } from '../schedule/index.js';
+import type { AgentRecord } from '../storage/contracts/index.js';
+
+/** Longest single timer Node.js keeps (about 24.8 days); longer waits re-arm. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** What the scheduler tells the service. */
+export interface SchedulerTarget {
+  /** A tick is due: `scheduledAt` is its nominal time (jitter only delays when it fires). */
+  onTick(agentId: string, scheduledAt: Date): void;
+  /** Ticks passed without running (process down, machine asleep, paused, a late timer). */
+  onMissed(agentId: string, missed: number, lastMissed: Date): void;
+  /** The schedule has no more fire times (run_at done, end_at passed). */
+  onFinished(agentId: string): void;
+}
+
+interface Entry {
+  definition: AgentDefinition;
+  schedule: Schedule;
+  /** The newest tick dealt with. */
+  cursor: Date;
+  next: Date | undefined;
+  timer: NodeJS.Timeout | undefined;
+}
+
+/** The schedule of an agent record: interval ticks count from its anchor. */
+export function scheduleOf(
+  record: Pick<AgentRecord, 'definition' | 'anchor_at' | 'created_at'>,
+): Schedule {
+  const { definition } = record;
+  return createSchedule(
+    {
+      ...(definition.interval === undefined ? {} : { interval: definition.interval }),
+      ...(definition.cron === undefined ? {} : { cron: definition.cron }),
+      ...(definition.timezone === undefined ? {} : { timezone: definition.timezone }),
+      ...(definition.run_at === undefined ? {} : { run_at: definition.run_at }),
+      ...(definition.start_at === undefined ? {} : { start_at: definition.start_at }),
+      ...(definition.end_at === undefined ? {} : { end_at: definition.end_at }),
+    },
+    { anchor: new Date(record.anchor_at ?? record.created_at) },
+  );
+}
+
+/**
+ * The in-process scheduler: one timer per active agent, armed for the next fire time computed
+ * from the schedule (never by adding to the last one, so it does not drift).
+ */
+export class LocalScheduler {
+  readonly #entries = new Map<string, Entry>();
+  readonly #target: SchedulerTarget;
+  readonly #now: () => Date;
+
+  constructor(target: SchedulerTarget, now: () => Date) {
+    this.#target = target;
+    this.#now = now;
+  }
+
+  /**
+   * (Re)arms an agent from its record. Ticks after `stats.last_scheduled_at` that already
+   * passed are missed: counted, and under `misfire_policy: run_once` the newest one within
+   * `misfire_grace` runs once.
+   */
+  schedule(record: AgentRecord): void {
+    const previous = this.#entries.get(record.agent_id);
+    this.unschedule(record.agent_id);
+    const schedule = scheduleOf(record);
+    const now = this.#now();
+    const stored = record.stats.last_scheduled_at
+      ? new Date(record.stats.last_scheduled_at)
+      : undefined;
+    const last = previous && (!stored || previous.cursor > stored) ? previous.cursor : stored;
+    const plan = planMisfire({
+      schedule,
+      lastScheduledAt: last,
+      now,
+      policy: record.definition.misfire_policy,
+      graceSeconds: record.definition.misfire_grace,
+    });
+    if (plan.missed > 0 && plan.lastMissed)
+      this.#target.onMissed(record.agent_id, plan.missed, plan.lastMissed);
+    if (plan.catchUp) this.#target.onTick(record.agent_id, plan.catchUp);
+    const entry: Entry = {
+      definition: record.definition,
+      schedule,
+      cursor: plan.resumeAfter,
+      next: undefined,
+      timer: undefined,
+    };
+    this.#entries.set(record.agent_id, entry);
+    this.#arm(record.agent_id, entry);
+  }
+
+  unschedule(agentId: string): void {
+    const entry = this.#entries.get(agentId);
+    if (entry?.timer) clearTimeout(entry.timer);
+    this.#entries.delete(agentId);
+  }
+
+  /** The next nominal fire time of a scheduled agent. */
+  nextFireTime(agentId: string): Date | undefined {
+    return this.#entries.get(agentId)?.next;
+  }
+
+  isScheduled(agentId: string): boolean {
+    return this.#entries.has(agentId);
+  }
+
+  close(): void {
+    for (const agentId of [...this.#entries.keys()]) this.unschedule(agentId);
+  }
+
+  #arm(agentId: string, entry: Entry): void {
+    const next = entry.schedule.next(entry.cursor);
+    entry.next = next;
+    if (!next) {
+      this.#entries.delete(agentId);
+      this.#target.onFinished(agentId);
+      return;
+    }
+    const fireAt = next.getTime() + jitterOffsetMs(agentId, next, entry.definition.jitter);
+    const delay = Math.min(Math.max(0, fireAt - this.#now().getTime()), MAX_TIMER_MS);
+    entry.timer = setTimeout(() => this.#fire(agentId, entry), delay);
+  }
+
+  #fire(agentId: string, entry: Entry): void {
+    if (this.#entries.get(agentId) !== entry) return;
+    entry.timer = undefined;
+    const now = this.#now();
+    // Early wake-ups (long waits re-armed, clock adjustments) just re-arm.
+    if (entry.next && entry.next > now) return this.#arm(agentId, entry);
+    // While the process is alive the newest due tick runs if it is within misfire_grace;
+    // ticks before it (a machine asleep, a blocked event loop) are missed, never piled up.
+    const plan = planMisfire({
+      schedule: entry.schedule,
+      lastScheduledAt: entry.cursor,
+      now,
+      policy: 'run_once',
+      graceSeconds: entry.definition.misfire_grace,
+    });
+    if (plan.missed > 0 && plan.lastMissed)
+      this.#target.onMissed(agentId, plan.missed, plan.lastMissed);
+    if (plan.catchUp) this.#target.onTick(agentId, plan.catchUp);
+    entry.cursor = plan.catchUp ?? plan.lastMissed ?? entry.cursor;
+    if (plan.resumeAfter > entry.cursor) entry.cursor = plan.resumeAfter;
+    this.#arm(agentId, entry);
+  }
+}

@@ -1,0 +1,308 @@
+import { errorMessage, NightshiftError } from '../errors.js';
+import type { AgentRecord, Lease, RunRecord, Store } from '../storage/contracts/index.js';
+import { abortableSleep } from './abortable-sleep.js';
+import { abortReasons, executeRun, type ExecutorContext } from './run-executor.js';
+
+/** A run executing in this process. */
+interface RunHandle {
+  run: RunRecord;
+  controller: AbortController;
+  done: Promise<RunRecord>;
+}
+
+/** A run waiting under `queue_one` for the one before it to end. */
+interface QueuedRun {
+  run: RunRecord;
+  controller: AbortController;
+  done: Promise<RunRecord>;
+  settle: (record: RunRecord) => void;
+}
+
+/** What the dispatcher reports back to the service. */
+export interface DispatcherHooks {
+  /** Called after every run of this process reaches its terminal state. */
+  onRunEnded(agentId: string, run: RunRecord): Promise<void>;
+  onError(error: unknown, context: string): void;
+}
+
+/** The lease key that keeps one agent's runs from overlapping, cluster-wide. */
+export function overlapLeaseKey(agentId: string): string {
+  return `overlap:${agentId}`;
+}
+
+/**
+ * Turns a claimed tick into an executing run under the agent's overlap policy:
+ * `skip` (a skipped run is recorded, with its reason), `queue_one`, `cancel_previous`, `allow`.
+ * Under `skip` and `queue_one` an expiring lease in the store keeps runs of one agent from
+ * overlapping across every process sharing it.
+ */
+export class RunDispatcher {
+  readonly #context: ExecutorContext;
+  readonly #hooks: DispatcherHooks;
+  readonly #running = new Map<string, Map<string, RunHandle>>();
+  readonly #queued = new Map<string, QueuedRun>();
+  #closed = false;
+
+  constructor(context: ExecutorContext, hooks: DispatcherHooks) {
+    this.#context = context;
+    this.#hooks = hooks;
+  }
+
+  get #store(): Store {
+    return this.#context.store;
+  }
+
+  /** Runs of an agent executing in this process. */
+  runningCount(agentId: string): number {
+    return this.#running.get(agentId)?.size ?? 0;
+  }
+
+  /** Every run executing in this process. */
+  handles(): RunHandle[] {
+    return [...this.#running.values()].flatMap((runs) => [...runs.values()]);
+  }
+
+  /** The promise of a run executing (or queued) in this process. */
+  completion(runId: string): Promise<RunRecord> | undefined {
+    for (const runs of this.#running.values()) {
+      const handle = runs.get(runId);
+      if (handle) return handle.done;
+    }
+    for (const queued of this.#queued.values()) if (queued.run.run_id === runId) return queued.done;
+    return undefined;
+  }
+
+  /**
+   * Dispatches a new run. Returns its record as it stands once dispatched (running, pending
+   * when queued, skipped), or undefined when the run id was already claimed (another process,
+   * or an earlier fire of the same tick, has it).
+   */
+  async dispatch(agent: AgentRecord, run: RunRecord): Promise<RunRecord | undefined> {
+    if (this.#closed) return undefined;
+    const policy = agent.definition.overlap_policy;
+    const busyLocally = this.runningCount(agent.agent_id) > 0;
+
+    if (policy === 'allow') return this.#claimAndStart(agent, run, undefined);
+
+    if (policy === 'cancel_previous') {
+      const previous = [...(this.#running.get(agent.agent_id)?.values() ?? [])];
+      if (!(await this.#store.runs.claim(run))) return undefined;
+      for (const handle of previous)
+        handle.controller.abort(abortReasons.cancelled(`cancelled by the newer run ${run.run_id}`));
+      await Promise.allSettled(previous.map((handle) => handle.done));
+      return this.#start(agent, run, undefined);
+    }
+
+    const lease = busyLocally ? undefined : await this.#acquire(agent.agent_id, run.run_id);
+    if (lease) return this.#claimAndStart(agent, run, lease);
+
+    if (policy === 'queue_one' && !this.#queued.has(agent.agent_id)) {
+      if (!(await this.#store.runs.claim(run))) return undefined;
+      this.#queue(agent, run);
+      return run;
+    }
+    const holder = (await this.#store.leases.get(overlapLeaseKey(agent.agent_id)))?.holder;
+    const reason =
+      policy === 'queue_one'
+        ? 'overlap: a run is already running and another is queued'
+        : `overlap: the previous run${holder ? ` (${holder})` : ''} is still running`;
+    return this.#recordSkip(agent, run, reason);
+  }
+
+  /** Continues an existing run record (recovery of an interrupted run that has retries left). */
+  async resume(agent: AgentRecord, run: RunRecord): Promise<RunRecord> {
+    const needsLease =
+      agent.definition.overlap_policy === 'skip' || agent.definition.overlap_policy === 'queue_one';
+    const controller = new AbortController();
+    const lease = needsLease
+      ? await this.#waitForLease(agent.agent_id, run.run_id, controller.signal)
+      : undefined;
+    if (needsLease && !lease) return run;
+    return this.#start(agent, run, lease, controller);
+  }
+
+  /** Cancels an agent's runs in this process (queued and executing); resolves when they have ended. */
+  async cancelAgentRuns(agentId: string, why: string): Promise<void> {
+    const queued = this.#queued.get(agentId);
+    queued?.controller.abort(abortReasons.cancelled(why));
+    const handles = [...(this.#running.get(agentId)?.values() ?? [])];
+    for (const handle of handles) handle.controller.abort(abortReasons.cancelled(why));
+    await Promise.allSettled([
+      ...handles.map((handle) => handle.done),
+      ...(queued ? [queued.done] : []),
+    ]);
+  }
+
+  /** Stops taking runs; waits up to `timeoutMs` for runs in flight, then interrupts them. */
+  async close(timeoutMs: number): Promise<void> {
+    this.#closed = true;
+    for (const queued of this.#queued.values()) queued.controller.abort(abortReasons.shutdown());
+    const all = () => [
+      ...this.handles().map((handle) => handle.done),
+      ...[...this.#queued.values()].map((queued) => queued.done),
+    ];
+    const settled = Promise.allSettled(all());
+    const finished = await Promise.race([
+      settled.then(() => true),
+      abortableSleep(timeoutMs).then(() => false),
+    ]);
+    if (!finished)
+      for (const handle of this.handles()) handle.controller.abort(abortReasons.shutdown());
+    await Promise.allSettled(all());
+  }
+
+  async #claimAndStart(
+    agent: AgentRecord,
+    run: RunRecord,
+    lease: Lease | undefined,
+  ): Promise<RunRecord | undefined> {
+    if (!(await this.#store.runs.claim(run))) {
+      if (lease) await this.#release(lease);
+      return undefined;
+    }
+    return this.#start(agent, run, lease);
+  }
+
+  #start(
+    agent: AgentRecord,
+    run: RunRecord,
+    lease: Lease | undefined,
+    controller = new AbortController(),
+  ): RunRecord {
+    const runs = this.#running.get(agent.agent_id) ?? new Map<string, RunHandle>();
+    this.#running.set(agent.agent_id, runs);
+    const renew = lease
+      ? setInterval(
+          () => {
+            void this.#store.leases
+              .renew(lease.key, lease.holder, lease.token, this.#context.leaseTtlMs)
+              .catch((error: unknown) =>
+                this.#hooks.onError(error, `renewing the overlap lease of ${agent.agent_id}`),
+              );
+          },
+          Math.max(50, Math.floor(this.#context.leaseTtlMs / 3)),
+        )
+      : undefined;
+    renew?.unref();
+    const done = (async () => {
+      try {
+        return await executeRun(this.#context, agent, run, controller.signal);
+      } finally {
+        clearInterval(renew);
+        runs.delete(run.run_id);
+        if (runs.size === 0) this.#running.delete(agent.agent_id);
+        if (lease) await this.#release(lease);
+      }
+    })();
+    const handle: RunHandle = { run, controller, done };
+    runs.set(run.run_id, handle);
+    void done.then(
+      async (record) => {
+        try {
+          await this.#hooks.onRunEnded(agent.agent_id, record);
+        } catch (error) {
+          this.#hooks.onError(error, `after run ${run.run_id}`);
+        }
+        this.#startQueued(agent.agent_id);
+      },
+      (error: unknown) => this.#hooks.onError(error, `run ${run.run_id}`),
+    );
+    return { ...run, status: 'running' };
+  }
+
+  #queue(agent: AgentRecord, run: RunRecord): void {
+    let settle!: (record: RunRecord) => void;
+    const done = new Promise<RunRecord>((resolve) => {
+      settle = resolve;
+    });
+    this.#queued.set(agent.agent_id, { run, controller: new AbortController(), done, settle });
+    // Another process may hold the lease with nothing running here: wait for it in the background.
+    if (this.runningCount(agent.agent_id) === 0) this.#startQueued(agent.agent_id);
+  }
+
+  #startQueued(agentId: string): void {
+    const queued = this.#queued.get(agentId);
+    if (!queued || this.runningCount(agentId) > 0) return;
+    void (async () => {
+      const agent = await this.#store.agents.get(agentId);
+      const lease = await this.#waitForLease(agentId, queued.run.run_id, queued.controller.signal);
+      if (this.#queued.get(agentId) !== queued) {
+        if (lease) await this.#release(lease);
+        return;
+      }
+      this.#queued.delete(agentId);
+      if (!agent || !lease) {
+        queued.settle(await this.#endUnstarted(agentId, queued.run, queued.controller.signal));
+        return;
+      }
+      this.#start(agent, queued.run, lease, queued.controller);
+      queued.settle(await (this.completion(queued.run.run_id) ?? Promise.resolve(queued.run)));
+    })().catch((error: unknown) =>
+      this.#hooks.onError(error, `starting the queued run of ${agentId}`),
+    );
+  }
+
+  /** A queued run that never started ends cancelled or interrupted, on the record. */
+  async #endUnstarted(agentId: string, run: RunRecord, signal: AbortSignal): Promise<RunRecord> {
+    const reason: unknown = signal.reason;
+    const interrupted = NightshiftError.isInstance(reason) && reason.code === 'shutting_down';
+    const status = interrupted ? 'interrupted' : 'cancelled';
+    const now = this.#context.now().toISOString();
+    const error = {
+      code: status,
+      message: signal.aborted ? errorMessage(signal.reason) : 'the agent was removed',
+    };
+    const record = (await this.#store.runs.update(run.run_id, {
+      status,
+      ended_at: now,
+      error,
+    })) ?? { ...run, status, error };
+    await this.#store.agents.updateStats(agentId, {
+      run: { status, ended_at: now, duration_ms: 0, total_tokens: 0, error },
+    });
+    await this.#hooks.onRunEnded(agentId, record);
+    return record;
+  }
+
+  async #recordSkip(
+    agent: AgentRecord,
+    run: RunRecord,
+    reason: string,
+  ): Promise<RunRecord | undefined> {
+    const now = this.#context.now().toISOString();
+    const skipped: RunRecord = { ...run, status: 'skipped', skip_reason: reason, ended_at: now };
+    if (!(await this.#store.runs.claim(skipped))) return undefined;
+    await this.#store.agents.updateStats(agent.agent_id, {
+      skipped: 1,
+      ...(run.trigger === 'schedule' ? { scheduled_at: run.scheduled_at } : {}),
+    });
+    await this.#context.events.publish('background_task_skipped', agent.agent_id, run.run_id, {
+      scheduled_at: run.scheduled_at,
+      reason,
+    });
+    return skipped;
+  }
+
+  #acquire(agentId: string, holder: string): Promise<Lease | undefined> {
+    return this.#store.leases.acquire(overlapLeaseKey(agentId), holder, this.#context.leaseTtlMs);
+  }
+
+  async #waitForLease(
+    agentId: string,
+    holder: string,
+    signal: AbortSignal,
+  ): Promise<Lease | undefined> {
+    for (;;) {
+      if (signal.aborted || this.#closed) return undefined;
+      const lease = await this.#acquire(agentId, holder);
+      if (lease) return lease;
+      await abortableSleep(Math.max(20, Math.floor(this.#context.leaseTtlMs / 10)), signal);
+    }
+  }
+
+  async #release(lease: Lease): Promise<void> {
+    await this.#store.leases
+      .release(lease.key, lease.holder, lease.token)
+      .catch((error: unknown) => this.#hooks.onError(error, `releasing ${lease.key}`));
+  }
+}
