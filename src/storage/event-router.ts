@@ -1,0 +1,58 @@
+import { checkBackendKind } from './backend-kind.js';
+import type { EventLog } from './contracts/index.js';
+import { sqliteLocationFor, type DatabaseUrlOptions } from './database-url.js';
+import { createMemoryEventLog } from './memory/index.js';
+import { createSqliteEventLog } from './sqlite/index.js';
+
+/** Where the event log lives: this process, a database (SQLite / Postgres URL) or a Redis stream. */
+export type EventBackendKind = 'in_memory' | 'database' | 'redis_stream';
+
+/** Options of {@link EventRouter}. */
+export interface EventRouterOptions extends DatabaseUrlOptions {
+  /** Events kept (default: 10,000 in memory, 100,000 in a database). */
+  maxEvents?: number;
+  /** How often a database log looks for other processes' events (default 200 ms). */
+  pollIntervalMs?: number;
+}
+
+const EVENT_KINDS: readonly EventBackendKind[] = ['in_memory', 'database', 'redis_stream'];
+const AVAILABLE_EVENT_KINDS: readonly EventBackendKind[] = ['in_memory', 'database'];
+
+/**
+ * Chooses the backend of the event log from a kind and a URL, and opens it on
+ * `connect()`. Bad kinds and URLs fail on construction.
+ */
+export class EventRouter {
+  /** The backend kind. */
+  readonly kind: EventBackendKind;
+  /** Where the log lives, safe to print (passwords masked). */
+  readonly description: string;
+  readonly #open: () => EventLog;
+  #log: EventLog | undefined;
+
+  constructor(kind: EventBackendKind, options: EventRouterOptions = {}) {
+    this.kind = checkBackendKind('event backend', kind, EVENT_KINDS, AVAILABLE_EVENT_KINDS);
+    const { maxEvents, pollIntervalMs } = options;
+    if (this.kind === 'database') {
+      const { path } = sqliteLocationFor(options, 'event backend');
+      this.description = `sqlite:${path}`;
+      this.#open = () => createSqliteEventLog({ path, maxEvents, pollIntervalMs });
+    } else {
+      this.description = 'in_memory';
+      this.#open = () => createMemoryEventLog({ maxEvents });
+    }
+  }
+
+  /** Opens the log; every call until `close()` returns the same one. */
+  async connect(): Promise<EventLog> {
+    this.#log ??= this.#open();
+    return this.#log;
+  }
+
+  /** Closes the log if it is open; a later `connect()` opens a new one. */
+  async close(): Promise<void> {
+    const log = this.#log;
+    this.#log = undefined;
+    await log?.close();
+  }
+}

@@ -1,0 +1,104 @@
+import { NightshiftError } from '../../errors.js';
+import type { EventLog, NightshiftEvent } from '../contracts/event-log.js';
+import { parseEventSequence } from '../event-sequence.js';
+import { warnOnError, type ErrorReporter } from '../report-error.js';
+
+/** Options of {@link createMemoryEventLog}. */
+export interface MemoryEventLogOptions {
+  /** Events kept; the oldest are dropped beyond this (default 10,000). */
+  maxEvents?: number;
+  /** Hears errors thrown by listeners (default: a process warning). */
+  onError?: ErrorReporter;
+}
+
+const DEFAULT_MAX_EVENTS = 10_000;
+const DEFAULT_READ_LIMIT = 1_000;
+
+interface Subscriber {
+  listener: (event: NightshiftEvent) => void;
+  agentId: string | undefined;
+  /** Sequence number of the newest event appended before it subscribed. */
+  after: number;
+}
+
+/** An {@link EventLog} held in this process's memory, with a bounded history. */
+export function createMemoryEventLog(options: MemoryEventLogOptions = {}): EventLog {
+  const maxEvents = Math.max(1, options.maxEvents ?? DEFAULT_MAX_EVENTS);
+  const onError = options.onError ?? warnOnError;
+  /** Stored events, oldest first; event `n` has id `String(n)`. */
+  const events: NightshiftEvent[] = [];
+  const subscribers = new Set<Subscriber>();
+  /** Appended events not yet handed to every subscriber. */
+  const pending: NightshiftEvent[] = [];
+  let lastSequence = 0;
+  let dispatching = false;
+  let closed = false;
+
+  /**
+   * Hands pending events to subscribers one event at a time. A listener that appends
+   * only queues its event, so every subscriber still hears events in append order.
+   */
+  function dispatch(): void {
+    if (dispatching) return;
+    dispatching = true;
+    try {
+      for (let event = pending.shift(); event; event = pending.shift()) {
+        const sequence = Number(event.id);
+        for (const subscriber of [...subscribers]) {
+          if (!subscribers.has(subscriber) || sequence <= subscriber.after) continue;
+          if (subscriber.agentId !== undefined && subscriber.agentId !== event.agent_id) continue;
+          try {
+            subscriber.listener(structuredClone(event));
+          } catch (error) {
+            onError(error);
+          }
+        }
+      }
+    } finally {
+      dispatching = false;
+    }
+  }
+
+  return {
+    async append(event) {
+      if (closed) throw new NightshiftError('storage_unavailable', 'the event log is closed');
+      lastSequence += 1;
+      const stored = { ...structuredClone(event), id: String(lastSequence) };
+      events.push(stored);
+      if (events.length > maxEvents) events.splice(0, events.length - maxEvents);
+      pending.push(stored);
+      dispatch();
+      return structuredClone(stored);
+    },
+
+    async read(readOptions = {}) {
+      const after = parseEventSequence(readOptions.after ?? '0');
+      const limit = Math.max(0, readOptions.limit ?? DEFAULT_READ_LIMIT);
+      const found: NightshiftEvent[] = [];
+      for (const event of events) {
+        if (found.length >= limit) break;
+        if (Number(event.id) <= after) continue;
+        if (readOptions.agent_id !== undefined && event.agent_id !== readOptions.agent_id) continue;
+        found.push(structuredClone(event));
+      }
+      return found;
+    },
+
+    subscribe(listener, subscribeOptions = {}) {
+      const subscriber: Subscriber = {
+        listener,
+        agentId: subscribeOptions.agent_id,
+        after: lastSequence,
+      };
+      subscribers.add(subscriber);
+      return () => {
+        subscribers.delete(subscriber);
+      };
+    },
+
+    async close() {
+      closed = true;
+      subscribers.clear();
+    },
+  };
+}

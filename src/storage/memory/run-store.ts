@@ -1,0 +1,103 @@
+import { applyRunPatch, applyStepPatch } from '../apply-patch.js';
+import { NightshiftError } from '../../errors.js';
+import {
+  isTerminal,
+  type RunRecord,
+  type RunStatus,
+  type RunStep,
+  type RunStore,
+} from '../contracts/run-store.js';
+
+const DEFAULT_LIST_LIMIT = 50;
+
+/** Orders strings by code unit, the order SQLite's BINARY collation gives. */
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** A {@link RunStore} held in this process's memory; every read returns a copy. */
+export function createMemoryRunStore(): RunStore {
+  const runs = new Map<string, RunRecord>();
+  /** Steps per run id, in the order they were written. */
+  const steps = new Map<string, RunStep[]>();
+
+  return {
+    async claim(run) {
+      if (runs.has(run.run_id)) return false;
+      runs.set(run.run_id, structuredClone(run));
+      return true;
+    },
+
+    async get(runId) {
+      const run = runs.get(runId);
+      return run && structuredClone(run);
+    },
+
+    async update(runId, patch) {
+      const current = runs.get(runId);
+      if (!current) return undefined;
+      const next = applyRunPatch(current, patch);
+      runs.set(runId, next);
+      return structuredClone(next);
+    },
+
+    async list(agentId, options = {}) {
+      const limit = Math.max(0, options.limit ?? DEFAULT_LIST_LIMIT);
+      const statuses =
+        options.status === undefined
+          ? undefined
+          : new Set<RunStatus>(
+              typeof options.status === 'string' ? [options.status] : options.status,
+            );
+      return [...runs.values()]
+        .filter((run) => run.agent_id === agentId && (!statuses || statuses.has(run.status)))
+        .sort(
+          (a, b) => compareText(b.scheduled_at, a.scheduled_at) || compareText(b.run_id, a.run_id),
+        )
+        .slice(0, limit)
+        .map((run) => structuredClone(run));
+    },
+
+    async listUnfinished() {
+      // Oldest first: recovery deals with runs in the order they were due.
+      return [...runs.values()]
+        .filter((run) => !isTerminal(run.status))
+        .sort(
+          (a, b) => compareText(a.scheduled_at, b.scheduled_at) || compareText(a.run_id, b.run_id),
+        )
+        .map((run) => structuredClone(run));
+    },
+
+    async appendStep(step) {
+      const list = steps.get(step.run_id) ?? [];
+      if (list.some((existing) => existing.step_id === step.step_id)) {
+        throw new NightshiftError(
+          'invalid_state',
+          `step ${step.step_id} of run ${step.run_id} is already recorded`,
+          { details: { run_id: step.run_id, step_id: step.step_id } },
+        );
+      }
+      list.push(structuredClone(step));
+      steps.set(step.run_id, list);
+    },
+
+    async updateStep(runId, stepId, patch) {
+      const list = steps.get(runId);
+      const index = list?.findIndex((step) => step.step_id === stepId) ?? -1;
+      const current = list?.[index];
+      if (list && current) list[index] = applyStepPatch(current, patch);
+    },
+
+    async listSteps(runId) {
+      return structuredClone(steps.get(runId) ?? []);
+    },
+
+    async deleteByAgent(agentId) {
+      for (const run of [...runs.values()]) {
+        if (run.agent_id !== agentId) continue;
+        runs.delete(run.run_id);
+        steps.delete(run.run_id);
+      }
+    },
+  };
+}

@@ -1,0 +1,97 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { errorMessage, NightshiftError } from '../../errors.js';
+import { migrate } from './migrations.js';
+
+/** A better-sqlite3 connection. */
+export type SqliteDatabase = Database.Database;
+
+/** Options shared by the SQLite factories. */
+export interface SqliteConnectionOptions {
+  /** The database file (created with its directory when missing), or `:memory:`. */
+  path: string;
+  /**
+   * Share one connection per file within this process (default true). `false` opens a
+   * connection of its own, as another process would: for tests of cross-process behaviour.
+   */
+  sharedConnection?: boolean;
+}
+
+/** A use of a connection; the connection closes when its last handle is released. */
+export interface DatabaseHandle {
+  readonly database: SqliteDatabase;
+  /** The absolute path of the file, or `:memory:`. */
+  readonly path: string;
+  /** Gives the handle back; idempotent. */
+  release(): void;
+}
+
+const MEMORY_PATH = ':memory:';
+/** How long a statement waits for another process's write lock before failing. */
+const BUSY_TIMEOUT_MS = 5_000;
+
+interface SharedConnection {
+  database: SqliteDatabase;
+  handles: number;
+}
+
+/** Open connections by absolute path, shared by every store and event log of the process. */
+const sharedConnections = new Map<string, SharedConnection>();
+
+/** Opens (or shares) a migrated connection to a SQLite file. */
+export function openDatabase(options: SqliteConnectionOptions): DatabaseHandle {
+  const path = options.path === MEMORY_PATH ? MEMORY_PATH : resolve(options.path);
+  // Each `:memory:` connection is a database of its own, so there is nothing to share.
+  if (options.sharedConnection === false || path === MEMORY_PATH) {
+    const database = connect(path);
+    return handle(path, database, () => database.close());
+  }
+  let shared = sharedConnections.get(path);
+  if (!shared) {
+    shared = { database: connect(path), handles: 0 };
+    sharedConnections.set(path, shared);
+  }
+  const connection = shared;
+  connection.handles += 1;
+  return handle(path, connection.database, () => {
+    connection.handles -= 1;
+    if (connection.handles > 0) return;
+    sharedConnections.delete(path);
+    connection.database.close();
+  });
+}
+
+function handle(path: string, database: SqliteDatabase, close: () => void): DatabaseHandle {
+  let released = false;
+  return {
+    database,
+    path,
+    release() {
+      if (released) return;
+      released = true;
+      close();
+    },
+  };
+}
+
+function connect(path: string): SqliteDatabase {
+  let database: SqliteDatabase | undefined;
+  try {
+    if (path !== MEMORY_PATH) mkdirSync(dirname(path), { recursive: true });
+    database = new Database(path, { timeout: BUSY_TIMEOUT_MS });
+    // WAL lets readers in other processes go on while one process writes.
+    database.pragma('journal_mode = WAL');
+    database.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    database.pragma('foreign_keys = ON');
+    migrate(database);
+    return database;
+  } catch (error) {
+    database?.close();
+    throw new NightshiftError(
+      'storage_unavailable',
+      `cannot open the SQLite database at ${path}: ${errorMessage(error)}`,
+      { cause: error, details: { path } },
+    );
+  }
+}

@@ -1,0 +1,180 @@
+import { NightshiftError } from '../../errors.js';
+import { applyRunPatch, applyStepPatch } from '../apply-patch.js';
+import type {
+  AttemptRecord,
+  ErrorInfo,
+  RunRecord,
+  RunStatus,
+  RunStep,
+  RunStore,
+  RunTrigger,
+} from '../contracts/run-store.js';
+import type { Usage } from '../contracts/usage.js';
+import type { SqliteDatabase } from './database.js';
+
+const DEFAULT_LIST_LIMIT = 50;
+
+interface RunRow {
+  run_id: string;
+  agent_id: string;
+  trigger: string;
+  scheduled_at: string;
+  created_at: string;
+  started_at: string | null;
+  ended_at: string | null;
+  status: string;
+  query: string;
+  attempts: string;
+  output: string | null;
+  error: string | null;
+  usage: string;
+  skip_reason: string | null;
+  lease_owner: string | null;
+  lease_expires_at: string | null;
+}
+
+function toRow(run: RunRecord): RunRow {
+  return {
+    ...run,
+    attempts: JSON.stringify(run.attempts),
+    error: run.error === null ? null : JSON.stringify(run.error),
+    usage: JSON.stringify(run.usage),
+  };
+}
+
+function toRecord(row: RunRow): RunRecord {
+  return {
+    run_id: row.run_id,
+    agent_id: row.agent_id,
+    trigger: row.trigger as RunTrigger,
+    scheduled_at: row.scheduled_at,
+    created_at: row.created_at,
+    started_at: row.started_at,
+    ended_at: row.ended_at,
+    status: row.status as RunStatus,
+    query: row.query,
+    attempts: JSON.parse(row.attempts) as AttemptRecord[],
+    output: row.output,
+    error: row.error === null ? null : (JSON.parse(row.error) as ErrorInfo),
+    usage: JSON.parse(row.usage) as Usage,
+    skip_reason: row.skip_reason,
+    lease_owner: row.lease_owner,
+    lease_expires_at: row.lease_expires_at,
+  };
+}
+
+/** A {@link RunStore} in a SQLite database. */
+export function createSqliteRunStore(database: SqliteDatabase): RunStore {
+  const columns =
+    'run_id, agent_id, "trigger", scheduled_at, created_at, started_at, ended_at, status, query, attempts, output, error, usage, skip_reason, lease_owner, lease_expires_at';
+  const parameters =
+    '@run_id, @agent_id, @trigger, @scheduled_at, @created_at, @started_at, @ended_at, @status, @query, @attempts, @output, @error, @usage, @skip_reason, @lease_owner, @lease_expires_at';
+  // One statement is atomic on its own: the first claim inserts, every other changes nothing.
+  const claim = database.prepare<[RunRow]>(
+    `INSERT INTO runs (${columns}) VALUES (${parameters}) ON CONFLICT (run_id) DO NOTHING`,
+  );
+  const replace = database.prepare<[RunRow]>(`
+    UPDATE runs SET started_at = @started_at, ended_at = @ended_at, status = @status,
+      attempts = @attempts, output = @output, error = @error, usage = @usage,
+      skip_reason = @skip_reason, lease_owner = @lease_owner, lease_expires_at = @lease_expires_at
+    WHERE run_id = @run_id
+  `);
+  const select = database.prepare<[string], RunRow>('SELECT * FROM runs WHERE run_id = ?');
+  const selectByAgent = database.prepare<[string, number], RunRow>(`
+    SELECT * FROM runs WHERE agent_id = ?
+    ORDER BY scheduled_at DESC, run_id DESC LIMIT ?
+  `);
+  const selectByAgentAndStatus = database.prepare<[string, string, number], RunRow>(`
+    SELECT * FROM runs WHERE agent_id = ? AND status IN (SELECT value FROM json_each(?))
+    ORDER BY scheduled_at DESC, run_id DESC LIMIT ?
+  `);
+  // Oldest first: recovery deals with runs in the order they were due.
+  const selectUnfinished = database.prepare<[], RunRow>(`
+    SELECT * FROM runs WHERE status IN ('pending', 'running') ORDER BY scheduled_at, run_id
+  `);
+  const removeRuns = database.prepare<[string]>('DELETE FROM runs WHERE agent_id = ?');
+
+  const insertStep = database.prepare<[string, string, string]>(
+    'INSERT INTO run_steps (run_id, step_id, step) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+  );
+  const selectStep = database.prepare<[string, string], { step: string }>(
+    'SELECT step FROM run_steps WHERE run_id = ? AND step_id = ?',
+  );
+  const replaceStep = database.prepare<[string, string, string]>(
+    'UPDATE run_steps SET step = ? WHERE run_id = ? AND step_id = ?',
+  );
+  const selectSteps = database.prepare<[string], { step: string }>(
+    'SELECT step FROM run_steps WHERE run_id = ? ORDER BY sequence',
+  );
+  const removeSteps = database.prepare<[string]>(
+    'DELETE FROM run_steps WHERE run_id IN (SELECT run_id FROM runs WHERE agent_id = ?)',
+  );
+
+  const updateRun = database.transaction((runId: string, change: (run: RunRecord) => RunRecord) => {
+    const row = select.get(runId);
+    if (!row) return undefined;
+    const next = change(toRecord(row));
+    replace.run(toRow(next));
+    return next;
+  });
+  const updateStep = database.transaction(
+    (runId: string, stepId: string, patch: Partial<RunStep>) => {
+      const row = selectStep.get(runId, stepId);
+      if (!row) return;
+      const next = applyStepPatch(JSON.parse(row.step) as RunStep, patch);
+      replaceStep.run(JSON.stringify(next), runId, stepId);
+    },
+  );
+  const deleteByAgent = database.transaction((agentId: string) => {
+    removeSteps.run(agentId);
+    removeRuns.run(agentId);
+  });
+
+  return {
+    async claim(run) {
+      return claim.run(toRow(run)).changes === 1;
+    },
+
+    async get(runId) {
+      const row = select.get(runId);
+      return row && toRecord(row);
+    },
+
+    async update(runId, patch) {
+      return updateRun.immediate(runId, (run) => applyRunPatch(run, patch));
+    },
+
+    async list(agentId, options = {}) {
+      const limit = Math.max(0, options.limit ?? DEFAULT_LIST_LIMIT);
+      if (options.status === undefined) return selectByAgent.all(agentId, limit).map(toRecord);
+      const statuses = typeof options.status === 'string' ? [options.status] : options.status;
+      return selectByAgentAndStatus.all(agentId, JSON.stringify(statuses), limit).map(toRecord);
+    },
+
+    async listUnfinished() {
+      return selectUnfinished.all().map(toRecord);
+    },
+
+    async appendStep(step) {
+      if (insertStep.run(step.run_id, step.step_id, JSON.stringify(step)).changes === 0) {
+        throw new NightshiftError(
+          'invalid_state',
+          `step ${step.step_id} of run ${step.run_id} is already recorded`,
+          { details: { run_id: step.run_id, step_id: step.step_id } },
+        );
+      }
+    },
+
+    async updateStep(runId, stepId, patch) {
+      updateStep.immediate(runId, stepId, patch);
+    },
+
+    async listSteps(runId) {
+      return selectSteps.all(runId).map((row) => JSON.parse(row.step) as RunStep);
+    },
+
+    async deleteByAgent(agentId) {
+      deleteByAgent.immediate(agentId);
+    },
+  };
+}

@@ -1,0 +1,109 @@
+import {
+  agentDefinitionSchema,
+  type AgentDefinition,
+} from '../../../src/config/agent-definition.js';
+import {
+  emptyStats,
+  emptyUsage,
+  type AgentRecord,
+  type EventLog,
+  type NewEvent,
+  type RunRecord,
+  type Store,
+} from '../../../src/storage/index.js';
+
+/** A store under test and how to throw it away. */
+export interface StoreFixture {
+  store: Store;
+  cleanup(): Promise<void>;
+}
+
+/** Makes a fresh, empty store for one test (may connect to a server, create a schema …). */
+export type StoreFactory = () => Promise<StoreFixture>;
+
+/** An event log under test and how to throw it away. */
+export interface EventLogFixture {
+  log: EventLog;
+  cleanup(): Promise<void>;
+}
+
+/** What an event log suite asks of a backend's log. */
+export interface EventLogFactoryOptions {
+  maxEvents?: number;
+  onError?: (error: unknown) => void;
+}
+
+/** Makes a fresh, empty event log for one test. */
+export type EventLogFactory = (options?: EventLogFactoryOptions) => Promise<EventLogFixture>;
+
+/** A valid definition of an offline (scripted) agent. */
+export function agentDefinition(agentId: string, query = 'Check the disk.'): AgentDefinition {
+  return agentDefinitionSchema.parse({
+    agent_id: agentId,
+    model_config: { provider: 'scripted', script: [{ answer: 'ok' }] },
+    interval: 60,
+    task_config: { query },
+  });
+}
+
+/** A new agent record, created a while ago so updates visibly move `updated_at`. */
+export function agentRecord(agentId: string, overrides: Partial<AgentRecord> = {}): AgentRecord {
+  return {
+    agent_id: agentId,
+    definition: agentDefinition(agentId),
+    state: 'created',
+    pause_reason: null,
+    anchor_at: null,
+    created_at: '2024-01-01T00:00:00.000Z',
+    updated_at: '2024-01-01T00:00:00.000Z',
+    version: 1,
+    stats: emptyStats(),
+    ...overrides,
+  };
+}
+
+/** A pending run of `agentId` for the tick at `scheduledAt`. */
+export function runRecord(
+  agentId: string,
+  scheduledAt: string,
+  overrides: Partial<RunRecord> = {},
+): RunRecord {
+  return {
+    run_id: `${agentId}@${scheduledAt}`,
+    agent_id: agentId,
+    trigger: 'schedule',
+    scheduled_at: scheduledAt,
+    created_at: scheduledAt,
+    started_at: null,
+    ended_at: null,
+    status: 'pending',
+    query: 'Check the disk.',
+    attempts: [],
+    output: null,
+    error: null,
+    usage: emptyUsage(),
+    skip_reason: null,
+    lease_owner: null,
+    lease_expires_at: null,
+    ...overrides,
+  };
+}
+
+/** An `agent_message` event of `agentId` saying `message`. */
+export function agentMessage(agentId: string, message: string): NewEvent {
+  return {
+    type: 'agent_message',
+    agent_id: agentId,
+    run_id: null,
+    timestamp: '2024-01-01T00:00:00.000Z',
+    payload: { message },
+  };
+}
+
+/** The ISO time `minutes` after a fixed origin, for ordering runs. */
+export function minute(minutes: number): string {
+  return new Date(Date.UTC(2024, 0, 1, 0, minutes)).toISOString();
+}
+
+/** Options for `expect.poll` waits: short interval, a timeout well under the test's. */
+export const WAIT = { timeout: 3_000, interval: 5 } as const;
