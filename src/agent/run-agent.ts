@@ -187,6 +187,8 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentRunResult
       // Evaluated only after a step that called tools: the loop stops before the next model call.
       stopWhen: () => limitReached() !== undefined,
       experimental_onStepStart: async () => {
+        // A request counts when it is made, even if it then fails: it may have been billed.
+        usage.requests += 1;
         const index = stepIndex++;
         modelStepId = `${attempt}.${index}`;
         try {
@@ -214,7 +216,6 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentRunResult
           output_tokens: output,
           total_tokens: step.usage.totalTokens ?? input + output,
         };
-        usage.requests += 1;
         usage.input_tokens += stepUsage.input_tokens;
         usage.output_tokens += stepUsage.output_tokens;
         usage.total_tokens += stepUsage.total_tokens;

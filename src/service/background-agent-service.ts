@@ -175,7 +175,7 @@ export class BackgroundAgentService {
       this.#now,
     );
     await this.#recoverRuns();
-    for (const record of await store.agents.list()) this.#track(record);
+    for (const record of await store.agents.list()) await this.#track(record);
     this.#syncTimer = setInterval(
       () => this.#background(this.#sync(), 'sync'),
       this.#syncIntervalMs,
@@ -282,7 +282,7 @@ export class BackgroundAgentService {
     });
     if (!record) throw this.#notFound(agentId);
     this.#runtimes.delete(agentId);
-    this.#track(record);
+    await this.#track(record);
     await this.#publishStatus(publisher, record, 'updated');
     return this.#status(record);
   }
@@ -521,13 +521,16 @@ export class BackgroundAgentService {
     const { store, publisher } = await this.#connect();
     const record = await store.agents.update(agentId, patch);
     if (!record) throw this.#notFound(agentId);
-    this.#track(record);
+    await this.#track(record);
     await this.#publishStatus(publisher, record, reason);
-    return this.#status(record);
+    return this.#status(await this.#require(agentId));
   }
 
-  /** Brings this manager's scheduler in line with a stored record. */
-  #track(record: AgentRecord): void {
+  /**
+   * Brings this manager's scheduler in line with a stored record; records the ticks missed
+   * since the agent last ran (resolves once they are counted) and dispatches a catch-up run.
+   */
+  async #track(record: AgentRecord): Promise<void> {
     if (!this.#scheduler || this.#shuttingDown) return;
     this.#seenVersions.set(record.agent_id, record.version);
     if (record.state !== 'active') {
@@ -537,14 +540,12 @@ export class BackgroundAgentService {
     const immediate =
       record.definition.run_immediately &&
       !record.stats.last_scheduled_at &&
-      record.anchor_at &&
+      record.anchor_at !== null &&
       !this.#scheduler.isScheduled(record.agent_id);
-    this.#scheduler.schedule(record);
-    if (immediate && record.anchor_at)
-      this.#background(
-        this.#onTick(record.agent_id, new Date(record.anchor_at)),
-        `first run of ${record.agent_id}`,
-      );
+    const plan = this.#scheduler.schedule(record);
+    if (plan.missed > 0 && plan.lastMissed) await this.#onMissed(record.agent_id, plan.missed, plan.lastMissed);
+    const first = immediate && record.anchor_at ? new Date(record.anchor_at) : plan.catchUp;
+    if (first) this.#background(this.#onTick(record.agent_id, first), `run of ${record.agent_id} at ${first.toISOString()}`);
   }
 
   async #onTick(agentId: string, scheduledAt: Date): Promise<void> {
@@ -591,7 +592,7 @@ export class BackgroundAgentService {
     if (!record || record.state !== 'active') return;
     const updated = await store.agents.update(agentId, { state: 'stopped', pause_reason: why });
     if (!updated) return;
-    this.#track(updated);
+    await this.#track(updated);
     await this.#publishStatus(publisher, updated, why);
   }
 
@@ -604,7 +605,7 @@ export class BackgroundAgentService {
       const reason = `auto-paused after ${agent.stats.consecutive_failures} consecutive failed runs (last: ${run.status}${run.error ? `, ${run.error.code}` : ''})`;
       const paused = await store.agents.update(agentId, { state: 'paused', pause_reason: reason });
       if (paused) {
-        this.#track(paused);
+        await this.#track(paused);
         await this.#publishStatus(publisher, paused, 'auto_paused');
       }
       return;
@@ -692,7 +693,7 @@ export class BackgroundAgentService {
       present.add(record.agent_id);
       if (this.#seenVersions.get(record.agent_id) !== record.version) {
         this.#runtimes.delete(record.agent_id);
-        this.#track(record);
+        await this.#track(record);
       }
     }
     for (const agentId of [...this.#seenVersions.keys()]) {

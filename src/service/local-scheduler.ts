@@ -1,5 +1,5 @@
 import type { AgentDefinition } from '../config/agent-definition.js';
-import { createSchedule, jitterOffsetMs, planMisfire, type Schedule } from '../schedule/index.js';
+import { createSchedule, jitterOffsetMs, planMisfire, type MisfirePlan, type Schedule } from '../schedule/index.js';
 import type { AgentRecord } from '../storage/contracts/index.js';
 
 /** Longest single timer Node.js keeps (about 24.8 days); longer waits re-arm. */
@@ -57,38 +57,34 @@ export class LocalScheduler {
   }
 
   /**
-   * (Re)arms an agent from its record. Ticks after `stats.last_scheduled_at` that already
-   * passed are missed: counted, and under `misfire_policy: run_once` the newest one within
-   * `misfire_grace` runs once.
+   * (Re)arms an agent from its record. Ticks after `stats.last_scheduled_at` (or the anchor)
+   * that already passed are missed; under `misfire_policy: run_once` the newest one within
+   * `misfire_grace` is to run once. Returns that plan for the caller to record and dispatch.
    */
-  schedule(record: AgentRecord): void {
+  schedule(record: AgentRecord): MisfirePlan {
     const previous = this.#entries.get(record.agent_id);
     this.unschedule(record.agent_id);
     const schedule = scheduleOf(record);
-    const now = this.#now();
-    const stored = record.stats.last_scheduled_at
-      ? new Date(record.stats.last_scheduled_at)
-      : undefined;
+    const storedValue = record.stats.last_scheduled_at ?? record.anchor_at;
+    const stored = storedValue ? new Date(storedValue) : undefined;
     const last = previous && (!stored || previous.cursor > stored) ? previous.cursor : stored;
     const plan = planMisfire({
       schedule,
       lastScheduledAt: last,
-      now,
+      now: this.#now(),
       policy: record.definition.misfire_policy,
       graceSeconds: record.definition.misfire_grace,
     });
-    if (plan.missed > 0 && plan.lastMissed)
-      this.#target.onMissed(record.agent_id, plan.missed, plan.lastMissed);
-    if (plan.catchUp) this.#target.onTick(record.agent_id, plan.catchUp);
     const entry: Entry = {
       definition: record.definition,
       schedule,
-      cursor: plan.resumeAfter,
+      cursor: plan.catchUp && plan.catchUp > plan.resumeAfter ? plan.catchUp : plan.resumeAfter,
       next: undefined,
       timer: undefined,
     };
     this.#entries.set(record.agent_id, entry);
     this.#arm(record.agent_id, entry);
+    return plan;
   }
 
   unschedule(agentId: string): void {
