@@ -412,6 +412,7 @@ export class BackgroundAgentService {
     if (this.#connection) {
       await this.#connection.catch(() => undefined);
       await Promise.allSettled([this.#memory.close(), this.#eventsRouter.close()]);
+      this.#connection = undefined;
     }
   }
 
@@ -543,9 +544,14 @@ export class BackgroundAgentService {
       record.anchor_at !== null &&
       !this.#scheduler.isScheduled(record.agent_id);
     const plan = this.#scheduler.schedule(record);
-    if (plan.missed > 0 && plan.lastMissed) await this.#onMissed(record.agent_id, plan.missed, plan.lastMissed);
+    if (plan.missed > 0 && plan.lastMissed)
+      await this.#onMissed(record.agent_id, plan.missed, plan.lastMissed);
     const first = immediate && record.anchor_at ? new Date(record.anchor_at) : plan.catchUp;
-    if (first) this.#background(this.#onTick(record.agent_id, first), `run of ${record.agent_id} at ${first.toISOString()}`);
+    if (first)
+      this.#background(
+        this.#onTick(record.agent_id, first),
+        `run of ${record.agent_id} at ${first.toISOString()}`,
+      );
   }
 
   async #onTick(agentId: string, scheduledAt: Date): Promise<void> {

@@ -1,5 +1,11 @@
 import type { AgentDefinition } from '../config/agent-definition.js';
-import { createSchedule, jitterOffsetMs, planMisfire, type MisfirePlan, type Schedule } from '../schedule/index.js';
+import {
+  createSchedule,
+  jitterOffsetMs,
+  planMisfire,
+  type MisfirePlan,
+  type Schedule,
+} from '../schedule/index.js';
 import type { AgentRecord } from '../storage/contracts/index.js';
 
 /** Longest single timer Node.js keeps (about 24.8 days); longer waits re-arm. */

@@ -6,7 +6,11 @@ import { toGenerateResult, type MockReply } from '../agent/mock-model.js';
  * A mock model whose calls wait at a gate until the test opens them, so a test can hold a run
  * in flight for as long as it needs. Calls honour their abort signal.
  */
-export function gatedModel(reply: (call: number, options: LanguageModelV3CallOptions) => MockReply | Error = () => ({ text: 'done' })) {
+export function gatedModel(
+  reply: (call: number, options: LanguageModelV3CallOptions) => MockReply | Error = () => ({
+    text: 'done',
+  }),
+) {
   const waiting: (() => void)[] = [];
   let calls = 0;
   let open = false;
@@ -16,7 +20,11 @@ export function gatedModel(reply: (call: number, options: LanguageModelV3CallOpt
       if (!open) {
         await new Promise<void>((resolve, reject) => {
           waiting.push(resolve);
-          options.abortSignal?.addEventListener('abort', () => reject(options.abortSignal?.reason), { once: true });
+          options.abortSignal?.addEventListener(
+            'abort',
+            () => reject(options.abortSignal?.reason),
+            { once: true },
+          );
         });
       }
       const result = reply(call, options);

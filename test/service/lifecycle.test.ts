@@ -8,7 +8,12 @@ describe('agent lifecycle', () => {
     const service = makeService();
     await service.startManager();
     const created = await service.create(scriptedAgent('fast', { interval: 0.1 }));
-    expect(created).toMatchObject({ agent_id: 'fast', state: 'created', run_count: 0, next_run_at: null });
+    expect(created).toMatchObject({
+      agent_id: 'fast',
+      state: 'created',
+      run_count: 0,
+      next_run_at: null,
+    });
     await service.startAgent('fast');
     const status = await waitFor(async () => {
       const current = await service.getAgentStatus('fast');
@@ -19,20 +24,36 @@ describe('agent lifecycle', () => {
     expect(status.avg_duration_ms).toBeGreaterThanOrEqual(0);
     expect(status.total_tokens).toBeGreaterThan(0);
     const runs = await service.listRuns('fast');
-    expect(runs[0]).toMatchObject({ agent_id: 'fast', trigger: 'schedule', status: 'completed', output: 'fast done' });
+    expect(runs[0]).toMatchObject({
+      agent_id: 'fast',
+      trigger: 'schedule',
+      status: 'completed',
+      output: 'fast done',
+    });
     expect(runs[0]?.run_id).toBe(`fast.${new Date(runs[0]?.scheduled_at ?? 0).getTime()}`);
   });
 
   it('refuses a taken id with agent_exists and a bad definition with config_invalid, changing nothing', async () => {
     const service = makeService();
     await service.create(scriptedAgent('one'));
-    await expect(service.create(scriptedAgent('one'))).rejects.toMatchObject({ code: 'agent_exists' });
-    const bad = await service.create(scriptedAgent('two', { interval: -5, task_config: {} })).catch((error: unknown) => error);
+    await expect(service.create(scriptedAgent('one'))).rejects.toMatchObject({
+      code: 'agent_exists',
+    });
+    const bad = await service
+      .create(scriptedAgent('two', { interval: -5, task_config: {} }))
+      .catch((error: unknown) => error);
     expect(NightshiftError.isInstance(bad) && bad.code).toBe('config_invalid');
-    expect((bad as NightshiftError).fields.map((field) => field.path).sort()).toEqual(['interval', 'task_config.query']);
+    expect((bad as NightshiftError).fields.map((field) => field.path).sort()).toEqual([
+      'interval',
+      'task_config.query',
+    ]);
     expect((await service.listAgents()).map((agent) => agent.agent_id)).toEqual(['one']);
-    await expect(service.create(scriptedAgent('three', { tools: ['no_such_tool'] }))).rejects.toThrow(/tools\[0\]: unknown tool/);
-    await expect(service.getAgentStatus('ghost')).rejects.toMatchObject({ code: 'agent_not_found' });
+    await expect(
+      service.create(scriptedAgent('three', { tools: ['no_such_tool'] })),
+    ).rejects.toThrow(/tools\[0\]: unknown tool/);
+    await expect(service.getAgentStatus('ghost')).rejects.toMatchObject({
+      code: 'agent_not_found',
+    });
   });
 
   it('pause stops the ticks before the next one; resume counts the ticks missed while paused', async () => {
@@ -44,12 +65,18 @@ describe('agent lifecycle', () => {
     await service.startAgent('control');
     await waitFor(async () => (await service.getAgentStatus('paused')).run_count >= 1);
     const paused = await service.pauseAgent('paused', { reason: 'maintenance' });
-    expect(paused).toMatchObject({ state: 'paused', pause_reason: 'maintenance', next_run_at: null });
+    expect(paused).toMatchObject({
+      state: 'paused',
+      pause_reason: 'maintenance',
+      next_run_at: null,
+    });
     await waitFor(async () => !(await service.getAgentStatus('paused')).is_running);
     const frozen = (await service.getAgentStatus('paused')).run_count;
     const controlBefore = (await service.getAgentStatus('control')).run_count;
     // The control agent ticks on the same cadence: once it has run several more times, the paused one would have too.
-    await waitFor(async () => (await service.getAgentStatus('control')).run_count >= controlBefore + 4);
+    await waitFor(
+      async () => (await service.getAgentStatus('control')).run_count >= controlBefore + 4,
+    );
     expect((await service.getAgentStatus('paused')).run_count).toBe(frozen);
 
     const resumed = await service.resumeAgent('paused');
@@ -62,7 +89,9 @@ describe('agent lifecycle', () => {
     const service = makeService();
     await service.startManager();
     await service.create(
-      scriptedAgent('slow', { model_config: { provider: 'scripted', script: [{ delay: 0.3, answer: 'late' }] } }),
+      scriptedAgent('slow', {
+        model_config: { provider: 'scripted', script: [{ delay: 0.3, answer: 'late' }] },
+      }),
     );
     const first = await service.runNow('slow');
     expect(first.status).toBe('running');
@@ -76,7 +105,10 @@ describe('agent lifecycle', () => {
     const second = await service.runNow('slow');
     const stopped = await service.stopAgent('slow', { cancel: true });
     expect(stopped.state).toBe('stopped');
-    expect(await service.getRun(second.run_id)).toMatchObject({ status: 'cancelled', error: { code: 'cancelled' } });
+    expect(await service.getRun(second.run_id)).toMatchObject({
+      status: 'cancelled',
+      error: { code: 'cancelled' },
+    });
   });
 
   it('emits lifecycle events in order with the runtime events of the same run', async () => {
@@ -86,7 +118,13 @@ describe('agent lifecycle', () => {
     await service.create(
       scriptedAgent('ordered', {
         tools: ['system_stats'],
-        model_config: { provider: 'scripted', script: [{ tool: 'system_stats' }, { answer: 'mem {{system_stats.memory.used_percent}}' }] },
+        model_config: {
+          provider: 'scripted',
+          script: [
+            { tool: 'system_stats' },
+            { answer: 'mem {{system_stats.memory.used_percent}}' },
+          ],
+        },
       }),
     );
     const run = await service.runNow('ordered', { wait: true });
@@ -101,12 +139,18 @@ describe('agent lifecycle', () => {
       'final_answer',
       'background_task_completed',
     ]);
-    expect(events.find((event) => event.type === 'background_task_started')?.payload).toMatchObject({
-      trigger: 'manual',
-      attempt: 1,
-      query: 'Do the task.',
-    });
-    expect(events.filter((event) => event.type === 'background_agent_status').map((event) => event.payload.state)).toEqual(['created']);
+    expect(events.find((event) => event.type === 'background_task_started')?.payload).toMatchObject(
+      {
+        trigger: 'manual',
+        attempt: 1,
+        query: 'Do the task.',
+      },
+    );
+    expect(
+      events
+        .filter((event) => event.type === 'background_agent_status')
+        .map((event) => event.payload.state),
+    ).toEqual(['created']);
   });
 
   it('runNow takes a query override and waits for the end on request', async () => {
@@ -115,7 +159,9 @@ describe('agent lifecycle', () => {
     await service.create(scriptedAgent('manual'));
     const run = await service.runNow('manual', { query: 'Something else.', wait: true });
     expect(run).toMatchObject({ trigger: 'manual', status: 'completed', query: 'Something else.' });
-    expect((await service.getRunSteps(run.run_id)).map((step) => step.kind)).toEqual(['model_call']);
+    expect((await service.getRunSteps(run.run_id)).map((step) => step.kind)).toEqual([
+      'model_call',
+    ]);
     await expect(service.getRun('nope')).rejects.toMatchObject({ code: 'run_not_found' });
   });
 
@@ -125,18 +171,29 @@ describe('agent lifecycle', () => {
     await service.create(scriptedAgent('upd', { interval: 60 }));
     await service.startAgent('upd');
     await service.pauseAgent('upd');
-    const updated = await service.updateAgent('upd', { cron: '0 9 * * *', timezone: 'Europe/Paris', task_config: { max_retries: 3 } });
-    expect(updated).toMatchObject({ state: 'paused', schedule: { cron: '0 9 * * *', timezone: 'Europe/Paris' } });
+    const updated = await service.updateAgent('upd', {
+      cron: '0 9 * * *',
+      timezone: 'Europe/Paris',
+      task_config: { max_retries: 3 },
+    });
+    expect(updated).toMatchObject({
+      state: 'paused',
+      schedule: { cron: '0 9 * * *', timezone: 'Europe/Paris' },
+    });
     expect(updated.schedule).not.toHaveProperty('interval');
     const definition = await service.getAgentDefinition('upd');
     expect(definition.task_config).toMatchObject({ query: 'Do the task.', max_retries: 3 });
 
     const before = await service.getAgentDefinition('upd');
-    await expect(service.updateAgent('upd', { task_config: { timeout: 0 } })).rejects.toMatchObject({
+    await expect(service.updateAgent('upd', { task_config: { timeout: 0 } })).rejects.toMatchObject(
+      {
+        code: 'config_invalid',
+        fields: [{ path: 'task_config.timeout' }],
+      },
+    );
+    await expect(service.updateAgent('upd', { agent_id: 'other' })).rejects.toMatchObject({
       code: 'config_invalid',
-      fields: [{ path: 'task_config.timeout' }],
     });
-    await expect(service.updateAgent('upd', { agent_id: 'other' })).rejects.toMatchObject({ code: 'config_invalid' });
     expect(await service.getAgentDefinition('upd')).toEqual(before);
     const next = await service.nextRuns('upd', 2);
     expect(next).toHaveLength(2);

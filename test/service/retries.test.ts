@@ -14,23 +14,37 @@ describe('retries, timeouts and failures', () => {
     const service = makeService({ providers: testProvider(model) });
     await service.startManager();
     const events = collectEvents(service);
-    await service.create(testAgent('flaky', { task_config: { query: 'q', max_retries: 2, retry_delay: 0.01 } }));
+    await service.create(
+      testAgent('flaky', { task_config: { query: 'q', max_retries: 2, retry_delay: 0.01 } }),
+    );
     const run = await service.runNow('flaky', { wait: true });
     expect(run).toMatchObject({ status: 'completed', output: 'recovered', error: null });
-    expect(run.attempts.map((attempt) => [attempt.attempt, attempt.status, attempt.error?.code ?? null])).toEqual([
+    expect(
+      run.attempts.map((attempt) => [attempt.attempt, attempt.status, attempt.error?.code ?? null]),
+    ).toEqual([
       [1, 'failed', 'model_error'],
       [2, 'completed', null],
     ]);
     expect(run.usage).toMatchObject({ requests: 2, total_tokens: 8 });
     await waitFor(() => events.some((event) => event.type === 'background_task_completed'));
-    const lifecycle = events.filter((event) => event.run_id === run.run_id && event.type.startsWith('background_task'));
-    expect(lifecycle.map((event) => [event.type, 'attempt' in event.payload ? event.payload.attempt : null])).toEqual([
+    const lifecycle = events.filter(
+      (event) => event.run_id === run.run_id && event.type.startsWith('background_task'),
+    );
+    expect(
+      lifecycle.map((event) => [
+        event.type,
+        'attempt' in event.payload ? event.payload.attempt : null,
+      ]),
+    ).toEqual([
       ['background_task_started', 1],
       ['background_task_error', 1],
       ['background_task_started', 2],
       ['background_task_completed', null],
     ]);
-    expect(lifecycle[1]?.payload).toMatchObject({ will_retry: true, error: { code: 'model_error' } });
+    expect(lifecycle[1]?.payload).toMatchObject({
+      will_retry: true,
+      error: { code: 'model_error' },
+    });
     const status = await service.getAgentStatus('flaky');
     expect(status).toMatchObject({ run_count: 1, error_count: 0, last_run_status: 'completed' });
   });
@@ -41,7 +55,9 @@ describe('retries, timeouts and failures', () => {
     });
     const service = makeService({ providers: testProvider(model) });
     await service.startManager();
-    await service.create(testAgent('doomed', { task_config: { query: 'q', max_retries: 1, retry_delay: 0.01 } }));
+    await service.create(
+      testAgent('doomed', { task_config: { query: 'q', max_retries: 1, retry_delay: 0.01 } }),
+    );
     const run = await service.runNow('doomed', { wait: true });
     expect(run).toMatchObject({ status: 'failed', output: null, error: { code: 'model_error' } });
     expect(run.attempts).toHaveLength(2);
@@ -57,7 +73,11 @@ describe('retries, timeouts and failures', () => {
     const model = mockModel((_call, options) => hangUntilAborted(options));
     const service = makeService({ providers: testProvider(model) });
     await service.startManager();
-    await service.create(testAgent('slowpoke', { task_config: { query: 'q', timeout: 0.1, max_retries: 1, retry_delay: 0 } }));
+    await service.create(
+      testAgent('slowpoke', {
+        task_config: { query: 'q', timeout: 0.1, max_retries: 1, retry_delay: 0 },
+      }),
+    );
     const run = await service.runNow('slowpoke', { wait: true });
     expect(run).toMatchObject({ status: 'timed_out', error: { code: 'timeout' } });
     expect(run.attempts.map((attempt) => attempt.status)).toEqual(['timed_out', 'timed_out']);
@@ -69,7 +89,11 @@ describe('retries, timeouts and failures', () => {
     const service = makeService({ providers: testProvider(model) });
     await service.startManager();
     await service.create(
-      testAgent('spender', { tools: ['system_stats'], agent_config: { max_steps: 2 }, task_config: { query: 'q', max_retries: 3 } }),
+      testAgent('spender', {
+        tools: ['system_stats'],
+        agent_config: { max_steps: 2 },
+        task_config: { query: 'q', max_retries: 3 },
+      }),
     );
     const run = await service.runNow('spender', { wait: true });
     expect(run).toMatchObject({ status: 'budget_exceeded', error: { code: 'max_steps' } });
@@ -111,18 +135,31 @@ describe('retries, timeouts and failures', () => {
     });
     expect(status.pause_reason).toMatch(/auto-paused after 2 consecutive failed runs/);
     expect(status.consecutive_failures).toBe(2);
-    await waitFor(() => events.some((event) => event.type === 'background_agent_status' && event.payload.reason === 'auto_paused'));
+    await waitFor(() =>
+      events.some(
+        (event) =>
+          event.type === 'background_agent_status' && event.payload.reason === 'auto_paused',
+      ),
+    );
   });
 });
 
 describe('retryDelayMs', () => {
   const task = (overrides: Record<string, unknown>) =>
-    parseAgentDefinition({ agent_id: 'a', interval: 1, model_config: { provider: 'scripted', script: [{ answer: 'x' }] }, task_config: { query: 'q', ...overrides } })
-      .task_config;
+    parseAgentDefinition({
+      agent_id: 'a',
+      interval: 1,
+      model_config: { provider: 'scripted', script: [{ answer: 'x' }] },
+      task_config: { query: 'q', ...overrides },
+    }).task_config;
 
   it('waits retry_delay between attempts, doubling under exponential backoff up to the cap', () => {
-    expect([2, 3, 4].map((attempt) => retryDelayMs(task({ retry_delay: 2 }), attempt))).toEqual([2000, 2000, 2000]);
+    expect([2, 3, 4].map((attempt) => retryDelayMs(task({ retry_delay: 2 }), attempt))).toEqual([
+      2000, 2000, 2000,
+    ]);
     const exponential = task({ retry_delay: 2, retry_backoff: 'exponential', max_retry_delay: 10 });
-    expect([2, 3, 4, 5].map((attempt) => retryDelayMs(exponential, attempt))).toEqual([2000, 4000, 8000, 10000]);
+    expect([2, 3, 4, 5].map((attempt) => retryDelayMs(exponential, attempt))).toEqual([
+      2000, 4000, 8000, 10000,
+    ]);
   });
 });

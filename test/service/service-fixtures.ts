@@ -29,14 +29,25 @@ export function makeService(
 ): BackgroundAgentService {
   const { url, ...serviceOptions } = options;
   const service = url
-    ? new BackgroundAgentService(new MemoryRouter('database', { url }), new EventRouter('database', { url }), serviceOptions)
-    : new BackgroundAgentService(new MemoryRouter('in_memory'), new EventRouter('in_memory'), serviceOptions);
+    ? new BackgroundAgentService(
+        new MemoryRouter('database', { url }),
+        new EventRouter('database', { url }),
+        serviceOptions,
+      )
+    : new BackgroundAgentService(
+        new MemoryRouter('in_memory'),
+        new EventRouter('in_memory'),
+        serviceOptions,
+      );
   cleanups.push(() => service.shutdown({ timeout: 1000 }));
   return service;
 }
 
 /** A scripted agent definition answering at once; override any key. */
-export function scriptedAgent(agentId: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+export function scriptedAgent(
+  agentId: string,
+  overrides: Record<string, unknown> = {},
+): Record<string, unknown> {
   return {
     agent_id: agentId,
     interval: 60,
@@ -47,8 +58,14 @@ export function scriptedAgent(agentId: string, overrides: Record<string, unknown
 }
 
 /** An agent on a model registered in code under the provider name `test`. */
-export function testAgent(agentId: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return scriptedAgent(agentId, { model_config: { provider: 'test', model: 'test-model' }, ...overrides });
+export function testAgent(
+  agentId: string,
+  overrides: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return scriptedAgent(agentId, {
+    model_config: { provider: 'test', model: 'test-model' },
+    ...overrides,
+  });
 }
 
 /** A `providers` option that serves `model` under the name `test`. */
@@ -62,7 +79,11 @@ export function collectEvents(service: BackgroundAgentService): NightshiftEvent[
   const controller = new AbortController();
   cleanups.push(() => controller.abort());
   void (async () => {
-    for await (const event of service.streamAgentEvents(undefined, { since: '0', signal: controller.signal })) events.push(event);
+    for await (const event of service.streamAgentEvents(undefined, {
+      since: '0',
+      signal: controller.signal,
+    }))
+      events.push(event);
   })();
   return events;
 }
