@@ -7,6 +7,7 @@ import { errorMessage, NightshiftError } from '../errors.js';
 import type { EventRouter, MemoryRouter } from '../storage/index.js';
 import {
   emptyStats,
+  emptyUsage,
   isTerminal,
   type AgentRecord,
   type EventLog,
@@ -338,6 +339,7 @@ export class BackgroundAgentService {
       scheduledAt: now,
       query: options.query ?? agent.definition.task_config.query,
       now,
+      ...this.#lease(),
     });
     const dispatched = await dispatcher.dispatch(agent, run);
     if (!dispatched) throw new NightshiftError('internal', `run ${run.run_id} was claimed twice`);
@@ -481,6 +483,14 @@ export class BackgroundAgentService {
     return runtime;
   }
 
+  /** A lease on a new run for this process. */
+  #lease(): { leaseOwner: string; leaseExpiresAt: string } {
+    return {
+      leaseOwner: this.instanceId,
+      leaseExpiresAt: new Date(this.#now().getTime() + this.#leaseTtlMs).toISOString(),
+    };
+  }
+
   /** Where an agent's schedule continues from: its newest dealt-with tick, or now. */
   #scheduleCursor(record: AgentRecord): Date {
     const now = this.#now();
@@ -578,6 +588,7 @@ export class BackgroundAgentService {
       scheduledAt,
       query: agent.definition.task_config.query,
       now: this.#now(),
+      ...this.#lease(),
     });
     await this.#dispatcher?.dispatch(agent, run);
   }
@@ -621,33 +632,45 @@ export class BackgroundAgentService {
       await this.#finish(agentId, `max_runs (${maxRuns}) reached`);
   }
 
-  /** Runs whose lease expired (their process died) end `interrupted`, or go on if retries remain. */
+  /**
+   * Runs whose lease expired (their process died) end `interrupted`, or go on if retries remain.
+   * Taking a run over is a compare-and-set on its lease, so one process recovers it, once.
+   */
   async #recoverRuns(): Promise<void> {
     const { store, publisher } = await this.#connect();
     const now = this.#now();
     for (const run of await store.runs.listUnfinished()) {
       if (run.lease_expires_at && new Date(run.lease_expires_at) > now) continue;
       if (this.#dispatcher?.completion(run.run_id)) continue;
+      const taken = await store.runs.update(
+        run.run_id,
+        { lease_owner: this.instanceId, lease_expires_at: this.#lease().leaseExpiresAt },
+        { lease_owner: run.lease_owner, status: [run.status], lease_expired_at: now.toISOString() },
+      );
+      if (!taken) continue;
       const agent = await store.agents.get(run.agent_id);
       const attempt = run.attempts.length + 1;
       const error = {
         code: 'interrupted',
         message: 'the process running it stopped before it finished (its lease expired)',
       };
-      const attempts = [
-        ...run.attempts,
-        {
-          attempt,
-          started_at: run.started_at ?? run.created_at,
-          ended_at: now.toISOString(),
-          status: 'interrupted' as const,
-          error,
-          usage: { requests: 0, input_tokens: 0, output_tokens: 0, total_tokens: 0 },
-        },
-      ];
+      const started = run.started_at !== null;
+      const attempts = started
+        ? [
+            ...run.attempts,
+            {
+              attempt,
+              started_at: run.started_at ?? run.created_at,
+              ended_at: now.toISOString(),
+              status: 'interrupted' as const,
+              error,
+              usage: emptyUsage(),
+            },
+          ]
+        : run.attempts;
       const willRetry =
         !!agent &&
-        run.started_at !== null &&
+        started &&
         attempt <= agent.definition.task_config.max_retries &&
         agent.state !== 'stopped';
       await publisher.publish('background_task_error', run.agent_id, run.run_id, {
@@ -657,24 +680,28 @@ export class BackgroundAgentService {
         status: 'interrupted',
       });
       if (willRetry && agent && this.#dispatcher) {
-        const resumed = await store.runs.update(run.run_id, {
-          attempts,
-          lease_owner: this.instanceId,
-          lease_expires_at: new Date(now.getTime() + this.#leaseTtlMs).toISOString(),
-        });
+        const resumed = await store.runs.update(
+          run.run_id,
+          { attempts },
+          { lease_owner: this.instanceId },
+        );
         if (resumed)
           this.#background(this.#dispatcher.resume(agent, resumed), `retrying ${run.run_id}`);
         continue;
       }
-      await store.runs.update(run.run_id, {
-        status: 'interrupted',
-        error,
-        attempts,
-        ended_at: now.toISOString(),
-        lease_owner: null,
-        lease_expires_at: null,
-      });
-      if (agent) {
+      const ended = await store.runs.update(
+        run.run_id,
+        {
+          status: 'interrupted',
+          error,
+          attempts,
+          ended_at: now.toISOString(),
+          lease_owner: null,
+          lease_expires_at: null,
+        },
+        { lease_owner: this.instanceId },
+      );
+      if (ended && agent) {
         await store.agents.updateStats(run.agent_id, {
           run: {
             status: 'interrupted',

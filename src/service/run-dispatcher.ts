@@ -1,7 +1,7 @@
 import { errorMessage, NightshiftError } from '../errors.js';
 import type { AgentRecord, Lease, RunRecord, Store } from '../storage/contracts/index.js';
 import { abortableSleep } from './abortable-sleep.js';
-import { abortReasons, executeRun, type ExecutorContext } from './run-executor.js';
+import { abortReasons, executeRun, leaseExpiry, type ExecutorContext } from './run-executor.js';
 
 /** A run executing in this process. */
 interface RunHandle {
@@ -215,7 +215,26 @@ export class RunDispatcher {
     const done = new Promise<RunRecord>((resolve) => {
       settle = resolve;
     });
-    this.#queued.set(agent.agent_id, { run, controller: new AbortController(), done, settle });
+    const queued: QueuedRun = { run, controller: new AbortController(), done, settle };
+    this.#queued.set(agent.agent_id, queued);
+    // A queued run is held by this process like a running one: keep its lease alive while it waits.
+    const renew = setInterval(
+      () => {
+        if (this.#queued.get(agent.agent_id) !== queued) return clearInterval(renew);
+        void this.#store.runs
+          .update(
+            run.run_id,
+            { lease_expires_at: leaseExpiry(this.#context) },
+            { lease_owner: this.#context.instanceId },
+          )
+          .catch((error: unknown) =>
+            this.#hooks.onError(error, `renewing the lease of queued run ${run.run_id}`),
+          );
+      },
+      Math.max(50, Math.floor(this.#context.leaseTtlMs / 3)),
+    );
+    renew.unref();
+    void done.finally(() => clearInterval(renew));
     // Another process may hold the lease with nothing running here: wait for it in the background.
     if (this.runningCount(agent.agent_id) === 0) this.#startQueued(agent.agent_id);
   }
@@ -270,7 +289,14 @@ export class RunDispatcher {
     reason: string,
   ): Promise<RunRecord | undefined> {
     const now = this.#context.now().toISOString();
-    const skipped: RunRecord = { ...run, status: 'skipped', skip_reason: reason, ended_at: now };
+    const skipped: RunRecord = {
+      ...run,
+      status: 'skipped',
+      skip_reason: reason,
+      ended_at: now,
+      lease_owner: null,
+      lease_expires_at: null,
+    };
     if (!(await this.#store.runs.claim(skipped))) return undefined;
     await this.#store.agents.updateStats(agent.agent_id, {
       skipped: 1,

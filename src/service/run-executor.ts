@@ -1,6 +1,5 @@
 import type { LanguageModelV3 } from '@ai-sdk/provider';
-import { runAgent } from '../agent/index.js';
-import type { AgentRunResult } from '../agent/index.js';
+import { runAgent, type AgentRunResult } from '../agent/index.js';
 import { errorMessage, NightshiftError } from '../errors.js';
 import {
   addUsage,
@@ -8,6 +7,7 @@ import {
   type AgentRecord,
   type AttemptRecord,
   type ErrorInfo,
+  type RunPatch,
   type RunRecord,
   type RunStatus,
   type Store,
@@ -38,6 +38,11 @@ export const abortReasons = {
   cancelled: (why: string) => new NightshiftError('cancelled', why),
   shutdown: () =>
     new NightshiftError('shutting_down', 'the service shut down before the run finished'),
+  leaseLost: () =>
+    new NightshiftError(
+      'invalid_state',
+      'this process lost the run’s lease; another process has it',
+    ),
 };
 
 function statusOnAbort(signal: AbortSignal): { status: RunStatus; error: ErrorInfo } {
@@ -48,40 +53,83 @@ function statusOnAbort(signal: AbortSignal): { status: RunStatus; error: ErrorIn
   return { status: 'cancelled', error: { code: 'cancelled', message: errorMessage(reason) } };
 }
 
+/** The instant a lease taken now expires. */
+export function leaseExpiry(context: Pick<ExecutorContext, 'now' | 'leaseTtlMs'>): string {
+  return new Date(context.now().getTime() + context.leaseTtlMs).toISOString();
+}
+
+/** What an attempt that could not even start (no model, unknown tool) returns: retrying will not help. */
+function setupFailure(error: unknown): AgentRunResult {
+  return {
+    status: 'failed',
+    output: null,
+    error: {
+      code: (NightshiftError.isInstance(error) ? error.code : 'run_error') as never,
+      message: errorMessage(error),
+    },
+    usage: emptyUsage(),
+    steps: 0,
+    tool_calls: 0,
+    tools_started: false,
+  };
+}
+
 /**
  * Executes a claimed run to a terminal state: attempts with timeouts and retries, the run
- * record and its lease kept current, lifecycle events around the runtime's own. Returns the
- * final record; never throws for the run's failure.
+ * record and its lease kept current, lifecycle events around the runtime's own. Every write is
+ * fenced by this process's lease on the run: if another process took the run over (this one
+ * stalled past its lease), this one stops and writes nothing more. Never throws for the run's
+ * failure.
  */
 export async function executeRun(
   context: ExecutorContext,
   agent: AgentRecord,
   claimed: RunRecord,
-  signal: AbortSignal,
+  outerSignal: AbortSignal,
 ): Promise<RunRecord> {
-  const { store, events, now } = context;
+  const { store, events, now, instanceId } = context;
   const task = agent.definition.task_config;
   const runId = claimed.run_id;
   const startedAt = claimed.started_at ?? now().toISOString();
   const attempts: AttemptRecord[] = [...claimed.attempts];
   let usage = attempts.reduce((sum, attempt) => addUsage(sum, attempt.usage), emptyUsage());
-  const leaseUntil = () => new Date(now().getTime() + context.leaseTtlMs).toISOString();
-  await store.runs.update(runId, {
-    status: 'running',
-    started_at: startedAt,
-    lease_owner: context.instanceId,
-    lease_expires_at: leaseUntil(),
-  });
+  const controller = new AbortController();
+  const onOuterAbort = () => controller.abort(outerSignal.reason);
+  if (outerSignal.aborted) onOuterAbort();
+  outerSignal.addEventListener('abort', onOuterAbort, { once: true });
+  const signal = controller.signal;
+  let lost = false;
+  let latest: RunRecord = claimed;
+
+  /** Writes to the run if this process still holds it. */
+  const write = async (patch: RunPatch): Promise<boolean> => {
+    if (lost) return false;
+    const record = await store.runs.update(runId, patch, { lease_owner: instanceId });
+    if (!record) {
+      lost = true;
+      controller.abort(abortReasons.leaseLost());
+      return false;
+    }
+    latest = record;
+    return true;
+  };
+
   const heartbeat = setInterval(
-    () => {
-      void store.runs.update(runId, { lease_expires_at: leaseUntil() }).catch(() => undefined);
-    },
+    () => void write({ lease_expires_at: leaseExpiry(context) }).catch(() => undefined),
     Math.max(50, Math.floor(context.leaseTtlMs / 3)),
   );
   heartbeat.unref();
 
   let final: { status: RunStatus; output: string | null; error: ErrorInfo | null } | undefined;
   try {
+    if (
+      !(await write({
+        status: 'running',
+        started_at: startedAt,
+        lease_expires_at: leaseExpiry(context),
+      }))
+    )
+      return latest;
     for (let attempt = attempts.length + 1; final === undefined; attempt += 1) {
       const attemptStart = now().toISOString();
       await events.publish('background_task_started', agent.agent_id, runId, {
@@ -112,19 +160,10 @@ export async function executeRun(
           },
         });
       } catch (error) {
-        // Building the model or tools failed (a missing key, a bad tool): retrying will not help.
-        const code = NightshiftError.isInstance(error) ? error.code : 'run_error';
         setupFailed = true;
-        result = {
-          status: 'failed',
-          output: null,
-          error: { code: code as never, message: errorMessage(error) },
-          usage: emptyUsage(),
-          steps: 0,
-          tool_calls: 0,
-          tools_started: false,
-        };
+        result = setupFailure(error);
       }
+      if (lost) return latest;
       let status: RunStatus = result.status;
       let error: ErrorInfo | null = result.error;
       if (status === 'cancelled' && signal.aborted) ({ status, error } = statusOnAbort(signal));
@@ -137,11 +176,10 @@ export async function executeRun(
         error,
         usage: result.usage,
       });
-      await store.runs.update(runId, {
-        attempts: [...attempts],
-        usage,
-        lease_expires_at: leaseUntil(),
-      });
+      if (
+        !(await write({ attempts: [...attempts], usage, lease_expires_at: leaseExpiry(context) }))
+      )
+        return latest;
       if (status === 'completed') {
         final = { status, output: result.output, error: null };
         break;
@@ -159,6 +197,7 @@ export async function executeRun(
         break;
       }
       const waited = await abortableSleep(retryDelayMs(task, attempt + 1), signal);
+      if (lost) return latest;
       if (!waited) final = { ...statusOnAbort(signal), output: null };
     }
   } catch (error) {
@@ -170,11 +209,13 @@ export async function executeRun(
     };
   } finally {
     clearInterval(heartbeat);
+    outerSignal.removeEventListener('abort', onOuterAbort);
   }
+  if (lost || !final) return latest;
 
   const endedAt = now();
   const durationMs = Math.max(0, endedAt.getTime() - new Date(startedAt).getTime());
-  const record = (await store.runs.update(runId, {
+  const written = await write({
     status: final.status,
     output: final.output,
     error: final.error,
@@ -183,14 +224,8 @@ export async function executeRun(
     attempts,
     lease_owner: null,
     lease_expires_at: null,
-  })) ?? {
-    ...claimed,
-    status: final.status,
-    output: final.output,
-    error: final.error,
-    usage,
-    attempts,
-  };
+  });
+  if (!written) return latest;
   if (final.status === 'completed') {
     await events.publish('background_task_completed', agent.agent_id, runId, {
       output: final.output ?? '',
@@ -206,7 +241,7 @@ export async function executeRun(
       total_tokens: usage.total_tokens,
       error: final.error,
     },
-    scheduled_at: claimed.trigger === 'schedule' ? claimed.scheduled_at : undefined,
+    ...(claimed.trigger === 'schedule' ? { scheduled_at: claimed.scheduled_at } : {}),
   });
-  return record;
+  return latest;
 }

@@ -8,6 +8,9 @@ export function newRunRecord(input: {
   scheduledAt: Date;
   query: string;
   now: Date;
+  /** The claiming process holds the run from the start, until `leaseExpiresAt` unless renewed. */
+  leaseOwner: string;
+  leaseExpiresAt: string;
 }): RunRecord {
   return {
     run_id: input.runId,
@@ -24,7 +27,7 @@ export function newRunRecord(input: {
     error: null,
     usage: emptyUsage(),
     skip_reason: null,
-    lease_owner: null,
-    lease_expires_at: null,
+    lease_owner: input.leaseOwner,
+    lease_expires_at: input.leaseExpiresAt,
   };
 }

@@ -117,6 +117,32 @@ export interface RunStep {
   error?: string;
 }
 
+/**
+ * A precondition on a run update (compare-and-set): the update applies only when every given
+ * field matches. It is how a process fences its writes by its lease, and how recovery takes
+ * over a run exactly once.
+ */
+export interface RunCondition {
+  /** The run is held by this owner (null: by nobody). */
+  lease_owner?: string | null;
+  /** The run is in one of these statuses. */
+  status?: readonly RunStatus[];
+  /** The run's lease is absent or expired at this instant (ISO). */
+  lease_expired_at?: string;
+}
+
+/** True when the run meets the condition (shared by every backend). */
+export function meetsCondition(run: RunRecord, condition: RunCondition | undefined): boolean {
+  if (!condition) return true;
+  if (condition.lease_owner !== undefined && run.lease_owner !== condition.lease_owner)
+    return false;
+  if (condition.status && !condition.status.includes(run.status)) return false;
+  if (condition.lease_expired_at !== undefined && run.lease_expires_at !== null) {
+    if (Date.parse(run.lease_expires_at) > Date.parse(condition.lease_expired_at)) return false;
+  }
+  return true;
+}
+
 /** Filters for listing runs. */
 export interface ListRunsOptions {
   /** Newest first; at most this many (default 50). */
@@ -129,8 +155,11 @@ export interface RunStore {
   /** Inserts the run unless its run_id exists (atomic insert-if-absent); false when it does. */
   claim(run: RunRecord): Promise<boolean>;
   get(runId: string): Promise<RunRecord | undefined>;
-  /** Applies the patch; returns the new record, or undefined when absent. */
-  update(runId: string, patch: RunPatch): Promise<RunRecord | undefined>;
+  /**
+   * Applies the patch atomically; returns the new record, or undefined when the run is absent
+   * or does not meet `condition`.
+   */
+  update(runId: string, patch: RunPatch, condition?: RunCondition): Promise<RunRecord | undefined>;
   /** An agent's runs, newest `scheduled_at` first. */
   list(agentId: string, options?: ListRunsOptions): Promise<RunRecord[]>;
   /** Every `pending` or `running` run (for recovery after a crash). */

@@ -2,6 +2,7 @@ import { applyRunPatch, applyStepPatch } from '../apply-patch.js';
 import { NightshiftError } from '../../errors.js';
 import {
   isTerminal,
+  meetsCondition,
   type RunRecord,
   type RunStatus,
   type RunStep,
@@ -33,9 +34,9 @@ export function createMemoryRunStore(): RunStore {
       return run && structuredClone(run);
     },
 
-    async update(runId, patch) {
+    async update(runId, patch, condition) {
       const current = runs.get(runId);
-      if (!current) return undefined;
+      if (!current || !meetsCondition(current, condition)) return undefined;
       const next = applyRunPatch(current, patch);
       runs.set(runId, next);
       return structuredClone(next);

@@ -1,5 +1,6 @@
 import { NightshiftError } from '../../errors.js';
 import { applyRunPatch, applyStepPatch } from '../apply-patch.js';
+import { meetsCondition } from '../contracts/run-store.js';
 import type {
   AttemptRecord,
   ErrorInfo,
@@ -110,13 +111,16 @@ export function createSqliteRunStore(database: SqliteDatabase): RunStore {
     'DELETE FROM run_steps WHERE run_id IN (SELECT run_id FROM runs WHERE agent_id = ?)',
   );
 
-  const updateRun = database.transaction((runId: string, change: (run: RunRecord) => RunRecord) => {
-    const row = select.get(runId);
-    if (!row) return undefined;
-    const next = change(toRecord(row));
-    replace.run(toRow(next));
-    return next;
-  });
+  const updateRun = database.transaction(
+    (runId: string, change: (run: RunRecord) => RunRecord | undefined) => {
+      const row = select.get(runId);
+      if (!row) return undefined;
+      const next = change(toRecord(row));
+      if (!next) return undefined;
+      replace.run(toRow(next));
+      return next;
+    },
+  );
   const updateStep = database.transaction(
     (runId: string, stepId: string, patch: Partial<RunStep>) => {
       const row = selectStep.get(runId, stepId);
@@ -140,8 +144,10 @@ export function createSqliteRunStore(database: SqliteDatabase): RunStore {
       return row && toRecord(row);
     },
 
-    async update(runId, patch) {
-      return updateRun.immediate(runId, (run) => applyRunPatch(run, patch));
+    async update(runId, patch, condition) {
+      return updateRun.immediate(runId, (run) =>
+        meetsCondition(run, condition) ? applyRunPatch(run, patch) : undefined,
+      );
     },
 
     async list(agentId, options = {}) {

@@ -49,6 +49,39 @@ export function describeRunStore(name: string, factory: StoreFactory): void {
       expect(await runs.get(first.run_id)).toEqual(first);
     });
 
+    it('applies a conditional update only when the run meets its condition (fencing, takeover)', async () => {
+      const run = runRecord('alpha', minute(0), {
+        status: 'running',
+        lease_owner: 'worker-a',
+        lease_expires_at: minute(5),
+      });
+      await runs.claim(run);
+      expect(
+        await runs.update(run.run_id, { output: 'stale' }, { lease_owner: 'worker-b' }),
+      ).toBeUndefined();
+      expect(
+        await runs.update(run.run_id, { output: 'x' }, { status: ['pending'] }),
+      ).toBeUndefined();
+      expect(
+        await runs.update(run.run_id, { lease_owner: 'worker-b' }, { lease_expired_at: minute(4) }),
+      ).toBeUndefined();
+      expect((await runs.get(run.run_id))?.output).toBeNull();
+      const takeovers = await Promise.all(
+        ['worker-b', 'worker-c', 'worker-d'].map((owner) =>
+          runs.update(
+            run.run_id,
+            { lease_owner: owner },
+            { lease_owner: 'worker-a', status: ['running'], lease_expired_at: minute(6) },
+          ),
+        ),
+      );
+      expect(takeovers.filter(Boolean)).toHaveLength(1);
+      const owner = (await runs.get(run.run_id))?.lease_owner;
+      expect(
+        await runs.update(run.run_id, { output: 'done' }, { lease_owner: owner ?? null }),
+      ).toMatchObject({ output: 'done' });
+    });
+
     it('lets exactly one of 20 racing claims of one run_id win', async () => {
       const contenders = Array.from({ length: 20 }, (_, index) =>
         runRecord('alpha', minute(0), { lease_owner: `worker-${index}` }),
