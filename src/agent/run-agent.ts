@@ -73,6 +73,7 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentRunResult
   let steps = 0;
   let toolCalls = 0;
   let toolsStarted = false;
+  let sideEffects = false;
   let stepIndex = 0;
   let storageFailure: unknown;
 
@@ -108,6 +109,7 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentRunResult
     steps,
     tool_calls: toolCalls,
     tools_started: toolsStarted,
+    side_effects: sideEffects,
   });
 
   const limitReached = (): StopReason | undefined => {
@@ -160,8 +162,9 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentRunResult
       now,
       nextStepIndex: () => stepIndex++,
       inFlight,
-      onToolStarted: (toolCallId) => {
+      onToolStarted: (toolCallId, idempotent) => {
         executedCalls.add(toolCallId);
+        if (!idempotent) sideEffects = true;
         toolsStarted = true;
         toolCalls += 1;
       },

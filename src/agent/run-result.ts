@@ -26,6 +26,8 @@ export interface AgentRunResult {
   /** Model calls made. */
   steps: number;
   tool_calls: number;
-  /** True once a tool call has started (callers decide whether a retry is safe). */
+  /** True once a tool call has started. */
   tools_started: boolean;
+  /** True once a tool that is not idempotent has started: it may have taken effect, so a retry is not safe. */
+  side_effects: boolean;
 }

@@ -25,7 +25,7 @@ export interface ToolCallContext {
   nextStepIndex: () => number;
   /** Settles when every tool call started so far has recorded its end. */
   inFlight: Set<Promise<unknown>>;
-  onToolStarted: (toolCallId: string) => void;
+  onToolStarted: (toolCallId: string, idempotent: boolean) => void;
 }
 
 /** SHA-256 of the canonical JSON of a value (object keys sorted), for recording arguments without their content. */
@@ -68,7 +68,7 @@ export function wrapTool(name: string, definition: ToolDefinition, context: Tool
     const index = context.nextStepIndex();
     const stepId = `${context.attempt}.${index}`;
     const toolCallId = options.toolCallId;
-    context.onToolStarted(options.toolCallId);
+    context.onToolStarted(options.toolCallId, definition.idempotent === true);
     await context.recorder?.appendStep({
       run_id: context.runId,
       step_id: stepId,

@@ -54,6 +54,8 @@ export const taskConfigSchema = z.strictObject({
   timeout: seconds('timeout').default(DEFAULTS.task_config.timeout),
   session_id: z.string().min(1).optional(),
   session_policy: z.enum(['agent', 'per_run']).default(DEFAULTS.task_config.session_policy),
+  /** Retry even after a tool that is not idempotent has started (it may have taken effect). */
+  retry_side_effects: z.boolean().default(DEFAULTS.task_config.retry_side_effects),
 });
 
 /** How much conversation history a run loads. */
@@ -116,6 +118,8 @@ const agentFields = {
   task_config: taskConfigSchema,
   agent_config: agentConfigSchema.default(() => agentConfigSchema.parse({})),
   tools: z.array(z.string().min(1)).default([]),
+  /** Hosts, IPs or CIDRs the network tools may reach even though they are private or loopback. */
+  allow_hosts: z.array(z.string().min(1)).default([]),
   mcp_tools: z.array(mcpServerSchema).default([]),
 };
 

@@ -20,6 +20,7 @@ export const DEFAULTS = {
     /** Seconds one attempt may take. */
     timeout: 300,
     session_policy: 'agent',
+    retry_side_effects: false,
   },
   agent_config: {
     max_steps: 15,

@@ -71,6 +71,7 @@ function setupFailure(error: unknown): AgentRunResult {
     steps: 0,
     tool_calls: 0,
     tools_started: false,
+    side_effects: false,
   };
 }
 
@@ -185,7 +186,18 @@ export async function executeRun(
         break;
       }
       const retryable = (status === 'failed' || status === 'timed_out') && !setupFailed;
-      const willRetry = retryable && attempt <= task.max_retries && !signal.aborted;
+      const retriesLeft = attempt <= task.max_retries && !signal.aborted;
+      // A tool that is not idempotent may have taken effect: repeating the run could do it twice.
+      const blocked = retryable && retriesLeft && result.side_effects && !task.retry_side_effects;
+      if (blocked && error) {
+        error = {
+          ...error,
+          message: `${error.message} (not retried: a tool that is not idempotent had started; set task_config.retry_side_effects to retry anyway)`,
+          retry_blocked: 'side_effects',
+        };
+        attempts[attempts.length - 1] = { ...attempts[attempts.length - 1]!, error };
+      }
+      const willRetry = retryable && retriesLeft && !blocked;
       await events.publish('background_task_error', agent.agent_id, runId, {
         error: error ?? { code: 'unknown', message: 'the attempt failed' },
         attempt,

@@ -1,11 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { EventRouter, MemoryRouter, BackgroundAgentService, emptyUsage, type RunRecord } from '../../src/index.js';
+import {
+  EventRouter,
+  MemoryRouter,
+  BackgroundAgentService,
+  emptyUsage,
+  type RunRecord,
+} from '../../src/index.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { gatedModel } from './gated-model.js';
 import { onCleanup, scriptedAgent, testAgent, testProvider } from './service-fixtures.js';
 
-function serviceOn(memory: MemoryRouter, options: ConstructorParameters<typeof BackgroundAgentService>[2] = {}) {
-  const service = new BackgroundAgentService(memory, new EventRouter('in_memory'), { leaseTtlMs: 200, ...options });
+function serviceOn(
+  memory: MemoryRouter,
+  options: ConstructorParameters<typeof BackgroundAgentService>[2] = {},
+) {
+  const service = new BackgroundAgentService(memory, new EventRouter('in_memory'), {
+    leaseTtlMs: 200,
+    ...options,
+  });
   onCleanup(() => service.shutdown({ timeout: 500 }));
   return service;
 }
@@ -48,13 +60,18 @@ describe('recovery', () => {
       lease_owner: null,
       attempts: [{ attempt: 1, status: 'interrupted' }],
     });
-    expect(await service.getAgentStatus('orphaned')).toMatchObject({ error_count: 1, last_run_status: 'interrupted' });
+    expect(await service.getAgentStatus('orphaned')).toMatchObject({
+      error_count: 1,
+      last_run_status: 'interrupted',
+    });
   });
 
   it('retries an interrupted run when retries remain, under the same run id', async () => {
     const memory = new MemoryRouter('in_memory');
     const service = serviceOn(memory);
-    await service.create(scriptedAgent('phoenix', { task_config: { query: 'Do the task.', max_retries: 1 } }));
+    await service.create(
+      scriptedAgent('phoenix', { task_config: { query: 'Do the task.', max_retries: 1 } }),
+    );
     const store = await memory.connect();
     const run = orphan('phoenix');
     await store.runs.claim(run);
@@ -63,7 +80,10 @@ describe('recovery', () => {
       const current = await service.getRun(run.run_id);
       return current.status === 'completed' ? current : undefined;
     });
-    expect(finished.attempts.map((attempt) => attempt.status)).toEqual(['interrupted', 'completed']);
+    expect(finished.attempts.map((attempt) => attempt.status)).toEqual([
+      'interrupted',
+      'completed',
+    ]);
     expect(finished.output).toBe('phoenix done');
   });
 
@@ -76,7 +96,9 @@ describe('recovery', () => {
     await store.runs.claim(run);
     await service.startManager();
     expect((await service.getRun(run.run_id)).status).toBe('running');
-    await waitFor(async () => (await service.getRun(run.run_id)).status === 'interrupted', { timeoutMs: 5000 });
+    await waitFor(async () => (await service.getRun(run.run_id)).status === 'interrupted', {
+      timeoutMs: 5000,
+    });
   });
 
   it('a process that lost its lease stops writing: a stale holder cannot write over the new one', async () => {
@@ -95,7 +117,11 @@ describe('recovery', () => {
     gate.openForever();
     // This process finishes its work, finds the run is no longer its own, and writes nothing more.
     await finished;
-    expect(await service.getRun(run.run_id)).toMatchObject({ status: 'running', lease_owner: 'the-new-holder', output: null });
+    expect(await service.getRun(run.run_id)).toMatchObject({
+      status: 'running',
+      lease_owner: 'the-new-holder',
+      output: null,
+    });
     const events = await service.readEvents({ agent_id: 'contested' });
     expect(events.some((event) => event.type === 'background_task_completed')).toBe(false);
     expect((await service.getAgentStatus('contested')).run_count).toBe(0);

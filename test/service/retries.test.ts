@@ -144,6 +144,76 @@ describe('retries, timeouts and failures', () => {
   });
 });
 
+describe('side effects', () => {
+  function sideEffectModel() {
+    return mockModel((call) => {
+      if (call % 2 === 0) return { tools: [{ name: 'send_email' }] };
+      throw new Error('the model fell over after the tool ran');
+    });
+  }
+  const sendEmail = {
+    description: 'Sends an email (not idempotent).',
+    inputSchema: { type: 'object' as const, properties: {} },
+    execute: () => 'sent',
+  };
+
+  it('does not retry a run that failed after a non-idempotent tool started, and says why', async () => {
+    const model = sideEffectModel();
+    const service = makeService({
+      providers: testProvider(model),
+      tools: { send_email: sendEmail },
+    });
+    await service.startManager();
+    await service.create(
+      testAgent('mailer', {
+        tools: ['send_email'],
+        task_config: { query: 'q', max_retries: 3, retry_delay: 0 },
+      }),
+    );
+    const run = await service.runNow('mailer', { wait: true });
+    expect(run).toMatchObject({
+      status: 'failed',
+      error: { code: 'model_error', retry_blocked: 'side_effects' },
+    });
+    expect(run.error?.message).toContain('not retried');
+    expect(run.attempts).toHaveLength(1);
+  });
+
+  it('retries anyway when the agent opts in, and always after idempotent tools only', async () => {
+    const service = makeService({
+      providers: testProvider(sideEffectModel()),
+      tools: { send_email: sendEmail },
+    });
+    await service.startManager();
+    await service.create(
+      testAgent('bold', {
+        tools: ['send_email'],
+        task_config: { query: 'q', max_retries: 1, retry_delay: 0, retry_side_effects: true },
+      }),
+    );
+    expect((await service.runNow('bold', { wait: true })).attempts).toHaveLength(2);
+
+    const reader = makeService({
+      providers: testProvider(
+        mockModel((call) => {
+          if (call % 2 === 0) return { tools: [{ name: 'system_stats' }] };
+          throw new Error('fell over');
+        }),
+      ),
+    });
+    await reader.startManager();
+    await reader.create(
+      testAgent('reader', {
+        tools: ['system_stats'],
+        task_config: { query: 'q', max_retries: 1, retry_delay: 0 },
+      }),
+    );
+    const run = await reader.runNow('reader', { wait: true });
+    expect(run.attempts).toHaveLength(2);
+    expect(run.error?.retry_blocked).toBeUndefined();
+  });
+});
+
 describe('retryDelayMs', () => {
   const task = (overrides: Record<string, unknown>) =>
     parseAgentDefinition({

@@ -32,6 +32,8 @@ export function isTerminal(status: RunStatus): boolean {
 export interface ErrorInfo {
   code: string;
   message: string;
+  /** Why a failed run was not retried although retries remained: a non-idempotent tool had started. */
+  retry_blocked?: 'side_effects';
 }
 
 /** What started a run. */
