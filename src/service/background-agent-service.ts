@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import type { AgentDefinition, AgentDefinitionInput } from '../config/agent-definition.js';
-import { parseAgentDefinition } from '../config/parse-agent-definition.js';
+import { apiKeyEnvFor, parseAgentDefinition } from '../config/parse-agent-definition.js';
 import { createModel, type RegisteredProvider } from '../agent/index.js';
 import { errorMessage, NightshiftError } from '../errors.js';
 import type { EventRouter, MemoryRouter } from '../storage/index.js';
@@ -23,6 +23,7 @@ import { EventPublisher } from './event-publisher.js';
 import { streamEvents, type StreamEventsOptions } from './event-stream.js';
 import { LocalScheduler, scheduleOf } from './local-scheduler.js';
 import { changesSchedule, mergeDefinition } from './merge-definition.js';
+import { Redactor } from './redactor.js';
 import { RunDispatcher } from './run-dispatcher.js';
 import type { AgentRuntime, ExecutorContext } from './run-executor.js';
 import { manualRunId, scheduledRunId } from './run-ids.js';
@@ -52,6 +53,11 @@ export interface BackgroundAgentServiceOptions {
   /** Replaces `fetch` for HTTP model providers. */
   fetch?: typeof globalThis.fetch;
   logger?: ServiceLogger;
+  /**
+   * Values to keep out of events, run records and logs (replaced by `[redacted]`), besides the
+   * API keys agents use and environment variables named like secrets (`*_KEY`, `*TOKEN*`, …).
+   */
+  secrets?: readonly string[];
   /** The clock (tests). Timers still run on real time. */
   now?: () => Date;
   /** Names this process in run leases. Default: host, pid and a random suffix. */
@@ -91,6 +97,7 @@ export class BackgroundAgentService {
   readonly #runtimes = new Map<string, { version: number; runtime: AgentRuntime }>();
   /** Agent versions this manager has scheduled, to notice changes made by other processes. */
   readonly #seenVersions = new Map<string, number>();
+  readonly #redactor = new Redactor();
   readonly instanceId: string;
   #connection: Promise<{ store: Store; log: EventLog; publisher: EventPublisher }> | undefined;
   #scheduler: LocalScheduler | undefined;
@@ -107,13 +114,20 @@ export class BackgroundAgentService {
     this.#eventsRouter = events;
     this.#providers = { ...options.providers };
     this.#now = options.now ?? (() => new Date());
-    this.#logger = options.logger ?? silentLogger;
+    const logger = options.logger ?? silentLogger;
+    this.#logger = {
+      info: (object, message) => logger.info(this.#redactor.redact(object), message),
+      warn: (object, message) => logger.warn(this.#redactor.redact(object), message),
+      error: (object, message) => logger.error(this.#redactor.redact(object), message),
+    };
     this.#leaseTtlMs = options.leaseTtlMs ?? 30_000;
     this.#syncIntervalMs =
       options.syncIntervalMs ?? Math.max(100, Math.floor(this.#leaseTtlMs / 2));
     this.#shutdownTimeoutMs = options.shutdownTimeoutMs ?? 30_000;
     this.#env = options.env ?? process.env;
     this.#fetch = options.fetch;
+    this.#redactor.addFromEnvironment(this.#env);
+    for (const secret of options.secrets ?? []) this.#redactor.add(secret);
     this.instanceId =
       options.instanceId ?? `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
     for (const [name, definition] of Object.entries(BUILT_IN_TOOLS))
@@ -151,6 +165,7 @@ export class BackgroundAgentService {
       now: this.#now,
       instanceId: this.instanceId,
       leaseTtlMs: this.#leaseTtlMs,
+      redactor: this.#redactor,
       runtimeFor: (record) => this.#runtimeFor(record),
     };
     this.#dispatcher = new RunDispatcher(context, {
@@ -429,7 +444,7 @@ export class BackgroundAgentService {
         this.#memory.connect(),
         this.#eventsRouter.connect(),
       ]);
-      return { store, log, publisher: new EventPublisher(log, this.#now) };
+      return { store, log, publisher: new EventPublisher(log, this.#now, this.#redactor) };
     })();
     this.#connection.catch(() => {
       this.#connection = undefined;
@@ -471,6 +486,8 @@ export class BackgroundAgentService {
   #runtimeFor(record: AgentRecord): AgentRuntime {
     const cached = this.#runtimes.get(record.agent_id);
     if (cached && cached.version === record.version) return cached.runtime;
+    const keyEnv = apiKeyEnvFor(record.definition.model_config);
+    if (keyEnv) this.#redactor.add(this.#env[keyEnv]);
     const runtime: AgentRuntime = {
       model: createModel(record.definition.model_config, {
         providers: this.#providers,

@@ -1,3 +1,4 @@
+import type { Redactor } from './redactor.js';
 import type {
   EventLog,
   EventPayloads,
@@ -6,14 +7,16 @@ import type {
   NightshiftEvent,
 } from '../storage/contracts/index.js';
 
-/** Wraps payloads in the event envelope and appends them to the log. */
+/** Wraps payloads in the event envelope, redacts secrets, and appends them to the log. */
 export class EventPublisher {
   readonly #log: EventLog;
   readonly #now: () => Date;
+  readonly #redactor: Redactor;
 
-  constructor(log: EventLog, now: () => Date) {
+  constructor(log: EventLog, now: () => Date, redactor: Redactor) {
     this.#log = log;
     this.#now = now;
+    this.#redactor = redactor;
   }
 
   /** Appends one event; resolves once it is recorded (so callers keep per-run order by awaiting). */
@@ -28,7 +31,7 @@ export class EventPublisher {
       agent_id: agentId,
       run_id: runId,
       timestamp: this.#now().toISOString(),
-      payload,
+      payload: this.#redactor.redact(payload),
     } as NewEvent;
     return this.#log.append(event);
   }

@@ -15,6 +15,7 @@ import {
 import type { ToolDefinition } from '../tools/index.js';
 import { abortableSleep } from './abortable-sleep.js';
 import type { EventPublisher } from './event-publisher.js';
+import type { Redactor } from './redactor.js';
 import { retryDelayMs } from './retry-delay.js';
 
 /** The model and tools one agent's runs use (built once per definition). */
@@ -30,6 +31,8 @@ export interface ExecutorContext {
   now: () => Date;
   instanceId: string;
   leaseTtlMs: number;
+  /** Scrubs secrets from everything the run writes. */
+  redactor: Redactor;
   runtimeFor(record: AgentRecord): AgentRuntime;
 }
 
@@ -105,7 +108,9 @@ export async function executeRun(
   /** Writes to the run if this process still holds it. */
   const write = async (patch: RunPatch): Promise<boolean> => {
     if (lost) return false;
-    const record = await store.runs.update(runId, patch, { lease_owner: instanceId });
+    const record = await store.runs.update(runId, context.redactor.redact(patch), {
+      lease_owner: instanceId,
+    });
     if (!record) {
       lost = true;
       controller.abort(abortReasons.leaseLost());
@@ -151,7 +156,11 @@ export async function executeRun(
           query: claimed.query,
           attempt,
           messages: store.messages,
-          recorder: store.runs,
+          recorder: {
+            appendStep: (step) => store.runs.appendStep(context.redactor.redact(step)),
+            updateStep: (id, stepId, patch) =>
+              store.runs.updateStep(id, stepId, context.redactor.redact(patch)),
+          },
           signal,
           timeoutMs: task.timeout * 1000,
           priorUsage: usage,
