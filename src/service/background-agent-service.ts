@@ -22,6 +22,7 @@ import { buildStatus, type AgentStatus } from './agent-status.js';
 import { EventPublisher } from './event-publisher.js';
 import { streamEvents, type StreamEventsOptions } from './event-stream.js';
 import { LocalScheduler, scheduleOf } from './local-scheduler.js';
+import type { TickScheduler, TickSchedulerFactory } from './tick-scheduler.js';
 import { changesSchedule, mergeDefinition } from './merge-definition.js';
 import { Redactor } from './redactor.js';
 import { RunDispatcher } from './run-dispatcher.js';
@@ -60,6 +61,8 @@ export interface BackgroundAgentServiceOptions {
   secrets?: readonly string[];
   /** The clock (tests). Timers still run on real time. */
   now?: () => Date;
+  /** Where ticks come from. Default: in-process timers (`LocalScheduler`). */
+  scheduler?: TickSchedulerFactory;
   /** Names this process in run leases. Default: host, pid and a random suffix. */
   instanceId?: string;
 }
@@ -100,7 +103,8 @@ export class BackgroundAgentService {
   readonly #redactor = new Redactor();
   readonly instanceId: string;
   #connection: Promise<{ store: Store; log: EventLog; publisher: EventPublisher }> | undefined;
-  #scheduler: LocalScheduler | undefined;
+  #scheduler: TickScheduler | undefined;
+  readonly #schedulerFactory: TickSchedulerFactory;
   #dispatcher: RunDispatcher | undefined;
   #syncTimer: NodeJS.Timeout | undefined;
   #shuttingDown = false;
@@ -126,6 +130,8 @@ export class BackgroundAgentService {
     this.#shutdownTimeoutMs = options.shutdownTimeoutMs ?? 30_000;
     this.#env = options.env ?? process.env;
     this.#fetch = options.fetch;
+    this.#schedulerFactory =
+      options.scheduler ?? ((target, now) => new LocalScheduler(target, now));
     this.#redactor.addFromEnvironment(this.#env);
     for (const secret of options.secrets ?? []) this.#redactor.add(secret);
     this.instanceId =
@@ -173,7 +179,7 @@ export class BackgroundAgentService {
       onError: (error, where) =>
         this.#logger.error({ err: errorMessage(error) }, `nightshift: ${where} failed`),
     });
-    this.#scheduler = new LocalScheduler(
+    this.#scheduler = this.#schedulerFactory(
       {
         onTick: (agentId, scheduledAt) =>
           this.#background(this.#onTick(agentId, scheduledAt), `tick of ${agentId}`),
@@ -307,7 +313,7 @@ export class BackgroundAgentService {
   async deleteAgent(agentId: string): Promise<void> {
     const current = await this.#require(agentId);
     const { store, publisher } = await this.#connect();
-    this.#scheduler?.unschedule(agentId);
+    await this.#scheduler?.unschedule(agentId);
     this.#seenVersions.delete(agentId);
     await this.#dispatcher?.cancelAgentRuns(agentId, 'the agent was deleted');
     await store.agents.delete(agentId);
@@ -424,7 +430,7 @@ export class BackgroundAgentService {
     if (this.#shuttingDown) return;
     this.#shuttingDown = true;
     clearInterval(this.#syncTimer);
-    this.#scheduler?.close();
+    await this.#scheduler?.close();
     await this.#dispatcher?.close(options.timeout ?? this.#shutdownTimeoutMs);
     if (this.#connection) {
       await this.#connection.catch(() => undefined);
@@ -562,7 +568,7 @@ export class BackgroundAgentService {
     if (!this.#scheduler || this.#shuttingDown) return;
     this.#seenVersions.set(record.agent_id, record.version);
     if (record.state !== 'active') {
-      this.#scheduler.unschedule(record.agent_id);
+      await this.#scheduler.unschedule(record.agent_id);
       return;
     }
     const immediate =
@@ -570,7 +576,7 @@ export class BackgroundAgentService {
       !record.stats.last_scheduled_at &&
       record.anchor_at !== null &&
       !this.#scheduler.isScheduled(record.agent_id);
-    const plan = this.#scheduler.schedule(record);
+    const plan = await this.#scheduler.schedule(record);
     if (plan.missed > 0 && plan.lastMissed)
       await this.#onMissed(record.agent_id, plan.missed, plan.lastMissed);
     const first = immediate && record.anchor_at ? new Date(record.anchor_at) : plan.catchUp;
@@ -587,7 +593,7 @@ export class BackgroundAgentService {
     // Read the agent fresh: a pause or stop made by any process is obeyed before the tick.
     const agent = await store.agents.get(agentId);
     if (!agent || agent.state !== 'active') {
-      this.#scheduler?.unschedule(agentId);
+      await this.#scheduler?.unschedule(agentId);
       return;
     }
     const maxRuns = agent.definition.max_runs;
@@ -749,7 +755,7 @@ export class BackgroundAgentService {
     for (const agentId of [...this.#seenVersions.keys()]) {
       if (!present.has(agentId)) {
         this.#seenVersions.delete(agentId);
-        this.#scheduler?.unschedule(agentId);
+        await this.#scheduler?.unschedule(agentId);
         await this.#dispatcher?.cancelAgentRuns(agentId, 'the agent was deleted');
       }
     }

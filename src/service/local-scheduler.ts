@@ -7,19 +7,10 @@ import {
   type Schedule,
 } from '../schedule/index.js';
 import type { AgentRecord } from '../storage/contracts/index.js';
+import type { SchedulerTarget, TickScheduler } from './tick-scheduler.js';
 
 /** Longest single timer Node.js keeps (about 24.8 days); longer waits re-arm. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
-
-/** What the scheduler tells the service. */
-export interface SchedulerTarget {
-  /** A tick is due: `scheduledAt` is its nominal time (jitter only delays when it fires). */
-  onTick(agentId: string, scheduledAt: Date): void;
-  /** Ticks passed without running (process down, machine asleep, paused, a late timer). */
-  onMissed(agentId: string, missed: number, lastMissed: Date): void;
-  /** The schedule has no more fire times (run_at done, end_at passed). */
-  onFinished(agentId: string): void;
-}
 
 interface Entry {
   definition: AgentDefinition;
@@ -52,7 +43,7 @@ export function scheduleOf(
  * The in-process scheduler: one timer per active agent, armed for the next fire time computed
  * from the schedule (never by adding to the last one, so it does not drift).
  */
-export class LocalScheduler {
+export class LocalScheduler implements TickScheduler {
   readonly #entries = new Map<string, Entry>();
   readonly #target: SchedulerTarget;
   readonly #now: () => Date;
@@ -67,9 +58,9 @@ export class LocalScheduler {
    * that already passed are missed; under `misfire_policy: run_once` the newest one within
    * `misfire_grace` is to run once. Returns that plan for the caller to record and dispatch.
    */
-  schedule(record: AgentRecord): MisfirePlan {
+  async schedule(record: AgentRecord): Promise<MisfirePlan> {
     const previous = this.#entries.get(record.agent_id);
-    this.unschedule(record.agent_id);
+    this.#disarm(record.agent_id);
     const schedule = scheduleOf(record);
     const storedValue = record.stats.last_scheduled_at ?? record.anchor_at;
     const stored = storedValue ? new Date(storedValue) : undefined;
@@ -93,7 +84,11 @@ export class LocalScheduler {
     return plan;
   }
 
-  unschedule(agentId: string): void {
+  async unschedule(agentId: string): Promise<void> {
+    this.#disarm(agentId);
+  }
+
+  #disarm(agentId: string): void {
     const entry = this.#entries.get(agentId);
     if (entry?.timer) clearTimeout(entry.timer);
     this.#entries.delete(agentId);
@@ -108,8 +103,8 @@ export class LocalScheduler {
     return this.#entries.has(agentId);
   }
 
-  close(): void {
-    for (const agentId of [...this.#entries.keys()]) this.unschedule(agentId);
+  async close(): Promise<void> {
+    for (const agentId of [...this.#entries.keys()]) this.#disarm(agentId);
   }
 
   #arm(agentId: string, entry: Entry): void {

@@ -13,7 +13,8 @@ describe('scheduling', () => {
       timeoutMs: 15_000,
     });
     const runs = (await service.listRuns('metronome', { limit: 1000 })).reverse();
-    const anchor = new Date(started.updated_at).getTime();
+    const anchor = new Date(runs[0]?.scheduled_at ?? 0).getTime();
+    expect(anchor).toBeGreaterThan(new Date(started.updated_at).getTime());
     const offsets = runs.map((run) => new Date(run.scheduled_at).getTime() - anchor);
     for (const offset of offsets) expect(offset % 50).toBe(0);
     // Every tick between the first and the last is a run (or skip), or counted missed — never lost.
