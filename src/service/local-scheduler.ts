@@ -18,6 +18,8 @@ interface Entry {
   /** The newest tick dealt with. */
   cursor: Date;
   next: Date | undefined;
+  /** When the timer for `next` is due: `next` plus its jitter. */
+  fireAt: number;
   timer: NodeJS.Timeout | undefined;
 }
 
@@ -77,6 +79,7 @@ export class LocalScheduler implements TickScheduler {
       schedule,
       cursor: plan.catchUp && plan.catchUp > plan.resumeAfter ? plan.catchUp : plan.resumeAfter,
       next: undefined,
+      fireAt: 0,
       timer: undefined,
     };
     this.#entries.set(record.agent_id, entry);
@@ -116,6 +119,7 @@ export class LocalScheduler implements TickScheduler {
       return;
     }
     const fireAt = next.getTime() + jitterOffsetMs(agentId, next, entry.definition.jitter);
+    entry.fireAt = fireAt;
     const delay = Math.min(Math.max(0, fireAt - this.#now().getTime()), MAX_TIMER_MS);
     entry.timer = setTimeout(() => this.#fire(agentId, entry), delay);
   }
@@ -124,8 +128,8 @@ export class LocalScheduler implements TickScheduler {
     if (this.#entries.get(agentId) !== entry) return;
     entry.timer = undefined;
     const now = this.#now();
-    // Early wake-ups (long waits re-armed, clock adjustments) just re-arm.
-    if (entry.next && entry.next > now) return this.#arm(agentId, entry);
+    // Early wake-ups (long waits re-armed, timers a millisecond early, clock changes) re-arm.
+    if (entry.fireAt > now.getTime()) return this.#arm(agentId, entry);
     // While the process is alive the newest due tick runs if it is within misfire_grace;
     // ticks before it (a machine asleep, a blocked event loop) are missed, never piled up.
     const plan = planMisfire({
