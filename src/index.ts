@@ -7,6 +7,7 @@ export {
 } from './config/agent-definition.js';
 export { DEFAULTS } from './config/defaults.js';
 export { parseAgentDefinition } from './config/parse-agent-definition.js';
+export { loadNightshiftFile } from './config/load-config-file.js';
 export {
   runAgent,
   createModel,

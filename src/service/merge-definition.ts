@@ -5,7 +5,8 @@ const SCHEDULE_KINDS = ['interval', 'cron', 'run_at'] as const;
 
 /**
  * Applies an update patch to a definition without touching either: nested configs merge key by
- * key, lists are replaced, and a patch that sets one of interval / cron / run_at replaces the others.
+ * key, lists are replaced, `null` removes a key (top-level or nested), and a patch that sets one
+ * of interval / cron / run_at replaces the others.
  */
 export function mergeDefinition(
   current: AgentDefinition,
@@ -18,7 +19,13 @@ export function mergeDefinition(
   for (const key of NESTED) {
     const value = patch[key];
     if (value && typeof value === 'object' && !Array.isArray(value)) {
-      merged[key] = { ...structuredClone(current[key]), ...structuredClone(value) };
+      const nested: Record<string, unknown> = {
+        ...structuredClone(current[key]),
+        ...structuredClone(value),
+      };
+      // null removes a key (back to its default), at this level as at the top.
+      for (const [name, item] of Object.entries(value)) if (item === null) delete nested[name];
+      merged[key] = nested;
     }
   }
   const setKind = SCHEDULE_KINDS.find((kind) => patch[kind] !== undefined && patch[kind] !== null);

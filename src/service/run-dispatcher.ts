@@ -41,6 +41,7 @@ export class RunDispatcher {
   readonly #hooks: DispatcherHooks;
   readonly #running = new Map<string, Map<string, RunHandle>>();
   readonly #queued = new Map<string, QueuedRun>();
+  readonly #aftermath = new Set<Promise<void>>();
   #closed = false;
 
   constructor(context: ExecutorContext, hooks: DispatcherHooks) {
@@ -142,13 +143,16 @@ export class RunDispatcher {
       ...[...this.#queued.values()].map((queued) => queued.done),
     ];
     const settled = Promise.allSettled(all());
+    const grace = new AbortController();
     const finished = await Promise.race([
       settled.then(() => true),
-      abortableSleep(timeoutMs).then(() => false),
+      abortableSleep(timeoutMs, grace.signal).then(() => false),
     ]);
+    grace.abort();
     if (!finished)
       for (const handle of this.handles()) handle.controller.abort(abortReasons.shutdown());
     await Promise.allSettled(all());
+    while (this.#aftermath.size > 0) await Promise.allSettled([...this.#aftermath]);
   }
 
   async #claimAndStart(
@@ -196,7 +200,7 @@ export class RunDispatcher {
     })();
     const handle: RunHandle = { run, controller, done };
     runs.set(run.run_id, handle);
-    void done.then(
+    const after = done.then(
       async (record) => {
         try {
           await this.#hooks.onRunEnded(agent.agent_id, record);
@@ -207,6 +211,9 @@ export class RunDispatcher {
       },
       (error: unknown) => this.#hooks.onError(error, `run ${run.run_id}`),
     );
+    // Shutdown waits for this too, so the stores stay open until the run's aftermath is recorded.
+    this.#aftermath.add(after);
+    void after.finally(() => this.#aftermath.delete(after));
     return { ...run, status: 'running' };
   }
 

@@ -195,6 +195,10 @@ describe('agent lifecycle', () => {
       code: 'config_invalid',
     });
     expect(await service.getAgentDefinition('upd')).toEqual(before);
+    await service.updateAgent('upd', { task_config: { session_id: 'shared-notes' } });
+    expect((await service.getAgentDefinition('upd')).task_config.session_id).toBe('shared-notes');
+    await service.updateAgent('upd', { task_config: { session_id: null } });
+    expect((await service.getAgentDefinition('upd')).task_config).not.toHaveProperty('session_id');
     const next = await service.nextRuns('upd', 2);
     expect(next).toHaveLength(2);
     expect(next.every((time) => /T0[78]:00:00.000Z$/.test(time))).toBe(true);

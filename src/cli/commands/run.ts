@@ -1,0 +1,112 @@
+import { errorMessage } from '../../errors.js';
+import { BackgroundAgentService, type AgentStatus } from '../../service/index.js';
+import type { NightshiftEvent } from '../../storage/index.js';
+import type { CliContext } from '../cli-context.js';
+import { createLogger, type LogLevel } from '../create-logger.js';
+import { describeSchedule, formatSeconds } from '../describe-schedule.js';
+import { createEventLineFormatter, formatInstant } from '../event-line.js';
+import { loadRunnableFile } from '../load-runnable-file.js';
+import { packageVersion } from '../package-version.js';
+import { createRedactor } from '../redact.js';
+import { syncAgents, type SyncedAgent } from '../sync-agents.js';
+
+/** Options of `nightshift run`. */
+export interface RunCommandOptions {
+  /** Seconds runs in flight get to finish after SIGINT / SIGTERM before they end `interrupted`. */
+  shutdownTimeout: number;
+  /** Seconds a run's lease lasts without renewal: how soon another process recovers it after a crash. */
+  leaseTtl: number;
+  logLevel: LogLevel;
+}
+
+/**
+ * `nightshift run <file>`: puts the file's agents in the store (new ones created, stored ones
+ * updated to the file's definition, paused and stopped ones left so), runs every active agent of
+ * the store in this process and prints a line per run start and end, fleet-wide, until SIGINT or
+ * SIGTERM; then shuts down gracefully and resolves.
+ */
+export async function runCommand(
+  file: string,
+  options: RunCommandOptions,
+  context: CliContext,
+): Promise<void> {
+  const { config, routers } = loadRunnableFile(file, context.env);
+  const redact = createRedactor(config.secrets);
+  const say = (line: string) => context.out(redact(line));
+  const service = new BackgroundAgentService(routers.memory, routers.events, {
+    env: context.env,
+    leaseTtlMs: options.leaseTtl * 1000,
+    shutdownTimeoutMs: options.shutdownTimeout * 1000,
+    logger: createLogger(options.logLevel, redact),
+  });
+  // Listen before starting anything: a signal during start-up shuts down as soon as it is done.
+  const stop = context.waitForStop();
+  const streamControl = new AbortController();
+  let printing: Promise<void> | undefined;
+  try {
+    // Definitions first, then the manager: it restores and recovers runs with the file's definitions.
+    const synced = await syncAgents(service, config.agents);
+    say(
+      `nightshift ${packageVersion()}: running ${file} (memory ${routers.memory.description}, events ${routers.events.description})`,
+    );
+    for (const agent of synced.agents) say(`  ${await describeSyncedAgent(service, agent)}`);
+    for (const other of synced.others) say(`  ${describeOther(other)}`);
+    // Follow the log before the manager starts, so the lines of first runs are not missed.
+    printing = printRunLines(
+      service.streamAgentEvents(undefined, { signal: streamControl.signal }),
+      say,
+    ).catch((error: unknown) =>
+      context.err(redact(`warning: run lines stopped: ${errorMessage(error)}`)),
+    );
+    await service.startManager();
+  } catch (error) {
+    streamControl.abort();
+    await service.shutdown({ timeout: 0 });
+    throw error;
+  }
+
+  const signal = await stop;
+  say(
+    `${signal}: shutting down (runs in flight get up to ${formatSeconds(options.shutdownTimeout)})`,
+  );
+  await service.shutdown({ timeout: options.shutdownTimeout * 1000 });
+  // Lines of runs that ended during shutdown are buffered in the stream: let them print first.
+  await new Promise((resolve) => setImmediate(resolve));
+  streamControl.abort();
+  await printing;
+  say('nightshift: stopped');
+}
+
+async function printRunLines(
+  events: AsyncIterable<NightshiftEvent>,
+  say: (line: string) => void,
+): Promise<void> {
+  const format = createEventLineFormatter();
+  for await (const event of events) {
+    const line = format(event);
+    if (line !== undefined) say(line);
+  }
+}
+
+async function describeSyncedAgent(
+  service: BackgroundAgentService,
+  agent: SyncedAgent,
+): Promise<string> {
+  const status = await service.getAgentStatus(agent.agent_id);
+  const definition = await service.getAgentDefinition(agent.agent_id);
+  const change = agent.definition === 'unchanged' ? '' : ` (${agent.definition})`;
+  const head = `${agent.agent_id}${change}: ${describeSchedule(definition)}`;
+  if (status.state === 'active') {
+    const next = status.next_run_at
+      ? `next run ${formatInstant(status.next_run_at)}`
+      : 'no next run';
+    return `${head}; active, ${next}, ${status.run_count} runs so far`;
+  }
+  const why = status.pause_reason ? ` (${status.pause_reason})` : '';
+  return `${head}; ${status.state}${why}, left ${status.state}`;
+}
+
+function describeOther(status: AgentStatus): string {
+  const running = status.state === 'active' ? ', runs here too' : '';
+  return `${status.agent_id} (in the store, not in the file): ${status.state}${running}`;
+}

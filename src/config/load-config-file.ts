@@ -1,0 +1,143 @@
+import { NightshiftError, type FieldError } from '../errors.js';
+import type { AgentDefinition } from './agent-definition.js';
+import { describeFields, issuesToFieldErrors, requiredErrorMap } from './format-issues.js';
+import { interpolateEnv } from './interpolate-env.js';
+import {
+  eventsSectionSchema,
+  memorySectionSchema,
+  nightshiftFileSchema,
+  type NightshiftFile,
+  type StorageSections,
+} from './nightshift-file.js';
+import { checkAgentDefinition } from './parse-agent-definition.js';
+import { readConfigDocument } from './read-config-document.js';
+
+/** Options of {@link loadNightshiftFile}. */
+export interface LoadNightshiftFileOptions {
+  /** The environment `${NAME}` references and API keys are read from. Default `process.env`. */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Names of the tools agents may list. When omitted, tool names are not checked. */
+  tools?: readonly string[];
+  /** Names of providers registered in code, besides the built-in ones. */
+  providers?: readonly string[];
+}
+
+/**
+ * Loads a Nightshift file (`.yaml`, `.yml` or `.json`): `memory`, `events` and `agents`, with
+ * `${NAME}` / `${NAME:-default}` read from the environment and every agent validated like
+ * `create()` would. Every problem of the file is collected into one `config_invalid` error whose
+ * `fields` name each one by path (`agents[0].interval: must be greater than 0`).
+ */
+export function loadNightshiftFile(
+  path: string,
+  options: LoadNightshiftFileOptions = {},
+): NightshiftFile {
+  const env = options.env ?? process.env;
+  const document = readTopLevel(path);
+  const interpolated = interpolateEnv(document, { env });
+  const fields: FieldError[] = [];
+  const parsed = nightshiftFileSchema.safeParse(interpolated.value, { error: requiredErrorMap });
+  if (!parsed.success) fields.push(...issuesToFieldErrors(parsed.error.issues));
+
+  const agentInputs = Array.isArray(interpolated.value.agents)
+    ? (interpolated.value.agents as unknown[])
+    : [];
+  const agents: AgentDefinition[] = [];
+  const firstIndexById = new Map<string, number>();
+  agentInputs.forEach((input, index) => {
+    const checked = checkAgentDefinition(input, {
+      path: ['agents', index],
+      env,
+      ...(options.tools ? { tools: options.tools } : {}),
+      ...(options.providers ? { providers: options.providers } : {}),
+    });
+    fields.push(...checked.fields);
+    if (checked.definition) agents.push(checked.definition);
+    const agentId = (input as { agent_id?: unknown } | null)?.agent_id;
+    if (typeof agentId !== 'string') return;
+    const first = firstIndexById.get(agentId);
+    if (first === undefined) firstIndexById.set(agentId, index);
+    else
+      fields.push({
+        path: `agents[${index}].agent_id`,
+        message: `duplicate "${agentId}" (also agents[${first}])`,
+      });
+  });
+
+  const problems = mergeInterpolationFields(interpolated.fields, fields);
+  if (problems.length > 0 || !parsed.success) throw invalidFile(path, problems);
+  return {
+    path,
+    memory: parsed.data.memory,
+    events: parsed.data.events,
+    agents,
+    agentInputs,
+    secrets: interpolated.secrets,
+  };
+}
+
+/**
+ * Loads only where a Nightshift file keeps its memory and events, for commands that inspect a
+ * store: its agents are not checked, so a file whose agents need keys this shell lacks still works.
+ */
+export function loadStorageSections(
+  path: string,
+  options: Pick<LoadNightshiftFileOptions, 'env'> = {},
+): StorageSections {
+  const document = readTopLevel(path);
+  const sections = { memory: document.memory ?? {}, events: document.events ?? {} };
+  const interpolated = interpolateEnv(sections, { env: options.env ?? process.env });
+  const memory = memorySectionSchema.safeParse(interpolated.value.memory, {
+    error: requiredErrorMap,
+  });
+  const events = eventsSectionSchema.safeParse(interpolated.value.events, {
+    error: requiredErrorMap,
+  });
+  const fields = [
+    ...(memory.success ? [] : issuesToFieldErrors(memory.error.issues, ['memory'])),
+    ...(events.success ? [] : issuesToFieldErrors(events.error.issues, ['events'])),
+  ];
+  const problems = mergeInterpolationFields(interpolated.fields, fields);
+  if (problems.length > 0 || !memory.success || !events.success) {
+    throw invalidFile(path, problems);
+  }
+  return { path, memory: memory.data, events: events.data, secrets: interpolated.secrets };
+}
+
+/** The file's top level, which must be a mapping. */
+function readTopLevel(path: string): Record<string, unknown> {
+  const document = readConfigDocument(path);
+  if (document === null || document === undefined) {
+    throw new NightshiftError('config_invalid', `${path}: the file is empty`, {
+      details: { file: path },
+    });
+  }
+  if (typeof document !== 'object' || Array.isArray(document)) {
+    throw new NightshiftError(
+      'config_invalid',
+      `${path}: the file must hold a mapping with memory, events and agents`,
+      { details: { file: path } },
+    );
+  }
+  return document as Record<string, unknown>;
+}
+
+/**
+ * Interpolation problems first; a value whose reference failed is not also reported for the
+ * shape the unreplaced `${…}` text has.
+ */
+function mergeInterpolationFields(
+  interpolation: readonly FieldError[],
+  validation: readonly FieldError[],
+): FieldError[] {
+  const failed = new Set(interpolation.map((field) => field.path));
+  return [...interpolation, ...validation.filter((field) => !failed.has(field.path))];
+}
+
+function invalidFile(path: string, fields: FieldError[]): NightshiftError {
+  return new NightshiftError(
+    'config_invalid',
+    `invalid Nightshift file ${path}: ${describeFields(fields)}`,
+    { fields, details: { file: path } },
+  );
+}

@@ -1,0 +1,50 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { runInProcess } from './in-process.js';
+
+/** The command line in this process, with an empty environment. */
+async function cli(argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
+  const { code, stdout, stderr } = await runInProcess(argv);
+  return { code, out: stdout, err: stderr };
+}
+
+const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+
+describe('the nightshift command line', () => {
+  it('prints its version', async () => {
+    expect(await cli(['--version'])).toEqual({ code: 0, out: [version], err: [] });
+  });
+
+  it('prints help naming every command', async () => {
+    const { code, out } = await cli(['--help']);
+    expect(code).toBe(0);
+    const help = out.join('\n');
+    for (const command of ['run [options] <file>', 'validate <file>', 'agents', 'runs']) {
+      expect(help).toContain(command);
+    }
+    const runHelp = (await cli(['run', '--help'])).out.join('\n');
+    expect(runHelp).toContain('--shutdown-timeout <seconds>');
+    expect(runHelp).toContain('--lease-ttl <seconds>');
+  });
+
+  it('refuses unknown commands and bad option values with a usage error', async () => {
+    const unknown = await cli(['launch']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.err[0]).toContain("unknown command 'launch'");
+    const lease = await cli(['run', 'nightshift.yaml', '--lease-ttl', '0']);
+    expect(lease.code).toBe(1);
+    expect(lease.err[0]).toContain('must be a number of seconds greater than 0');
+    const limit = await cli(['runs', 'system_monitor', '--limit', 'many']);
+    expect(limit.code).toBe(1);
+    expect(limit.err[0]).toContain('must be a whole number greater than 0');
+  });
+
+  it('prints a NightshiftError as error: and its fields, never a stack trace', async () => {
+    const { code, out, err } = await cli(['run', 'examples/does-not-exist.yaml']);
+    expect(code).toBe(1);
+    expect(out).toEqual([]);
+    expect(err).toEqual([
+      'error: examples/does-not-exist.yaml: cannot read the file: no such file',
+    ]);
+  });
+});
