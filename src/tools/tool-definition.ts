@@ -8,6 +8,12 @@ export interface ToolExecutionContext {
   run_id: string;
   /** Stable per call: use it (with `run_id`) as an idempotency key with the services a tool calls. */
   tool_call_id: string;
+  /**
+   * Non-public hosts this call may reach (host names, IPs, CIDRs), e.g. `['127.0.0.1']` for a
+   * local service. Network tools refuse private, loopback, link-local and metadata addresses
+   * unless listed here; absent means none.
+   */
+  allow_hosts?: readonly string[];
 }
 
 /** A JSON Schema object describing a tool's input. */
