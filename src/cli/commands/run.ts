@@ -37,6 +37,8 @@ export async function runCommand(
     env: context.env,
     leaseTtlMs: options.leaseTtl * 1000,
     shutdownTimeoutMs: options.shutdownTimeout * 1000,
+    // Values the file took from the environment stay out of events and run records too.
+    secrets: config.secrets,
     logger: createLogger(options.logLevel, redact),
   });
   // Listen before starting anything: a signal during start-up shuts down as soon as it is done.
