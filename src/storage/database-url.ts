@@ -71,18 +71,7 @@ export interface DatabaseUrlOptions {
   env?: Readonly<Record<string, string | undefined>>;
 }
 
-/**
- * The SQLite location a `database` router opens. Postgres URLs are understood but their
- * backend is not built yet, so they fail with `config_invalid` rather than later.
- */
-export function sqliteLocationFor(
-  options: DatabaseUrlOptions,
-  backend: string,
-): { dialect: 'sqlite'; path: string } {
-  const location = parseDatabaseUrl(resolveDatabaseUrl(options.url, options.env));
-  if (location.dialect === 'postgres') {
-    const message = `${backend} "database" with a Postgres URL (${maskUrl(location.url)}) is not available yet; use a sqlite: URL`;
-    throw new NightshiftError('config_invalid', message, { fields: [{ path: 'url', message }] });
-  }
-  return location;
+/** The database a `database` router opens: the URL given, else `DATABASE_URL`, else the default. */
+export function databaseLocationFor(options: DatabaseUrlOptions): DatabaseLocation {
+  return parseDatabaseUrl(resolveDatabaseUrl(options.url, options.env));
 }

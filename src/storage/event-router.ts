@@ -1,7 +1,12 @@
 import { checkBackendKind } from './backend-kind.js';
 import type { EventLog } from './contracts/index.js';
-import { sqliteLocationFor, type DatabaseUrlOptions } from './database-url.js';
+import {
+  databaseLocationFor,
+  describeDatabaseLocation,
+  type DatabaseUrlOptions,
+} from './database-url.js';
 import { createMemoryEventLog } from './memory/index.js';
+import { createPostgresEventLog } from './postgres/index.js';
 import { createSqliteEventLog } from './sqlite/index.js';
 
 /** Where the event log lives: this process, a database (SQLite / Postgres URL) or a Redis stream. */
@@ -11,7 +16,10 @@ export type EventBackendKind = 'in_memory' | 'database' | 'redis_stream';
 export interface EventRouterOptions extends DatabaseUrlOptions {
   /** Events kept (default: 10,000 in memory, 100,000 in a database). */
   maxEvents?: number;
-  /** How often a database log looks for other processes' events (default 200 ms). */
+  /**
+   * How often a database log looks for other processes' events: SQLite polls (default 200 ms);
+   * Postgres is told by NOTIFY and polls only as a safety net (default 1 s).
+   */
   pollIntervalMs?: number;
 }
 
@@ -34,9 +42,17 @@ export class EventRouter {
     this.kind = checkBackendKind('event backend', kind, EVENT_KINDS, AVAILABLE_EVENT_KINDS);
     const { maxEvents, pollIntervalMs } = options;
     if (this.kind === 'database') {
-      const { path } = sqliteLocationFor(options, 'event backend');
-      this.description = `sqlite:${path}`;
-      this.#open = () => createSqliteEventLog({ path, maxEvents, pollIntervalMs });
+      const location = databaseLocationFor(options);
+      this.description = describeDatabaseLocation(location);
+      this.#open =
+        location.dialect === 'postgres'
+          ? () =>
+              createPostgresEventLog({
+                url: location.url,
+                ...(maxEvents === undefined ? {} : { maxEvents }),
+                ...(pollIntervalMs === undefined ? {} : { pollIntervalMs }),
+              })
+          : () => createSqliteEventLog({ path: location.path, maxEvents, pollIntervalMs });
     } else {
       this.description = 'in_memory';
       this.#open = () => createMemoryEventLog({ maxEvents });

@@ -8,6 +8,7 @@ export { EventRouter, type EventBackendKind, type EventRouterOptions } from './e
 export {
   DEFAULT_DATABASE_URL,
   parseDatabaseUrl,
+  resolveDatabaseUrl,
   type DatabaseLocation,
   type DatabaseUrlOptions,
 } from './database-url.js';
@@ -18,6 +19,14 @@ export {
   createMemoryStore,
   type MemoryEventLogOptions,
 } from './memory/index.js';
+export {
+  createPostgresEventLog,
+  createPostgresStore,
+  type PostgresConnectionOptions,
+  type PostgresEventLogOptions,
+  type PostgresPoolOptions,
+  type PostgresStoreOptions,
+} from './postgres/index.js';
 export {
   createSqliteEventLog,
   createSqliteStore,

@@ -1,7 +1,12 @@
 import { checkBackendKind } from './backend-kind.js';
 import type { Store } from './contracts/index.js';
-import { sqliteLocationFor, type DatabaseUrlOptions } from './database-url.js';
+import {
+  databaseLocationFor,
+  describeDatabaseLocation,
+  type DatabaseUrlOptions,
+} from './database-url.js';
 import { createMemoryStore } from './memory/index.js';
+import { createPostgresStore } from './postgres/index.js';
 import { createSqliteStore } from './sqlite/index.js';
 
 /** Where the service's memory lives: this process, a database (SQLite / Postgres URL) or Redis. */
@@ -28,9 +33,12 @@ export class MemoryRouter {
   constructor(kind: MemoryBackendKind, options: MemoryRouterOptions = {}) {
     this.kind = checkBackendKind('memory backend', kind, MEMORY_KINDS, AVAILABLE_MEMORY_KINDS);
     if (this.kind === 'database') {
-      const { path } = sqliteLocationFor(options, 'memory backend');
-      this.description = `sqlite:${path}`;
-      this.#open = () => createSqliteStore({ path });
+      const location = databaseLocationFor(options);
+      this.description = describeDatabaseLocation(location);
+      this.#open =
+        location.dialect === 'postgres'
+          ? () => createPostgresStore({ url: location.url })
+          : () => createSqliteStore({ path: location.path });
     } else {
       this.description = 'in_memory';
       this.#open = () => createMemoryStore();

@@ -1,0 +1,303 @@
+import type pg from 'pg';
+import { NightshiftError } from '../../errors.js';
+import type { EventLog, NewEvent, NightshiftEvent } from '../contracts/event-log.js';
+import { parseEventSequence } from '../event-sequence.js';
+import { warnOnError, type ErrorReporter } from '../report-error.js';
+import { eventChannel, openDatabase, type PostgresConnectionOptions } from './database.js';
+import { createNotificationListener } from './notification-listener.js';
+
+/** Options of {@link createPostgresEventLog}. */
+export interface PostgresEventLogOptions extends PostgresConnectionOptions {
+  /** Events kept; older ones are trimmed from time to time (default 100,000). */
+  maxEvents?: number;
+  /**
+   * How often subscribers also look for new events without being notified (default 1 s):
+   * a safety net under LISTEN/NOTIFY, not the way events normally arrive.
+   */
+  pollIntervalMs?: number;
+  /** Hears errors thrown by listeners, failed deliveries and a lost LISTEN connection (default: a process warning). */
+  onError?: ErrorReporter;
+}
+
+const DEFAULT_MAX_EVENTS = 100_000;
+const DEFAULT_POLL_INTERVAL_MS = 1_000;
+const DEFAULT_READ_LIMIT = 1_000;
+/** Events delivered per query while catching subscribers up. */
+const DELIVERY_BATCH = 500;
+/** At most this many appends between trims, whatever `maxEvents` is. */
+const MAX_APPENDS_BETWEEN_TRIMS = 1_000;
+
+/** `id` is a BIGSERIAL, which arrives as text. */
+interface EventRow {
+  id: string;
+  agent_id: string;
+  run_id: string | null;
+  type: string;
+  timestamp: string;
+  payload: unknown;
+}
+
+interface Subscriber {
+  listener: (event: NightshiftEvent) => void;
+  agentId: string | undefined;
+  /**
+   * Id of the last event this subscriber was handed (or skipped); never moves back.
+   * Undefined until the newest id at the time it subscribed has been read.
+   */
+  after: number | undefined;
+}
+
+/** What one event log shows the other logs of this process on the same pool and schema. */
+interface LocalLog {
+  /** Resolves once every subscriber has its starting point, so a later append reaches it. */
+  settle(): Promise<void>;
+  /** Looks for new events now. */
+  deliver(): void;
+}
+
+/** Event logs by pool and schema, so an append reaches the subscribers of its siblings at once. */
+const logsByPool = new WeakMap<pg.Pool, Map<string, Set<LocalLog>>>();
+
+function toEvent(row: EventRow): NightshiftEvent {
+  return {
+    id: row.id,
+    type: row.type,
+    agent_id: row.agent_id,
+    run_id: row.run_id,
+    timestamp: row.timestamp,
+    payload: structuredClone(row.payload),
+  } as NightshiftEvent;
+}
+
+/**
+ * An {@link EventLog} in a Postgres schema, shared by every process that uses it.
+ *
+ * Ordering: appends take a transaction-level advisory lock before their id is drawn and
+ * hold it until they commit, so ids become visible in id order — a reader that sees an id
+ * sees every smaller one that will ever exist. (Without it, a BIGSERIAL drawn later can
+ * commit first, and a reader that moved past it would skip the earlier one.) This
+ * serialises appends per schema; Postgres already serialises the commits of notifying
+ * transactions, so little is lost.
+ *
+ * Delivery: each subscriber gets every event after the last one it was given, read from
+ * the table in id order, so nothing is missed or repeated whatever wakes the log: its own
+ * appends and those of its siblings in this process (at once), a NOTIFY carrying the new
+ * id (from any process) on a dedicated LISTEN connection, a catch-up after that connection
+ * comes back, and a slow safety poll while there are subscribers.
+ */
+export function createPostgresEventLog(options: PostgresEventLogOptions): EventLog {
+  const maxEvents = Math.max(1, options.maxEvents ?? DEFAULT_MAX_EVENTS);
+  const pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
+  const onError = options.onError ?? warnOnError;
+  // Trimming scans the newest `maxEvents` ids, so it runs every tenth of them at most.
+  const trimEvery = Math.min(MAX_APPENDS_BETWEEN_TRIMS, Math.ceil(maxEvents / 10));
+  const database = openDatabase(options);
+  const events = database.table('events');
+  const channel = eventChannel(database.schema);
+  const appendLock = `nightshift_events:${database.schema}`;
+
+  const subscribers = new Set<Subscriber>();
+  let delivery: Promise<void> | undefined;
+  let deliverAgain = false;
+  /** True while deliveries fail, so a database that is down is reported once, not every poll. */
+  let failing = false;
+  let pollTimer: NodeJS.Timeout | undefined;
+  // The first append trims too, for events written before this log opened.
+  let appendsSinceTrim = trimEvery - 1;
+  let closed = false;
+
+  const listening = createNotificationListener({
+    clientConfig: database.clientConfig,
+    channel,
+    onNotification(payload) {
+      const id = Number(payload);
+      const behind = [...subscribers].some(
+        (subscriber) => subscriber.after === undefined || !(subscriber.after >= id),
+      );
+      if (behind) deliver();
+    },
+    onListening: () => deliver(),
+    onError: (error) => onError(database.storageError(error)),
+  });
+
+  /**
+   * Looks for new events, one round at a time: a call during a round asks for another
+   * round after it, so every wake-up is honoured and listeners are never re-entered.
+   */
+  function deliver(): void {
+    if (closed) return;
+    if (delivery) {
+      deliverAgain = true;
+      return;
+    }
+    delivery = deliveryRounds();
+  }
+
+  async function deliveryRounds(): Promise<void> {
+    try {
+      do {
+        deliverAgain = false;
+        await startSubscribers();
+        await deliverBatches();
+      } while (deliverAgain && !closed);
+      failing = false;
+    } catch (error) {
+      // The poll tries again; until it succeeds, one report is enough.
+      if (!failing) onError(error);
+      failing = true;
+    } finally {
+      delivery = undefined;
+    }
+  }
+
+  /** Gives new subscribers their starting point: the newest id now. */
+  async function startSubscribers(): Promise<void> {
+    const waiting = [...subscribers].filter((subscriber) => subscriber.after === undefined);
+    if (waiting.length === 0) return;
+    const { rows } = await database.read<{ id: string | null }>(
+      `SELECT MAX(id) AS id FROM ${events}`,
+    );
+    const newest = Number(rows[0]?.id ?? 0);
+    for (const subscriber of waiting) subscriber.after ??= newest;
+  }
+
+  /** Hands each subscriber, in id order, every event after the last one it got. */
+  async function deliverBatches(): Promise<void> {
+    for (;;) {
+      const cursors = [...subscribers].flatMap((subscriber) => subscriber.after ?? []);
+      if (cursors.length === 0) return;
+      const { rows } = await database.read<EventRow>(
+        `SELECT * FROM ${events} WHERE id > $1 ORDER BY id LIMIT $2`,
+        [Math.min(...cursors), DELIVERY_BATCH],
+      );
+      for (const row of rows) {
+        const id = Number(row.id);
+        for (const subscriber of [...subscribers]) {
+          if (!subscribers.has(subscriber) || subscriber.after === undefined) continue;
+          if (id <= subscriber.after) continue;
+          subscriber.after = id;
+          if (subscriber.agentId !== undefined && subscriber.agentId !== row.agent_id) continue;
+          try {
+            subscriber.listener(toEvent(row));
+          } catch (error) {
+            onError(error);
+          }
+        }
+      }
+      if (rows.length < DELIVERY_BATCH) return;
+    }
+  }
+
+  const local: LocalLog = {
+    async settle() {
+      if (![...subscribers].some((subscriber) => subscriber.after === undefined)) return;
+      deliver();
+      await delivery;
+    },
+    deliver,
+  };
+  const byPool = logsByPool.get(database.pool) ?? new Map<string, Set<LocalLog>>();
+  logsByPool.set(database.pool, byPool);
+  const siblings = byPool.get(database.schema) ?? new Set<LocalLog>();
+  byPool.set(database.schema, siblings);
+  siblings.add(local);
+
+  async function trimOccasionally(): Promise<void> {
+    appendsSinceTrim += 1;
+    if (appendsSinceTrim < trimEvery) return;
+    appendsSinceTrim = 0;
+    try {
+      // Deletes everything older than the `maxEvents` newest events; nothing when there are fewer.
+      await database.write(
+        `DELETE FROM ${events} WHERE id <= (SELECT id FROM ${events} ORDER BY id DESC LIMIT 1 OFFSET $1)`,
+        [maxEvents],
+      );
+    } catch (error) {
+      // The event is stored: a failed trim is the next trim's work, not the append's failure.
+      onError(error);
+    }
+  }
+
+  function stopPolling(): void {
+    if (pollTimer) clearInterval(pollTimer);
+    pollTimer = undefined;
+  }
+
+  function closedError(): NightshiftError {
+    return new NightshiftError('storage_unavailable', 'the event log is closed');
+  }
+
+  return {
+    async append(event: NewEvent) {
+      if (closed) throw closedError();
+      const payload = JSON.stringify(event.payload);
+      // A subscriber of this process that is still reading its starting point would
+      // otherwise count this append as older than itself.
+      await Promise.all([...siblings].map((log) => log.settle()));
+      const row = await database.transaction(async (client) => {
+        await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [appendLock]);
+        const { rows } = await client.query<EventRow>(
+          `WITH inserted AS (
+             INSERT INTO ${events} (agent_id, run_id, type, "timestamp", payload)
+             VALUES ($1, $2, $3, $4, $5::jsonb) RETURNING *
+           )
+           SELECT inserted.*, pg_notify($6, inserted.id::text) FROM inserted`,
+          [event.agent_id, event.run_id, event.type, event.timestamp, payload, channel],
+        );
+        return rows[0]!;
+      });
+      for (const log of [...siblings]) log.deliver();
+      await trimOccasionally();
+      return toEvent(row);
+    },
+
+    async read(readOptions = {}) {
+      const after = parseEventSequence(readOptions.after ?? '0');
+      const limit = Math.max(0, readOptions.limit ?? DEFAULT_READ_LIMIT);
+      const { rows } =
+        readOptions.agent_id === undefined
+          ? await database.read<EventRow>(
+              `SELECT * FROM ${events} WHERE id > $1 ORDER BY id LIMIT $2`,
+              [after, limit],
+            )
+          : await database.read<EventRow>(
+              `SELECT * FROM ${events} WHERE agent_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
+              [readOptions.agent_id, after, limit],
+            );
+      return rows.map(toEvent);
+    },
+
+    subscribe(listener, subscribeOptions = {}) {
+      if (closed) throw closedError();
+      const subscriber: Subscriber = {
+        listener,
+        agentId: subscribeOptions.agent_id,
+        after: undefined,
+      };
+      subscribers.add(subscriber);
+      listening.start();
+      if (!pollTimer) {
+        pollTimer = setInterval(deliver, pollIntervalMs);
+        // Polling never keeps the process alive on its own.
+        pollTimer.unref();
+      }
+      deliver();
+      return () => {
+        if (!subscribers.delete(subscriber) || subscribers.size > 0) return;
+        stopPolling();
+        void listening.stop();
+      };
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      subscribers.clear();
+      stopPolling();
+      siblings.delete(local);
+      await listening.stop();
+      await delivery;
+      await database.release();
+    },
+  };
+}

@@ -1,0 +1,34 @@
+import type { MessageStore, StoredMessage } from '../contracts/message-store.js';
+import type { PostgresDatabase } from './database.js';
+
+/** A {@link MessageStore} in a Postgres schema. */
+export function createPostgresMessageStore(database: PostgresDatabase): MessageStore {
+  const table = database.table('messages');
+
+  return {
+    async append(sessionId, messages) {
+      // Serialised before anything is sent, so a message that cannot be stored adds none.
+      const json = JSON.stringify(messages);
+      if (messages.length === 0) return;
+      // One statement: the session gets all the messages or none, numbered in list order.
+      await database.write(
+        `INSERT INTO ${table} (session_id, message)
+         SELECT $1, item.message FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS item(message, position)
+         ORDER BY item.position`,
+        [sessionId, json],
+      );
+    },
+
+    async list(sessionId) {
+      const { rows } = await database.read<{ message: StoredMessage }>(
+        `SELECT message FROM ${table} WHERE session_id = $1 ORDER BY sequence`,
+        [sessionId],
+      );
+      return rows.map((row) => row.message);
+    },
+
+    async clear(sessionId) {
+      await database.write(`DELETE FROM ${table} WHERE session_id = $1`, [sessionId]);
+    },
+  };
+}

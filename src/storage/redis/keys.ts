@@ -1,0 +1,58 @@
+import type { RunStatus } from '../contracts/run-store.js';
+
+/** The prefix of every key when none is given. */
+export const DEFAULT_KEY_PREFIX = 'nightshift:';
+
+/**
+ * The name of every key the Redis backend writes, all under one prefix. Each kind of key
+ * starts with a word of its own, so no id (even one holding `:`) can make two kinds meet.
+ */
+export interface RedisKeys {
+  readonly prefix: string;
+  /** An agent's record (JSON). */
+  agent(agentId: string): string;
+  /** Every agent id (a sorted set read in byte order). */
+  readonly agents: string;
+  /** A run's record (JSON). */
+  run(runId: string): string;
+  /** An agent's runs (a sorted set of run index members). */
+  agentRuns(agentId: string): string;
+  /** An agent's runs in one status. */
+  agentRunsWithStatus(agentId: string, status: RunStatus): string;
+  /** Every `pending` or `running` run of every agent. */
+  readonly unfinishedRuns: string;
+  /** A run's steps (a list of JSON, in the order written). */
+  runSteps(runId: string): string;
+  /** The step ids a run has recorded (a set, to refuse a step twice). */
+  runStepIds(runId: string): string;
+  /** A session's messages (a list of JSON). */
+  messages(sessionId: string): string;
+  /** A lease slot (JSON); it outlives releases so fencing tokens keep growing. */
+  lease(key: string): string;
+  /** The stream of every agent's events. */
+  readonly fleetEvents: string;
+  /** The stream of one agent's events, with the same ids as in the fleet stream. */
+  agentEvents(agentId: string): string;
+  /** The outcome of one scripted write, kept briefly so a resend of it is not applied twice. */
+  receipt(writeId: string): string;
+}
+
+/** The keys of the Redis backend under `prefix`. */
+export function redisKeys(prefix: string = DEFAULT_KEY_PREFIX): RedisKeys {
+  return {
+    prefix,
+    agent: (agentId) => `${prefix}agent:${agentId}`,
+    agents: `${prefix}agents`,
+    run: (runId) => `${prefix}run:${runId}`,
+    agentRuns: (agentId) => `${prefix}agent-runs:${agentId}`,
+    agentRunsWithStatus: (agentId, status) => `${prefix}agent-runs-by-status:${status}:${agentId}`,
+    unfinishedRuns: `${prefix}unfinished-runs`,
+    runSteps: (runId) => `${prefix}run-steps:${runId}`,
+    runStepIds: (runId) => `${prefix}run-step-ids:${runId}`,
+    messages: (sessionId) => `${prefix}messages:${sessionId}`,
+    lease: (key) => `${prefix}lease:${key}`,
+    fleetEvents: `${prefix}events`,
+    agentEvents: (agentId) => `${prefix}events:${agentId}`,
+    receipt: (writeId) => `${prefix}receipt:${writeId}`,
+  };
+}

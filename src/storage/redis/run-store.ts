@@ -1,0 +1,214 @@
+import { NightshiftError } from '../../errors.js';
+import { applyRunPatch, applyStepPatch } from '../apply-patch.js';
+import {
+  isTerminal,
+  meetsCondition,
+  TERMINAL_STATUSES,
+  type RunRecord,
+  type RunStatus,
+  type RunStep,
+  type RunStore,
+} from '../contracts/run-store.js';
+import type { RedisConnection } from './client.js';
+import type { RedisKeys } from './keys.js';
+import type { IndexMove } from './scripts.js';
+import { readJsonValues } from './read-json-values.js';
+import { CONFLICT, retryOnConflict } from './retry-on-conflict.js';
+
+const DEFAULT_LIST_LIMIT = 50;
+const ALL_STATUSES: readonly RunStatus[] = ['pending', 'running', ...TERMINAL_STATUSES];
+/** Runs deleted per transaction by `deleteByAgent`. */
+const DELETE_BATCH = 200;
+/**
+ * Separates `scheduled_at` from `run_id` in index members. It sorts below every other
+ * byte, so members in byte order are runs in (scheduled_at, run_id) order: SQLite's
+ * `ORDER BY scheduled_at, run_id`.
+ */
+const MEMBER_SEPARATOR = '\u0000';
+
+function indexMember(run: RunRecord): string {
+  return `${run.scheduled_at}${MEMBER_SEPARATOR}${run.run_id}`;
+}
+
+function runIdOf(member: string): string {
+  return member.slice(member.indexOf(MEMBER_SEPARATOR) + 1);
+}
+
+/** Orders strings by their UTF-8 bytes, as Redis orders sorted-set members. */
+function compareBytes(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+/**
+ * A {@link RunStore} in Redis. Each run is a JSON value; sorted sets index an agent's runs
+ * (all, and per status) and every unfinished run, and move with the record in the same
+ * Lua step. Steps are a list per run, with a set of their ids to refuse duplicates.
+ */
+export function createRedisRunStore(connection: RedisConnection, keys: RedisKeys): RunStore {
+  const { scripts } = connection;
+
+  /** The index sets a run in this status belongs to. */
+  function indexesOf(run: RunRecord, status: RunStatus): string[] {
+    const indexes = [keys.agentRunsWithStatus(run.agent_id, status)];
+    if (!isTerminal(status)) indexes.push(keys.unfinishedRuns);
+    return indexes;
+  }
+
+  /** The index entries to move when a run goes from `before` to `after`. */
+  function indexMove(before: RunRecord, after: RunRecord): IndexMove | undefined {
+    if (before.status === after.status) return undefined;
+    const leaving = indexesOf(before, before.status);
+    const entering = indexesOf(after, after.status);
+    return {
+      member: indexMember(after),
+      remove: leaving.filter((key) => !entering.includes(key)),
+      add: entering.filter((key) => !leaving.includes(key)),
+    };
+  }
+
+  async function readRuns(members: readonly string[], statuses?: ReadonlySet<RunStatus>) {
+    const runs = await readJsonValues<RunRecord>(
+      connection,
+      members.map((member) => keys.run(runIdOf(member))),
+    );
+    // A run that changed status since the index was read is shown as it is now.
+    return statuses ? runs.filter((run) => statuses.has(run.status)) : runs;
+  }
+
+  /** The newest `limit` members of each index, merged newest first. */
+  async function newestMembers(indexes: readonly string[], limit: number): Promise<string[]> {
+    const lists = await Promise.all(
+      indexes.map((index) =>
+        connection.run((client) =>
+          client.zrange(index, '+', '-', 'BYLEX', 'REV', 'LIMIT', 0, limit),
+        ),
+      ),
+    );
+    if (lists.length === 1) return lists[0]!;
+    return [...new Set(lists.flat())].sort((a, b) => compareBytes(b, a)).slice(0, limit);
+  }
+
+  return {
+    async claim(run) {
+      const value = JSON.stringify(run);
+      return connection.run(() =>
+        scripts.compareAndSet(keys.run(run.run_id), null, value, {
+          member: indexMember(run),
+          remove: [],
+          add: [keys.agentRuns(run.agent_id), ...indexesOf(run, run.status)],
+        }),
+      );
+    },
+
+    async get(runId) {
+      const value = await connection.run((client) => client.get(keys.run(runId)));
+      return value === null ? undefined : (JSON.parse(value) as RunRecord);
+    },
+
+    async update(runId, patch, condition) {
+      const key = keys.run(runId);
+      return retryOnConflict(`updating run ${runId}`, async () => {
+        const current = await connection.run((client) => client.get(key));
+        if (current === null) return undefined;
+        const run = JSON.parse(current) as RunRecord;
+        // Judged on the value read; the write below applies only if it is still that value.
+        if (!meetsCondition(run, condition)) return undefined;
+        const next = applyRunPatch(run, patch);
+        const written = await connection.run(() =>
+          scripts.compareAndSet(key, current, JSON.stringify(next), indexMove(run, next)),
+        );
+        return written ? next : CONFLICT;
+      });
+    },
+
+    async list(agentId, options = {}) {
+      const limit = Math.max(0, options.limit ?? DEFAULT_LIST_LIMIT);
+      if (limit === 0) return [];
+      if (options.status === undefined) {
+        return readRuns(await newestMembers([keys.agentRuns(agentId)], limit));
+      }
+      const statuses = new Set<RunStatus>(
+        typeof options.status === 'string' ? [options.status] : options.status,
+      );
+      const indexes = [...statuses].map((status) => keys.agentRunsWithStatus(agentId, status));
+      return readRuns(await newestMembers(indexes, limit), statuses);
+    },
+
+    async listUnfinished() {
+      // Oldest first: recovery deals with runs in the order they were due.
+      const members = await connection.run((client) =>
+        client.zrange(keys.unfinishedRuns, '-', '+', 'BYLEX'),
+      );
+      return readRuns(members, new Set(['pending', 'running']));
+    },
+
+    async appendStep(step) {
+      const added = await connection.run(() =>
+        scripts.appendUnique(
+          keys.runStepIds(step.run_id),
+          keys.runSteps(step.run_id),
+          step.step_id,
+          JSON.stringify(step),
+        ),
+      );
+      if (!added) {
+        throw new NightshiftError(
+          'invalid_state',
+          `step ${step.step_id} of run ${step.run_id} is already recorded`,
+          { details: { run_id: step.run_id, step_id: step.step_id } },
+        );
+      }
+    },
+
+    async updateStep(runId, stepId, patch) {
+      const key = keys.runSteps(runId);
+      await retryOnConflict(`updating step ${stepId} of run ${runId}`, async () => {
+        const items = await connection.run((client) => client.lrange(key, 0, -1));
+        const position = items.findIndex(
+          (item) => (JSON.parse(item) as RunStep).step_id === stepId,
+        );
+        const current = items[position];
+        if (current === undefined) return undefined;
+        const next = applyStepPatch(JSON.parse(current) as RunStep, patch);
+        const written = await connection.run(() =>
+          scripts.setListItemIfUnchanged(key, position, current, JSON.stringify(next)),
+        );
+        return written ? undefined : CONFLICT;
+      });
+    },
+
+    async listSteps(runId) {
+      const items = await connection.run((client) => client.lrange(keys.runSteps(runId), 0, -1));
+      return items.map((item) => JSON.parse(item) as RunStep);
+    },
+
+    async deleteByAgent(agentId) {
+      const agentRuns = keys.agentRuns(agentId);
+      const statusIndexes = ALL_STATUSES.map((status) => keys.agentRunsWithStatus(agentId, status));
+      // Batch by batch, each in one transaction: a reader sees a run with all its index
+      // entries and steps, or none of them. Runs claimed meanwhile are deleted too.
+      for (;;) {
+        const members = await connection.run((client) =>
+          client.zrange(agentRuns, 0, String(DELETE_BATCH - 1)),
+        );
+        if (members.length === 0) return;
+        const runIds = members.map(runIdOf);
+        await connection.run((client) => {
+          const transaction = client
+            .multi()
+            .del(
+              ...runIds.flatMap((runId) => [
+                keys.run(runId),
+                keys.runSteps(runId),
+                keys.runStepIds(runId),
+              ]),
+            )
+            .zrem(agentRuns, ...members)
+            .zrem(keys.unfinishedRuns, ...members);
+          for (const index of statusIndexes) transaction.zrem(index, ...members);
+          return transaction.exec();
+        });
+      }
+    },
+  };
+}
