@@ -180,6 +180,13 @@ export class RunDispatcher {
           () => {
             void this.#store.leases
               .renew(lease.key, lease.holder, lease.token, this.#context.leaseTtlMs)
+              .then((held) => {
+                // Another process may start this agent's next run now: stop this one (promise 3).
+                if (!held)
+                  controller.abort(
+                    abortReasons.cancelled('this process lost the agent’s overlap lease'),
+                  );
+              })
               .catch((error: unknown) =>
                 this.#hooks.onError(error, `renewing the overlap lease of ${agent.agent_id}`),
               );
@@ -316,7 +323,10 @@ export class RunDispatcher {
     return skipped;
   }
 
-  #acquire(agentId: string, holder: string): Promise<Lease | undefined> {
+  #acquire(agentId: string, runId: string): Promise<Lease | undefined> {
+    // The holder names this process as well as the run: two processes firing the same tick must
+    // not both "hold" the lease (the loser would release it while the winner's run goes on).
+    const holder = `${this.#context.instanceId}/${runId}`;
     return this.#store.leases.acquire(overlapLeaseKey(agentId), holder, this.#context.leaseTtlMs);
   }
 

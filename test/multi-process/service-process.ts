@@ -1,0 +1,34 @@
+/**
+ * A manager process for multi-process tests: runs a BackgroundAgentService on the store the
+ * environment names until SIGTERM. Agents are created by the test beforehand.
+ */
+import {
+  BackgroundAgentService,
+  EventRouter,
+  MemoryRouter,
+  type EventBackendKind,
+  type MemoryBackendKind,
+} from '../../src/index.js';
+
+const env = process.env;
+const namespace = env.NIGHTSHIFT_TEST_NAMESPACE;
+const service = new BackgroundAgentService(
+  new MemoryRouter((env.NIGHTSHIFT_TEST_MEMORY ?? 'database') as MemoryBackendKind, {
+    url: env.NIGHTSHIFT_TEST_URL,
+    ...(namespace ? { namespace } : {}),
+  }),
+  new EventRouter((env.NIGHTSHIFT_TEST_EVENTS ?? 'database') as EventBackendKind, {
+    url: env.NIGHTSHIFT_TEST_URL,
+    ...(namespace ? { namespace } : {}),
+  }),
+  {
+    leaseTtlMs: Number(env.NIGHTSHIFT_TEST_LEASE_TTL_MS ?? 2000),
+    instanceId: env.NIGHTSHIFT_TEST_INSTANCE,
+  },
+);
+
+process.on('SIGTERM', () => {
+  void service.shutdown({ timeout: 5000 }).then(() => process.exit(0));
+});
+await service.startManager();
+process.stdout.write('ready\n');
