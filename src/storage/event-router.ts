@@ -6,7 +6,9 @@ import {
   type DatabaseUrlOptions,
 } from './database-url.js';
 import { createMemoryEventLog } from './memory/index.js';
+import { maskUrl } from './mask-url.js';
 import { createPostgresEventLog } from './postgres/index.js';
+import { checkRedisUrl, createRedisStreamEventLog, resolveRedisUrl } from './redis/index.js';
 import { createSqliteEventLog } from './sqlite/index.js';
 
 /** Where the event log lives: this process, a database (SQLite / Postgres URL) or a Redis stream. */
@@ -14,7 +16,9 @@ export type EventBackendKind = 'in_memory' | 'database' | 'redis_stream';
 
 /** Options of {@link EventRouter}. */
 export interface EventRouterOptions extends DatabaseUrlOptions {
-  /** Events kept (default: 10,000 in memory, 100,000 in a database). */
+  /** Keeps this service's events apart from others on one server: a Postgres schema, a Redis key prefix. */
+  namespace?: string;
+  /** Events kept (default: 10,000 in memory, 100,000 in a database or a Redis stream). */
   maxEvents?: number;
   /**
    * How often a database log looks for other processes' events: SQLite polls (default 200 ms);
@@ -24,7 +28,11 @@ export interface EventRouterOptions extends DatabaseUrlOptions {
 }
 
 const EVENT_KINDS: readonly EventBackendKind[] = ['in_memory', 'database', 'redis_stream'];
-const AVAILABLE_EVENT_KINDS: readonly EventBackendKind[] = ['in_memory', 'database'];
+const AVAILABLE_EVENT_KINDS: readonly EventBackendKind[] = [
+  'in_memory',
+  'database',
+  'redis_stream',
+];
 
 /**
  * Chooses the backend of the event log from a kind and a URL, and opens it on
@@ -49,10 +57,21 @@ export class EventRouter {
           ? () =>
               createPostgresEventLog({
                 url: location.url,
+                ...(options.namespace === undefined ? {} : { schema: options.namespace }),
                 ...(maxEvents === undefined ? {} : { maxEvents }),
                 ...(pollIntervalMs === undefined ? {} : { pollIntervalMs }),
               })
           : () => createSqliteEventLog({ path: location.path, maxEvents, pollIntervalMs });
+    } else if (this.kind === 'redis_stream') {
+      const url = resolveRedisUrl(options.url, options.env);
+      checkRedisUrl(url);
+      this.description = maskUrl(url);
+      this.#open = () =>
+        createRedisStreamEventLog({
+          url,
+          ...(options.namespace === undefined ? {} : { prefix: `${options.namespace}:` }),
+          ...(maxEvents === undefined ? {} : { maxLen: maxEvents }),
+        });
     } else {
       this.description = 'in_memory';
       this.#open = () => createMemoryEventLog({ maxEvents });

@@ -28,6 +28,13 @@ export {
   type PostgresStoreOptions,
 } from './postgres/index.js';
 export {
+  createRedisStore,
+  createRedisStreamEventLog,
+  resolveRedisUrl,
+  type RedisStoreOptions,
+  type RedisStreamEventLogOptions,
+} from './redis/index.js';
+export {
   createSqliteEventLog,
   createSqliteStore,
   type SqliteConnectionOptions,

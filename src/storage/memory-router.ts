@@ -6,17 +6,22 @@ import {
   type DatabaseUrlOptions,
 } from './database-url.js';
 import { createMemoryStore } from './memory/index.js';
+import { maskUrl } from './mask-url.js';
 import { createPostgresStore } from './postgres/index.js';
+import { checkRedisUrl, createRedisStore, resolveRedisUrl } from './redis/index.js';
 import { createSqliteStore } from './sqlite/index.js';
 
 /** Where the service's memory lives: this process, a database (SQLite / Postgres URL) or Redis. */
 export type MemoryBackendKind = 'in_memory' | 'database' | 'redis';
 
 /** Options of {@link MemoryRouter}. */
-export type MemoryRouterOptions = DatabaseUrlOptions;
+export interface MemoryRouterOptions extends DatabaseUrlOptions {
+  /** Keeps this service's data apart from others on one server: a Postgres schema, a Redis key prefix. */
+  namespace?: string;
+}
 
 const MEMORY_KINDS: readonly MemoryBackendKind[] = ['in_memory', 'database', 'redis'];
-const AVAILABLE_MEMORY_KINDS: readonly MemoryBackendKind[] = ['in_memory', 'database'];
+const AVAILABLE_MEMORY_KINDS: readonly MemoryBackendKind[] = ['in_memory', 'database', 'redis'];
 
 /**
  * Chooses the backend of the service's memory (agents, runs, messages, leases) from a
@@ -37,8 +42,21 @@ export class MemoryRouter {
       this.description = describeDatabaseLocation(location);
       this.#open =
         location.dialect === 'postgres'
-          ? () => createPostgresStore({ url: location.url })
+          ? () =>
+              createPostgresStore({
+                url: location.url,
+                ...(options.namespace === undefined ? {} : { schema: options.namespace }),
+              })
           : () => createSqliteStore({ path: location.path });
+    } else if (this.kind === 'redis') {
+      const url = resolveRedisUrl(options.url, options.env);
+      checkRedisUrl(url);
+      this.description = maskUrl(url);
+      this.#open = () =>
+        createRedisStore({
+          url,
+          ...(options.namespace === undefined ? {} : { prefix: `${options.namespace}:` }),
+        });
     } else {
       this.description = 'in_memory';
       this.#open = () => createMemoryStore();

@@ -119,15 +119,14 @@ describe('MemoryRouter and EventRouter', () => {
     }
   });
 
-  it('says redis and redis_stream are not available yet', () => {
-    const memory = errorOf(() => new MemoryRouter('redis'));
-    expect(memory.code).toBe('config_invalid');
-    expect(memory.message).toBe(
-      'memory backend "redis" is not available yet; use "in_memory" or "database"',
+  it('routes redis and redis_stream to Redis (REDIS_URL by default), masking the password', () => {
+    const memory = new MemoryRouter('redis', { url: 'redis://:hunter2hunter2@cache:6379' });
+    expect(memory.description).toBe('redis://:***@cache:6379');
+    const events = new EventRouter('redis_stream', { env: { REDIS_URL: 'redis://cache:6380' } });
+    expect(events.description).toBe('redis://cache:6380');
+    expect(errorOf(() => new MemoryRouter('redis', { url: 'http://cache' })).code).toBe(
+      'config_invalid',
     );
-    const events = errorOf(() => new EventRouter('redis_stream', { url: 'redis://cache:6379' }));
-    expect(events.code).toBe('config_invalid');
-    expect(events.message).toMatch(/^event backend "redis_stream" is not available yet/);
   });
 
   it('names an unknown kind and the allowed ones', () => {

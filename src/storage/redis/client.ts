@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import { errorMessage, NightshiftError } from '../../errors.js';
 import { maskUrl } from '../mask-url.js';
 import type { RedisKeys } from './keys.js';
+import { checkRedisUrl } from './redis-url.js';
 import { defineScripts, type RedisScripts } from './scripts.js';
 
 /** How long a connection attempt may take before it counts as failed. */
@@ -53,13 +54,6 @@ export interface RedisConnection {
  */
 export function connectionName(prefix: string, role: string): string {
   return `${prefix}${role}`.replace(/\s/g, '_');
-}
-
-/** Throws `config_invalid` unless `url` is a `redis://` or `rediss://` URL. */
-export function checkRedisUrl(url: string): void {
-  if (/^rediss?:\/\//i.test(url.trim())) return;
-  const message = `"${maskUrl(url)}" is not a Redis URL (use redis://[:password@]host[:port][/db] or rediss://…)`;
-  throw new NightshiftError('config_invalid', message, { fields: [{ path: 'url', message }] });
 }
 
 /**

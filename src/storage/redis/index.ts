@@ -8,6 +8,7 @@ import { createRedisRunStore } from './run-store.js';
 
 export { createRedisStreamEventLog, type RedisStreamEventLogOptions } from './event-log.js';
 export { DEFAULT_KEY_PREFIX } from './keys.js';
+export { checkRedisUrl, DEFAULT_REDIS_URL, resolveRedisUrl } from './redis-url.js';
 
 /** Options of {@link createRedisStore}. */
 export interface RedisStoreOptions {

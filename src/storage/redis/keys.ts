@@ -8,7 +8,6 @@ export const DEFAULT_KEY_PREFIX = 'nightshift:';
  * starts with a word of its own, so no id (even one holding `:`) can make two kinds meet.
  */
 export interface RedisKeys {
-  readonly prefix: string;
   /** An agent's record (JSON). */
   agent(agentId: string): string;
   /** Every agent id (a sorted set read in byte order). */
@@ -40,7 +39,6 @@ export interface RedisKeys {
 /** The keys of the Redis backend under `prefix`. */
 export function redisKeys(prefix: string = DEFAULT_KEY_PREFIX): RedisKeys {
   return {
-    prefix,
     agent: (agentId) => `${prefix}agent:${agentId}`,
     agents: `${prefix}agents`,
     run: (runId) => `${prefix}run:${runId}`,
