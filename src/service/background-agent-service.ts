@@ -22,7 +22,7 @@ import { buildStatus, type AgentStatus } from './agent-status.js';
 import { EventPublisher } from './event-publisher.js';
 import { streamEvents, type StreamEventsOptions } from './event-stream.js';
 import { LocalScheduler, scheduleOf } from './local-scheduler.js';
-import type { TickScheduler, TickSchedulerFactory } from './tick-scheduler.js';
+import type { ManualRunRequest, TickScheduler, TickSchedulerFactory } from './tick-scheduler.js';
 import { changesSchedule, mergeDefinition } from './merge-definition.js';
 import { Redactor } from './redactor.js';
 import { RunDispatcher } from './run-dispatcher.js';
@@ -182,7 +182,9 @@ export class BackgroundAgentService {
     this.#scheduler = this.#schedulerFactory(
       {
         onTick: (agentId, scheduledAt) =>
-          this.#background(this.#onTick(agentId, scheduledAt), `tick of ${agentId}`),
+          this.#settled(this.#onTick(agentId, scheduledAt, true), `tick of ${agentId}`),
+        onManual: (request) =>
+          this.#settled(this.#onManual(request), `manual run ${request.run_id}`),
         onMissed: (agentId, missed, lastMissed) =>
           this.#background(
             this.#onMissed(agentId, missed, lastMissed),
@@ -483,6 +485,15 @@ export class BackgroundAgentService {
     return this.#dispatcher;
   }
 
+  /** Waits for work, logging (not throwing) its failure: for schedulers that hold a job until the run ends. */
+  async #settled(work: Promise<unknown>, what: string): Promise<void> {
+    try {
+      await work;
+    } catch (error) {
+      this.#logger.error({ err: errorMessage(error) }, `nightshift: ${what} failed`);
+    }
+  }
+
   #background(work: Promise<unknown>, what: string): void {
     work.catch((error: unknown) =>
       this.#logger.error({ err: errorMessage(error) }, `nightshift: ${what} failed`),
@@ -587,7 +598,8 @@ export class BackgroundAgentService {
       );
   }
 
-  async #onTick(agentId: string, scheduledAt: Date): Promise<void> {
+  /** Dispatches a tick; with `waitForEnd`, resolves once its run (if it started here) has ended. */
+  async #onTick(agentId: string, scheduledAt: Date, waitForEnd = false): Promise<void> {
     if (this.#shuttingDown) return;
     const { store } = await this.#connect();
     // Read the agent fresh: a pause or stop made by any process is obeyed before the tick.
@@ -613,7 +625,28 @@ export class BackgroundAgentService {
       now: this.#now(),
       ...this.#lease(),
     });
-    await this.#dispatcher?.dispatch(agent, run);
+    const dispatched = await this.#dispatcher?.dispatch(agent, run);
+    if (waitForEnd && dispatched && !isTerminal(dispatched.status))
+      await this.#dispatcher?.completion(run.run_id);
+  }
+
+  /** A manual run delivered by a distributed scheduler: runs here under the usual rules, resolving at its end. */
+  async #onManual(request: ManualRunRequest): Promise<void> {
+    if (this.#shuttingDown || !this.#dispatcher) return;
+    const { store } = await this.#connect();
+    const agent = await store.agents.get(request.agent_id);
+    if (!agent) return;
+    const run = newRunRecord({
+      runId: request.run_id,
+      agentId: request.agent_id,
+      trigger: 'manual',
+      scheduledAt: new Date(request.requested_at),
+      query: request.query,
+      now: this.#now(),
+      ...this.#lease(),
+    });
+    const dispatched = await this.#dispatcher.dispatch(agent, run);
+    if (dispatched && !isTerminal(dispatched.status)) await this.#dispatcher.completion(run.run_id);
   }
 
   async #onMissed(agentId: string, missed: number, lastMissed: Date): Promise<void> {

@@ -1,10 +1,34 @@
 import type { MisfirePlan } from '../schedule/index.js';
 import type { AgentRecord } from '../storage/contracts/index.js';
 
+/** A manual run requested in one process and delivered to whichever worker takes it. */
+export interface ManualRunRequest {
+  agent_id: string;
+  run_id: string;
+  query: string;
+  requested_at: string;
+}
+
+/** A process that executes runs, as a distributed scheduler knows it. */
+export interface WorkerInfo {
+  worker_id: string;
+  host: string;
+  pid: number;
+  started_at: string;
+  last_heartbeat: string;
+  /** Run ids executing in that worker now. */
+  running_runs: string[];
+}
+
 /** What a scheduler tells the service. */
 export interface SchedulerTarget {
-  /** A tick is due: `scheduledAt` is its nominal time (jitter only delays when it fires). */
-  onTick(agentId: string, scheduledAt: Date): void;
+  /**
+   * A tick is due: `scheduledAt` is its nominal time (jitter only delays when it fires).
+   * Resolves once the tick's run, if this process started one, has ended; never rejects.
+   */
+  onTick(agentId: string, scheduledAt: Date): Promise<void>;
+  /** A manual run delivered by a distributed scheduler; resolves once it has ended; never rejects. */
+  onManual(request: ManualRunRequest): Promise<void>;
   /** Ticks passed without running (process down, machine asleep, paused, a late timer). */
   onMissed(agentId: string, missed: number, lastMissed: Date): void;
   /** The schedule has no more fire times (run_at done, end_at passed). */
@@ -23,6 +47,13 @@ export interface TickScheduler {
   schedule(record: AgentRecord): Promise<MisfirePlan>;
   unschedule(agentId: string): Promise<void>;
   isScheduled(agentId: string): boolean;
+  /**
+   * Delivers a manual run to whichever worker takes it (distributed schedulers). Without it,
+   * `runNow` runs in the calling process.
+   */
+  enqueueManual?(request: ManualRunRequest): Promise<void>;
+  /** The worker processes a distributed scheduler knows of. */
+  listWorkers?(): Promise<WorkerInfo[]>;
   close(): Promise<void>;
 }
 
