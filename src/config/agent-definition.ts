@@ -149,6 +149,31 @@ export const agentDefinitionSchema = agentObjectSchema.superRefine((agent, conte
   if (agent.start_at && agent.end_at && Date.parse(agent.end_at) <= Date.parse(agent.start_at)) {
     context.addIssue({ code: 'custom', path: ['end_at'], message: 'must be after start_at' });
   }
+  const serverNames = new Set<string>();
+  agent.mcp_tools.forEach((server, index) => {
+    if (serverNames.has(server.name)) {
+      context.addIssue({
+        code: 'custom',
+        path: ['mcp_tools', index, 'name'],
+        message: `duplicate server name "${server.name}"`,
+      });
+    }
+    serverNames.add(server.name);
+    if (server.transport_type === 'stdio' && !server.command) {
+      context.addIssue({
+        code: 'custom',
+        path: ['mcp_tools', index, 'command'],
+        message: 'required for the stdio transport',
+      });
+    }
+    if (server.transport_type !== 'stdio' && !server.url) {
+      context.addIssue({
+        code: 'custom',
+        path: ['mcp_tools', index, 'url'],
+        message: `required for the ${server.transport_type} transport`,
+      });
+    }
+  });
   if (agent.model_config.provider === 'openai_compatible' && !agent.model_config.base_url) {
     context.addIssue({
       code: 'custom',

@@ -18,6 +18,7 @@ import {
   type Store,
 } from '../storage/contracts/index.js';
 import { BUILT_IN_TOOLS, ToolRegistry, type ToolDefinition } from '../tools/index.js';
+import { McpToolManager } from '../tools/mcp/index.js';
 import { buildStatus, type AgentStatus } from './agent-status.js';
 import { EventPublisher } from './event-publisher.js';
 import { streamEvents, type StreamEventsOptions } from './event-stream.js';
@@ -97,7 +98,11 @@ export class BackgroundAgentService {
   readonly #shutdownTimeoutMs: number;
   readonly #env: Record<string, string | undefined>;
   readonly #fetch: typeof globalThis.fetch | undefined;
-  readonly #runtimes = new Map<string, { version: number; runtime: AgentRuntime }>();
+  readonly #runtimes = new Map<
+    string,
+    { version: number; runtime: AgentRuntime; mcp: McpToolManager | undefined }
+  >();
+  readonly #mcp = new Map<string, { key: string; manager: McpToolManager }>();
   /** Agent versions this manager has scheduled, to notice changes made by other processes. */
   readonly #seenVersions = new Map<string, number>();
   readonly #redactor = new Redactor();
@@ -286,6 +291,15 @@ export class BackgroundAgentService {
       'stopped',
     );
     if (options.cancel) await this.#dispatcher?.cancelAgentRuns(agentId, 'cancelled by stopAgent');
+    // MCP servers close once the run in flight (which may still use them) has finished.
+    this.#background(
+      (async () => {
+        await this.#dispatcher?.settleAgentRuns(agentId);
+        const { store } = await this.#connect();
+        if ((await store.agents.get(agentId))?.state === 'stopped') await this.#closeMcp(agentId);
+      })(),
+      `closing the MCP servers of ${agentId}`,
+    );
     return options.cancel ? this.getAgentStatus(agentId) : status;
   }
 
@@ -322,6 +336,7 @@ export class BackgroundAgentService {
     await store.runs.deleteByAgent(agentId);
     await store.messages.clear(current.definition.task_config.session_id ?? agentId);
     this.#runtimes.delete(agentId);
+    await this.#closeMcp(agentId);
     await publisher.publish('background_agent_status', agentId, null, {
       state: 'deleted',
       is_running: false,
@@ -434,6 +449,7 @@ export class BackgroundAgentService {
     clearInterval(this.#syncTimer);
     await this.#scheduler?.close();
     await this.#dispatcher?.close(options.timeout ?? this.#shutdownTimeoutMs);
+    await Promise.all([...this.#mcp.keys()].map((agentId) => this.#closeMcp(agentId)));
     if (this.#connection) {
       await this.#connection.catch(() => undefined);
       await Promise.allSettled([this.#memory.close(), this.#eventsRouter.close()]);
@@ -500,21 +516,71 @@ export class BackgroundAgentService {
     );
   }
 
-  #runtimeFor(record: AgentRecord): AgentRuntime {
+  /**
+   * The model and tools of an agent's current definition, built once per version. MCP servers
+   * are connected on first use, reused across runs and versions while `mcp_tools` stays the
+   * same, and closed when it changes (or the agent stops, is deleted, or the service shuts down).
+   */
+  async #runtimeFor(record: AgentRecord): Promise<AgentRuntime> {
+    const mcp = await this.#mcpFor(record);
     const cached = this.#runtimes.get(record.agent_id);
-    if (cached && cached.version === record.version) return cached.runtime;
+    if (cached && cached.version === record.version && cached.mcp === mcp) return cached.runtime;
     const keyEnv = apiKeyEnvFor(record.definition.model_config);
     if (keyEnv) this.#redactor.add(this.#env[keyEnv]);
+    const local = this.#registry.pick(record.definition.tools);
     const runtime: AgentRuntime = {
       model: createModel(record.definition.model_config, {
         providers: this.#providers,
         env: this.#env,
         ...(this.#fetch ? { fetch: this.#fetch } : {}),
       }),
-      tools: this.#registry.pick(record.definition.tools),
+      tools: mcp ? new Map([...local, ...mcp.tools()]) : local,
     };
-    this.#runtimes.set(record.agent_id, { version: record.version, runtime });
+    this.#runtimes.set(record.agent_id, { version: record.version, runtime, mcp });
     return runtime;
+  }
+
+  async #mcpFor(record: AgentRecord): Promise<McpToolManager | undefined> {
+    const servers = record.definition.mcp_tools;
+    const key = JSON.stringify(servers);
+    let entry = this.#mcp.get(record.agent_id);
+    if (entry && entry.key !== key) {
+      await this.#closeMcp(record.agent_id);
+      entry = undefined;
+    }
+    if (servers.length === 0) return undefined;
+    if (!entry) {
+      for (const server of servers) {
+        for (const value of [
+          ...Object.values(server.env ?? {}),
+          ...Object.values(server.headers ?? {}),
+        ]) {
+          this.#redactor.add(value);
+        }
+      }
+      entry = {
+        key,
+        manager: new McpToolManager(servers, { existingToolNames: record.definition.tools }),
+      };
+      this.#mcp.set(record.agent_id, entry);
+    }
+    // A no-op once connected; after a failure the next run tries again.
+    await entry.manager.connect();
+    return entry.manager;
+  }
+
+  /** Closes an agent's MCP servers, if any are open. */
+  async #closeMcp(agentId: string): Promise<void> {
+    const entry = this.#mcp.get(agentId);
+    this.#mcp.delete(agentId);
+    await entry?.manager
+      .close()
+      .catch((error: unknown) =>
+        this.#logger.warn(
+          { err: errorMessage(error) },
+          `nightshift: closing the MCP servers of ${agentId} failed`,
+        ),
+      );
   }
 
   /** A lease on a new run for this process. */

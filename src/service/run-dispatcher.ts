@@ -134,6 +134,16 @@ export class RunDispatcher {
     ]);
   }
 
+  /** Resolves once an agent's runs in this process (queued and executing) have ended on their own. */
+  async settleAgentRuns(agentId: string): Promise<void> {
+    const queued = this.#queued.get(agentId);
+    const handles = [...(this.#running.get(agentId)?.values() ?? [])];
+    await Promise.allSettled([
+      ...handles.map((handle) => handle.done),
+      ...(queued ? [queued.done] : []),
+    ]);
+  }
+
   /** Stops taking runs; waits up to `timeoutMs` for runs in flight, then interrupts them. */
   async close(timeoutMs: number): Promise<void> {
     this.#closed = true;

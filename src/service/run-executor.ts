@@ -33,7 +33,8 @@ export interface ExecutorContext {
   leaseTtlMs: number;
   /** Scrubs secrets from everything the run writes. */
   redactor: Redactor;
-  runtimeFor(record: AgentRecord): AgentRuntime;
+  /** Builds (or reuses) the model and tools; rejects when they cannot be had (a missing key, an MCP server down). */
+  runtimeFor(record: AgentRecord): Promise<AgentRuntime>;
 }
 
 /** Abort reasons the service uses; they decide a run's terminal status. */
@@ -147,7 +148,7 @@ export async function executeRun(
       let result: AgentRunResult;
       let setupFailed = false;
       try {
-        const runtime = context.runtimeFor(agent);
+        const runtime = await context.runtimeFor(agent);
         result = await runAgent({
           definition: agent.definition,
           model: runtime.model,
@@ -170,7 +171,10 @@ export async function executeRun(
           },
         });
       } catch (error) {
-        setupFailed = true;
+        // A configuration problem will not fix itself; an MCP server that is down might.
+        setupFailed =
+          NightshiftError.isInstance(error) &&
+          (error.code === 'config_invalid' || error.code === 'missing_api_key');
         result = setupFailure(error);
       }
       if (lost) return latest;

@@ -33,9 +33,7 @@ describe('secret redaction (promise 8)', () => {
     );
     const run = await service.runNow('leaky', { wait: true });
     expect(run.status).toBe('completed');
-    expect(run.output).toBe(
-      'The token is [redacted]; db [redacted]',
-    );
+    expect(run.output).toBe('The token is [redacted]; db [redacted]');
     const written = JSON.stringify([
       await service.readEvents({ limit: 1000 }),
       await service.getRun(run.run_id),
