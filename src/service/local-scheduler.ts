@@ -141,7 +141,7 @@ export class LocalScheduler implements TickScheduler {
     });
     if (plan.missed > 0 && plan.lastMissed)
       this.#target.onMissed(agentId, plan.missed, plan.lastMissed);
-    if (plan.catchUp) this.#target.onTick(agentId, plan.catchUp);
+    if (plan.catchUp) void this.#target.onTick(agentId, plan.catchUp);
     entry.cursor = plan.catchUp ?? plan.lastMissed ?? entry.cursor;
     if (plan.resumeAfter > entry.cursor) entry.cursor = plan.resumeAfter;
     this.#arm(agentId, entry);
