@@ -156,6 +156,7 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentRunResult
       runId: options.runId,
       attempt,
       toolCallTimeout: limits.tool_call_timeout,
+      allowHosts: definition.allow_hosts,
       runSignal: controller.signal,
       emit,
       recorder: options.recorder,

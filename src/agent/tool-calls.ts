@@ -18,6 +18,8 @@ export interface ToolCallContext {
   attempt: number;
   /** Seconds one tool call may take. */
   toolCallTimeout: number;
+  /** Private or loopback hosts the agent's network tools may reach anyway. */
+  allowHosts: readonly string[];
   runSignal: AbortSignal;
   emit: AgentEventSink;
   recorder: StepRecorder | undefined;
@@ -117,6 +119,7 @@ export function wrapTool(name: string, definition: ToolDefinition, context: Tool
               agent_id: context.agentId,
               run_id: context.runId,
               tool_call_id: toolCallId,
+              allow_hosts: context.allowHosts,
             }),
           ),
           whenAborted(controller.signal),

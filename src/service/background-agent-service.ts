@@ -17,7 +17,15 @@ import {
   type RunStep,
   type Store,
 } from '../storage/contracts/index.js';
-import { BUILT_IN_TOOLS, ToolRegistry, type ToolDefinition } from '../tools/index.js';
+import {
+  BUILT_IN_TOOLS,
+  createFileWriteTool,
+  createNotifyTool,
+  createSqlTools,
+  ToolRegistry,
+  type SqlTools,
+  type ToolDefinition,
+} from '../tools/index.js';
 import { McpToolManager } from '../tools/mcp/index.js';
 import { buildStatus, type AgentStatus } from './agent-status.js';
 import { EventPublisher } from './event-publisher.js';
@@ -44,6 +52,12 @@ export interface BackgroundAgentServiceOptions {
   providers?: Record<string, RegisteredProvider>;
   /** Local tools, by name (also `registerTool`). */
   tools?: Record<string, ToolDefinition<never>>;
+  /**
+   * Settings of the built-in tools that reach configured resources; each tool is registered only
+   * when its setting is given: `file_write` (`files.directory`), `notify` (`webhooks`),
+   * `sql_query` and `sql_archive` (`connections`, with `archive_directory` for JSONL archives).
+   */
+  toolSettings?: ToolSettings;
   /** Milliseconds a run's lease lasts without renewal; a dead process's runs are recovered after it. Default 30,000. */
   leaseTtlMs?: number;
   /** How often a manager checks for expired runs and agents changed by other processes. Default: leaseTtlMs / 2. */
@@ -66,6 +80,16 @@ export interface BackgroundAgentServiceOptions {
   scheduler?: TickSchedulerFactory;
   /** Names this process in run leases. Default: host, pid and a random suffix. */
   instanceId?: string;
+}
+
+/** Settings of the built-in tools that need configuration (see `toolSettings`). */
+export interface ToolSettings {
+  files?: { directory: string };
+  /** Webhook name → URL; the model picks a name, never a URL. */
+  webhooks?: Record<string, string>;
+  /** Connection name → `postgres://…` or `sqlite:` URL. */
+  connections?: Record<string, string>;
+  archive_directory?: string;
 }
 
 /** Options of `runNow`. */
@@ -103,6 +127,7 @@ export class BackgroundAgentService {
     { version: number; runtime: AgentRuntime; mcp: McpToolManager | undefined }
   >();
   readonly #mcp = new Map<string, { key: string; manager: McpToolManager }>();
+  #sqlTools: SqlTools | undefined;
   /** Agent versions this manager has scheduled, to notice changes made by other processes. */
   readonly #seenVersions = new Map<string, number>();
   readonly #redactor = new Redactor();
@@ -143,8 +168,36 @@ export class BackgroundAgentService {
       options.instanceId ?? `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
     for (const [name, definition] of Object.entries(BUILT_IN_TOOLS))
       this.#registry.register(name, definition);
+    this.#registerConfiguredTools(options.toolSettings ?? {});
     for (const [name, definition] of Object.entries(options.tools ?? {}))
       this.#registry.register(name, definition);
+  }
+
+  #registerConfiguredTools(settings: ToolSettings): void {
+    if (settings.files)
+      this.#registry.register(
+        'file_write',
+        createFileWriteTool(settings.files) as ToolDefinition<never>,
+      );
+    if (settings.webhooks && Object.keys(settings.webhooks).length > 0) {
+      for (const url of Object.values(settings.webhooks)) this.#redactor.add(url);
+      this.#registry.register(
+        'notify',
+        createNotifyTool({ webhooks: settings.webhooks }) as ToolDefinition<never>,
+      );
+    }
+    if (settings.connections && Object.keys(settings.connections).length > 0) {
+      for (const url of Object.values(settings.connections)) this.#redactor.add(url);
+      this.#sqlTools = createSqlTools({
+        connections: settings.connections,
+        ...(settings.archive_directory ? { archive_directory: settings.archive_directory } : {}),
+      });
+      this.#registry.register('sql_query', this.#sqlTools.tools.sql_query as ToolDefinition<never>);
+      this.#registry.register(
+        'sql_archive',
+        this.#sqlTools.tools.sql_archive as ToolDefinition<never>,
+      );
+    }
   }
 
   /** Registers a local tool agents may list by name. */
@@ -450,6 +503,7 @@ export class BackgroundAgentService {
     await this.#scheduler?.close();
     await this.#dispatcher?.close(options.timeout ?? this.#shutdownTimeoutMs);
     await Promise.all([...this.#mcp.keys()].map((agentId) => this.#closeMcp(agentId)));
+    await this.#sqlTools?.close().catch(() => undefined);
     if (this.#connection) {
       await this.#connection.catch(() => undefined);
       await Promise.allSettled([this.#memory.close(), this.#eventsRouter.close()]);
