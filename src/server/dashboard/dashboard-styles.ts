@@ -1,0 +1,83 @@
+/** The dashboard's stylesheet: plain CSS, light, readable, no framework. */
+export const DASHBOARD_STYLES = String.raw`
+:root {
+  --ink: #1d2330; --muted: #5f6b7a; --line: #e3e7ee; --paper: #ffffff; --wash: #f5f7fa;
+  --accent: #2f5fd0; --green: #1f8a4c; --amber: #b26b00; --red: #c0392b; --gray: #6b7280; --blue: #2f5fd0;
+  font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; font-size: 14px; color: var(--ink);
+}
+* { box-sizing: border-box; }
+body { margin: 0; background: var(--wash); }
+a { color: var(--accent); text-decoration: none; }
+a:hover { text-decoration: underline; }
+header.top { display: flex; align-items: center; gap: 16px; padding: 10px 24px; background: var(--ink); color: #fff; }
+header.top .brand { color: #fff; font-weight: 700; font-size: 16px; letter-spacing: .02em; }
+header.top .brand span { color: #9fb4ff; font-weight: 400; }
+header.top .spacer { flex: 1; }
+#auth form { display: flex; gap: 6px; }
+#auth input { padding: 5px 8px; border-radius: 4px; border: 1px solid #475069; background: #2a3142; color: #fff; width: 220px; }
+#auth .saved { color: #c9d2e3; font-size: 13px; }
+#auth button { font-size: 12px; }
+#live { font-size: 12px; color: #c9d2e3; }
+#live::before { content: "●"; margin-right: 4px; color: var(--gray); }
+#live.on::before { color: #4ade80; }
+main { padding: 20px 24px 40px; max-width: 1280px; margin: 0 auto; }
+h1 { font-size: 20px; margin: 0; }
+h2 { font-size: 15px; margin: 0 0 10px; }
+.toolbar { display: flex; align-items: center; gap: 14px; margin-bottom: 14px; flex-wrap: wrap; }
+.toolbar .spacer { flex: 1; }
+.crumbs { color: var(--muted); margin-bottom: 8px; font-size: 13px; }
+.notice { margin: 0 0 14px; padding: 8px 12px; border-radius: 6px; background: #eef3ff; border: 1px solid #cdd9fb; }
+.notice.error { background: #fdecea; border-color: #f5c2bd; color: #7a1f16; }
+.notice[hidden] { display: none; }
+.panel { background: var(--paper); border: 1px solid var(--line); border-radius: 8px; padding: 14px 16px; margin-bottom: 16px; }
+.panel.flush { padding: 0; overflow: hidden; }
+table { width: 100%; border-collapse: collapse; background: var(--paper); }
+.panel table { border: 0; }
+th, td { text-align: left; padding: 7px 10px; border-bottom: 1px solid var(--line); vertical-align: middle; }
+th { font-size: 12px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); font-weight: 600; background: var(--wash); }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.empty { color: var(--muted); text-align: center; padding: 24px; }
+td.clip { max-width: 360px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+tr:hover td { background: #fafbfd; }
+.state, .status { display: inline-block; padding: 1px 8px; border-radius: 999px; font-size: 12px; font-weight: 600; border: 1px solid currentColor; }
+.state-active, .status-completed { color: var(--green); }
+.state-paused, .status-skipped, .status-pending { color: var(--amber); }
+.state-stopped, .status-cancelled, .status-interrupted { color: var(--gray); }
+.state-created, .status-running { color: var(--blue); }
+.status-failed, .status-timed_out, .status-budget_exceeded { color: var(--red); }
+.muted { color: var(--muted); }
+button { font: inherit; font-size: 12px; padding: 4px 10px; border-radius: 4px; border: 1px solid #c5ccd8; background: #fff; color: var(--ink); cursor: pointer; }
+button:hover { border-color: var(--accent); color: var(--accent); }
+button:disabled { opacity: .5; cursor: default; }
+button.primary { background: var(--accent); border-color: var(--accent); color: #fff; }
+.actions { display: flex; gap: 6px; flex-wrap: wrap; }
+select { font: inherit; padding: 4px 6px; border-radius: 4px; border: 1px solid #c5ccd8; background: #fff; }
+.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(150px, 1fr)); gap: 10px; margin-bottom: 16px; }
+.card { background: var(--paper); border: 1px solid var(--line); border-radius: 8px; padding: 10px 12px; }
+.card .label { font-size: 11px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); }
+.card .value { font-size: 18px; font-weight: 600; margin-top: 2px; overflow-wrap: anywhere; }
+.card .value.small { font-size: 13px; font-weight: 500; }
+.grid { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: 16px; }
+@media (max-width: 900px) { .grid { grid-template-columns: 1fr; } }
+pre { margin: 0; font-size: 12px; background: var(--wash); border-radius: 6px; padding: 10px; overflow: auto; max-height: 360px; }
+ol.plain { margin: 0; padding-left: 20px; }
+ol.plain li { padding: 2px 0; font-variant-numeric: tabular-nums; }
+#event-log { list-style: none; margin: 0; padding: 0; max-height: 420px; overflow: auto; font-size: 12px; }
+#event-log li { display: grid; grid-template-columns: 58px 196px minmax(0, 1fr); gap: 8px; padding: 4px 2px; border-bottom: 1px solid var(--line); }
+#event-log li.empty { display: block; color: var(--muted); }
+#event-log .type { font-family: ui-monospace, monospace; color: var(--accent); }
+#event-log .type.bad { color: var(--red); }
+#event-log .summary { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.chart { margin-bottom: 12px; }
+.chart svg { width: 100%; height: auto; display: block; }
+.chart .duration { stroke: var(--accent); fill: none; stroke-width: 2; }
+.chart .tokens { stroke: var(--amber); fill: none; stroke-width: 2; stroke-dasharray: 5 3; }
+.chart .dot-duration { fill: var(--accent); }
+.chart .dot-tokens { fill: var(--amber); }
+.chart .axis { stroke: var(--line); }
+.chart text { font-size: 11px; fill: var(--muted); }
+.legend { display: flex; gap: 16px; font-size: 12px; color: var(--muted); margin: 4px 0 10px; }
+.legend .swatch { display: inline-block; width: 14px; height: 3px; vertical-align: middle; margin-right: 4px; }
+.legend .swatch.duration { background: var(--accent); }
+.legend .swatch.tokens { background: var(--amber); }
+`;

@@ -1,0 +1,23 @@
+/**
+ * The HTTP face of Nightshift: JSON API, server-sent events, metrics and dashboard.
+ *
+ * Safe by default: `startServer` listens on 127.0.0.1:7420 and refuses any other host without
+ * a token (`NIGHTSHIFT_TOKEN`). With a token, every `/api` and `/metrics` call needs
+ * `Authorization: Bearer <token>`; the token is never accepted in a URL. Every request must
+ * name this server in `Host` (DNS-rebinding guard) and browsers may call only from its own
+ * origin (no CORS). The dashboard pages are public shells: their scripts keep the token in
+ * `sessionStorage` and send it as a header, also for live events, which they read through
+ * `fetch` rather than `EventSource` (which cannot send headers).
+ */
+export { createApp } from './create-app.js';
+export { startServer, type RunningServer, type ServerOptions } from './start-server.js';
+export {
+  DEFAULT_BODY_LIMIT_BYTES,
+  DEFAULT_HOST,
+  DEFAULT_PORT,
+  type AppOptions,
+} from './app-options.js';
+export type { ApiErrorBody, ServerErrorCode } from './api-error.js';
+export { isLoopbackHost } from './loopback-host.js';
+export { openApiDocument } from './openapi-document.js';
+export type { ServerEnvironment } from './server-context.js';

@@ -1,0 +1,57 @@
+import { Hono } from 'hono';
+import { integerParameter, agentStateParameter, runStatusParameter } from '../query-parameters.js';
+import { redactDefinition } from '../redact-definition.js';
+import { readJsonObject } from '../request-body.js';
+import type { ServerContext, ServerEnvironment } from '../server-context.js';
+
+/** `/api/agents…`: list, create, read, change and delete agents; their runs and next fire times. */
+export function agentRoutes({ service }: ServerContext): Hono<ServerEnvironment> {
+  const routes = new Hono<ServerEnvironment>();
+
+  routes.get('/agents', async (c) => {
+    const state = agentStateParameter(c);
+    const agents = await service.listAgents();
+    return c.json({ agents: state ? agents.filter((agent) => agent.state === state) : agents });
+  });
+
+  routes.post('/agents', async (c) => {
+    const status = await service.create(await readJsonObject(c));
+    c.header('Location', `/api/agents/${encodeURIComponent(status.agent_id)}`);
+    return c.json(status, 201);
+  });
+
+  routes.get('/agents/:agent_id', async (c) =>
+    c.json(await service.getAgentStatus(c.req.param('agent_id'))),
+  );
+
+  routes.get('/agents/:agent_id/definition', async (c) =>
+    c.json(redactDefinition(await service.getAgentDefinition(c.req.param('agent_id')))),
+  );
+
+  routes.patch('/agents/:agent_id', async (c) =>
+    c.json(await service.updateAgent(c.req.param('agent_id'), await readJsonObject(c))),
+  );
+
+  routes.delete('/agents/:agent_id', async (c) => {
+    await service.deleteAgent(c.req.param('agent_id'));
+    return c.body(null, 204);
+  });
+
+  routes.get('/agents/:agent_id/next-runs', async (c) => {
+    const agentId = c.req.param('agent_id');
+    const count = integerParameter(c, 'n', { min: 1, max: 100, fallback: 5 });
+    return c.json({ agent_id: agentId, next_runs: await service.nextRuns(agentId, count) });
+  });
+
+  routes.get('/agents/:agent_id/runs', async (c) => {
+    const limit = integerParameter(c, 'limit', { min: 1, max: 1000, fallback: 50 });
+    const status = runStatusParameter(c);
+    const runs = await service.listRuns(c.req.param('agent_id'), {
+      limit,
+      ...(status ? { status } : {}),
+    });
+    return c.json({ runs });
+  });
+
+  return routes;
+}
