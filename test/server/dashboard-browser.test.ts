@@ -17,11 +17,8 @@ if (chromiumMissing && process.env.CI !== 'true') {
 }
 
 describe('dashboard in a real browser', () => {
-  it.runIf(chromiumMissing && process.env.CI === 'true')('needs Chromium in CI', () => {
-    throw new Error(`no Chromium at ${CHROMIUM}: CI must install the Debian "chromium" package`);
-  });
-
-  describe.skipIf(chromiumMissing)('with Chromium', () => {
+  // In CI a missing Chromium is not skipped: launching it fails the suite.
+  describe.skipIf(chromiumMissing && process.env.CI !== 'true')('with Chromium', () => {
     let browser: Browser;
     beforeAll(async () => {
       browser = await chromium.launch({
