@@ -57,7 +57,10 @@ export class EventRouter {
           ? () =>
               createPostgresEventLog({
                 url: location.url,
-                ...(options.namespace === undefined ? {} : { schema: options.namespace }),
+                // The namespace also names the connections, so an operator can tell them apart.
+                ...(options.namespace === undefined
+                  ? {}
+                  : { schema: options.namespace, pool: { applicationName: `nightshift:${options.namespace}` } }),
                 ...(maxEvents === undefined ? {} : { maxEvents }),
                 ...(pollIntervalMs === undefined ? {} : { pollIntervalMs }),
               })
