@@ -1,0 +1,21 @@
+import type { ChildRuntime } from './child-process.js';
+import type { SuiteResult } from './report.js';
+
+/** Options every suite takes from the command line. */
+export interface BenchOptions {
+  /** Smaller sizes and shorter windows, for a quick look (goals are still printed). */
+  quick: boolean;
+  /**
+   * How measuring processes run the code. The first is judged against the goals; suites
+   * that are cheap to repeat also print the others, for comparison.
+   */
+  runtimes: readonly [ChildRuntime, ...ChildRuntime[]];
+}
+
+/** One benchmark suite, run by name from `bench/index.ts`. */
+export interface Suite {
+  name: string;
+  /** One line on what it measures. */
+  title: string;
+  run(options: BenchOptions): Promise<SuiteResult>;
+}
