@@ -52,6 +52,9 @@ export interface RunAgentOptions {
 
 type StopReason = 'max_steps' | 'request_limit' | 'total_tokens_limit';
 
+/** Aborts what a finished run left behind (a tool still running); built once, not per run. */
+const RUN_ENDED = new NightshiftError('cancelled', 'the run has ended');
+
 const LIMIT_MESSAGES: Record<StopReason, (limit: number) => string> = {
   max_steps: (limit) => `reached max_steps (${limit}) without a final answer`,
   request_limit: (limit) =>

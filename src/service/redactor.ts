@@ -54,7 +54,8 @@ export class Redactor {
         .join('|'),
       'g',
     );
-    return text.replace(this.#pattern, REDACTED);
+    this.#pattern.lastIndex = 0;
+    return this.#pattern.test(text) ? text.replace(this.#pattern, REDACTED) : text;
   }
 
   #addUrlPassword(value: string | undefined): void {

@@ -60,7 +60,10 @@ export class EventRouter {
                 // The namespace also names the connections, so an operator can tell them apart.
                 ...(options.namespace === undefined
                   ? {}
-                  : { schema: options.namespace, pool: { applicationName: `nightshift:${options.namespace}` } }),
+                  : {
+                      schema: options.namespace,
+                      pool: { applicationName: `nightshift:${options.namespace}` },
+                    }),
                 ...(maxEvents === undefined ? {} : { maxEvents }),
                 ...(pollIntervalMs === undefined ? {} : { pollIntervalMs }),
               })

@@ -48,7 +48,10 @@ export class MemoryRouter {
                 // The namespace also names the connections, so an operator can tell them apart.
                 ...(options.namespace === undefined
                   ? {}
-                  : { schema: options.namespace, pool: { applicationName: `nightshift:${options.namespace}` } }),
+                  : {
+                      schema: options.namespace,
+                      pool: { applicationName: `nightshift:${options.namespace}` },
+                    }),
               })
           : () => createSqliteStore({ path: location.path });
     } else if (this.kind === 'redis') {

@@ -47,6 +47,8 @@ export interface AttemptRecord {
   status: RunStatus;
   error: ErrorInfo | null;
   usage: Usage;
+  /** The process that executed the attempt (the service's `instanceId`, a worker's id). */
+  worker_id?: string;
 }
 
 /** One run of one agent: one tick, or one manual run. */

@@ -24,6 +24,7 @@ interface Subscriber {
 /** An {@link EventLog} held in this process's memory, with a bounded history. */
 export function createMemoryEventLog(options: MemoryEventLogOptions = {}): EventLog {
   const maxEvents = Math.max(1, options.maxEvents ?? DEFAULT_MAX_EVENTS);
+  const trimSlack = Math.max(1, Math.floor(maxEvents / 10));
   const onError = options.onError ?? warnOnError;
   /** Stored events, oldest first; event `n` has id `String(n)`. */
   const events: NightshiftEvent[] = [];
@@ -48,7 +49,7 @@ export function createMemoryEventLog(options: MemoryEventLogOptions = {}): Event
           if (!subscribers.has(subscriber) || sequence <= subscriber.after) continue;
           if (subscriber.agentId !== undefined && subscriber.agentId !== event.agent_id) continue;
           try {
-            subscriber.listener(structuredClone(event));
+            subscriber.listener(event);
           } catch (error) {
             onError(error);
           }
@@ -63,23 +64,28 @@ export function createMemoryEventLog(options: MemoryEventLogOptions = {}): Event
     async append(event) {
       if (closed) throw new NightshiftError('storage_unavailable', 'the event log is closed');
       lastSequence += 1;
-      const stored = { ...structuredClone(event), id: String(lastSequence) };
+      // Stored events never change: one frozen copy is shared by readers and subscribers.
+      const stored = deepFreeze({ ...structuredClone(event), id: String(lastSequence) });
       events.push(stored);
-      if (events.length > maxEvents) events.splice(0, events.length - maxEvents);
+      // Trim in batches: dropping one event from the front of the array on every append costs O(n).
+      if (events.length > maxEvents + trimSlack) events.splice(0, events.length - maxEvents);
       pending.push(stored);
       dispatch();
-      return structuredClone(stored);
+      return stored;
     },
 
     async read(readOptions = {}) {
       const after = parseEventSequence(readOptions.after ?? '0');
       const limit = Math.max(0, readOptions.limit ?? DEFAULT_READ_LIMIT);
       const found: NightshiftEvent[] = [];
-      for (const event of events) {
+      // Up to trimSlack older events may still sit in the array; they are out of the history.
+      for (let index = Math.max(0, events.length - maxEvents); index < events.length; index += 1) {
+        const event = events[index];
+        if (!event) continue;
         if (found.length >= limit) break;
         if (Number(event.id) <= after) continue;
         if (readOptions.agent_id !== undefined && event.agent_id !== readOptions.agent_id) continue;
-        found.push(structuredClone(event));
+        found.push(event);
       }
       return found;
     },
@@ -101,4 +107,13 @@ export function createMemoryEventLog(options: MemoryEventLogOptions = {}): Event
       subscribers.clear();
     },
   };
+}
+
+/** Freezes a plain JSON value all the way down, and returns it. */
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const item of Object.values(value)) deepFreeze(item);
+  }
+  return value;
 }
