@@ -137,6 +137,10 @@ export async function executeRun(
       }))
     )
       return latest;
+    // Yield to the event loop once the run has started: ticks due at the same moment (a fleet
+    // started together) then all start on time and share the CPU, instead of each waiting for
+    // every run before it to finish (with a synchronous store, a run would never yield).
+    await new Promise<void>((resolve) => setImmediate(resolve));
     for (let attempt = attempts.length + 1; final === undefined; attempt += 1) {
       const attemptStart = now().toISOString();
       await events.publish('background_task_started', agent.agent_id, runId, {
@@ -189,6 +193,7 @@ export async function executeRun(
         status,
         error,
         usage: result.usage,
+        worker_id: instanceId,
       });
       if (
         !(await write({ attempts: [...attempts], usage, lease_expires_at: leaseExpiry(context) }))
