@@ -23,3 +23,4 @@ export {
 } from './tools/index.js';
 export * from './storage/index.js';
 export * from './service/index.js';
+export { createApp, startServer } from './server/index.js';
