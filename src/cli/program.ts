@@ -1,10 +1,23 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { TERMINAL_STATUSES } from '../storage/index.js';
 import type { CliContext } from './cli-context.js';
-import { agentsCommand, type AgentsCommandOptions } from './commands/agents.js';
+import { agentRunCommand, type AgentRunCommandOptions } from './commands/agent-run.js';
+import {
+  agentPauseCommand,
+  agentResumeCommand,
+  agentsListCommand,
+  agentStatusCommand,
+  agentStopCommand,
+  type AgentsCommandOptions,
+  type PauseCommandOptions,
+  type StopCommandOptions,
+} from './commands/agents.js';
+import { eventsCommand, type EventsCommandOptions } from './commands/events.js';
 import { runCommand, type RunCommandOptions } from './commands/run.js';
 import { runsCommand, type RunsCommandOptions } from './commands/runs.js';
+import { serveCommand, type ServeCommandOptions } from './commands/serve.js';
 import { validateCommand } from './commands/validate.js';
+import { registerWorkerCommand } from './commands/worker.js';
 import { LOG_LEVELS } from './create-logger.js';
 import { packageVersion } from './package-version.js';
 import { errorLines } from './report-error.js';
@@ -12,8 +25,16 @@ import { createRedactor } from './redact.js';
 
 const RUN_STATUSES = ['pending', 'running', ...TERMINAL_STATUSES];
 
-/** Builds the `nightshift` command line; actions write through `context` and throw on failure. */
-export function createProgram(context: CliContext): Command {
+const FILE_ARGUMENT = 'the Nightshift file (.yaml, .yml or .json)';
+
+/**
+ * Builds the `nightshift` command line; actions write through `context` and throw on failure.
+ * An action that ends with an exit code of its own (a run that failed) hands it to `exitWith`.
+ */
+export function createProgram(
+  context: CliContext,
+  exitWith: (code: number) => void = () => undefined,
+): Command {
   const program = new Command('nightshift')
     .description('Run autonomous LLM agents in the background, on schedules.')
     .version(packageVersion(), '-V, --version', 'print the version')
@@ -28,9 +49,9 @@ export function createProgram(context: CliContext): Command {
   program
     .command('run')
     .description(
-      'run the agents of a Nightshift file until SIGINT or SIGTERM, printing a line per run',
+      'run the agents of a Nightshift file until SIGINT or SIGTERM, printing a line per run; serves the HTTP API and dashboard when the file has a server block',
     )
-    .argument('<file>', 'the Nightshift file (.yaml, .yml or .json)')
+    .argument('<file>', FILE_ARGUMENT)
     .addOption(
       new Option(
         '--shutdown-timeout <seconds>',
@@ -47,41 +68,100 @@ export function createProgram(context: CliContext): Command {
         .argParser(seconds({ allowZero: false }))
         .default(30),
     )
+    .addOption(portOption('serve the HTTP API and dashboard on this port'))
     .addOption(
-      new Option('--log-level <level>', 'log level of warnings on standard error')
-        .choices(LOG_LEVELS)
-        .default('warn'),
+      new Option(
+        '--no-server',
+        "do not serve the HTTP API, whatever the file's server block says",
+      ).conflicts('port'),
     )
+    .addOption(logLevelOption())
     .action((file: string, options: RunCommandOptions) => runCommand(file, options, context));
+
+  program
+    .command('serve')
+    .description(
+      "serve the HTTP API and dashboard over a Nightshift file's store without running agents, until SIGINT or SIGTERM",
+    )
+    .argument('<file>', FILE_ARGUMENT)
+    .addOption(portOption("serve on this port instead of the file's"))
+    .addOption(logLevelOption())
+    .action((file: string, options: ServeCommandOptions) => serveCommand(file, options, context));
+
+  registerWorkerCommand(program, context);
 
   program
     .command('validate')
     .description('check a Nightshift file and show each agent with its next fire times')
-    .argument('<file>', 'the Nightshift file (.yaml, .yml or .json)')
+    .argument('<file>', FILE_ARGUMENT)
     .action((file: string) => validateCommand(file, context));
 
-  const storeOptions = (command: Command) =>
-    command
-      .option(
-        '--memory <url>',
-        'the store to read, as a database URL such as sqlite:./.nightshift/nightshift.db (default: DATABASE_URL, else that file)',
-      )
-      .option(
-        '--file <nightshift-file>',
-        "read the store named by a Nightshift file's memory section",
-      )
-      .option('--json', 'print JSON instead of a table');
+  const agents = program
+    .command('agents')
+    .description(
+      'list, inspect, pause, resume, stop and run agents, in a store or through a server (--url)',
+    );
 
-  storeOptions(
-    program
-      .command('agents')
-      .description('list the agents of a store with their state and counters (runs nothing)'),
-  ).action((options: AgentsCommandOptions) => agentsCommand(options, context));
+  targetOptions(
+    agents
+      .command('list', { isDefault: true })
+      .description('list the agents with their state and counters (the default)'),
+  ).action((options: AgentsCommandOptions) => agentsListCommand(options, context));
 
-  storeOptions(
+  targetOptions(
+    agents.command('status').description("one agent's status").argument('<agent_id>', 'the agent'),
+  ).action((agentId: string, options: AgentsCommandOptions) =>
+    agentStatusCommand(agentId, options, context),
+  );
+
+  targetOptions(
+    agents
+      .command('pause')
+      .description('take an agent off its schedule until resumed (a run in flight finishes)')
+      .argument('<agent_id>', 'the agent')
+      .option('--reason <text>', 'why, shown with its status'),
+  ).action((agentId: string, options: PauseCommandOptions) =>
+    agentPauseCommand(agentId, options, context),
+  );
+
+  targetOptions(
+    agents
+      .command('resume')
+      .description('put a paused agent back on its schedule')
+      .argument('<agent_id>', 'the agent'),
+  ).action((agentId: string, options: AgentsCommandOptions) =>
+    agentResumeCommand(agentId, options, context),
+  );
+
+  targetOptions(
+    agents
+      .command('stop')
+      .description('take an agent off its schedule for good (until started again)')
+      .argument('<agent_id>', 'the agent')
+      .option('--cancel', 'also cancel the run in flight'),
+  ).action((agentId: string, options: StopCommandOptions) =>
+    agentStopCommand(agentId, options, context),
+  );
+
+  serverOptions(
+    agents
+      .command('run')
+      .description(
+        'run an agent now through a server (exit code 1 when the run ends other than completed)',
+      )
+      .argument('<agent_id>', 'the agent')
+      .option('--wait', 'wait for the run to end and print its answer')
+      .option('--query <text>', "this run's query instead of the agent's task_config.query"),
+  )
+    .option('--json', 'print JSON')
+    .action(async (agentId: string, options: AgentRunCommandOptions) =>
+      exitWith(await agentRunCommand(agentId, options, context)),
+    );
+
+  targetOptions(
     program
       .command('runs')
-      .description("list an agent's runs, newest first (runs nothing)")
+      .description("list an agent's runs, newest first, from a store or through a server")
       .argument('<agent_id>', 'the agent'),
   )
     .addOption(
@@ -92,18 +172,44 @@ export function createProgram(context: CliContext): Command {
       runsCommand(agentId, options, context),
     );
 
+  serverOptions(
+    program
+      .command('events')
+      .description(
+        "print an agent's events (or the whole fleet's) through a server: the stored history, then live ones with --follow",
+      )
+      .argument('[agent_id]', 'the agent (default: every agent)'),
+  )
+    .option(
+      '--follow',
+      'keep printing live events until SIGINT / SIGTERM, resuming if the connection drops',
+    )
+    .addOption(
+      new Option(
+        '--since <event_id>',
+        'start after this event (default: the whole history)',
+      ).argParser(eventId),
+    )
+    .option('--json', 'print one JSON event a line')
+    .action((agentId: string | undefined, options: EventsCommandOptions) =>
+      eventsCommand(agentId, options, context),
+    );
+
   return program;
 }
 
 /**
  * Runs the command line `argv` (without `node` and the script) and returns the exit code:
- * 0 on success, 1 for an error (printed as `error: …` with one line per bad field), commander's
- * own code for a usage error.
+ * 0 on success, 1 for an error (printed as `error: …` with one line per bad field) or a command
+ * that failed on its own terms, commander's own code for a usage error.
  */
 export async function runCli(argv: readonly string[], context: CliContext): Promise<number> {
+  let exitCode = 0;
   try {
-    await createProgram(context).parseAsync([...argv], { from: 'user' });
-    return 0;
+    await createProgram(context, (code) => (exitCode = code)).parseAsync([...argv], {
+      from: 'user',
+    });
+    return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {
       // Commander has printed the usage error (or the help / version it was asked for).
@@ -113,6 +219,40 @@ export async function runCli(argv: readonly string[], context: CliContext): Prom
     for (const line of errorLines(error, createRedactor([]), debug)) context.err(line);
     return 1;
   }
+}
+
+/** `--url` and `--token`: commands that only work through a server. */
+function serverOptions(command: Command): Command {
+  return command
+    .option(
+      '--url <url>',
+      'the HTTP API of a running Nightshift, e.g. http://127.0.0.1:7420 (default: NIGHTSHIFT_URL)',
+    )
+    .option('--token <token>', 'its bearer token (default: NIGHTSHIFT_TOKEN)');
+}
+
+/** Where a command reads: a server (`--url`, `NIGHTSHIFT_URL`) or a store (`--memory`, `--file`). */
+function targetOptions(command: Command): Command {
+  return serverOptions(command)
+    .option(
+      '--memory <url>',
+      'read a store directly, as a database URL such as sqlite:./.nightshift/nightshift.db (default: DATABASE_URL, else that file)',
+    )
+    .option(
+      '--file <nightshift-file>',
+      "read the store named by a Nightshift file's memory section directly",
+    )
+    .option('--json', 'print JSON instead of a table');
+}
+
+function portOption(description: string): Option {
+  return new Option('--port <port>', `${description} (0 picks a free one)`).argParser(port);
+}
+
+function logLevelOption(): Option {
+  return new Option('--log-level <level>', 'log level of warnings on standard error')
+    .choices(LOG_LEVELS)
+    .default('warn');
 }
 
 function writeLines(text: string, write: (line: string) => void): void {
@@ -140,4 +280,19 @@ function positiveInteger(value: string): number {
     throw new InvalidArgumentError('must be a whole number greater than 0');
   }
   return parsed;
+}
+
+function port(value: string): number {
+  const parsed = Number(value);
+  if (!/^\d+$/.test(value) || parsed > 65_535) {
+    throw new InvalidArgumentError('must be a port number from 0 to 65535');
+  }
+  return parsed;
+}
+
+function eventId(value: string): string {
+  if (!/^\d+(?:-\d+)?$/.test(value)) {
+    throw new InvalidArgumentError('must be an event id (42, or 1700000000000-3), 0 for the start');
+  }
+  return value;
 }

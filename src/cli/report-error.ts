@@ -16,9 +16,10 @@ export function errorLines(error: unknown, redact: Redactor, debug = false): str
       listed !== '' && error.message.endsWith(listed)
         ? error.message.slice(0, -listed.length)
         : error.message;
-    return [`error: ${headline}`, ...fields.map((field) => `${field.path}: ${field.message}`)].map(
-      redact,
-    );
+    const fieldLines = fields.map((field) => `${field.path}: ${field.message}`);
+    // `since: must be an event id` needs no second line saying the same.
+    const repeated = fieldLines.length === 1 && fieldLines[0] === headline;
+    return [`error: ${headline}`, ...(repeated ? [] : fieldLines)].map(redact);
   }
   const lines = [`error: ${errorMessage(error)}`];
   if (debug && error instanceof Error && error.stack) lines.push(error.stack);

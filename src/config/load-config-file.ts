@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import { NightshiftError, type FieldError } from '../errors.js';
 import type { AgentDefinition } from './agent-definition.js';
 import { describeFields, issuesToFieldErrors, requiredErrorMap } from './format-issues.js';
@@ -6,26 +7,40 @@ import {
   eventsSectionSchema,
   memorySectionSchema,
   nightshiftFileSchema,
+  serviceSectionsSchema,
   type NightshiftFile,
+  type ServiceSections,
   type StorageSections,
 } from './nightshift-file.js';
 import { checkAgentDefinition } from './parse-agent-definition.js';
 import { readConfigDocument } from './read-config-document.js';
+import {
+  missingSettingHint,
+  resolveToolSettings,
+  toolSettingSecrets,
+  toolsEnabledBy,
+} from './tool-settings.js';
 
 /** Options of {@link loadNightshiftFile}. */
 export interface LoadNightshiftFileOptions {
   /** The environment `${NAME}` references and API keys are read from. Default `process.env`. */
   env?: Readonly<Record<string, string | undefined>>;
-  /** Names of the tools agents may list. When omitted, tool names are not checked. */
+  /**
+   * Names of the tools agents may list, besides those the file's own settings enable (`files`
+   * enables `file_write`, `webhooks` `notify`, `connections` `sql_query` and `sql_archive`).
+   * When omitted, tool names are not checked.
+   */
   tools?: readonly string[];
   /** Names of providers registered in code, besides the built-in ones. */
   providers?: readonly string[];
+  /** What relative directories of the tool settings are resolved against. Default `process.cwd()`. */
+  cwd?: string;
 }
 
 /**
- * Loads a Nightshift file (`.yaml`, `.yml` or `.json`): `memory`, `events` and `agents`, with
- * `${NAME}` / `${NAME:-default}` read from the environment and every agent validated like
- * `create()` would. Every problem of the file is collected into one `config_invalid` error whose
+ * Loads a Nightshift file (`.yaml`, `.yml` or `.json`): `memory`, `events`, `server`,
+ * `scheduler`, the tool settings and `agents`, with `${NAME}` / `${NAME:-default}` read from the
+ * environment and every agent validated like `create()` would. Every problem of the file is collected into one `config_invalid` error whose
  * `fields` name each one by path (`agents[0].interval: must be greater than 0`).
  */
 export function loadNightshiftFile(
@@ -42,16 +57,18 @@ export function loadNightshiftFile(
   const agentInputs = Array.isArray(interpolated.value.agents)
     ? (interpolated.value.agents as unknown[])
     : [];
+  // Judged on the settings as written, so a bad setting is reported once, by its own path.
+  const tools = options.tools && [...options.tools, ...toolsEnabledBy(interpolated.value)];
   const agents: AgentDefinition[] = [];
   const firstIndexById = new Map<string, number>();
   agentInputs.forEach((input, index) => {
     const checked = checkAgentDefinition(input, {
       path: ['agents', index],
       env,
-      ...(options.tools ? { tools: options.tools } : {}),
+      ...(tools ? { tools } : {}),
       ...(options.providers ? { providers: options.providers } : {}),
     });
-    fields.push(...checked.fields);
+    fields.push(...checked.fields.map(withSettingHint));
     if (checked.definition) agents.push(checked.definition);
     const agentId = (input as { agent_id?: unknown } | null)?.agent_id;
     if (typeof agentId !== 'string') return;
@@ -67,13 +84,29 @@ export function loadNightshiftFile(
   const problems = mergeInterpolationFields(interpolated.fields, fields);
   if (problems.length > 0 || !parsed.success) throw invalidFile(path, problems);
   return {
-    path,
-    memory: parsed.data.memory,
-    events: parsed.data.events,
+    ...serviceSections(path, parsed.data, interpolated.secrets, options.cwd ?? process.cwd()),
     agents,
     agentInputs,
-    secrets: interpolated.secrets,
   };
+}
+
+/**
+ * Loads every section of a Nightshift file except its agents, for a process that runs none
+ * (`nightshift serve`): the agents are neither required nor checked.
+ */
+export function loadServiceSections(
+  path: string,
+  options: Pick<LoadNightshiftFileOptions, 'env' | 'cwd'> = {},
+): ServiceSections {
+  const { agents: _agents, ...document } = readTopLevel(path);
+  const interpolated = interpolateEnv(document, { env: options.env ?? process.env });
+  const parsed = serviceSectionsSchema.safeParse(interpolated.value, { error: requiredErrorMap });
+  const problems = mergeInterpolationFields(
+    interpolated.fields,
+    parsed.success ? [] : issuesToFieldErrors(parsed.error.issues),
+  );
+  if (problems.length > 0 || !parsed.success) throw invalidFile(path, problems);
+  return serviceSections(path, parsed.data, interpolated.secrets, options.cwd ?? process.cwd());
 }
 
 /**
@@ -102,6 +135,40 @@ export function loadStorageSections(
     throw invalidFile(path, problems);
   }
   return { path, memory: memory.data, events: events.data, secrets: interpolated.secrets };
+}
+
+/** The parsed sections as the service and the server take them. */
+function serviceSections(
+  path: string,
+  data: z.output<typeof serviceSectionsSchema>,
+  environmentValues: readonly string[],
+  cwd: string,
+): ServiceSections {
+  const { memory, events, server, scheduler, ...settings } = data;
+  const toolSettings = resolveToolSettings(settings, cwd);
+  const token = server?.token === '' ? undefined : server?.token;
+  return {
+    path,
+    memory,
+    events,
+    server: server && { host: server.host, port: server.port, ...(token ? { token } : {}) },
+    scheduler,
+    toolSettings,
+    secrets: [
+      ...new Set([
+        ...environmentValues,
+        ...(token ? [token] : []),
+        ...toolSettingSecrets(toolSettings),
+      ]),
+    ],
+  };
+}
+
+/** An unknown-tool error for a tool that a missing setting would enable says which setting. */
+function withSettingHint(field: FieldError): FieldError {
+  const tool = /^unknown tool "([^"]+)"/.exec(field.message)?.[1];
+  const hint = tool === undefined ? undefined : missingSettingHint(tool);
+  return hint === undefined ? field : { path: field.path, message: `${field.message}; ${hint}` };
 }
 
 /** The file's top level, which must be a mapping. */

@@ -1,5 +1,22 @@
 import { z } from 'zod';
 import type { AgentDefinition } from './agent-definition.js';
+import { toolSettingsFields, type ToolSettingsSection } from './tool-settings.js';
+
+/** Where the HTTP server listens unless the file says otherwise (the server's own defaults). */
+export const DEFAULT_SERVER_HOST = '127.0.0.1';
+/** The HTTP server's port unless the file says otherwise. */
+export const DEFAULT_SERVER_PORT = 7420;
+
+/** A whole number in bounds; a string of digits counts, since `${NAME}` always yields text. */
+const wholeNumber = (minimum: number, maximum: number) =>
+  z.preprocess(
+    (value) => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value),
+    z
+      .number()
+      .int({ error: 'must be a whole number' })
+      .min(minimum, { error: `must be at least ${minimum}` })
+      .max(maximum, { error: `must be at most ${maximum}` }),
+  );
 
 /** Where the service's memory lives, as a Nightshift file says it. */
 export const memorySectionSchema = z.strictObject({
@@ -14,13 +31,42 @@ export const eventsSectionSchema = z.strictObject({
   url: z.string().min(1, { error: 'must not be empty' }).optional(),
 });
 
+/** Where the HTTP API and dashboard listen. Its presence makes `nightshift run` serve them. */
+export const serverSectionSchema = z.strictObject({
+  host: z.string().min(1, { error: 'must not be empty' }).default(DEFAULT_SERVER_HOST),
+  /** 0 picks a free port. */
+  port: wholeNumber(0, 65_535).default(DEFAULT_SERVER_PORT),
+  /** The bearer token of `/api` and `/metrics`; without it, `NIGHTSHIFT_TOKEN`; empty is none. */
+  token: z.string().optional(),
+});
+
+/** Where ticks come from: in-process timers, or BullMQ job schedulers on Redis. */
+export const schedulerSectionSchema = z.strictObject({
+  kind: z.enum(['local', 'bullmq']).default('local'),
+  /** The Redis URL of a `bullmq` scheduler. */
+  url: z.string().min(1, { error: 'must not be empty' }).optional(),
+  /** Runs one worker process takes at once. */
+  concurrency: wholeNumber(1, 10_000).optional(),
+});
+
+/** Every section of a Nightshift file except its agents. */
+const serviceSectionFields = {
+  memory: memorySectionSchema.default({ backend: 'database' }),
+  events: eventsSectionSchema.default({ backend: 'database' }),
+  server: serverSectionSchema.optional(),
+  scheduler: schedulerSectionSchema.default({ kind: 'local' }),
+  ...toolSettingsFields,
+};
+
+/** A Nightshift file without its agents: what a process that runs none (`serve`) reads. */
+export const serviceSectionsSchema = z.strictObject(serviceSectionFields);
+
 /**
  * The top level of a Nightshift file. Agents are checked one by one afterwards (with the
  * registered tools and providers), so here they are only required to be a list.
  */
 export const nightshiftFileSchema = z.strictObject({
-  memory: memorySectionSchema.default({ backend: 'database' }),
-  events: eventsSectionSchema.default({ backend: 'database' }),
+  ...serviceSectionFields,
   agents: z.array(z.unknown(), {
     error: (issue) =>
       issue.input === undefined ? 'required' : 'must be a list of agent definitions',
@@ -31,20 +77,36 @@ export const nightshiftFileSchema = z.strictObject({
 export type MemorySection = z.output<typeof memorySectionSchema>;
 /** The `events` section with defaults filled in. */
 export type EventsSection = z.output<typeof eventsSectionSchema>;
+/** The `server` section with defaults filled in. */
+export type ServerSection = z.output<typeof serverSectionSchema>;
+/** The `scheduler` section with defaults filled in. */
+export type SchedulerSection = z.output<typeof schedulerSectionSchema>;
 
-/** A loaded, validated Nightshift file. */
-export interface NightshiftFile {
+/** The sections of a loaded Nightshift file that configure the service and the server. */
+export interface ServiceSections {
   /** The file it was read from, as given. */
   path: string;
   memory: MemorySection;
   events: EventsSection;
+  /** The `server` block as written (defaults filled in; an empty token is none); undefined when absent. */
+  server: ServerSection | undefined;
+  scheduler: SchedulerSection;
+  /** `files`, `webhooks`, `connections`, `archive_directory`, directories made absolute. */
+  toolSettings: ToolSettingsSection;
+  /**
+   * Values never to print: those the file read from the environment (they may be keys or
+   * passwords), the server token, webhook and connection URLs.
+   */
+  secrets: string[];
+}
+
+/** A loaded, validated Nightshift file. */
+export interface NightshiftFile extends ServiceSections {
   /** Every agent, validated, defaults filled in, in file order. */
   agents: AgentDefinition[];
   /** The agents as written (after `${ENV}` interpolation, before defaults), in file order. */
   agentInputs: unknown[];
-  /** Values the file read from the environment; never print them (they may be keys or passwords). */
-  secrets: string[];
 }
 
 /** Only where a Nightshift file keeps its memory and events (what the inspection commands need). */
-export type StorageSections = Pick<NightshiftFile, 'path' | 'memory' | 'events' | 'secrets'>;
+export type StorageSections = Pick<ServiceSections, 'path' | 'memory' | 'events' | 'secrets'>;

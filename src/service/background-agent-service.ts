@@ -30,9 +30,18 @@ import { McpToolManager } from '../tools/mcp/index.js';
 import { buildStatus, type AgentStatus } from './agent-status.js';
 import { EventPublisher } from './event-publisher.js';
 import { streamEvents, type StreamEventsOptions } from './event-stream.js';
-import { LocalScheduler, scheduleOf } from './local-scheduler.js';
-import type { ManualRunRequest, TickScheduler, TickSchedulerFactory } from './tick-scheduler.js';
+import { scheduleOf } from './local-scheduler.js';
+import { schedulerFactoryFor, type SchedulerSettings } from './scheduler-settings.js';
+import type {
+  DeliveryOutcome,
+  ManualRunRequest,
+  SchedulerContext,
+  TickScheduler,
+  TickSchedulerFactory,
+  WorkerInfo,
+} from './tick-scheduler.js';
 import { changesSchedule, mergeDefinition } from './merge-definition.js';
+import { limitModelRequests, type ModelRequestLimiter } from './model-request-limiter.js';
 import { Redactor } from './redactor.js';
 import { RunDispatcher } from './run-dispatcher.js';
 import type { AgentRuntime, ExecutorContext } from './run-executor.js';
@@ -76,10 +85,21 @@ export interface BackgroundAgentServiceOptions {
   secrets?: readonly string[];
   /** The clock (tests). Timers still run on real time. */
   now?: () => Date;
-  /** Where ticks come from. Default: in-process timers (`LocalScheduler`). */
-  scheduler?: TickSchedulerFactory;
+  /**
+   * Where ticks come from. Default: in-process timers (`LocalScheduler`). Many processes or
+   * machines: `{ kind: 'bullmq', url }` (or `createBullmqScheduler(…)`), whose producer side
+   * also serves processes that never call `startManager()`.
+   */
+  scheduler?: TickSchedulerFactory | SchedulerSettings;
   /** Names this process in run leases. Default: host, pid and a random suffix. */
   instanceId?: string;
+  /**
+   * Caps on model requests in flight per provider (`model_config.provider`): for this process
+   * (`createProcessModelRequestLimiter({ openai: 8 })`) or fleet-wide
+   * (`createRedisModelRequestLimiter({ url, limits })`). A request waits for a slot inside its
+   * run's timeout. Closed with the service. Default: no cap.
+   */
+  modelRequestLimiter?: ModelRequestLimiter;
 }
 
 /** Settings of the built-in tools that need configuration (see `toolSettings`). */
@@ -99,6 +119,9 @@ export interface RunNowOptions {
   /** Resolve when the run has ended instead of as soon as it is dispatched. */
   wait?: boolean;
 }
+
+/** The longest pause between two looks at a run `runNow({ wait: true })` waits for in another process. */
+const RUN_WAIT_POLL_MAX_MS = 250;
 
 const silentLogger: ServiceLogger = {
   info: () => undefined,
@@ -122,6 +145,7 @@ export class BackgroundAgentService {
   readonly #shutdownTimeoutMs: number;
   readonly #env: Record<string, string | undefined>;
   readonly #fetch: typeof globalThis.fetch | undefined;
+  readonly #modelRequestLimiter: ModelRequestLimiter | undefined;
   readonly #runtimes = new Map<
     string,
     { version: number; runtime: AgentRuntime; mcp: McpToolManager | undefined }
@@ -134,6 +158,8 @@ export class BackgroundAgentService {
   readonly instanceId: string;
   #connection: Promise<{ store: Store; log: EventLog; publisher: EventPublisher }> | undefined;
   #scheduler: TickScheduler | undefined;
+  /** The scheduling side alone, for a process that manages agents but runs none (distributed schedulers). */
+  #producer: TickScheduler | undefined;
   readonly #schedulerFactory: TickSchedulerFactory;
   #dispatcher: RunDispatcher | undefined;
   #syncTimer: NodeJS.Timeout | undefined;
@@ -160,8 +186,8 @@ export class BackgroundAgentService {
     this.#shutdownTimeoutMs = options.shutdownTimeoutMs ?? 30_000;
     this.#env = options.env ?? process.env;
     this.#fetch = options.fetch;
-    this.#schedulerFactory =
-      options.scheduler ?? ((target, now) => new LocalScheduler(target, now));
+    this.#modelRequestLimiter = options.modelRequestLimiter;
+    this.#schedulerFactory = schedulerFactoryFor(options.scheduler);
     this.#redactor.addFromEnvironment(this.#env);
     for (const secret of options.secrets ?? []) this.#redactor.add(secret);
     this.instanceId =
@@ -240,9 +266,9 @@ export class BackgroundAgentService {
     this.#scheduler = this.#schedulerFactory(
       {
         onTick: (agentId, scheduledAt) =>
-          this.#settled(this.#onTick(agentId, scheduledAt, true), `tick of ${agentId}`),
+          this.#delivered(this.#onTick(agentId, scheduledAt, true), `tick of ${agentId}`),
         onManual: (request) =>
-          this.#settled(this.#onManual(request), `manual run ${request.run_id}`),
+          this.#delivered(this.#onManual(request), `manual run ${request.run_id}`),
         onMissed: (agentId, missed, lastMissed) =>
           this.#background(
             this.#onMissed(agentId, missed, lastMissed),
@@ -253,9 +279,16 @@ export class BackgroundAgentService {
             this.#finish(agentId, 'the schedule has no more fire times'),
             `finishing ${agentId}`,
           ),
+        runningRuns: () => this.#dispatcher?.handles().map((handle) => handle.run.run_id) ?? [],
+        listAgents: () => store.agents.list(),
       },
       this.#now,
+      this.#schedulerContext(),
     );
+    // From now on the full scheduler schedules and enqueues for this process.
+    const producer = this.#producer;
+    this.#producer = undefined;
+    await producer?.close();
     await this.#recoverRuns();
     for (const record of await store.agents.list()) await this.#track(record);
     this.#syncTimer = setInterval(
@@ -382,7 +415,7 @@ export class BackgroundAgentService {
   async deleteAgent(agentId: string): Promise<void> {
     const current = await this.#require(agentId);
     const { store, publisher } = await this.#connect();
-    await this.#scheduler?.unschedule(agentId);
+    await this.#schedulerHandle()?.unschedule(agentId);
     this.#seenVersions.delete(agentId);
     await this.#dispatcher?.cancelAgentRuns(agentId, 'the agent was deleted');
     await store.agents.delete(agentId);
@@ -421,6 +454,9 @@ export class BackgroundAgentService {
    */
   async runNow(agentId: string, options: RunNowOptions = {}): Promise<RunRecord> {
     const agent = await this.#require(agentId);
+    const scheduler = this.#shuttingDown ? undefined : this.#schedulerHandle();
+    const enqueue = scheduler?.enqueueManual?.bind(scheduler);
+    if (enqueue) return this.#enqueueManual(enqueue, agent, options);
     const dispatcher = this.#requireDispatcher();
     const now = this.#now();
     const run = newRunRecord({
@@ -436,6 +472,56 @@ export class BackgroundAgentService {
     if (!dispatched) throw new NightshiftError('internal', `run ${run.run_id} was claimed twice`);
     if (!options.wait || isTerminal(dispatched.status)) return dispatched;
     return (await dispatcher.completion(run.run_id)) ?? dispatched;
+  }
+
+  /**
+   * A manual run through a distributed scheduler: any worker takes it (this process too, if it
+   * is one). The record returned is built from the request and not stored: the worker that takes
+   * the run claims it. With `wait`, follows the store until the run has ended.
+   */
+  async #enqueueManual(
+    enqueue: (request: ManualRunRequest) => Promise<void>,
+    agent: AgentRecord,
+    options: RunNowOptions,
+  ): Promise<RunRecord> {
+    const now = this.#now();
+    const request: ManualRunRequest = {
+      agent_id: agent.agent_id,
+      run_id: manualRunId(agent.agent_id, now),
+      query: options.query ?? agent.definition.task_config.query,
+      requested_at: now.toISOString(),
+    };
+    await enqueue(request);
+    const pending: RunRecord = {
+      ...newRunRecord({
+        runId: request.run_id,
+        agentId: agent.agent_id,
+        trigger: 'manual',
+        scheduledAt: now,
+        query: request.query,
+        now,
+        ...this.#lease(),
+      }),
+      lease_owner: null,
+      lease_expires_at: null,
+    };
+    if (!options.wait) return pending;
+    const { store } = await this.#connect();
+    // Polling with a bounded interval: a run that ended in another process is seen within it.
+    for (let delayMs = 20; ; delayMs = Math.min(delayMs * 2, RUN_WAIT_POLL_MAX_MS)) {
+      const run = await store.runs.get(request.run_id);
+      if (run && isTerminal(run.status)) return run;
+      if (!run && !(await store.agents.get(agent.agent_id))) throw this.#notFound(agent.agent_id);
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
+  }
+
+  /**
+   * The worker processes of a distributed scheduler, from its heartbeat registry: what each
+   * one is running now. Empty with the in-process scheduler.
+   */
+  async listWorkers(): Promise<WorkerInfo[]> {
+    return (await this.#schedulerHandle()?.listWorkers?.()) ?? [];
   }
 
   /** An agent's runs, newest first. */
@@ -500,10 +586,17 @@ export class BackgroundAgentService {
     if (this.#shuttingDown) return;
     this.#shuttingDown = true;
     clearInterval(this.#syncTimer);
-    await this.#scheduler?.close();
-    await this.#dispatcher?.close(options.timeout ?? this.#shutdownTimeoutMs);
+    // Together: a distributed scheduler's close waits for the jobs of runs in flight, which end
+    // within the dispatcher's grace.
+    await Promise.all([
+      this.#scheduler?.close(),
+      this.#producer?.close(),
+      this.#dispatcher?.close(options.timeout ?? this.#shutdownTimeoutMs),
+    ]);
+    this.#producer = undefined;
     await Promise.all([...this.#mcp.keys()].map((agentId) => this.#closeMcp(agentId)));
     await this.#sqlTools?.close().catch(() => undefined);
+    await this.#modelRequestLimiter?.close?.().catch(() => undefined);
     if (this.#connection) {
       await this.#connection.catch(() => undefined);
       await Promise.allSettled([this.#memory.close(), this.#eventsRouter.close()]);
@@ -555,13 +648,29 @@ export class BackgroundAgentService {
     return this.#dispatcher;
   }
 
-  /** Waits for work, logging (not throwing) its failure: for schedulers that hold a job until the run ends. */
-  async #settled(work: Promise<unknown>, what: string): Promise<void> {
+  /** Waits for a delivery, logging (not throwing) its failure: for schedulers that hold a job until the run ends. */
+  async #delivered(work: Promise<DeliveryOutcome>, what: string): Promise<DeliveryOutcome> {
     try {
-      await work;
+      return await work;
     } catch (error) {
       this.#logger.error({ err: errorMessage(error) }, `nightshift: ${what} failed`);
+      return 'handled';
     }
+  }
+
+  #schedulerContext(): SchedulerContext {
+    return { instanceId: this.instanceId, leaseTtlMs: this.#leaseTtlMs, logger: this.#logger };
+  }
+
+  /**
+   * The scheduler this process schedules through: the manager's, else (distributed schedulers)
+   * the producer side alone, built on first use. Undefined for a non-manager on local timers.
+   */
+  #schedulerHandle(): TickScheduler | undefined {
+    if (this.#scheduler) return this.#scheduler;
+    if (this.#shuttingDown || !this.#schedulerFactory.producer) return undefined;
+    this.#producer ??= this.#schedulerFactory.producer(this.#now, this.#schedulerContext());
+    return this.#producer;
   }
 
   #background(work: Promise<unknown>, what: string): void {
@@ -582,12 +691,16 @@ export class BackgroundAgentService {
     const keyEnv = apiKeyEnvFor(record.definition.model_config);
     if (keyEnv) this.#redactor.add(this.#env[keyEnv]);
     const local = this.#registry.pick(record.definition.tools);
+    const model = createModel(record.definition.model_config, {
+      providers: this.#providers,
+      env: this.#env,
+      ...(this.#fetch ? { fetch: this.#fetch } : {}),
+    });
+    const limiter = this.#modelRequestLimiter;
     const runtime: AgentRuntime = {
-      model: createModel(record.definition.model_config, {
-        providers: this.#providers,
-        env: this.#env,
-        ...(this.#fetch ? { fetch: this.#fetch } : {}),
-      }),
+      model: limiter
+        ? limitModelRequests(model, record.definition.model_config.provider, limiter)
+        : model,
       tools: mcp ? new Map([...local, ...mcp.tools()]) : local,
     };
     this.#runtimes.set(record.agent_id, { version: record.version, runtime, mcp });
@@ -696,37 +809,42 @@ export class BackgroundAgentService {
    * since the agent last ran (resolves once they are counted) and dispatches a catch-up run.
    */
   async #track(record: AgentRecord): Promise<void> {
-    if (!this.#scheduler || this.#shuttingDown) return;
+    const scheduler = this.#shuttingDown ? undefined : this.#schedulerHandle();
+    if (!scheduler) return;
     this.#seenVersions.set(record.agent_id, record.version);
     if (record.state !== 'active') {
-      await this.#scheduler.unschedule(record.agent_id);
+      await scheduler.unschedule(record.agent_id);
       return;
     }
     const immediate =
       record.definition.run_immediately &&
       !record.stats.last_scheduled_at &&
       record.anchor_at !== null &&
-      !this.#scheduler.isScheduled(record.agent_id);
-    const plan = await this.#scheduler.schedule(record);
+      !scheduler.isScheduled(record.agent_id);
+    const plan = await scheduler.schedule(record);
     if (plan.missed > 0 && plan.lastMissed)
       await this.#onMissed(record.agent_id, plan.missed, plan.lastMissed);
     const first = immediate && record.anchor_at ? new Date(record.anchor_at) : plan.catchUp;
-    if (first)
+    if (first && scheduler.enqueueTick) await scheduler.enqueueTick(record.agent_id, first);
+    else if (first)
       this.#background(
         this.#onTick(record.agent_id, first),
         `run of ${record.agent_id} at ${first.toISOString()}`,
       );
   }
 
-  /** Dispatches a tick; with `waitForEnd`, resolves once its run (if it started here) has ended. */
-  async #onTick(agentId: string, scheduledAt: Date, waitForEnd = false): Promise<void> {
-    if (this.#shuttingDown) return;
+  /**
+   * Dispatches a tick; with `waitForEnd`, resolves once its run (if it started here) has ended.
+   * `declined` when shutting down took the tick from under it: nothing was recorded.
+   */
+  async #onTick(agentId: string, scheduledAt: Date, waitForEnd = false): Promise<DeliveryOutcome> {
+    if (this.#shuttingDown) return 'declined';
     const { store } = await this.#connect();
     // Read the agent fresh: a pause or stop made by any process is obeyed before the tick.
     const agent = await store.agents.get(agentId);
     if (!agent || agent.state !== 'active') {
       await this.#scheduler?.unschedule(agentId);
-      return;
+      return 'handled';
     }
     const maxRuns = agent.definition.max_runs;
     if (
@@ -734,7 +852,7 @@ export class BackgroundAgentService {
       agent.stats.run_count + (this.#dispatcher?.runningCount(agentId) ?? 0) >= maxRuns
     ) {
       await this.#finish(agentId, `max_runs (${maxRuns}) reached`);
-      return;
+      return 'handled';
     }
     const run = newRunRecord({
       runId: scheduledRunId(agentId, scheduledAt),
@@ -746,16 +864,18 @@ export class BackgroundAgentService {
       ...this.#lease(),
     });
     const dispatched = await this.#dispatcher?.dispatch(agent, run);
+    if (!dispatched && this.#shuttingDown) return 'declined';
     if (waitForEnd && dispatched && !isTerminal(dispatched.status))
       await this.#dispatcher?.completion(run.run_id);
+    return 'handled';
   }
 
   /** A manual run delivered by a distributed scheduler: runs here under the usual rules, resolving at its end. */
-  async #onManual(request: ManualRunRequest): Promise<void> {
-    if (this.#shuttingDown || !this.#dispatcher) return;
+  async #onManual(request: ManualRunRequest): Promise<DeliveryOutcome> {
+    if (this.#shuttingDown || !this.#dispatcher) return 'declined';
     const { store } = await this.#connect();
     const agent = await store.agents.get(request.agent_id);
-    if (!agent) return;
+    if (!agent) return 'handled';
     const run = newRunRecord({
       runId: request.run_id,
       agentId: request.agent_id,
@@ -766,7 +886,9 @@ export class BackgroundAgentService {
       ...this.#lease(),
     });
     const dispatched = await this.#dispatcher.dispatch(agent, run);
+    if (!dispatched && this.#shuttingDown) return 'declined';
     if (dispatched && !isTerminal(dispatched.status)) await this.#dispatcher.completion(run.run_id);
+    return 'handled';
   }
 
   async #onMissed(agentId: string, missed: number, lastMissed: Date): Promise<void> {
@@ -841,6 +963,7 @@ export class BackgroundAgentService {
               status: 'interrupted' as const,
               error,
               usage: emptyUsage(),
+              ...(run.lease_owner ? { worker_id: run.lease_owner } : {}),
             },
           ]
         : run.attempts;

@@ -7,8 +7,22 @@ export {
   type ToolSettings,
 } from './background-agent-service.js';
 export { LocalScheduler } from './local-scheduler.js';
+export {
+  createBullmqScheduler,
+  createRedisModelRequestLimiter,
+  type BullmqSchedulerOptions,
+  type RedisModelRequestLimiterOptions,
+} from './bullmq/index.js';
+export {
+  createProcessModelRequestLimiter,
+  type ModelRequestLimiter,
+  type ModelRequestLimits,
+} from './model-request-limiter.js';
+export type { SchedulerSettings } from './scheduler-settings.js';
 export type {
+  DeliveryOutcome,
   ManualRunRequest,
+  SchedulerContext,
   SchedulerTarget,
   TickScheduler,
   TickSchedulerFactory,

@@ -20,19 +20,42 @@ export interface WorkerInfo {
   running_runs: string[];
 }
 
+/**
+ * What the service did with a tick or manual run a scheduler delivered: `declined` when it is
+ * shutting down and took nothing, so a distributed scheduler hands the job back to the queue.
+ */
+export type DeliveryOutcome = 'handled' | 'declined';
+
 /** What a scheduler tells the service. */
 export interface SchedulerTarget {
   /**
    * A tick is due: `scheduledAt` is its nominal time (jitter only delays when it fires).
    * Resolves once the tick's run, if this process started one, has ended; never rejects.
    */
-  onTick(agentId: string, scheduledAt: Date): Promise<void>;
+  onTick(agentId: string, scheduledAt: Date): Promise<DeliveryOutcome>;
   /** A manual run delivered by a distributed scheduler; resolves once it has ended; never rejects. */
-  onManual(request: ManualRunRequest): Promise<void>;
+  onManual(request: ManualRunRequest): Promise<DeliveryOutcome>;
   /** Ticks passed without running (process down, machine asleep, paused, a late timer). */
   onMissed(agentId: string, missed: number, lastMissed: Date): void;
   /** The schedule has no more fire times (run_at done, end_at passed). */
   onFinished(agentId: string): void;
+  /** Run ids executing in this process now (a distributed scheduler's worker registry shows them). */
+  runningRuns(): string[];
+  /** Every stored agent, read fresh (a distributed scheduler reconciles its schedules with them). */
+  listAgents(): Promise<AgentRecord[]>;
+}
+
+/** What a scheduler may know of the service that builds it. */
+export interface SchedulerContext {
+  /** Names this process in run leases and attempts; a distributed scheduler registers its worker under it. */
+  instanceId: string;
+  /** How long a run's lease lasts without renewal; a distributed scheduler's job locks should agree. */
+  leaseTtlMs: number;
+  /** Where a scheduler reports what goes wrong in the background. */
+  logger: {
+    warn(object: object, message?: string): void;
+    error(object: object, message?: string): void;
+  };
 }
 
 /**
@@ -52,10 +75,24 @@ export interface TickScheduler {
    * `runNow` runs in the calling process.
    */
   enqueueManual?(request: ManualRunRequest): Promise<void>;
+  /**
+   * Delivers one tick (a catch-up, a `run_immediately` first run) to whichever worker takes it
+   * (distributed schedulers). Without it, the service runs such ticks in the calling process.
+   */
+  enqueueTick?(agentId: string, scheduledAt: Date): Promise<void>;
   /** The worker processes a distributed scheduler knows of. */
   listWorkers?(): Promise<WorkerInfo[]>;
   close(): Promise<void>;
 }
 
 /** Builds a scheduler for a service. */
-export type TickSchedulerFactory = (target: SchedulerTarget, now: () => Date) => TickScheduler;
+export interface TickSchedulerFactory {
+  (target: SchedulerTarget, now: () => Date, context: SchedulerContext): TickScheduler;
+  /**
+   * Builds the scheduler without its executing side (distributed schedulers): it schedules,
+   * unschedules and enqueues, but runs nothing. The service uses it in processes that never
+   * call `startManager()`, so that starting, pausing or running an agent from any process
+   * reaches the workers at once.
+   */
+  producer?: (now: () => Date, context: SchedulerContext) => TickScheduler;
+}

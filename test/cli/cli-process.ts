@@ -20,10 +20,27 @@ export interface CliProcess {
 
 const started = new Set<ChildProcess>();
 
-/** Starts `node --import tsx src/cli/main.ts …args` in the repository, with `env` added to this one's. */
-export function startCli(args: readonly string[], env: Record<string, string> = {}): CliProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-    cwd: REPOSITORY,
+/** tsx's loader and the CLI by absolute path, so the CLI may start in any directory. */
+const TSX_LOADER = import.meta.resolve('tsx');
+const CLI_MAIN = join(REPOSITORY, 'src/cli/main.ts');
+
+/** Where a started CLI runs. */
+export interface StartCliOptions {
+  /** Its working directory, which relative paths of a Nightshift file are resolved against. Default: the repository. */
+  cwd?: string;
+}
+
+/**
+ * Starts `node --import tsx src/cli/main.ts …args` (in the repository unless `options.cwd` says
+ * otherwise), with `env` added to this one's.
+ */
+export function startCli(
+  args: readonly string[],
+  env: Record<string, string> = {},
+  options: StartCliOptions = {},
+): CliProcess {
+  const child = spawn(process.execPath, ['--import', TSX_LOADER, CLI_MAIN, ...args], {
+    cwd: options.cwd ?? REPOSITORY,
     env: { ...process.env, NO_COLOR: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

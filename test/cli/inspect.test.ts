@@ -1,13 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BackgroundAgentService } from '../../src/service/index.js';
 import { EventRouter, MemoryRouter } from '../../src/storage/index.js';
-import {
-  createWorkspace,
-  nightshiftFile,
-  runToEnd,
-  scriptedAgent,
-  type Workspace,
-} from './cli-process.js';
+import { createWorkspace, nightshiftFile, scriptedAgent, type Workspace } from './cli-process.js';
+import { runInProcess } from './in-process.js';
 
 /** The column of each header in a table's first line, to check that rows line up under it. */
 function columnStarts(header: string, names: readonly string[]): number[] {
@@ -45,7 +40,7 @@ describe('nightshift agents and nightshift runs', () => {
   afterAll(() => space.remove());
 
   it('lists the agents of a store as an aligned table', async () => {
-    const { code, stdout, stderr } = await runToEnd(['agents', '--memory', space.databaseUrl]);
+    const { code, stdout, stderr } = await runInProcess(['agents', '--memory', space.databaseUrl]);
     expect(stderr).toEqual([]);
     expect(code).toBe(0);
     const [header = '', ...rows] = stdout;
@@ -93,10 +88,10 @@ describe('nightshift agents and nightshift runs', () => {
 
   it("lists an agent's runs, newest first, with --limit and --status", async () => {
     const [all, limited, failed, none] = await Promise.all([
-      runToEnd(['runs', 'system_monitor', '--memory', space.databaseUrl]),
-      runToEnd(['runs', 'system_monitor', '--file', file, '--limit', '1']),
-      runToEnd(['runs', 'flaky', '--memory', space.databaseUrl, '--status', 'failed']),
-      runToEnd(['runs', 'system_monitor', '--memory', space.databaseUrl, '--status', 'failed']),
+      runInProcess(['runs', 'system_monitor', '--memory', space.databaseUrl]),
+      runInProcess(['runs', 'system_monitor', '--file', file, '--limit', '1']),
+      runInProcess(['runs', 'flaky', '--memory', space.databaseUrl, '--status', 'failed']),
+      runInProcess(['runs', 'system_monitor', '--memory', space.databaseUrl, '--status', 'failed']),
     ]);
     expect(all.code).toBe(0);
     const [header = '', ...rows] = all.stdout;
@@ -123,9 +118,9 @@ describe('nightshift agents and nightshift runs', () => {
 
   it('says so when the agent or the store does not exist, and exits 1', async () => {
     const [unknownAgent, unknownStore, both] = await Promise.all([
-      runToEnd(['runs', 'ghost', '--memory', space.databaseUrl]),
-      runToEnd(['agents', '--memory', `sqlite://${space.directory}/absent.db`]),
-      runToEnd(['agents', '--memory', space.databaseUrl, '--file', file]),
+      runInProcess(['runs', 'ghost', '--memory', space.databaseUrl]),
+      runInProcess(['agents', '--memory', `sqlite://${space.directory}/absent.db`]),
+      runInProcess(['agents', '--memory', space.databaseUrl, '--file', file]),
     ]);
     expect(unknownAgent.code).toBe(1);
     expect(unknownAgent.stderr).toEqual([
@@ -138,7 +133,7 @@ describe('nightshift agents and nightshift runs', () => {
   });
 
   it('prints JSON on request', async () => {
-    const { code, stdout } = await runToEnd(['agents', '--file', file, '--json']);
+    const { code, stdout } = await runInProcess(['agents', '--file', file, '--json']);
     expect(code).toBe(0);
     const agents = JSON.parse(stdout.join('\n')) as { agent_id: string; run_count: number }[];
     expect(agents.map((agent) => [agent.agent_id, agent.run_count])).toEqual([

@@ -15,6 +15,7 @@ import {
   waitFor,
   type Workspace,
 } from './cli-process.js';
+import { startInProcess } from './in-process.js';
 
 const INSTANT = String.raw`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ`;
 
@@ -41,13 +42,24 @@ describe('nightshift run', () => {
     for (const space of workspaces.splice(0)) space.remove();
   });
 
-  it('prints a line per run start and end, records the runs, and exits 0 on SIGTERM', async () => {
+  it('prints a line per run start and end, records the runs, serves the API, and exits 0 on SIGTERM', async () => {
     const space = workspace();
     const file = space.writeFile(
       'nightshift.yaml',
-      nightshiftFile(space, [scriptedAgent('system_monitor')]),
+      nightshiftFile(space, [scriptedAgent('system_monitor', { interval: 0.5 })]),
     );
-    const cli = startCli(['run', file]);
+    // Port 0: a free port, and the line says which.
+    const cli = startCli(['run', file, '--port', '0'], { NIGHTSHIFT_TOKEN: '' });
+    const http = await cli.waitForLine(/^http: /);
+    const url = /^http: (http:\/\/127\.0\.0\.1:\d+) \(no token: loopback only\)$/.exec(http)?.[1];
+    expect(url, http).toBeDefined();
+    expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ status: 'ok' });
+    const listed = (await (await fetch(`${url}/api/agents`)).json()) as {
+      agents: { agent_id: string; state: string }[];
+    };
+    expect(listed.agents.map((agent) => [agent.agent_id, agent.state])).toEqual([
+      ['system_monitor', 'active'],
+    ]);
     await cli.waitForLine(new RegExp(`^${INSTANT} system_monitor run started \\(attempt 1\\)$`));
     await cli.waitForLine(
       new RegExp(`^${INSTANT} system_monitor completed in \\d+ ms, \\d+ tokens$`),
@@ -62,6 +74,8 @@ describe('nightshift run', () => {
     cli.child.kill('SIGTERM');
     expect(await cli.exited()).toBe(0);
     expect(cli.stdout).toContain('nightshift: stopped');
+    // The server closed with the process.
+    await expect(fetch(`${url}/healthz`)).rejects.toThrow();
     expect(cli.stderr.join('\n')).not.toMatch(/\n\s+at /);
     expect(await store.runs.listUnfinished()).toEqual([]);
     const agent = await store.agents.get('system_monitor');
@@ -78,15 +92,16 @@ describe('nightshift run', () => {
         scriptedAgent('reporter', { interval: 0.5 }),
       ]),
     );
-    const first = startCli(['run', file]);
+    // In this process: what is tested is the store across restarts, not how a process ends.
+    const first = startInProcess(['run', file]);
     await first.waitForLine(/ reporter completed in /);
     const store = openStore(space);
     await waitFor(async () => {
       const monitor = await store.agents.get('monitor');
       return monitor && monitor.stats.run_count >= 2 ? monitor : undefined;
     }, 'two runs of monitor');
-    first.child.kill('SIGTERM');
-    expect(await first.exited()).toBe(0);
+    first.stop();
+    expect(await first.exited).toBe(0);
     const monitorBefore = await store.agents.get('monitor');
     const historyBefore = (await store.runs.list('monitor')).map((run) => run.run_id);
     const runCountBefore = monitorBefore?.stats.run_count ?? 0;
@@ -100,7 +115,7 @@ describe('nightshift run', () => {
     await pauser.shutdown();
     const reporterRunsBefore = (await store.agents.get('reporter'))?.stats.run_count;
 
-    const second = startCli(['run', file]);
+    const second = startInProcess(['run', file]);
     await second.waitForLine(/^ {2}reporter: .*; paused \(paused for maintenance\), left paused$/);
     const summary = await second.waitForLine(/^ {2}monitor: /);
     expect(summary).toContain(`active, next run`);
@@ -109,8 +124,8 @@ describe('nightshift run', () => {
       const monitor = await store.agents.get('monitor');
       return monitor && monitor.stats.run_count >= runCountBefore + 2 ? monitor : undefined;
     }, 'two more runs of monitor after the restart');
-    second.child.kill('SIGTERM');
-    expect(await second.exited()).toBe(0);
+    second.stop();
+    expect(await second.exited).toBe(0);
 
     // The same agent record: counters went on from where they were, history was kept.
     expect(monitorAfter.created_at).toBe(monitorBefore?.created_at);

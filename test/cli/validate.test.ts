@@ -1,11 +1,6 @@
+import { resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  createWorkspace,
-  nightshiftFile,
-  runToEnd,
-  scriptedAgent,
-  type Workspace,
-} from './cli-process.js';
+import { createWorkspace, nightshiftFile, scriptedAgent, type Workspace } from './cli-process.js';
 import { runInProcess } from './in-process.js';
 
 const INSTANT = String.raw`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ`;
@@ -36,7 +31,7 @@ describe('nightshift validate', () => {
         }),
       ]),
     );
-    const { code, stdout, stderr } = await runToEnd(['validate', file]);
+    const { code, stdout, stderr } = await runInProcess(['validate', file]);
     expect(stderr).toEqual([]);
     expect(code).toBe(0);
     expect(stdout[0]).toBe(`${file} is valid: 2 agents`);
@@ -65,7 +60,7 @@ describe('nightshift validate', () => {
         scriptedAgent('system_monitor', { task_config: {} }),
       ],
     });
-    const { code, stdout, stderr } = await runToEnd(['validate', file]);
+    const { code, stdout, stderr } = await runInProcess(['validate', file]);
     expect(code).toBe(1);
     expect(stdout).toEqual([]);
     expect(stderr[0]).toBe(`error: invalid Nightshift file ${file}`);
@@ -119,13 +114,84 @@ describe('nightshift validate', () => {
     );
   });
 
-  it('validates the offline example of the repository', async () => {
-    const { code, stdout } = await runToEnd(['validate', 'examples/offline-monitor.yaml']);
+  it('checks the server, scheduler and tool settings blocks, naming each bad field', async () => {
+    const space = workspace();
+    const file = space.writeFile('nightshift.yaml', {
+      ...nightshiftFile(space, [
+        scriptedAgent('reporter', { tools: ['system_stats', 'file_write', 'notify'] }),
+      ]),
+      server: { host: '0.0.0.0', port: 70_000 },
+      scheduler: { kind: 'cron' },
+      webhooks: { ops: 'ftp://hooks.example.com/${HOOK_TOKEN}' },
+      connections: { main: 'mysql://db.internal/app', 'bad name': 'sqlite:./app.db' },
+      archive_directory: './archives',
+    });
+    const { code, stdout, stderr } = await runInProcess(['validate', file], {
+      HOOK_TOKEN: 'hook-secret-77',
+    });
+    expect(code).toBe(1);
+    expect(stdout).toEqual([]);
+    expect(stderr[0]).toBe(`error: invalid Nightshift file ${file}`);
+    expect(stderr.slice(1)).toEqual([
+      'server.port: must be at most 65535',
+      expect.stringMatching(/^scheduler\.kind: .*"local"\|"bullmq"|^scheduler\.kind: /),
+      'connections.bad name: must be a name of letters, digits, _ and -',
+      expect.stringMatching(
+        /^agents\[0\]\.tools\[1\]: unknown tool "file_write" .*; file_write needs a top-level files: \{ directory \} block$/,
+      ),
+    ]);
+    expect(stderr.join('\n')).not.toContain('hook-secret-77');
+
+    // With the shapes right, what the tools and the server would refuse at start-up.
+    const shaped = space.writeFile('shaped.yaml', {
+      ...nightshiftFile(space, [scriptedAgent('reporter', { tools: ['notify', 'sql_query'] })]),
+      server: { host: '0.0.0.0' },
+      webhooks: { ops: 'ftp://hooks.example.com/${HOOK_TOKEN}' },
+      connections: { main: 'mysql://db.internal/app' },
+    });
+    const refused = await runInProcess(['validate', shaped], { HOOK_TOKEN: 'hook-secret-77' });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr.slice(1)).toEqual([
+      'webhooks.ops: webhook "ops" is not an http(s) URL',
+      'connections.main: connection "main" must be a postgres:// URL or a sqlite: URL naming a file',
+      'server.token: required to listen on 0.0.0.0, which other machines can reach (or set NIGHTSHIFT_TOKEN)',
+    ]);
+    expect(refused.stderr.join('\n')).not.toContain('hook-secret-77');
+    const tokened = await runInProcess(['validate', shaped], {
+      HOOK_TOKEN: 'hook-secret-77',
+      NIGHTSHIFT_TOKEN: 'a-long-token',
+    });
+    expect(tokened.stderr.slice(1)).not.toContainEqual(expect.stringMatching(/^server\.token/));
+  });
+
+  it('shows what a valid file serves and which tools its settings enable', async () => {
+    const space = workspace();
+    const file = space.writeFile('nightshift.yaml', {
+      ...nightshiftFile(space, [
+        scriptedAgent('reporter', { tools: ['file_write', 'notify', 'sql_archive'] }),
+      ]),
+      server: { port: '${PORT:-7431}', token: '${API_TOKEN}' },
+      scheduler: { kind: 'bullmq', url: 'redis://localhost:6379', concurrency: 4 },
+      files: { directory: 'reports' },
+      webhooks: { ops: 'https://hooks.example.com/services/${HOOK_TOKEN}' },
+      connections: { main: 'sqlite:./app.db' },
+      archive_directory: 'archives',
+    });
+    const env = { API_TOKEN: 'api-token-5f3e', HOOK_TOKEN: 'hook-secret-77' };
+    const { code, stdout, stderr } = await runInProcess(['validate', file], env);
+    expect(stderr).toEqual([]);
     expect(code).toBe(0);
-    expect(stdout[0]).toBe('examples/offline-monitor.yaml is valid: 1 agent');
-    expect(stdout).toContain(
-      'offline_monitor: every 5 s, first run at start; model scripted/scripted, tools system_stats',
+    expect(stdout).toEqual(
+      expect.arrayContaining([
+        'http: http://127.0.0.1:7431 (token required)',
+        'scheduler: bullmq, concurrency 4',
+        `file_write: writes in ${resolve('reports')}`,
+        'notify: webhooks ops',
+        'sql_query, sql_archive: connections main',
+        `sql_archive: JSONL archives in ${resolve('archives')}`,
+      ]),
     );
+    expect(stdout.join('\n')).not.toMatch(/api-token-5f3e|hook-secret-77/);
   });
 
   it('says which file it cannot read, without a stack trace', async () => {

@@ -1,12 +1,23 @@
 import type { AgentStatus } from '../../service/index.js';
 import type { CliContext } from '../cli-context.js';
+import { describeState, statusLines } from '../describe-status.js';
 import { formatInstant } from '../event-line.js';
-import { openInspectionService, type StoreSelection } from '../inspection-service.js';
+import { withFleetTarget, type FleetControl, type TargetSelection } from '../fleet-target.js';
 import { formatTable, type TableColumn } from '../table.js';
 
-/** Options of `nightshift agents`. */
-export interface AgentsCommandOptions extends StoreSelection {
+/** Options every `nightshift agents` command takes. */
+export interface AgentsCommandOptions extends TargetSelection {
   json?: boolean;
+}
+
+/** Options of `nightshift agents pause`. */
+export interface PauseCommandOptions extends AgentsCommandOptions {
+  reason?: string;
+}
+
+/** Options of `nightshift agents stop`. */
+export interface StopCommandOptions extends AgentsCommandOptions {
+  cancel?: boolean;
 }
 
 const COLUMNS: TableColumn[] = [
@@ -21,33 +32,79 @@ const COLUMNS: TableColumn[] = [
   { header: 'TOKENS', align: 'right' },
 ];
 
-/** `nightshift agents`: every agent of a store, one row each, without running anything. */
-export async function agentsCommand(
+/** `nightshift agents [list]`: every agent of a store or a server, one row each. */
+export async function agentsListCommand(
   options: AgentsCommandOptions,
   context: CliContext,
 ): Promise<void> {
-  const { service, description, redact } = openInspectionService(options, context.env);
-  try {
-    const agents = await service.listAgents();
-    if (options.json) {
-      context.out(redact(JSON.stringify(agents, null, 2)));
-      return;
-    }
-    if (agents.length === 0) {
-      context.out(redact(`no agents in ${description}`));
-      return;
-    }
-    for (const line of formatTable(COLUMNS, agents.map(agentRow))) context.out(redact(line));
-  } finally {
-    await service.shutdown();
-  }
+  await withFleetTarget(options, context, async ({ fleet, description }, say) => {
+    const agents = await fleet.listAgents();
+    if (options.json) say(JSON.stringify(agents, null, 2));
+    else if (agents.length === 0) say(`no agents in ${description}`);
+    else for (const line of formatTable(COLUMNS, agents.map(agentRow))) say(line);
+  });
+}
+
+/** `nightshift agents status <agent_id>`: one agent's status, a field a line. */
+export async function agentStatusCommand(
+  agentId: string,
+  options: AgentsCommandOptions,
+  context: CliContext,
+): Promise<void> {
+  await withFleetTarget(options, context, async ({ fleet }, say) => {
+    const status = await fleet.getAgentStatus(agentId);
+    if (options.json) say(JSON.stringify(status, null, 2));
+    else for (const line of statusLines(status)) say(line);
+  });
+}
+
+/** `nightshift agents pause <agent_id>`: off the schedule until resumed (durable, fleet-wide). */
+export async function agentPauseCommand(
+  agentId: string,
+  options: PauseCommandOptions,
+  context: CliContext,
+): Promise<void> {
+  await changeState(options, context, (fleet) =>
+    fleet.pauseAgent(agentId, options.reason === undefined ? {} : { reason: options.reason }),
+  );
+}
+
+/** `nightshift agents resume <agent_id>`: a paused agent back on its schedule. */
+export async function agentResumeCommand(
+  agentId: string,
+  options: AgentsCommandOptions,
+  context: CliContext,
+): Promise<void> {
+  await changeState(options, context, (fleet) => fleet.resumeAgent(agentId));
+}
+
+/** `nightshift agents stop <agent_id>`: off the schedule; `--cancel` also ends the run in flight. */
+export async function agentStopCommand(
+  agentId: string,
+  options: StopCommandOptions,
+  context: CliContext,
+): Promise<void> {
+  await changeState(options, context, (fleet) =>
+    fleet.stopAgent(agentId, options.cancel ? { cancel: true } : {}),
+  );
+}
+
+async function changeState(
+  options: AgentsCommandOptions,
+  context: CliContext,
+  change: (fleet: FleetControl) => Promise<AgentStatus>,
+): Promise<void> {
+  await withFleetTarget(options, context, async ({ fleet }, say) => {
+    const status = await change(fleet);
+    if (options.json) say(JSON.stringify(status, null, 2));
+    else say(`${status.agent_id}: ${describeState(status)}`);
+  });
 }
 
 function agentRow(agent: AgentStatus): string[] {
-  const state = agent.state === 'active' && agent.is_running ? 'active (running)' : agent.state;
   return [
     agent.agent_id,
-    state,
+    describeState({ ...agent, pause_reason: null }),
     String(agent.run_count),
     String(agent.error_count),
     String(agent.skip_count),

@@ -1,4 +1,5 @@
 import { errorMessage } from '../../errors.js';
+import type { RunningServer } from '../../server/index.js';
 import { BackgroundAgentService, type AgentStatus } from '../../service/index.js';
 import type { NightshiftEvent } from '../../storage/index.js';
 import type { CliContext } from '../cli-context.js';
@@ -8,10 +9,16 @@ import { createEventLineFormatter, formatInstant } from '../event-line.js';
 import { loadRunnableFile } from '../load-runnable-file.js';
 import { packageVersion } from '../package-version.js';
 import { createRedactor } from '../redact.js';
+import {
+  describeHttpServer,
+  httpServerSettings,
+  startHttpServer,
+  type HttpServerFlags,
+} from '../start-http-server.js';
 import { syncAgents, type SyncedAgent } from '../sync-agents.js';
 
 /** Options of `nightshift run`. */
-export interface RunCommandOptions {
+export interface RunCommandOptions extends HttpServerFlags {
   /** Seconds runs in flight get to finish after SIGINT / SIGTERM before they end `interrupted`. */
   shutdownTimeout: number;
   /** Seconds a run's lease lasts without renewal: how soon another process recovers it after a crash. */
@@ -21,9 +28,10 @@ export interface RunCommandOptions {
 
 /**
  * `nightshift run <file>`: puts the file's agents in the store (new ones created, stored ones
- * updated to the file's definition, paused and stopped ones left so), runs every active agent of
+ * updated to the file's definition, paused and stopped ones left so), serves the HTTP API and
+ * dashboard when the file has a `server` block (or `--port` is given), runs every active agent of
  * the store in this process and prints a line per run start and end, fleet-wide, until SIGINT or
- * SIGTERM; then shuts down gracefully and resolves.
+ * SIGTERM; then closes the server, shuts down gracefully and resolves.
  */
 export async function runCommand(
   file: string,
@@ -31,20 +39,24 @@ export async function runCommand(
   context: CliContext,
 ): Promise<void> {
   const { config, routers } = loadRunnableFile(file, context.env);
-  const redact = createRedactor(config.secrets);
+  const http = httpServerSettings(config.server, options, context.env);
+  const redact = createRedactor([...config.secrets, ...(http?.token ? [http.token] : [])]);
   const say = (line: string) => context.out(redact(line));
+  const logger = createLogger(options.logLevel, redact);
   const service = new BackgroundAgentService(routers.memory, routers.events, {
     env: context.env,
     leaseTtlMs: options.leaseTtl * 1000,
     shutdownTimeoutMs: options.shutdownTimeout * 1000,
     // Values the file took from the environment stay out of events and run records too.
     secrets: config.secrets,
-    logger: createLogger(options.logLevel, redact),
+    toolSettings: config.toolSettings,
+    logger,
   });
   // Listen before starting anything: a signal during start-up shuts down as soon as it is done.
   const stop = context.waitForStop();
   const streamControl = new AbortController();
   let printing: Promise<void> | undefined;
+  let server: RunningServer | undefined;
   try {
     // Definitions first, then the manager: it restores and recovers runs with the file's definitions.
     const synced = await syncAgents(service, config.agents);
@@ -60,9 +72,16 @@ export async function runCommand(
     ).catch((error: unknown) =>
       context.err(redact(`warning: run lines stopped: ${errorMessage(error)}`)),
     );
+    // Before the manager: a port that is taken fails the start before any run begins, and the
+    // first runs can already reach the server (a health check of this very process, say).
+    if (http) {
+      server = await startHttpServer(service, http, logger);
+      say(describeHttpServer(server, http));
+    }
     await service.startManager();
   } catch (error) {
     streamControl.abort();
+    await server?.close();
     await service.shutdown({ timeout: 0 });
     throw error;
   }
@@ -71,6 +90,8 @@ export async function runCommand(
   say(
     `${signal}: shutting down (runs in flight get up to ${formatSeconds(options.shutdownTimeout)})`,
   );
+  // The API first: nothing may ask a service that is shutting down for new work.
+  await server?.close();
   await service.shutdown({ timeout: options.shutdownTimeout * 1000 });
   // Lines of runs that ended during shutdown are buffered in the stream: let them print first.
   await new Promise((resolve) => setImmediate(resolve));

@@ -1,0 +1,49 @@
+import type { AgentStatus } from '../service/index.js';
+import { formatSeconds } from './describe-schedule.js';
+import { formatDuration } from './describe-run.js';
+import { formatInstant } from './event-line.js';
+
+/** An agent's state in a word or two: `active (running)`, `paused (maintenance)`. */
+export function describeState(status: AgentStatus): string {
+  if (status.state === 'active') return status.is_running ? 'active (running)' : 'active';
+  if (status.state === 'paused' && status.pause_reason) return `paused (${status.pause_reason})`;
+  return status.state;
+}
+
+/** The schedule of a status: `every 5 min`, `cron "0 9 * * *" (Europe/Paris)`, `once at …`. */
+export function describeStatusSchedule(schedule: AgentStatus['schedule']): string {
+  if (schedule.interval !== undefined) return `every ${formatSeconds(schedule.interval)}`;
+  if (schedule.cron !== undefined) return `cron "${schedule.cron}" (${schedule.timezone ?? 'UTC'})`;
+  if (schedule.run_at !== undefined) return `once at ${schedule.run_at}`;
+  return '-';
+}
+
+/** An agent's status as aligned `label  value` lines, for `nightshift agents status`. */
+export function statusLines(status: AgentStatus): string[] {
+  const instant = (value: string | null) => (value ? formatInstant(value) : '-');
+  const lastRun = status.last_run_at
+    ? `${instant(status.last_run_at)} ${status.last_run_status ?? ''}`.trimEnd()
+    : '-';
+  const pairs: Array<[string, string]> = [
+    ['agent', status.agent_id],
+    ['state', describeState(status)],
+    ['schedule', describeStatusSchedule(status.schedule)],
+    ['next run', instant(status.next_run_at)],
+    ['last run', lastRun],
+    [
+      'runs',
+      `${status.run_count} (${status.error_count} failed, ${status.skip_count} skipped, ${status.missed_count} missed)`,
+    ],
+    ['failures in a row', String(status.consecutive_failures)],
+    [
+      'average duration',
+      status.avg_duration_ms === null ? '-' : formatDuration(status.avg_duration_ms),
+    ],
+    ['tokens', String(status.total_tokens)],
+  ];
+  if (status.last_error) {
+    pairs.push(['last error', `${status.last_error.code}: ${status.last_error.message}`]);
+  }
+  const width = Math.max(...pairs.map(([label]) => label.length));
+  return pairs.map(([label, value]) => `${label.padEnd(width)}  ${value}`);
+}

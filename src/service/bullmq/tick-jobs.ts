@@ -1,0 +1,62 @@
+import type { ManualRunRequest } from '../tick-scheduler.js';
+import type { ScheduleSnapshot } from './schedule-snapshot.js';
+
+/** A tick as a BullMQ job carries it. */
+export interface TickJobData {
+  kind: 'tick';
+  agent_id: string;
+  /** The agent's version when the job (or its job scheduler) was made; a newer one wins. */
+  version: number;
+  /** Absent on jobs made before snapshots were carried; defaults then apply. */
+  schedule?: ScheduleSnapshot;
+  /**
+   * The nominal time of a one-off tick (`run_at`, a catch-up, a first run at start). Iterations
+   * of a job scheduler leave it out: theirs is in their job id (see {@link iterationMillis}).
+   */
+  scheduled_at?: string;
+  /** Set when the job was delayed by its jitter: its tick is accounted for, it only has to run. */
+  due_at?: number;
+}
+
+/** A manual run as a BullMQ job carries it. */
+export interface ManualJobData {
+  kind: 'manual';
+  request: ManualRunRequest;
+}
+
+/** What the jobs of the Nightshift queue carry. */
+export type NightshiftJobData = TickJobData | ManualJobData;
+
+/** The name of tick jobs (and of every job a job scheduler makes). */
+export const TICK_JOB_NAME = 'tick';
+/** The name of manual-run jobs. */
+export const MANUAL_JOB_NAME = 'manual';
+
+/*
+ * Custom BullMQ job ids may not contain `:` and agent ids hold only letters, digits, `_` and `-`,
+ * so `.` separates the parts unambiguously.
+ */
+
+/** The job id of a one-off tick: deterministic, so every process that enqueues it adds one job. */
+export function tickJobId(agentId: string, scheduledAt: Date): string {
+  return `tick.${agentId}.${scheduledAt.getTime()}`;
+}
+
+/** The job id of a `run_at` agent's one tick: one per agent, replaced when `run_at` changes. */
+export function oneShotJobId(agentId: string): string {
+  return `at.${agentId}`;
+}
+
+/** The job id of a manual run. */
+export function manualJobId(runId: string): string {
+  return `manual.${runId}`;
+}
+
+/**
+ * The fire time BullMQ gave an iteration of a job scheduler: the millis ending its job id
+ * (`repeat:<scheduler id>:<millis>`), the same in every process. Undefined for other jobs.
+ */
+export function iterationMillis(jobId: string | undefined): number | undefined {
+  const match = jobId ? /^repeat:.+:(\d+)$/.exec(jobId) : null;
+  return match?.[1] === undefined ? undefined : Number(match[1]);
+}
