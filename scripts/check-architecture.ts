@@ -47,7 +47,9 @@ for (const file of files(root)) {
     const to = partOf(target);
     if (to === from || shared.has(to)) continue;
     if (!(allowed[from] ?? []).includes(to)) {
-      problems.push(`${relative(root, file)} imports ${relative(root, target)}: ${from}/ may not depend on ${to}/`);
+      problems.push(
+        `${relative(root, file)} imports ${relative(root, target)}: ${from}/ may not depend on ${to}/`,
+      );
     }
   }
 }
@@ -56,12 +58,16 @@ const state = new Map<string, 'visiting' | 'done'>();
 function visit(file: string, trail: string[]): void {
   if (state.get(file) === 'done') return;
   if (state.get(file) === 'visiting') {
-    const cycle = trail.slice(trail.indexOf(file)).concat(file).map((path) => relative(root, path));
+    const cycle = trail
+      .slice(trail.indexOf(file))
+      .concat(file)
+      .map((path) => relative(root, path));
     problems.push(`import cycle: ${cycle.join(' → ')}`);
     return;
   }
   state.set(file, 'visiting');
-  for (const target of graph.get(file) ?? []) if (graph.has(target)) visit(target, [...trail, file]);
+  for (const target of graph.get(file) ?? [])
+    if (graph.has(target)) visit(target, [...trail, file]);
   state.set(file, 'done');
 }
 for (const file of graph.keys()) visit(file, []);

@@ -297,8 +297,7 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentRunResult
   } finally {
     clearTimeout(timer);
     options.signal?.removeEventListener('abort', onOuterAbort);
-    if (!controller.signal.aborted)
-      controller.abort(new NightshiftError('cancelled', 'the run has ended'));
+    if (!controller.signal.aborted) controller.abort(RUN_ENDED);
     await Promise.allSettled([...inFlight]);
     if (options.messages && produced.length > 0) {
       // A stored conversation must stay valid to send again: no tool call without its result.
