@@ -50,6 +50,8 @@ export async function runCommand(
     // Values the file took from the environment stay out of events and run records too.
     secrets: config.secrets,
     toolSettings: config.toolSettings,
+    // A `bullmq` scheduler makes this process a BullMQ worker (run) or producer (serve).
+    scheduler: config.scheduler,
     logger,
   });
   // Listen before starting anything: a signal during start-up shuts down as soon as it is done.

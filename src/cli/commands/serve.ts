@@ -37,6 +37,8 @@ export async function serveCommand(
     secrets: config.secrets,
     // Definitions created or updated through this server are checked against the same tools.
     toolSettings: config.toolSettings,
+    // A `bullmq` scheduler makes this process a BullMQ worker (run) or producer (serve).
+    scheduler: config.scheduler,
     logger,
   });
   const stop = context.waitForStop();

@@ -13,7 +13,7 @@ export interface BullmqSchedulerOptions {
    * re-creating lost ones and removing strays (one worker per period does it). Default 30,000 ms.
    */
   reconcileIntervalMs?: number;
-  /** How often a worker writes its heartbeat. Default 5,000 ms (10 % of the lease TTL if lower). */
+  /** How often a worker writes its heartbeat. Default: a third of the lease TTL, at most 5,000 ms. */
   heartbeatIntervalMs?: number;
   /**
    * How long a worker's lock on a job lasts without renewal (BullMQ `lockDuration`). Default:

@@ -31,7 +31,6 @@ import {
   iterationMillis,
   MANUAL_JOB_NAME,
   manualJobId,
-  oneShotJobId,
   TICK_JOB_NAME,
   tickJobId,
   type NightshiftJobData,
@@ -209,10 +208,11 @@ export class BullmqScheduler implements TickScheduler {
     this.#snapshots.set(agentId, { snapshot, version: record.version });
     const nothing: MisfirePlan = { missed: 0, resumeAfter: this.#now() };
 
+    const runAt = runAtOf(snapshot);
     const existing =
-      snapshot.run_at === undefined
+      runAt === undefined
         ? (await queue.getJobScheduler(agentId))?.template?.data
-        : (await queue.getJob(oneShotJobId(agentId)))?.data;
+        : (await queue.getJob(tickJobId(agentId, runAt)))?.data;
     const current = existing?.kind === 'tick' ? existing : undefined;
     if (current?.schedule && snapshotKey(current.schedule) === key) return nothing;
     // A process that has not yet seen the newest version must not undo it.
@@ -234,16 +234,15 @@ export class BullmqScheduler implements TickScheduler {
       version: record.version,
       schedule: snapshot,
     };
-    if (snapshot.run_at !== undefined) {
+    if (runAt !== undefined) {
       const due = next.getTime() + jitterOffsetMs(agentId, next, snapshot.jitter);
+      const jobId = tickJobId(agentId, next);
+      // Remembered, so that whichever process unschedules the agent can remove the job.
+      await this.#redis.set(this.#keys.oneShot(agentId), jobId);
       await queue.add(
         TICK_JOB_NAME,
         { ...data, scheduled_at: next.toISOString() },
-        {
-          ...ONE_OFF_TICK_OPTIONS,
-          jobId: oneShotJobId(agentId),
-          delay: Math.max(0, due - Date.now()),
-        },
+        { ...ONE_OFF_TICK_OPTIONS, jobId, delay: Math.max(0, due - Date.now()) },
       );
       return plan;
     }
@@ -287,8 +286,11 @@ export class BullmqScheduler implements TickScheduler {
   /** Removes whatever fires the agent's ticks (a job scheduler and its next job, a `run_at` job). */
   async #removeJobs(queue: Queue<NightshiftJobData>, agentId: string): Promise<void> {
     await queue.removeJobScheduler(agentId);
+    const pointer = this.#keys.oneShot(agentId);
+    const oneShot = await this.#redis.get(pointer);
+    if (oneShot) await this.#redis.del(pointer);
     // A job being processed is locked and stays; its tick is dealt with like any other.
-    await queue.remove(oneShotJobId(agentId)).catch(() => 0);
+    if (oneShot) await queue.remove(oneShot).catch(() => 0);
   }
 
   async unschedule(agentId: string): Promise<void> {
@@ -485,12 +487,12 @@ export class BullmqScheduler implements TickScheduler {
       if (snapshot.run_at === undefined) {
         const data = present.get(record.agent_id);
         if (data?.schedule && snapshotKey(data.schedule) === snapshotKey(snapshot)) continue;
-      } else if (await queue.getJob(oneShotJobId(record.agent_id))) {
-        continue;
       } else {
+        const runAt = runAtOf(snapshot);
+        if (runAt && (await queue.getJob(tickJobId(record.agent_id, runAt)))) continue;
         // A `run_at` tick already taken leaves no job: only a cursor short of it means it was lost.
         const held = await this.#cursor.read(record.agent_id);
-        if (held !== '' && Number(held) >= Date.parse(snapshot.run_at)) continue;
+        if (held !== '' && runAt && Number(held) >= runAt.getTime()) continue;
       }
       await this.#reschedule(target, record);
     }
@@ -542,6 +544,11 @@ function repeatOptions(
     ...(farAway ? { startDate: next.getTime() } : {}),
     ...bounds,
   };
+}
+
+/** The one fire time of a `run_at` snapshot. */
+function runAtOf(snapshot: ScheduleSnapshot): Date | undefined {
+  return snapshot.run_at === undefined ? undefined : parseIsoInstant(snapshot.run_at, 'UTC');
 }
 
 /**

@@ -7,6 +7,8 @@
 export interface SchedulerKeys {
   /** The newest tick of an agent accounted for (fired, missed or caught up), epoch ms. */
   cursor: (agentId: string) => string;
+  /** The job id of an agent's `run_at` tick, while one is queued. */
+  oneShot: (agentId: string) => string;
   /** Hash: worker id → its heartbeat record. */
   workers: string;
   /** Held by the one worker that reconciles in a period. */
@@ -18,6 +20,7 @@ export function schedulerKeys(prefix: string, queueName: string): SchedulerKeys 
   const base = `${prefix}:${queueName}:nightshift`;
   return {
     cursor: (agentId) => `${base}:cursor:${agentId}`,
+    oneShot: (agentId) => `${base}:one-shot:${agentId}`,
     workers: `${base}:workers`,
     reconcileLock: `${base}:reconcile-lock`,
   };

@@ -37,14 +37,12 @@ export const MANUAL_JOB_NAME = 'manual';
  * so `.` separates the parts unambiguously.
  */
 
-/** The job id of a one-off tick: deterministic, so every process that enqueues it adds one job. */
+/**
+ * The job id of a one-off tick (`run_at`, a catch-up, a first run at start): deterministic, so
+ * every process that enqueues the same tick adds one job.
+ */
 export function tickJobId(agentId: string, scheduledAt: Date): string {
   return `tick.${agentId}.${scheduledAt.getTime()}`;
-}
-
-/** The job id of a `run_at` agent's one tick: one per agent, replaced when `run_at` changes. */
-export function oneShotJobId(agentId: string): string {
-  return `at.${agentId}`;
 }
 
 /** The job id of a manual run. */
