@@ -5,6 +5,8 @@
  * tsx instead. Exits 0 when goals are missed (a benchmark reports), 1 when a suite fails.
  */
 import os from 'node:os';
+import { backendsSuite } from './backends.js';
+import { distributedSuite } from './distributed.js';
 import type { ChildRuntime } from './child-process.js';
 import { idleMemorySuite } from './idle-memory.js';
 import { printSuite, printSummary, type Figure } from './report.js';
@@ -12,7 +14,14 @@ import { runtimeSuite } from './runtime.js';
 import { schedulerSuite } from './scheduler.js';
 import type { BenchOptions, Suite } from './suite.js';
 
-const SUITES: readonly Suite[] = [runtimeSuite, schedulerSuite, idleMemorySuite];
+const DEFAULT_SUITES: readonly Suite[] = [
+  runtimeSuite,
+  schedulerSuite,
+  idleMemorySuite,
+  backendsSuite,
+];
+/** `distributed` (a fleet of worker processes on BullMQ) runs only when named: it takes minutes. */
+const SUITES: readonly Suite[] = [...DEFAULT_SUITES, distributedSuite];
 const FLAGS = ['--quick', '--tsx', '--help'];
 
 function usage(): string {
@@ -47,7 +56,7 @@ async function main(argv: string[]): Promise<number> {
     : ['compiled', 'tsx'];
   const options: BenchOptions = { quick: argv.includes('--quick'), runtimes };
   const selected =
-    names.length === 0 ? SUITES : SUITES.filter((suite) => names.includes(suite.name));
+    names.length === 0 ? DEFAULT_SUITES : SUITES.filter((suite) => names.includes(suite.name));
 
   console.log(
     `nightshift bench · ${selected.map((suite) => suite.name).join(', ')}${options.quick ? ' · --quick' : ''} · measured as ${runtimes[0] === 'compiled' ? 'transpiled JavaScript' : 'tsx'}`,
