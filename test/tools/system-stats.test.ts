@@ -71,6 +71,7 @@ describe('system_stats', () => {
         const spinner = byCpu.find((entry) => entry.pid === busy.pid);
         expect(spinner?.command).toContain('for (;;) {}');
         expect(spinner?.cpu_percent).toBeGreaterThan(10);
+        expect(stats.processes?.by_memory.length).toBeGreaterThan(0);
         for (const entry of stats.processes?.by_memory ?? []) {
           expect(entry.memory_bytes).toBeGreaterThan(0);
           expect(entry.memory_percent).toBeGreaterThanOrEqual(0);

@@ -139,7 +139,9 @@ export async function topProcesses(
     };
   };
   const byCpu = [...usage].sort((a, b) => b.cpu - a.cpu).slice(0, top);
-  const byMemory = [...usage]
+  // Kernel threads hold no memory of their own; they are not "busiest by memory".
+  const byMemory = usage
+    .filter((entry) => entry.sample.residentPages > 0)
     .sort((a, b) => b.sample.residentPages - a.sample.residentPages)
     .slice(0, top);
   const machineIdle = machineAfter.idle - machineBefore.idle;
@@ -149,6 +151,9 @@ export async function topProcesses(
     cpu_used_percent: round(((elapsedTicks - machineIdle) / elapsedTicks) * 100),
     process_count: after.size,
     by_cpu: await Promise.all(byCpu.map(describe)),
-    by_memory: await Promise.all(byMemory.map(describe)),
+    // A process may exit between the sample and this read: it no longer holds memory.
+    by_memory: (await Promise.all(byMemory.map(describe))).filter(
+      (entry) => entry.memory_bytes > 0,
+    ),
   };
 }
