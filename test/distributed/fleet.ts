@@ -4,12 +4,7 @@ import { once } from 'node:events';
 import { createServer, type AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { Redis } from 'ioredis';
-import {
-  BackgroundAgentService,
-  EventRouter,
-  MemoryRouter,
-  type RunRecord,
-} from '../../src/index.js';
+import { BackgroundAgentService, EventRouter, MemoryRouter } from '../../src/index.js';
 import { createBullmqScheduler } from '../../src/service/bullmq/index.js';
 import { deleteKeys, REDIS_URL } from '../storage/redis-server.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -255,22 +250,4 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Pairs of executed runs of one agent whose [started_at, ended_at] intervals overlap. */
-export function overlaps(runs: RunRecord[]): string[] {
-  const executed = runs
-    .filter((run) => run.started_at && run.ended_at && run.status !== 'skipped')
-    .sort((a, b) => Date.parse(a.started_at ?? '') - Date.parse(b.started_at ?? ''));
-  const problems: string[] = [];
-  for (let index = 1; index < executed.length; index += 1) {
-    const previous = executed[index - 1];
-    const current = executed[index];
-    if (
-      previous &&
-      current &&
-      Date.parse(current.started_at ?? '') < Date.parse(previous.ended_at ?? '')
-    ) {
-      problems.push(`${previous.run_id} and ${current.run_id}`);
-    }
-  }
-  return problems;
-}
+export { overlaps } from '../helpers/run-overlaps.js';

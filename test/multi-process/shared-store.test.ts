@@ -9,8 +9,8 @@ import {
   type EventBackendKind,
   type MemoryBackendKind,
   type NightshiftEvent,
-  type RunRecord,
 } from '../../src/index.js';
+import { overlaps } from '../helpers/run-overlaps.js';
 import { waitFor } from '../helpers/wait-for.js';
 import {
   postgresTestUrl,
@@ -88,26 +88,6 @@ function managerEnvironment(backend: Backend, namespace: string): Record<string,
     NIGHTSHIFT_TEST_EVENTS: backend.events,
     NIGHTSHIFT_TEST_NAMESPACE: namespace,
   };
-}
-
-/** Pairs of executed runs of one agent whose [started_at, ended_at] intervals overlap. */
-function overlaps(runs: RunRecord[]): string[] {
-  const executed = runs
-    .filter((run) => run.started_at && run.ended_at && run.status !== 'skipped')
-    .sort((a, b) => Date.parse(a.started_at ?? '') - Date.parse(b.started_at ?? ''));
-  const problems: string[] = [];
-  for (let index = 1; index < executed.length; index += 1) {
-    const previous = executed[index - 1];
-    const current = executed[index];
-    if (
-      previous &&
-      current &&
-      Date.parse(current.started_at ?? '') < Date.parse(previous.ended_at ?? '')
-    ) {
-      problems.push(`${previous.run_id} and ${current.run_id}`);
-    }
-  }
-  return problems;
 }
 
 const testable = backends.filter((backend) => !backend.unavailable || process.env.CI === 'true');
