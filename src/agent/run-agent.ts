@@ -52,6 +52,14 @@ export interface RunAgentOptions {
 
 type StopReason = 'max_steps' | 'request_limit' | 'total_tokens_limit';
 
+/**
+ * The most stored messages a run reads back. A stored message costs at least one window slot and
+ * one estimated token, so reading `memory_config.value` of them never cuts either window short;
+ * the cap bounds a huge token_budget (say 1,000,000), which would otherwise read the whole session
+ * again on every run. 10,000 messages are far more history than a model is usefully sent.
+ */
+const MAX_HISTORY_MESSAGES = 10_000;
+
 /** Aborts what a finished run left behind (a tool still running); built once, not per run. */
 const RUN_ENDED = new NightshiftError('cancelled', 'the run has ended');
 
@@ -148,7 +156,9 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentRunResult
 
     const history = options.messages
       ? selectHistory(
-          (await options.messages.list(sessionId)) as ModelMessage[],
+          (await options.messages.list(sessionId, {
+            limit: Math.min(limits.memory_config.value, MAX_HISTORY_MESSAGES),
+          })) as ModelMessage[],
           limits.memory_config,
         )
       : [];

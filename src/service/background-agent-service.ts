@@ -47,6 +47,7 @@ import { RunDispatcher } from './run-dispatcher.js';
 import type { AgentRuntime, ExecutorContext } from './run-executor.js';
 import { manualRunId, scheduledRunId } from './run-ids.js';
 import { newRunRecord } from './run-records.js';
+import { RunTurns } from './run-turns.js';
 
 /** The few log calls the service makes (a pino logger fits). */
 export interface ServiceLogger {
@@ -257,9 +258,10 @@ export class BackgroundAgentService {
       leaseTtlMs: this.#leaseTtlMs,
       redactor: this.#redactor,
       runtimeFor: (record) => this.#runtimeFor(record),
+      turns: new RunTurns(),
     };
     this.#dispatcher = new RunDispatcher(context, {
-      onRunEnded: (agentId, run) => this.#afterRun(agentId, run),
+      onRunEnded: (agentId, run, agent) => this.#afterRun(agentId, run, agent),
       onError: (error, where) =>
         this.#logger.error({ err: errorMessage(error) }, `nightshift: ${where} failed`),
     });
@@ -911,9 +913,10 @@ export class BackgroundAgentService {
     await this.#publishStatus(publisher, updated, why);
   }
 
-  async #afterRun(agentId: string, run: RunRecord): Promise<void> {
+  /** Acts on a run's end: auto-pause, max_runs. `latest`: the agent's record as the run's stats left it. */
+  async #afterRun(agentId: string, run: RunRecord, latest: AgentRecord | undefined): Promise<void> {
     const { store, publisher } = await this.#connect();
-    const agent = await store.agents.get(agentId);
+    const agent = latest ?? (await store.agents.get(agentId));
     if (!agent || agent.state !== 'active') return;
     const threshold = agent.definition.auto_pause_after_failures;
     if (threshold !== undefined && agent.stats.consecutive_failures >= threshold) {

@@ -29,19 +29,34 @@ export class Redactor {
     for (const [name, value] of Object.entries(env)) if (SECRET_NAME.test(name)) this.add(value);
   }
 
-  /** A copy of `value` with every secret inside its strings replaced. */
+  /**
+   * `value` with every secret inside its strings replaced: a copy where something was replaced,
+   * `value` itself (never modified) where nothing was.
+   */
   redact<T>(value: T): T {
     if (this.#secrets.size === 0) return value;
     return this.#walk(value) as T;
   }
 
+  /** Copies only the arrays and objects on the way to a replaced string. */
   #walk(value: unknown): unknown {
     if (typeof value === 'string') return this.#redactString(value);
-    if (Array.isArray(value)) return value.map((item) => this.#walk(item));
+    if (Array.isArray(value)) {
+      let copy: unknown[] | undefined;
+      for (let index = 0; index < value.length; index += 1) {
+        const item: unknown = value[index];
+        const walked = this.#walk(item);
+        if (walked !== item) (copy ??= [...value])[index] = walked;
+      }
+      return copy ?? value;
+    }
     if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
-      return Object.fromEntries(
-        Object.entries(value).map(([key, item]) => [key, this.#walk(item)]),
-      );
+      let copy: Record<string, unknown> | undefined;
+      for (const [key, item] of Object.entries(value)) {
+        const walked = this.#walk(item);
+        if (walked !== item) (copy ??= { ...value })[key] = walked;
+      }
+      return copy ?? value;
     }
     return value;
   }

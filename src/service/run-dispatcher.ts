@@ -1,7 +1,13 @@
 import { errorMessage, NightshiftError } from '../errors.js';
 import type { AgentRecord, Lease, RunRecord, Store } from '../storage/contracts/index.js';
 import { abortableSleep } from './abortable-sleep.js';
-import { abortReasons, executeRun, leaseExpiry, type ExecutorContext } from './run-executor.js';
+import {
+  abortReasons,
+  executeRun,
+  leaseExpiry,
+  type ExecutedRun,
+  type ExecutorContext,
+} from './run-executor.js';
 
 /** A run executing in this process. */
 interface RunHandle {
@@ -20,8 +26,11 @@ interface QueuedRun {
 
 /** What the dispatcher reports back to the service. */
 export interface DispatcherHooks {
-  /** Called after every run of this process reaches its terminal state. */
-  onRunEnded(agentId: string, run: RunRecord): Promise<void>;
+  /**
+   * Called after every run of this process reaches its terminal state, with the agent's record
+   * as its stats update left it (undefined when that was not recorded).
+   */
+  onRunEnded(agentId: string, run: RunRecord, agent: AgentRecord | undefined): Promise<void>;
   onError(error: unknown, context: string): void;
 }
 
@@ -165,16 +174,22 @@ export class RunDispatcher {
     while (this.#aftermath.size > 0) await Promise.allSettled([...this.#aftermath]);
   }
 
+  /** Claims the run as running (one write, not two) and starts it. */
   async #claimAndStart(
     agent: AgentRecord,
     run: RunRecord,
     lease: Lease | undefined,
   ): Promise<RunRecord | undefined> {
-    if (!(await this.#store.runs.claim(run))) {
+    const running: RunRecord = {
+      ...run,
+      status: 'running',
+      started_at: this.#context.now().toISOString(),
+    };
+    if (!(await this.#store.runs.claim(running))) {
       if (lease) await this.#release(lease);
       return undefined;
     }
-    return this.#start(agent, run, lease);
+    return this.#start(agent, running, lease, new AbortController(), true);
   }
 
   #start(
@@ -182,6 +197,7 @@ export class RunDispatcher {
     run: RunRecord,
     lease: Lease | undefined,
     controller = new AbortController(),
+    claimedRunning = false,
   ): RunRecord {
     const runs = this.#running.get(agent.agent_id) ?? new Map<string, RunHandle>();
     this.#running.set(agent.agent_id, runs);
@@ -205,9 +221,9 @@ export class RunDispatcher {
         )
       : undefined;
     renew?.unref();
-    const done = (async () => {
+    const executed = (async (): Promise<ExecutedRun> => {
       try {
-        return await executeRun(this.#context, agent, run, controller.signal);
+        return await executeRun(this.#context, agent, run, controller.signal, claimedRunning);
       } finally {
         clearInterval(renew);
         runs.delete(run.run_id);
@@ -215,12 +231,15 @@ export class RunDispatcher {
         if (lease) await this.#release(lease);
       }
     })();
+    const done = executed.then((result) => result.run);
+    // Its failure is reported through `after`; awaiting `done` is up to callers of completion().
+    done.catch(() => undefined);
     const handle: RunHandle = { run, controller, done };
     runs.set(run.run_id, handle);
-    const after = done.then(
-      async (record) => {
+    const after = executed.then(
+      async (result) => {
         try {
-          await this.#hooks.onRunEnded(agent.agent_id, record);
+          await this.#hooks.onRunEnded(agent.agent_id, result.run, result.agent);
         } catch (error) {
           this.#hooks.onError(error, `after run ${run.run_id}`);
         }
@@ -300,10 +319,10 @@ export class RunDispatcher {
       ended_at: now,
       error,
     })) ?? { ...run, status, error };
-    await this.#store.agents.updateStats(agentId, {
+    const agent = await this.#store.agents.updateStats(agentId, {
       run: { status, ended_at: now, duration_ms: 0, total_tokens: 0, error },
     });
-    await this.#hooks.onRunEnded(agentId, record);
+    await this.#hooks.onRunEnded(agentId, record, agent);
     return record;
   }
 

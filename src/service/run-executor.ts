@@ -17,6 +17,7 @@ import { abortableSleep } from './abortable-sleep.js';
 import type { EventPublisher } from './event-publisher.js';
 import type { Redactor } from './redactor.js';
 import { retryDelayMs } from './retry-delay.js';
+import type { RunTurns } from './run-turns.js';
 
 /** The model and tools one agent's runs use (built once per definition). */
 export interface AgentRuntime {
@@ -35,6 +36,15 @@ export interface ExecutorContext {
   redactor: Redactor;
   /** Builds (or reuses) the model and tools; rejects when they cannot be had (a missing key, an MCP server down). */
   runtimeFor(record: AgentRecord): Promise<AgentRuntime>;
+  /** Where a run that has just started waits for its turn, so ticks due meanwhile start on time. */
+  turns: RunTurns;
+}
+
+/** How a run ended: its record, and the agent's record once its stats took the run in. */
+export interface ExecutedRun {
+  run: RunRecord;
+  /** Undefined when the run's end was not recorded (its lease was lost) or the agent is gone. */
+  agent: AgentRecord | undefined;
 }
 
 /** Abort reasons the service uses; they decide a run's terminal status. */
@@ -84,14 +94,16 @@ function setupFailure(error: unknown): AgentRunResult {
  * record and its lease kept current, lifecycle events around the runtime's own. Every write is
  * fenced by this process's lease on the run: if another process took the run over (this one
  * stalled past its lease), this one stops and writes nothing more. Never throws for the run's
- * failure.
+ * failure. `claimedRunning`: the claim itself recorded the run as running (status and
+ * `started_at`), so the first write is not needed.
  */
 export async function executeRun(
   context: ExecutorContext,
   agent: AgentRecord,
   claimed: RunRecord,
   outerSignal: AbortSignal,
-): Promise<RunRecord> {
+  claimedRunning = false,
+): Promise<ExecutedRun> {
   const { store, events, now, instanceId } = context;
   const task = agent.definition.task_config;
   const runId = claimed.run_id;
@@ -127,20 +139,21 @@ export async function executeRun(
   );
   heartbeat.unref();
 
+  const unrecorded = (): ExecutedRun => ({ run: latest, agent: undefined });
   let final: { status: RunStatus; output: string | null; error: ErrorInfo | null } | undefined;
   try {
     if (
+      !claimedRunning &&
       !(await write({
         status: 'running',
         started_at: startedAt,
         lease_expires_at: leaseExpiry(context),
       }))
     )
-      return latest;
-    // Yield to the event loop once the run has started: ticks due at the same moment (a fleet
-    // started together) then all start on time and share the CPU, instead of each waiting for
-    // every run before it to finish (with a synchronous store, a run would never yield).
-    await new Promise<void>((resolve) => setImmediate(resolve));
+      return unrecorded();
+    // The run has started: the rest waits its turn, so ticks due meanwhile (a fleet started
+    // together) start on time instead of after every run before them.
+    await context.turns.wait();
     for (let attempt = attempts.length + 1; final === undefined; attempt += 1) {
       const attemptStart = now().toISOString();
       await events.publish('background_task_started', agent.agent_id, runId, {
@@ -181,7 +194,7 @@ export async function executeRun(
           (error.code === 'config_invalid' || error.code === 'missing_api_key');
         result = setupFailure(error);
       }
-      if (lost) return latest;
+      if (lost) return unrecorded();
       let status: RunStatus = result.status;
       let error: ErrorInfo | null = result.error;
       if (status === 'cancelled' && signal.aborted) ({ status, error } = statusOnAbort(signal));
@@ -195,10 +208,6 @@ export async function executeRun(
         usage: result.usage,
         worker_id: instanceId,
       });
-      if (
-        !(await write({ attempts: [...attempts], usage, lease_expires_at: leaseExpiry(context) }))
-      )
-        return latest;
       if (status === 'completed') {
         final = { status, output: result.output, error: null };
         break;
@@ -226,8 +235,13 @@ export async function executeRun(
         final = { status, output: null, error };
         break;
       }
+      // The final write records the last attempt; one followed by a retry is recorded now.
+      if (
+        !(await write({ attempts: [...attempts], usage, lease_expires_at: leaseExpiry(context) }))
+      )
+        return unrecorded();
       const waited = await abortableSleep(retryDelayMs(task, attempt + 1), signal);
-      if (lost) return latest;
+      if (lost) return unrecorded();
       if (!waited) final = { ...statusOnAbort(signal), output: null };
     }
   } catch (error) {
@@ -241,7 +255,7 @@ export async function executeRun(
     clearInterval(heartbeat);
     outerSignal.removeEventListener('abort', onOuterAbort);
   }
-  if (lost || !final) return latest;
+  if (lost || !final) return unrecorded();
 
   const endedAt = now();
   const durationMs = Math.max(0, endedAt.getTime() - new Date(startedAt).getTime());
@@ -255,7 +269,7 @@ export async function executeRun(
     lease_owner: null,
     lease_expires_at: null,
   });
-  if (!written) return latest;
+  if (!written) return unrecorded();
   if (final.status === 'completed') {
     await events.publish('background_task_completed', agent.agent_id, runId, {
       output: final.output ?? '',
@@ -263,7 +277,7 @@ export async function executeRun(
       usage,
     });
   }
-  await store.agents.updateStats(agent.agent_id, {
+  const updated = await store.agents.updateStats(agent.agent_id, {
     run: {
       status: final.status,
       ended_at: endedAt.toISOString(),
@@ -273,5 +287,5 @@ export async function executeRun(
     },
     ...(claimed.trigger === 'schedule' ? { scheduled_at: claimed.scheduled_at } : {}),
   });
-  return latest;
+  return { run: latest, agent: updated };
 }

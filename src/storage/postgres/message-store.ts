@@ -1,4 +1,8 @@
-import type { MessageStore, StoredMessage } from '../contracts/message-store.js';
+import {
+  checkMessageLimit,
+  type MessageStore,
+  type StoredMessage,
+} from '../contracts/message-store.js';
 import type { PostgresDatabase } from './database.js';
 
 /** A {@link MessageStore} in a Postgres schema. */
@@ -19,12 +23,21 @@ export function createPostgresMessageStore(database: PostgresDatabase): MessageS
       );
     },
 
-    async list(sessionId) {
+    async list(sessionId, options) {
+      const limit = checkMessageLimit(options);
+      if (limit === undefined) {
+        const { rows } = await database.read<{ message: StoredMessage }>(
+          `SELECT message FROM ${table} WHERE session_id = $1 ORDER BY sequence`,
+          [sessionId],
+        );
+        return rows.map((row) => row.message);
+      }
+      // Newest first, so the index on (session_id, sequence) stops after `limit` rows.
       const { rows } = await database.read<{ message: StoredMessage }>(
-        `SELECT message FROM ${table} WHERE session_id = $1 ORDER BY sequence`,
-        [sessionId],
+        `SELECT message FROM ${table} WHERE session_id = $1 ORDER BY sequence DESC LIMIT $2`,
+        [sessionId, limit],
       );
-      return rows.map((row) => row.message);
+      return rows.map((row) => row.message).reverse();
     },
 
     async clear(sessionId) {

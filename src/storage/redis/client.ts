@@ -82,6 +82,9 @@ export function createRedisConnection(
     connectTimeout: CONNECT_TIMEOUT_MS,
     maxRetriesPerRequest: MAX_RETRIES_PER_REQUEST,
     socketTimeout: options.socketTimeoutMs,
+    // Commands issued in the same turn of the event loop leave in one write: a fleet of runs
+    // sends many small commands at once, and one syscall each is most of their cost.
+    enableAutoPipelining: true,
     retryStrategy: (attempt) =>
       connectedOnce
         ? Math.min(FIRST_RECONNECT_DELAY_MS * 2 ** (attempt - 1), MAX_RECONNECT_DELAY_MS)

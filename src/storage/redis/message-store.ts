@@ -1,4 +1,8 @@
-import type { MessageStore, StoredMessage } from '../contracts/message-store.js';
+import {
+  checkMessageLimit,
+  type MessageStore,
+  type StoredMessage,
+} from '../contracts/message-store.js';
 import type { RedisConnection } from './client.js';
 import type { RedisKeys } from './keys.js';
 
@@ -15,9 +19,12 @@ export function createRedisMessageStore(
       await connection.run(() => connection.scripts.appendAll(keys.messages(sessionId), values));
     },
 
-    async list(sessionId) {
+    async list(sessionId, options) {
+      const limit = checkMessageLimit(options);
+      // `-0` would be index 0, the whole list: a read of none asks nothing.
+      if (limit === 0) return [];
       const values = await connection.run((client) =>
-        client.lrange(keys.messages(sessionId), 0, -1),
+        client.lrange(keys.messages(sessionId), limit === undefined ? 0 : -limit, -1),
       );
       return values.map((value) => JSON.parse(value) as StoredMessage);
     },

@@ -1,4 +1,8 @@
-import type { MessageStore, StoredMessage } from '../contracts/message-store.js';
+import {
+  checkMessageLimit,
+  type MessageStore,
+  type StoredMessage,
+} from '../contracts/message-store.js';
 import type { SqliteDatabase } from './database.js';
 
 /** A {@link MessageStore} in a SQLite database. */
@@ -8,6 +12,10 @@ export function createSqliteMessageStore(database: SqliteDatabase): MessageStore
   );
   const select = database.prepare<[string], { message: string }>(
     'SELECT message FROM messages WHERE session_id = ? ORDER BY sequence',
+  );
+  // Newest first, so the index on (session_id, sequence) stops after `limit` rows.
+  const selectNewest = database.prepare<[string, number], { message: string }>(
+    'SELECT message FROM messages WHERE session_id = ? ORDER BY sequence DESC LIMIT ?',
   );
   const remove = database.prepare<[string]>('DELETE FROM messages WHERE session_id = ?');
 
@@ -21,8 +29,11 @@ export function createSqliteMessageStore(database: SqliteDatabase): MessageStore
       append.immediate(sessionId, messages);
     },
 
-    async list(sessionId) {
-      return select.all(sessionId).map((row) => JSON.parse(row.message) as StoredMessage);
+    async list(sessionId, options) {
+      const limit = checkMessageLimit(options);
+      const rows =
+        limit === undefined ? select.all(sessionId) : selectNewest.all(sessionId, limit).reverse();
+      return rows.map((row) => JSON.parse(row.message) as StoredMessage);
     },
 
     async clear(sessionId) {

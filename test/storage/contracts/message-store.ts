@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { NightshiftError } from '../../../src/errors.js';
 import type { MessageStore, StoredMessage } from '../../../src/storage/index.js';
 import type { StoreFactory, StoreFixture } from './fixtures.js';
 
@@ -93,5 +94,63 @@ export function describeMessageStore(name: string, factory: StoreFactory): void 
         { role: 'user', content: [{ type: 'text', text: 'hello' }] },
       ]);
     });
+
+    it('lists only the newest `limit` messages, oldest first', async () => {
+      await messages.append('session', [user('one'), user('two')]);
+      await messages.append('session', [user('three'), user('four'), user('five')]);
+      expect(await messages.list('session', { limit: 3 })).toEqual([
+        user('three'),
+        user('four'),
+        user('five'),
+      ]);
+      expect(await messages.list('session', { limit: 1 })).toEqual([user('five')]);
+      expect(await messages.list('session', {})).toHaveLength(5);
+    });
+
+    it('lists the whole session when `limit` is larger, and none when it is 0', async () => {
+      await messages.append('session', [user('one'), user('two')]);
+      expect(await messages.list('session', { limit: 2 })).toEqual([user('one'), user('two')]);
+      expect(await messages.list('session', { limit: 1_000 })).toEqual([user('one'), user('two')]);
+      expect(await messages.list('session', { limit: 0 })).toEqual([]);
+      expect(await messages.list('empty', { limit: 5 })).toEqual([]);
+      expect(await messages.list('empty', { limit: 0 })).toEqual([]);
+    });
+
+    it('limits each session to its own messages', async () => {
+      await messages.append('first', [user('a1'), user('a2')]);
+      await messages.append('second', [user('b1'), user('b2'), user('b3')]);
+      await messages.append('first', [user('a3')]);
+      expect(await messages.list('first', { limit: 2 })).toEqual([user('a2'), user('a3')]);
+      expect(await messages.list('second', { limit: 2 })).toEqual([user('b2'), user('b3')]);
+      expect(await messages.list('first', { limit: 10 })).toEqual([
+        user('a1'),
+        user('a2'),
+        user('a3'),
+      ]);
+    });
+
+    it('sees messages appended after a limited read', async () => {
+      await messages.append('session', [user('one'), user('two'), user('three')]);
+      const read = await messages.list('session', { limit: 2 });
+      (read[0] as { content: string }).content = 'changed';
+      await messages.append('session', [user('four')]);
+      expect(await messages.list('session', { limit: 2 })).toEqual([user('three'), user('four')]);
+      expect(await messages.list('session')).toEqual([
+        user('one'),
+        user('two'),
+        user('three'),
+        user('four'),
+      ]);
+    });
+
+    it.each([-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY])(
+      'refuses a `limit` of %s as config_invalid, naming the field',
+      async (limit) => {
+        await messages.append('session', [user('one')]);
+        const error: unknown = await messages.list('session', { limit }).catch((e: unknown) => e);
+        expect(NightshiftError.isInstance(error)).toBe(true);
+        expect(error).toMatchObject({ code: 'config_invalid', fields: [{ path: 'limit' }] });
+      },
+    );
   });
 }
