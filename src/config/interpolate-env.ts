@@ -7,6 +7,12 @@ export interface InterpolateEnvOptions {
   env: Readonly<Record<string, string | undefined>>;
   /** Path of `value` in its document, for error messages (`['agents', 0]`). */
   path?: readonly PropertyKey[];
+  /**
+   * Strings at the paths this accepts (full paths, `path` included) are checked like the others
+   * (their problems are reported, their values counted among `secrets`) but kept as written, for
+   * the code that uses them to resolve later, with this same function.
+   */
+  keepAsWritten?: (path: readonly PropertyKey[]) => boolean;
 }
 
 /** The value with every reference replaced, the references that failed, and what came from the environment. */
@@ -27,7 +33,8 @@ const REFERENCE_BODY = /^([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?$/s;
  * Replaces `${NAME}` and `${NAME:-default}` (the default applies when NAME is unset or empty)
  * in every string value of a parsed document, leaving keys and non-string values alone;
  * `$${` writes a literal `${`. Never mutates `value`. An unset variable without a default is a
- * field error naming the variable and the path where it appears.
+ * field error naming the variable and the path where it appears. The one implementation of this
+ * syntax, also for strings a file keeps as written and that are resolved later (`keepAsWritten`).
  */
 export function interpolateEnv<T>(
   value: T,
@@ -47,7 +54,8 @@ export function interpolateEnv<T>(
     return node;
   };
 
-  const interpolateString = (text: string, path: PropertyKey[]): string => {
+  const interpolateString = (text: string, relativePath: PropertyKey[]): string => {
+    const path = [...(options.path ?? []), ...relativePath];
     const problems: string[] = [];
     const result = text.replace(REFERENCE, (whole, body: string | undefined) => {
       if (whole === '$${') return '${';
@@ -67,9 +75,9 @@ export function interpolateEnv<T>(
       problems.push(`environment variable ${name} is not set`);
       return whole;
     });
-    const at = formatPath([...(options.path ?? []), ...path]) || '(root)';
+    const at = formatPath(path) || '(root)';
     for (const message of problems) fields.push({ path: at, message });
-    return result;
+    return options.keepAsWritten?.(path) ? text : result;
   };
 
   return { value: visit(value, []) as T, fields, secrets: [...secrets] };

@@ -40,8 +40,10 @@ export interface LoadNightshiftFileOptions {
 /**
  * Loads a Nightshift file (`.yaml`, `.yml` or `.json`): `memory`, `events`, `server`,
  * `scheduler`, the tool settings and `agents`, with `${NAME}` / `${NAME:-default}` read from the
- * environment and every agent validated like `create()` would. Every problem of the file is collected into one `config_invalid` error whose
- * `fields` name each one by path (`agents[0].interval: must be greater than 0`).
+ * environment and every agent validated like `create()` would. References in the `env` and
+ * `headers` of agents' MCP servers are checked but kept as written (see
+ * {@link isResolvedAtConnect}). Every problem of the file is collected into one `config_invalid`
+ * error whose `fields` name each one by path (`agents[0].interval: must be greater than 0`).
  */
 export function loadNightshiftFile(
   path: string,
@@ -49,7 +51,7 @@ export function loadNightshiftFile(
 ): NightshiftFile {
   const env = options.env ?? process.env;
   const document = readTopLevel(path);
-  const interpolated = interpolateEnv(document, { env });
+  const interpolated = interpolateEnv(document, { env, keepAsWritten: isResolvedAtConnect });
   const fields: FieldError[] = [];
   const parsed = nightshiftFileSchema.safeParse(interpolated.value, { error: requiredErrorMap });
   if (!parsed.success) fields.push(...issuesToFieldErrors(parsed.error.issues));
@@ -135,6 +137,25 @@ export function loadStorageSections(
     throw invalidFile(path, problems);
   }
   return { path, memory: memory.data, events: events.data, secrets: interpolated.secrets };
+}
+
+/**
+ * True for the values of an agent's MCP server `env` and `headers`
+ * (`agents[0].mcp_tools[1].env.GITHUB_TOKEN`), where credentials go: the MCP transport resolves
+ * them when it connects, so a stored definition holds the reference, never the secret
+ * (promise 8). Loading still reports an unset variable, and counts its value among the secrets.
+ */
+function isResolvedAtConnect(path: readonly PropertyKey[]): boolean {
+  const [agents, agentIndex, servers, serverIndex, field, name] = path;
+  return (
+    path.length === 6 &&
+    agents === 'agents' &&
+    typeof agentIndex === 'number' &&
+    servers === 'mcp_tools' &&
+    typeof serverIndex === 'number' &&
+    (field === 'env' || field === 'headers') &&
+    typeof name === 'string'
+  );
 }
 
 /** The parsed sections as the service and the server take them. */

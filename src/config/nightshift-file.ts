@@ -104,7 +104,11 @@ export interface ServiceSections {
 export interface NightshiftFile extends ServiceSections {
   /** Every agent, validated, defaults filled in, in file order. */
   agents: AgentDefinition[];
-  /** The agents as written (after `${ENV}` interpolation, before defaults), in file order. */
+  /**
+   * The agents as written (after `${ENV}` interpolation, before defaults), in file order. The
+   * `env` and `headers` of MCP servers keep their references, here and in `agents`: they are
+   * resolved when the server is connected.
+   */
   agentInputs: unknown[];
 }
 

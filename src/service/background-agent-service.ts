@@ -44,7 +44,7 @@ import { changesSchedule, mergeDefinition } from './merge-definition.js';
 import { limitModelRequests, type ModelRequestLimiter } from './model-request-limiter.js';
 import { Redactor } from './redactor.js';
 import { RunDispatcher } from './run-dispatcher.js';
-import type { AgentRuntime, ExecutorContext } from './run-executor.js';
+import { redactedMessages, type AgentRuntime, type ExecutorContext } from './run-executor.js';
 import { manualRunId, scheduledRunId } from './run-ids.js';
 import { newRunRecord } from './run-records.js';
 import { RunTurns } from './run-turns.js';
@@ -259,6 +259,7 @@ export class BackgroundAgentService {
       redactor: this.#redactor,
       runtimeFor: (record) => this.#runtimeFor(record),
       turns: new RunTurns(),
+      messages: redactedMessages(store.messages, this.#redactor),
     };
     this.#dispatcher = new RunDispatcher(context, {
       onRunEnded: (agentId, run, agent) => this.#afterRun(agentId, run, agent),
@@ -719,17 +720,15 @@ export class BackgroundAgentService {
     }
     if (servers.length === 0) return undefined;
     if (!entry) {
-      for (const server of servers) {
-        for (const value of [
-          ...Object.values(server.env ?? {}),
-          ...Object.values(server.headers ?? {}),
-        ]) {
-          this.#redactor.add(value);
-        }
-      }
       entry = {
         key,
-        manager: new McpToolManager(servers, { existingToolNames: record.definition.tools }),
+        // `env` and `headers` may hold `${NAME}` references, resolved at connect from this
+        // service's env; what they resolve to is a secret from then on.
+        manager: new McpToolManager(servers, {
+          existingToolNames: record.definition.tools,
+          env: this.#env,
+          onSecret: (value) => this.#redactor.add(value),
+        }),
       };
       this.#mcp.set(record.agent_id, entry);
     }

@@ -7,6 +7,7 @@ import {
   type AgentRecord,
   type AttemptRecord,
   type ErrorInfo,
+  type MessageStore,
   type RunPatch,
   type RunRecord,
   type RunStatus,
@@ -38,6 +39,20 @@ export interface ExecutorContext {
   runtimeFor(record: AgentRecord): Promise<AgentRuntime>;
   /** Where a run that has just started waits for its turn, so ticks due meanwhile start on time. */
   turns: RunTurns;
+  /** The conversation store runs use: `store.messages` behind the redactor (see {@link redactedMessages}). */
+  messages: MessageStore;
+}
+
+/**
+ * A message store that scrubs secrets from what it stores: a tool result that echoes a token
+ * is kept in the conversation as `[redacted]`, like everything else the run writes.
+ */
+export function redactedMessages(messages: MessageStore, redactor: Redactor): MessageStore {
+  return {
+    append: (sessionId, entries) => messages.append(sessionId, redactor.redact(entries)),
+    list: (sessionId, options) => messages.list(sessionId, options),
+    clear: (sessionId) => messages.clear(sessionId),
+  };
 }
 
 /** How a run ended: its record, and the agent's record once its stats took the run in. */
@@ -173,7 +188,7 @@ export async function executeRun(
           runId,
           query: claimed.query,
           attempt,
-          messages: store.messages,
+          messages: context.messages,
           recorder: {
             appendStep: (step) => store.runs.appendStep(context.redactor.redact(step)),
             updateStep: (id, stepId, patch) =>

@@ -4,6 +4,7 @@ import type { EventLog, NewEvent, NightshiftEvent } from '../contracts/event-log
 import { parseEventSequence } from '../event-sequence.js';
 import { warnOnError, type ErrorReporter } from '../report-error.js';
 import { eventChannel, openDatabase, type PostgresConnectionOptions } from './database.js';
+import { createEventBatchWriter, type EventRow } from './event-batch-writer.js';
 import { createNotificationListener } from './notification-listener.js';
 
 /** Options of {@link createPostgresEventLog}. */
@@ -26,16 +27,6 @@ const DEFAULT_READ_LIMIT = 1_000;
 const DELIVERY_BATCH = 500;
 /** At most this many appends between trims, whatever `maxEvents` is. */
 const MAX_APPENDS_BETWEEN_TRIMS = 1_000;
-
-/** `id` is a BIGSERIAL, which arrives as text. */
-interface EventRow {
-  id: string;
-  agent_id: string;
-  run_id: string | null;
-  type: string;
-  timestamp: string;
-  payload: unknown;
-}
 
 interface Subscriber {
   listener: (event: NightshiftEvent) => void;
@@ -72,12 +63,20 @@ function toEvent(row: EventRow): NightshiftEvent {
 /**
  * An {@link EventLog} in a Postgres schema, shared by every process that uses it.
  *
- * Ordering: appends take a transaction-level advisory lock before their id is drawn and
- * hold it until they commit, so ids become visible in id order — a reader that sees an id
- * sees every smaller one that will ever exist. (Without it, a BIGSERIAL drawn later can
+ * Appending: appends are written in batches (group commit, see createEventBatchWriter).
+ * Appends made while a batch is being written wait for the next one, which takes them all
+ * (up to 500) in one transaction with one multi-row INSERT and one NOTIFY of its newest id,
+ * so concurrent appends share a commit instead of queuing for the lock one by one. Each
+ * append resolves with its own event once its batch has committed, or rejects with the
+ * batch's error. Ids follow the order of the `append` calls on this log, so two appends
+ * one after the other always get increasing ids.
+ *
+ * Ordering: each batch takes a transaction-level advisory lock before its ids are drawn
+ * and holds it until it commits, so ids become visible in id order — a reader that sees an
+ * id sees every smaller one that will ever exist. (Without it, a BIGSERIAL drawn later can
  * commit first, and a reader that moved past it would skip the earlier one.) This
- * serialises appends per schema; Postgres already serialises the commits of notifying
- * transactions, so little is lost.
+ * serialises batches per schema, across processes; Postgres already serialises the commits
+ * of notifying transactions, so little is lost.
  *
  * Delivery: each subscriber gets every event after the last one it was given, read from
  * the table in id order, so nothing is missed or repeated whatever wakes the log: its own
@@ -94,7 +93,6 @@ export function createPostgresEventLog(options: PostgresEventLogOptions): EventL
   const database = openDatabase(options);
   const events = database.table('events');
   const channel = eventChannel(database.schema);
-  const appendLock = `nightshift_events:${database.schema}`;
 
   const subscribers = new Set<Subscriber>();
   let delivery: Promise<void> | undefined;
@@ -202,9 +200,20 @@ export function createPostgresEventLog(options: PostgresEventLogOptions): EventL
   byPool.set(database.schema, siblings);
   siblings.add(local);
 
+  const writer = createEventBatchWriter({
+    database,
+    channel,
+    // A subscriber of this process that is still reading its starting point would otherwise
+    // count the batch's events as older than itself.
+    beforeBatch: async () => {
+      await Promise.all([...siblings].map((log) => log.settle()));
+    },
+  });
+
   async function trimOccasionally(): Promise<void> {
     appendsSinceTrim += 1;
-    if (appendsSinceTrim < trimEvery) return;
+    // After close the database is gone: the trim is the next log's work.
+    if (appendsSinceTrim < trimEvery || closed) return;
     appendsSinceTrim = 0;
     try {
       // Deletes everything older than the `maxEvents` newest events; nothing when there are fewer.
@@ -230,22 +239,10 @@ export function createPostgresEventLog(options: PostgresEventLogOptions): EventL
   return {
     async append(event: NewEvent) {
       if (closed) throw closedError();
-      const payload = JSON.stringify(event.payload);
-      // A subscriber of this process that is still reading its starting point would
-      // otherwise count this append as older than itself.
-      await Promise.all([...siblings].map((log) => log.settle()));
-      const row = await database.transaction(async (client) => {
-        await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [appendLock]);
-        const { rows } = await client.query<EventRow>(
-          `WITH inserted AS (
-             INSERT INTO ${events} (agent_id, run_id, type, "timestamp", payload)
-             VALUES ($1, $2, $3, $4, $5::jsonb) RETURNING *
-           )
-           SELECT inserted.*, pg_notify($6, inserted.id::text) FROM inserted`,
-          [event.agent_id, event.run_id, event.type, event.timestamp, payload, channel],
-        );
-        return rows[0]!;
-      });
+      // Fails this append alone: a payload that is not JSON never reaches a batch.
+      const payload = JSON.stringify(event.payload) as string | undefined;
+      if (payload === undefined) throw new TypeError('an event payload must be JSON');
+      const row = await writer.write(event, payload);
       for (const log of [...siblings]) log.deliver();
       await trimOccasionally();
       return toEvent(row);
@@ -296,6 +293,8 @@ export function createPostgresEventLog(options: PostgresEventLogOptions): EventL
       stopPolling();
       siblings.delete(local);
       await listening.stop();
+      // Appends made before closing are written, not dropped.
+      await writer.drain();
       await delivery;
       await database.release();
     },

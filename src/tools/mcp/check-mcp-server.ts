@@ -1,5 +1,5 @@
 import type { McpServerConfig } from '../../config/agent-definition.js';
-import { McpConnection } from './mcp-connection.js';
+import { McpConnection, type McpConnectionOptions } from './mcp-connection.js';
 
 /** What {@link checkMcpServer} found. */
 export interface McpServerCheck {
@@ -14,11 +14,12 @@ export interface McpServerCheck {
 /**
  * Connects to one server, lists its tools and disconnects: how `nightshift validate` checks a
  * server it can reach. Rejects with `tool_error` (cannot start, no answer within `timeout`) or
- * `config_invalid` (no `command`/`url`, unusable tool names), naming the server.
+ * `config_invalid` (no `command`/`url`, unusable tool names, an unset variable in `env` or
+ * `headers`), naming the server. References are read from `options.env` (default `process.env`).
  */
 export async function checkMcpServer(
   config: McpServerConfig,
-  options: { fieldPath?: string } = {},
+  options: Pick<McpConnectionOptions, 'fieldPath' | 'env'> = {},
 ): Promise<McpServerCheck> {
   const connection = new McpConnection(config, options);
   try {

@@ -4,6 +4,8 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { McpServerConfig } from '../../config/agent-definition.js';
 import { NightshiftError } from '../../errors.js';
+import { serverSecrets } from './redact-server-secrets.js';
+import { resolveServerReferences } from './resolve-server-references.js';
 
 /** How much of a server's stderr is kept to explain a failure. */
 const STDERR_TAIL_CHARACTERS = 1_000;
@@ -19,6 +21,14 @@ export interface McpTransportHandle {
   stderrTail(): string;
   /** The server's process id (stdio only), while it runs. */
   processId(): number | undefined;
+  /** The values its `env` and `headers` resolved to (and their parts): never to be shown. */
+  secrets: string[];
+}
+
+/** Options of {@link createMcpTransport}. */
+export interface McpTransportOptions {
+  /** Where `${NAME}` references in `env` and `headers` are read from. Default `process.env`. */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** The environment of a stdio server: PATH and HOME of this process, then the config's `env`. */
@@ -52,12 +62,20 @@ function describeUrl(url: URL): string {
 }
 
 /**
- * Builds the SDK transport a config asks for. A stdio server gets a minimal environment (see
+ * Builds the SDK transport a config asks for, with the references in its `env` and `headers`
+ * resolved from `options.env` now (see {@link resolveServerReferences}, which throws
+ * `config_invalid` for an unset variable). A stdio server gets a minimal environment (see
  * {@link serverEnvironment}; the SDK adds its own short list of harmless variables such as USER
  * and TERM) and its stderr is captured rather than mixed into ours.
  */
-export function createMcpTransport(config: McpServerConfig, fieldPath: string): McpTransportHandle {
-  checkTransportConfig(config, fieldPath);
+export function createMcpTransport(
+  written: McpServerConfig,
+  fieldPath: string,
+  options: McpTransportOptions = {},
+): McpTransportHandle {
+  checkTransportConfig(written, fieldPath);
+  const config = resolveServerReferences(written, fieldPath, options.env ?? process.env);
+  const secrets = serverSecrets(config);
   if (config.transport_type === 'stdio') {
     const command = config.command as string;
     const transport = new StdioClientTransport({
@@ -76,6 +94,7 @@ export function createMcpTransport(config: McpServerConfig, fieldPath: string): 
       location: `command "${command}"`,
       stderrTail: () => tail.trim(),
       processId: () => transport.pid ?? undefined,
+      secrets,
     };
   }
   const url = new URL(config.url as string);
@@ -89,5 +108,6 @@ export function createMcpTransport(config: McpServerConfig, fieldPath: string): 
     location: `url ${describeUrl(url)}`,
     stderrTail: () => '',
     processId: () => undefined,
+    secrets,
   };
 }

@@ -8,6 +8,7 @@ import {
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { McpServerConfig } from '../../config/agent-definition.js';
+import { describeFields } from '../../config/format-issues.js';
 import { errorMessage, NightshiftError } from '../../errors.js';
 import type { ToolDefinition } from '../tool-definition.js';
 import { isLinkFailure, isUndelivered } from './call-failure.js';
@@ -24,7 +25,7 @@ import {
 } from './mcp-tool-definition.js';
 import { mcpToolOutput } from './mcp-tool-result.js';
 import { DeadlineExceeded, raceDeadline } from './race-deadline.js';
-import { serverSecretRedactor } from './redact-server-secrets.js';
+import { secretRedactor } from './redact-server-secrets.js';
 
 /** Seconds a server may take to start and answer, when its config sets no `timeout`. */
 export const DEFAULT_CONNECT_TIMEOUT_SECONDS = 30;
@@ -51,6 +52,17 @@ export interface McpConnectionOptions {
   fieldPath?: string;
   /** The clock, in epoch milliseconds, for the reconnect backoff. Default `Date.now`. */
   now?: () => number;
+  /**
+   * Where `${NAME}` references in the config's `env` and `headers` are read from, at each
+   * connect. Default `process.env`.
+   */
+  env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Told each value (or part of one, such as the token of `Bearer <token>`) that the `env` and
+   * `headers` resolved to, before the server is started, so the caller can keep it out of what
+   * it writes: tool results are not redacted here, only this connection's own errors.
+   */
+  onSecret?: (value: string) => void;
 }
 
 /** One live link to a server: the SDK client and the transport under it. */
@@ -86,7 +98,8 @@ function startFailure(error: unknown): string {
  * A connection to one MCP server, as its config describes it. It connects on first use (or
  * `connect()`), exposes the server's tools as Nightshift tools, and outlives the server: when the
  * server dies, the next call reconnects, with growing pauses between attempts while the server
- * stays unreachable. One connection serves every run of an agent, concurrently.
+ * stays unreachable. One connection serves every run of an agent, concurrently. References in
+ * its `env` and `headers` (`${GITHUB_TOKEN}`) are resolved at each connect, from `options.env`.
  */
 export class McpConnection {
   /** The server's `name` from the config. */
@@ -95,7 +108,10 @@ export class McpConnection {
   readonly #fieldPath: string;
   readonly #now: () => number;
   readonly #timeoutMs: number;
-  readonly #redact: (text: string) => string;
+  readonly #env: Readonly<Record<string, string | undefined>>;
+  readonly #onSecret: ((value: string) => void) | undefined;
+  /** What the `env` and `headers` resolved to, at any connect: blanked out of errors. */
+  readonly #secrets = new Set<string>();
   /** Aborted by `close()`, to give up on a connect in progress. */
   readonly #closing = new AbortController();
   /** Background teardowns of lost sessions, which `close()` waits for. */
@@ -117,7 +133,8 @@ export class McpConnection {
     this.#config = config;
     this.#now = options.now ?? Date.now;
     this.#timeoutMs = (config.timeout ?? DEFAULT_CONNECT_TIMEOUT_SECONDS) * 1000;
-    this.#redact = serverSecretRedactor(config);
+    this.#env = options.env ?? process.env;
+    this.#onSecret = options.onSecret;
   }
 
   /** Where the connection is in its life. */
@@ -242,7 +259,8 @@ export class McpConnection {
 
   /** A `tool_error` about this server, with secrets blanked out. */
   #error(what: string, cause?: unknown): NightshiftError {
-    return new NightshiftError('tool_error', this.#redact(`MCP server "${this.name}" ${what}`), {
+    const redact = secretRedactor(this.#secrets);
+    return new NightshiftError('tool_error', redact(`MCP server "${this.name}" ${what}`), {
       ...(cause === undefined ? {} : { cause }),
       details: { server: this.name },
     });
@@ -284,9 +302,26 @@ export class McpConnection {
     }
   }
 
-  /** Starts the transport and does the MCP handshake, all within the connect timeout. */
+  /**
+   * Resolves the config's references, starts the transport and does the MCP handshake, all
+   * within the connect timeout.
+   */
   async #open(): Promise<Session> {
-    const handle = createMcpTransport(this.#config, this.#fieldPath);
+    let handle: McpTransportHandle;
+    try {
+      handle = createMcpTransport(this.#config, this.#fieldPath, { env: this.#env });
+    } catch (error) {
+      // An unset variable: the NightshiftError names the field and the variable, never a value.
+      this.#lastError = NightshiftError.isInstance(error)
+        ? describeFields(error.fields) || error.message
+        : errorMessage(error);
+      throw error;
+    }
+    for (const secret of handle.secrets) {
+      if (this.#secrets.has(secret)) continue;
+      this.#secrets.add(secret);
+      this.#onSecret?.(secret);
+    }
     const client = new Client(CLIENT_INFO, { capabilities: {} });
     const session: Session = { client, handle };
     try {

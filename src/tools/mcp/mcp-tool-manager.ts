@@ -2,7 +2,7 @@ import type { McpServerConfig } from '../../config/agent-definition.js';
 import { NightshiftError } from '../../errors.js';
 import type { ToolDefinition } from '../tool-definition.js';
 import { checkTransportConfig } from './create-mcp-transport.js';
-import { McpConnection } from './mcp-connection.js';
+import { McpConnection, type McpConnectionOptions } from './mcp-connection.js';
 
 /** Options of {@link McpToolManager}. */
 export interface McpToolManagerOptions {
@@ -10,6 +10,10 @@ export interface McpToolManagerOptions {
   existingToolNames?: Iterable<string>;
   /** The clock, in epoch milliseconds, for the reconnect backoff. Default `Date.now`. */
   now?: () => number;
+  /** Where `${NAME}` references in the servers' `env` and `headers` are read from. Default `process.env`. */
+  env?: McpConnectionOptions['env'];
+  /** Told each value those references (and literal values) resolved to: see {@link McpConnectionOptions.onSecret}. */
+  onSecret?: McpConnectionOptions['onSecret'];
 }
 
 /** Where a tool name came from, to name both sides of a collision. */
@@ -33,7 +37,8 @@ function suggestedPrefix(server: McpServerConfig): string {
 export class McpToolManager {
   readonly #servers: readonly McpServerConfig[];
   readonly #existing: ReadonlySet<string>;
-  readonly #now: (() => number) | undefined;
+  /** What every connection is given besides its field path. */
+  readonly #connectionOptions: Omit<McpConnectionOptions, 'fieldPath'>;
   /** The connections of the current (or last successful) connect. */
   #connections: McpConnection[] = [];
   #tools: Map<string, ToolDefinition> | undefined;
@@ -44,7 +49,11 @@ export class McpToolManager {
   constructor(servers: readonly McpServerConfig[], options: McpToolManagerOptions = {}) {
     this.#servers = [...servers];
     this.#existing = new Set(options.existingToolNames ?? []);
-    this.#now = options.now;
+    this.#connectionOptions = {
+      ...(options.now ? { now: options.now } : {}),
+      ...(options.env ? { env: options.env } : {}),
+      ...(options.onSecret ? { onSecret: options.onSecret } : {}),
+    };
     this.#checkServerNames();
     this.#servers.forEach((server, index) => checkTransportConfig(server, serverField(index)));
   }
@@ -101,10 +110,7 @@ export class McpToolManager {
   async #connectAll(): Promise<void> {
     const connections = this.#servers.map(
       (server, index) =>
-        new McpConnection(server, {
-          fieldPath: serverField(index),
-          ...(this.#now ? { now: this.#now } : {}),
-        }),
+        new McpConnection(server, { ...this.#connectionOptions, fieldPath: serverField(index) }),
     );
     this.#connections = connections;
     const listed = await Promise.allSettled(

@@ -6,11 +6,13 @@ const REDACTED = '***';
 const MINIMUM_SECRET_LENGTH = 4;
 
 /**
- * A function that blanks the values of a server's `env` and `headers` out of a text.
+ * The values of a server's `env` and `headers`, and each of their whitespace-separated parts.
  * Those are where definitions carry credentials (DESIGN promise 8), and a server's error output
  * or an HTTP error may echo them back into a message that ends up in events and run records.
+ * Give it the config as connected (references resolved): the values are what must not be
+ * shown, not the references to them.
  */
-export function serverSecretRedactor(config: McpServerConfig): (text: string) => string {
+export function serverSecrets(config: McpServerConfig): string[] {
   const secrets = new Set<string>();
   for (const value of [
     ...Object.values(config.env ?? {}),
@@ -20,8 +22,11 @@ export function serverSecretRedactor(config: McpServerConfig): (text: string) =>
     // "Bearer <token>": the token alone is the secret, and may appear without its scheme.
     for (const part of value.split(/\s+/)) secrets.add(part);
   }
-  const hidden = [...secrets]
-    .filter((secret) => secret.length >= MINIMUM_SECRET_LENGTH)
-    .sort((left, right) => right.length - left.length);
+  return [...secrets].filter((secret) => secret.length >= MINIMUM_SECRET_LENGTH);
+}
+
+/** A function that blanks `secrets` out of a text (the longest first, so no part of one is left). */
+export function secretRedactor(secrets: Iterable<string>): (text: string) => string {
+  const hidden = [...new Set(secrets)].sort((left, right) => right.length - left.length);
   return (text) => hidden.reduce((result, secret) => result.split(secret).join(REDACTED), text);
 }
