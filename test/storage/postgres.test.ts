@@ -13,6 +13,7 @@ import {
   createPostgresStore,
   type PostgresEventLogOptions,
 } from '../../src/storage/postgres/index.js';
+import { openDatabase } from '../../src/storage/postgres/database.js';
 import { describeAgentStore } from './contracts/agent-store.js';
 import { describeEventLog } from './contracts/event-log.js';
 import {
@@ -329,6 +330,39 @@ describePostgres('postgres', () => {
     it('repeats a transaction whose connection died before COMMIT, applying it once', async () => {
       const store = openStore();
       await store.agents.insert(agentRecord('alpha'));
+      // The stores write by compare-and-set, without transactions; the event log batches in them.
+      const database = openDatabase({ url, schema, pool: { shared: false, applicationName } });
+      const agents = database.table('agents');
+      const blocker = await admin.connect();
+      let transaction: Promise<unknown> | undefined;
+      try {
+        try {
+          await blocker.query('BEGIN');
+          await blocker.query(`SELECT * FROM ${agents} WHERE agent_id = 'alpha' FOR UPDATE`);
+          transaction = database.transaction(async (client) => {
+            await client.query(`SELECT * FROM ${agents} WHERE agent_id = 'alpha' FOR UPDATE`);
+            await client.query(
+              `UPDATE ${agents} SET version = version + 1 WHERE agent_id = 'alpha'`,
+            );
+          });
+          await expect
+            .poll(() => backendsOf(applicationName, 'waiting for a lock'), WAIT)
+            .toHaveLength(1);
+          await terminate(await backendsOf(applicationName));
+        } finally {
+          await blocker.query('ROLLBACK');
+          blocker.release();
+        }
+        await transaction;
+      } finally {
+        await database.release();
+      }
+      expect(await store.agents.get('alpha')).toMatchObject({ version: 2 });
+    });
+
+    it('fails an update whose connection dies while it waits for the row, applying nothing', async () => {
+      const store = openStore();
+      await store.agents.insert(agentRecord('alpha'));
       const blocker = await admin.connect();
       let update: Promise<unknown> | undefined;
       try {
@@ -336,7 +370,7 @@ describePostgres('postgres', () => {
         await blocker.query(
           `SELECT * FROM ${quoted(schema)}.agents WHERE agent_id = 'alpha' FOR UPDATE`,
         );
-        update = store.agents.update('alpha', { state: 'active' });
+        update = store.agents.update('alpha', { state: 'active' }).catch((error: unknown) => error);
         await expect
           .poll(() => backendsOf(applicationName, 'waiting for a lock'), WAIT)
           .toHaveLength(1);
@@ -345,8 +379,11 @@ describePostgres('postgres', () => {
         await blocker.query('ROLLBACK');
         blocker.release();
       }
-      expect(await update).toMatchObject({ state: 'active', version: 2 });
-      expect(await store.agents.get('alpha')).toMatchObject({ state: 'active', version: 2 });
+      // The compare-and-set write was in flight: its effect is unknown in general (the reply
+      // was lost), so it is reported, not repeated. Here it never took effect.
+      expect(errorCode(await update)).toBe('storage_unavailable');
+      expect(await store.agents.get('alpha')).toMatchObject({ state: 'created', version: 1 });
+      expect(await store.agents.update('alpha', { state: 'active' })).toMatchObject({ version: 2 });
     });
 
     it('fails a write in flight when its connection dies with storage_unavailable, and recovers', async () => {
@@ -375,6 +412,31 @@ describePostgres('postgres', () => {
       expect(errorCode(error)).toBe('storage_unavailable');
       expect((error as Error).message).toContain(maskUrl(url));
       expect(await store.agents.insert(agentRecord('alpha'))).toBe(true);
+    });
+
+    it('runs prepared statements as text once a connection lacks them, each applied once', async () => {
+      await openStore().agents.insert(agentRecord('alpha'));
+      const database = openDatabase({
+        url,
+        schema,
+        pool: { shared: false, applicationName, max: 1 },
+      });
+      try {
+        const agents = database.table('agents');
+        const bump = database.prepare(
+          `UPDATE ${agents} SET version = version + 1 WHERE agent_id = $1 RETURNING version`,
+        );
+        expect((await database.write(bump, ['alpha'])).rows).toEqual([{ version: 2 }]);
+        // As a pooler in transaction mode does: the next statement runs on a server
+        // connection that never saw the prepared one.
+        const client = await database.pool.connect();
+        await client.query('DEALLOCATE ALL');
+        client.release();
+        expect((await database.write(bump, ['alpha'])).rows).toEqual([{ version: 3 }]);
+        expect((await database.write(bump, ['alpha'])).rows).toEqual([{ version: 4 }]);
+      } finally {
+        await database.release();
+      }
     });
 
     it('fails with storage_unavailable naming the URL, password masked, when no server answers', async () => {

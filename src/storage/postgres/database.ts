@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { NightshiftError } from '../../errors.js';
 import { maskUrl } from '../mask-url.js';
@@ -29,6 +30,20 @@ export interface PostgresPoolOptions {
   shared?: boolean;
 }
 
+/**
+ * A statement run by name: Postgres parses and plans it once per connection, then only binds
+ * and runs it. It names its columns rather than `*`: a column added by a later migration
+ * (another process upgrading first) would change its result type, which Postgres refuses.
+ */
+export interface PreparedStatement {
+  /** Derived from the text, so one name always means one text, whoever prepared it. */
+  readonly name: string;
+  readonly text: string;
+}
+
+/** A statement as `read` and `write` take it: text parsed on every run, or prepared. */
+export type Statement = string | PreparedStatement;
+
 /** One user's hold on a pool, bound to one schema. */
 export interface PostgresDatabase {
   /** The schema's name, unquoted. */
@@ -41,12 +56,14 @@ export interface PostgresDatabase {
   readonly clientConfig: pg.ClientConfig;
   /** The schema-qualified, quoted name of a table. */
   table(name: string): string;
+  /** `text` as a {@link PreparedStatement}, for statements run often. */
+  prepare(text: string): PreparedStatement;
   /**
    * Runs a statement that changes nothing. If its pooled connection turns out dead (the
    * server restarted, an admin terminated it), it runs once more on a fresh one.
    */
   read<Row extends pg.QueryResultRow>(
-    text: string,
+    statement: Statement,
     values?: readonly unknown[],
   ): Promise<pg.QueryResult<Row>>;
   /**
@@ -54,7 +71,7 @@ export interface PostgresDatabase {
    * connection dies mid-way (unless it was never sent): whether it took effect is unknown.
    */
   write<Row extends pg.QueryResultRow>(
-    text: string,
+    statement: Statement,
     values?: readonly unknown[],
   ): Promise<pg.QueryResult<Row>>;
   /**
@@ -82,7 +99,16 @@ const SCHEMA_PATTERN = new RegExp(`^[a-z_][a-z0-9_]{0,${62 - CHANNEL_PREFIX.leng
 interface SharedPool {
   pool: pg.Pool;
   users: number;
+  /** False once the server refused a prepared statement: the pool runs them as plain text. */
+  prepares: boolean;
 }
+
+/**
+ * Errors of a prepared statement that mean nothing ran: the server connection lacks the
+ * statement (26000), or already has one of its name (42P05). A pooler in transaction mode
+ * that does not keep prepared statements (PgBouncer before 1.21) hands out such connections.
+ */
+const UNPREPARED_CODES = new Set(['26000', '42P05']);
 
 /** Pools by URL and settings, shared by every store and event log of the process. */
 const sharedPools = new Map<string, SharedPool>();
@@ -121,7 +147,7 @@ export function openDatabase(options: PostgresConnectionOptions): PostgresDataba
   ]);
   let entry = shared ? sharedPools.get(key) : undefined;
   if (!entry) {
-    entry = { pool: createPool(poolConfig), users: 0 };
+    entry = { pool: createPool(poolConfig), users: 0, prepares: true };
     if (shared) sharedPools.set(key, entry);
   }
   const { pool } = entry;
@@ -145,19 +171,30 @@ export function openDatabase(options: PostgresConnectionOptions): PostgresDataba
     }
   }
 
-  async function statement<Row extends pg.QueryResultRow>(
-    text: string,
+  async function runStatement<Row extends pg.QueryResultRow>(
+    statement: Statement,
     values: readonly unknown[] | undefined,
     mayRepeat: (error: unknown) => boolean,
   ): Promise<pg.QueryResult<Row>> {
     checkOpen();
     await whenReady();
+    const text = typeof statement === 'string' ? statement : statement.text;
+    const parameters = values as unknown[] | undefined;
+    const run = async (client: pg.PoolClient): Promise<pg.QueryResult<Row>> => {
+      if (typeof statement === 'string' || !held.prepares) {
+        return client.query<Row>(text, parameters);
+      }
+      try {
+        return await client.query<Row>({ name: statement.name, text, values: parameters });
+      } catch (error) {
+        if (!isUnprepared(error)) throw error;
+        // Nothing ran, so running it again is safe, also for a write.
+        held.prepares = false;
+        return client.query<Row>(text, parameters);
+      }
+    };
     try {
-      return await onConnection(
-        pool,
-        (client) => client.query<Row>(text, values as unknown[]),
-        mayRepeat,
-      );
+      return await onConnection(pool, run, mayRepeat);
     } catch (error) {
       throw storageError(error);
     }
@@ -185,12 +222,16 @@ export function openDatabase(options: PostgresConnectionOptions): PostgresDataba
       return `${quotedSchema}.${pg.escapeIdentifier(name)}`;
     },
 
-    async read<Row extends pg.QueryResultRow>(text: string, values?: readonly unknown[]) {
-      return statement<Row>(text, values, () => true);
+    prepare(text) {
+      return { name: statementName(text), text };
     },
 
-    async write<Row extends pg.QueryResultRow>(text: string, values?: readonly unknown[]) {
-      return statement<Row>(text, values, wasNeverSent);
+    async read<Row extends pg.QueryResultRow>(statement: Statement, values?: readonly unknown[]) {
+      return runStatement<Row>(statement, values, () => true);
+    },
+
+    async write<Row extends pg.QueryResultRow>(statement: Statement, values?: readonly unknown[]) {
+      return runStatement<Row>(statement, values, wasNeverSent);
     },
 
     async transaction(work) {
@@ -277,6 +318,21 @@ function inTransaction<T>(pool: pg.Pool, work: (client: pg.ClientBase) => Promis
       }
     },
     () => !committing,
+  );
+}
+
+/** The name of a prepared statement: a digest of its text, within Postgres' 63 bytes. */
+function statementName(text: string): string {
+  return `nightshift_${createHash('sha256').update(text).digest('hex').slice(0, 40)}`;
+}
+
+/** True when the server refused a prepared statement before running it. */
+function isUnprepared(error: unknown): boolean {
+  return (
+    error instanceof Error &&
+    'code' in error &&
+    typeof error.code === 'string' &&
+    UNPREPARED_CODES.has(error.code)
   );
 }
 

@@ -1,6 +1,6 @@
 import { NightshiftError } from '../../errors.js';
 import { applyRunPatch, applyStepPatch } from '../apply-patch.js';
-import { meetsCondition } from '../contracts/run-store.js';
+import { isTerminal, meetsCondition } from '../contracts/run-store.js';
 import type {
   AttemptRecord,
   ErrorInfo,
@@ -11,9 +11,18 @@ import type {
   RunTrigger,
 } from '../contracts/run-store.js';
 import type { Usage } from '../contracts/usage.js';
+import {
+  compareAndSet,
+  KnownVersions,
+  ROW_VERSION,
+  unchangedSince,
+  type Versioned,
+} from './compare-and-set.js';
 import type { PostgresDatabase } from './database.js';
 
 const DEFAULT_LIST_LIMIT = 50;
+/** Unfinished runs and steps remembered for writing without a read (`compare-and-set.ts`). */
+const KNOWN_LIMIT = 10_000;
 
 interface RunRow {
   run_id: string;
@@ -99,122 +108,170 @@ function toRecord(row: RunRow): RunRecord {
   };
 }
 
+/** The key of a step among the remembered ones. */
+function stepKey(runId: string, stepId: string): string {
+  return JSON.stringify([runId, stepId]);
+}
+
 /** A {@link RunStore} in a Postgres schema. */
 export function createPostgresRunStore(database: PostgresDatabase): RunStore {
   const runs = database.table('runs');
   const steps = database.table('run_steps');
   // One statement is atomic on its own: the first claim inserts, every other changes nothing.
-  const claim = `INSERT INTO ${runs} (${COLUMNS}) VALUES (${PLACEHOLDERS}) ON CONFLICT (run_id) DO NOTHING`;
+  const claim = database.prepare(`INSERT INTO ${runs} (${COLUMNS}) VALUES (${PLACEHOLDERS})
+    ON CONFLICT (run_id) DO NOTHING RETURNING ${ROW_VERSION}`);
+  const select = database.prepare(`SELECT ${COLUMNS} FROM ${runs} WHERE run_id = $1`);
+  const selectVersioned = database.prepare(
+    `SELECT ${ROW_VERSION}, ${COLUMNS} FROM ${runs} WHERE run_id = $1`,
+  );
   // Only the columns a patch may move; identity columns are never written again.
-  const replace = `
+  const replace = database.prepare(`
     UPDATE ${runs} SET started_at = $2, ended_at = $3, status = $4, attempts = $5::jsonb,
       output = $6, error = $7::jsonb, usage = $8::jsonb, skip_reason = $9, lease_owner = $10,
       lease_expires_at = $11
-    WHERE run_id = $1
-  `;
-  const byAgent = `SELECT * FROM ${runs} WHERE agent_id = $1`;
+    WHERE run_id = $1 AND ${unchangedSince(12)}
+    RETURNING ${ROW_VERSION}
+  `);
+  const byAgent = `SELECT ${COLUMNS} FROM ${runs} WHERE agent_id = $1`;
   const newestFirst = 'ORDER BY scheduled_at DESC, run_id DESC';
+  const newest = database.prepare(`${byAgent} ${newestFirst} LIMIT $2`);
+  const newestWithStatus = database.prepare(
+    `${byAgent} AND status = ANY($2::text[]) ${newestFirst} LIMIT $3`,
+  );
+  const unfinished = database.prepare(
+    `SELECT ${COLUMNS} FROM ${runs} WHERE status IN ('pending', 'running') ORDER BY scheduled_at, run_id`,
+  );
+  const appendStep = database.prepare(`
+    INSERT INTO ${steps} (run_id, step_id, step) VALUES ($1, $2, $3::jsonb)
+    ON CONFLICT DO NOTHING RETURNING ${ROW_VERSION}
+  `);
+  const selectStep = database.prepare(
+    `SELECT ${ROW_VERSION}, step FROM ${steps} WHERE run_id = $1 AND step_id = $2`,
+  );
+  const replaceStep = database.prepare(`
+    UPDATE ${steps} SET step = $3::jsonb
+    WHERE run_id = $1 AND step_id = $2 AND ${unchangedSince(4)} RETURNING ${ROW_VERSION}
+  `);
+  const stepsOfRun = database.prepare(
+    `SELECT step FROM ${steps} WHERE run_id = $1 ORDER BY sequence`,
+  );
+  // One statement: the runs and their steps go together, or not at all.
+  const deleteByAgent = database.prepare(`
+    WITH removed AS (DELETE FROM ${runs} WHERE agent_id = $1 RETURNING run_id)
+    DELETE FROM ${steps} WHERE run_id IN (SELECT run_id FROM removed)
+  `);
+  // A finished run, or step, is rarely written again: not worth remembering.
+  const knownRuns = new KnownVersions<RunRecord>({
+    limit: KNOWN_LIMIT,
+    keep: (run) => !isTerminal(run.status),
+  });
+  const knownSteps = new KnownVersions<RunStep>({
+    limit: KNOWN_LIMIT,
+    keep: (step) => step.state !== 'completed',
+  });
 
   return {
     async claim(run) {
-      const { rowCount } = await database.write(claim, toParameters(run));
-      return rowCount === 1;
+      const { rows } = await database.write<Versioned>(claim, toParameters(run));
+      const version = rows[0]?.row_version;
+      // As a read would give it back: only the columns.
+      if (version !== undefined) knownRuns.remember(run.run_id, version, toRecord(run));
+      return version !== undefined;
     },
 
     async get(runId) {
-      const { rows } = await database.read<RunRow>(`SELECT * FROM ${runs} WHERE run_id = $1`, [
-        runId,
-      ]);
+      const { rows } = await database.read<RunRow>(select, [runId]);
       return rows[0] && toRecord(rows[0]);
     },
 
     async update(runId, patch, condition) {
-      // The row is locked before the condition is judged, so of racing conditional updates
-      // (two processes taking over one run) exactly one sees the condition still met.
-      return database.transaction(async (client) => {
-        const { rows } = await client.query<RunRow>(
-          `SELECT * FROM ${runs} WHERE run_id = $1 FOR UPDATE`,
-          [runId],
-        );
-        const row = rows[0];
-        if (!row) return undefined;
-        const run = toRecord(row);
-        if (!meetsCondition(run, condition)) return undefined;
-        const next = applyRunPatch(run, patch);
-        await client.query(replace, toPatchParameters(next));
-        return next;
+      // The condition is judged on the version the write replaces, so of racing conditional
+      // updates (two processes taking over one run) exactly one sees it still met.
+      return compareAndSet({
+        what: `updating run ${runId}`,
+        key: runId,
+        known: knownRuns,
+        async read() {
+          const { rows } = await database.read<RunRow & Versioned>(selectVersioned, [runId]);
+          return rows[0] && { version: rows[0].row_version, value: toRecord(rows[0]) };
+        },
+        decide(run) {
+          if (!run || !meetsCondition(run, condition)) return { result: undefined };
+          const next = applyRunPatch(run, patch);
+          return { result: next, write: next };
+        },
+        async write(next, version) {
+          const parameters = [...toPatchParameters(next), version];
+          const { rows } = await database.write<Versioned>(replace, parameters);
+          return rows[0]?.row_version;
+        },
       });
     },
 
     async list(agentId, options = {}) {
       const limit = Math.max(0, options.limit ?? DEFAULT_LIST_LIMIT);
       if (options.status === undefined) {
-        const { rows } = await database.read<RunRow>(`${byAgent} ${newestFirst} LIMIT $2`, [
-          agentId,
-          limit,
-        ]);
+        const { rows } = await database.read<RunRow>(newest, [agentId, limit]);
         return rows.map(toRecord);
       }
       const statuses = typeof options.status === 'string' ? [options.status] : [...options.status];
-      const { rows } = await database.read<RunRow>(
-        `${byAgent} AND status = ANY($2::text[]) ${newestFirst} LIMIT $3`,
-        [agentId, statuses, limit],
-      );
+      const { rows } = await database.read<RunRow>(newestWithStatus, [agentId, statuses, limit]);
       return rows.map(toRecord);
     },
 
     async listUnfinished() {
       // Oldest first: recovery deals with runs in the order they were due.
-      const { rows } = await database.read<RunRow>(
-        `SELECT * FROM ${runs} WHERE status IN ('pending', 'running') ORDER BY scheduled_at, run_id`,
-      );
+      const { rows } = await database.read<RunRow>(unfinished);
       return rows.map(toRecord);
     },
 
     async appendStep(step) {
-      const { rowCount } = await database.write(
-        `INSERT INTO ${steps} (run_id, step_id, step) VALUES ($1, $2, $3::jsonb) ON CONFLICT DO NOTHING`,
-        [step.run_id, step.step_id, JSON.stringify(step)],
-      );
-      if (rowCount === 0) {
+      const { rows } = await database.write<Versioned>(appendStep, [
+        step.run_id,
+        step.step_id,
+        JSON.stringify(step),
+      ]);
+      const version = rows[0]?.row_version;
+      if (version === undefined) {
         throw new NightshiftError(
           'invalid_state',
           `step ${step.step_id} of run ${step.run_id} is already recorded`,
           { details: { run_id: step.run_id, step_id: step.step_id } },
         );
       }
+      knownSteps.remember(stepKey(step.run_id, step.step_id), version, step);
     },
 
     async updateStep(runId, stepId, patch) {
-      await database.transaction(async (client) => {
-        const { rows } = await client.query<{ step: RunStep }>(
-          `SELECT step FROM ${steps} WHERE run_id = $1 AND step_id = $2 FOR UPDATE`,
-          [runId, stepId],
-        );
-        const row = rows[0];
-        if (!row) return;
-        await client.query(
-          `UPDATE ${steps} SET step = $3::jsonb WHERE run_id = $1 AND step_id = $2`,
-          [runId, stepId, JSON.stringify(applyStepPatch(row.step, patch))],
-        );
+      await compareAndSet({
+        what: `updating step ${stepId} of run ${runId}`,
+        key: stepKey(runId, stepId),
+        known: knownSteps,
+        async read() {
+          const { rows } = await database.read<{ step: RunStep } & Versioned>(selectStep, [
+            runId,
+            stepId,
+          ]);
+          return rows[0] && { version: rows[0].row_version, value: rows[0].step };
+        },
+        decide(step) {
+          return { result: undefined, ...(step && { write: applyStepPatch(step, patch) }) };
+        },
+        async write(next, version) {
+          const parameters = [runId, stepId, JSON.stringify(next), version];
+          const { rows } = await database.write<Versioned>(replaceStep, parameters);
+          return rows[0]?.row_version;
+        },
       });
     },
 
     async listSteps(runId) {
-      const { rows } = await database.read<{ step: RunStep }>(
-        `SELECT step FROM ${steps} WHERE run_id = $1 ORDER BY sequence`,
-        [runId],
-      );
+      const { rows } = await database.read<{ step: RunStep }>(stepsOfRun, [runId]);
       return rows.map((row) => row.step);
     },
 
     async deleteByAgent(agentId) {
-      // One statement: the runs and their steps go together, or not at all.
-      await database.write(
-        `WITH removed AS (DELETE FROM ${runs} WHERE agent_id = $1 RETURNING run_id)
-         DELETE FROM ${steps} WHERE run_id IN (SELECT run_id FROM removed)`,
-        [agentId],
-      );
+      await database.write(deleteByAgent, [agentId]);
     },
   };
 }

@@ -2,7 +2,7 @@ import { applyAgentPatch } from '../apply-patch.js';
 import { applyStatsDelta, type AgentRecord, type AgentStore } from '../contracts/agent-store.js';
 import type { RedisConnection } from './client.js';
 import type { RedisKeys } from './keys.js';
-import { CONFLICT, retryOnConflict } from './retry-on-conflict.js';
+import { CONFLICT, retryOnConflict } from '../retry-on-conflict.js';
 import { readJsonValues } from './read-json-values.js';
 
 /**

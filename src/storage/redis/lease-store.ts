@@ -2,7 +2,7 @@ import type { Lease, LeaseStore } from '../contracts/lease-store.js';
 import { acquireSlot, holdsSlot, leaseOf, type LeaseSlot } from '../lease-rules.js';
 import type { RedisConnection } from './client.js';
 import type { RedisKeys } from './keys.js';
-import { CONFLICT, retryOnConflict } from './retry-on-conflict.js';
+import { CONFLICT, retryOnConflict } from '../retry-on-conflict.js';
 
 /**
  * A {@link LeaseStore} in Redis: one JSON slot per key, changed by compare-and-set under

@@ -13,7 +13,7 @@ import type { RedisConnection } from './client.js';
 import type { RedisKeys } from './keys.js';
 import type { IndexMove } from './scripts.js';
 import { readJsonValues } from './read-json-values.js';
-import { CONFLICT, retryOnConflict } from './retry-on-conflict.js';
+import { CONFLICT, retryOnConflict } from '../retry-on-conflict.js';
 
 const DEFAULT_LIST_LIMIT = 50;
 const ALL_STATUSES: readonly RunStatus[] = ['pending', 'running', ...TERMINAL_STATUSES];

@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { NightshiftError } from '../../errors.js';
+import { NightshiftError } from '../errors.js';
 
 /** What an optimistic attempt returns when another writer changed the value first. */
 export const CONFLICT: unique symbol = Symbol('conflict');
