@@ -111,7 +111,13 @@ export class RunDispatcher {
       this.#queue(agent, run);
       return run;
     }
-    const holder = (await this.#store.leases.get(overlapLeaseKey(agent.agent_id)))?.holder;
+    // A run of this process is the holder when one is running here: no need to ask the store.
+    const localRun = busyLocally
+      ? this.#running.get(agent.agent_id)?.values().next().value?.run.run_id
+      : undefined;
+    const holder = localRun
+      ? `${this.#context.instanceId}/${localRun}`
+      : (await this.#store.leases.get(overlapLeaseKey(agent.agent_id)))?.holder;
     const reason =
       policy === 'queue_one'
         ? 'overlap: a run is already running and another is queued'

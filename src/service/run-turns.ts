@@ -1,5 +1,5 @@
 /** Runs let go on per turn of the event loop, by default. */
-const DEFAULT_PER_TURN = 4;
+const DEFAULT_PER_TURN = 2;
 /** Released entries kept at the front of the queue before it is compacted. */
 const COMPACT_AFTER = 1_024;
 

@@ -19,6 +19,8 @@ function compareText(a: string, b: string): number {
 /** A {@link RunStore} held in this process's memory; every read returns a copy. */
 export function createMemoryRunStore(): RunStore {
   const runs = new Map<string, RunRecord>();
+  /** Run ids per agent, so reading an agent's runs does not scan every run of the fleet. */
+  const byAgent = new Map<string, Set<string>>();
   /** Steps per run id, in the order they were written. */
   const steps = new Map<string, RunStep[]>();
 
@@ -26,6 +28,8 @@ export function createMemoryRunStore(): RunStore {
     async claim(run) {
       if (runs.has(run.run_id)) return false;
       runs.set(run.run_id, structuredClone(run));
+      const ids = byAgent.get(run.agent_id) ?? new Set<string>();
+      byAgent.set(run.agent_id, ids.add(run.run_id));
       return true;
     },
 
@@ -50,8 +54,9 @@ export function createMemoryRunStore(): RunStore {
           : new Set<RunStatus>(
               typeof options.status === 'string' ? [options.status] : options.status,
             );
-      return [...runs.values()]
-        .filter((run) => run.agent_id === agentId && (!statuses || statuses.has(run.status)))
+      return [...(byAgent.get(agentId) ?? [])]
+        .map((runId) => runs.get(runId)!)
+        .filter((run) => !statuses || statuses.has(run.status))
         .sort(
           (a, b) => compareText(b.scheduled_at, a.scheduled_at) || compareText(b.run_id, a.run_id),
         )
@@ -94,11 +99,11 @@ export function createMemoryRunStore(): RunStore {
     },
 
     async deleteByAgent(agentId) {
-      for (const run of [...runs.values()]) {
-        if (run.agent_id !== agentId) continue;
-        runs.delete(run.run_id);
-        steps.delete(run.run_id);
+      for (const runId of byAgent.get(agentId) ?? []) {
+        runs.delete(runId);
+        steps.delete(runId);
       }
+      byAgent.delete(agentId);
     },
   };
 }
