@@ -49,6 +49,8 @@ export class RunDispatcher {
   readonly #context: ExecutorContext;
   readonly #hooks: DispatcherHooks;
   readonly #running = new Map<string, Map<string, RunHandle>>();
+  /** The same runs by run id. */
+  readonly #byRunId = new Map<string, RunHandle>();
   readonly #queued = new Map<string, QueuedRun>();
   readonly #aftermath = new Set<Promise<void>>();
   #closed = false;
@@ -74,10 +76,8 @@ export class RunDispatcher {
 
   /** The promise of a run executing (or queued) in this process. */
   completion(runId: string): Promise<RunRecord> | undefined {
-    for (const runs of this.#running.values()) {
-      const handle = runs.get(runId);
-      if (handle) return handle.done;
-    }
+    const handle = this.#byRunId.get(runId);
+    if (handle) return handle.done;
     for (const queued of this.#queued.values()) if (queued.run.run_id === runId) return queued.done;
     return undefined;
   }
@@ -233,6 +233,7 @@ export class RunDispatcher {
       } finally {
         clearInterval(renew);
         runs.delete(run.run_id);
+        this.#byRunId.delete(run.run_id);
         if (runs.size === 0) this.#running.delete(agent.agent_id);
         if (lease) await this.#release(lease);
       }
@@ -242,6 +243,7 @@ export class RunDispatcher {
     done.catch(() => undefined);
     const handle: RunHandle = { run, controller, done };
     runs.set(run.run_id, handle);
+    this.#byRunId.set(run.run_id, handle);
     const after = executed.then(
       async (result) => {
         try {
