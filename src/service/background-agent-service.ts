@@ -28,6 +28,7 @@ import {
 } from '../tools/index.js';
 import { McpToolManager } from '../tools/mcp/index.js';
 import { buildStatus, type AgentStatus } from './agent-status.js';
+import { cancelRunsInStore } from './cancel-runs.js';
 import { EventPublisher } from './event-publisher.js';
 import { streamEvents, type StreamEventsOptions } from './event-stream.js';
 import { scheduleOf } from './local-scheduler.js';
@@ -371,7 +372,7 @@ export class BackgroundAgentService {
     return this.#changeState(agentId, { state: 'active', pause_reason: null }, 'resumed');
   }
 
-  /** Takes an agent off its schedule; the run in flight finishes unless `cancel` is set. */
+  /** Takes an agent off its schedule; the run in flight finishes unless `cancel` is set (then it ends `cancelled`, in whichever process runs it). */
   async stopAgent(agentId: string, options: { cancel?: boolean } = {}): Promise<AgentStatus> {
     await this.#require(agentId);
     const status = await this.#changeState(
@@ -379,7 +380,21 @@ export class BackgroundAgentService {
       { state: 'stopped', pause_reason: null },
       'stopped',
     );
-    if (options.cancel) await this.#dispatcher?.cancelAgentRuns(agentId, 'cancelled by stopAgent');
+    if (options.cancel) {
+      await this.#dispatcher?.cancelAgentRuns(agentId, 'cancelled by stopAgent');
+      // Runs other processes hold (other managers, BullMQ workers) are cancelled through the store.
+      const { store, publisher } = await this.#connect();
+      await cancelRunsInStore(
+        {
+          store,
+          events: publisher,
+          now: this.#now,
+          isLocal: (runId) => this.#dispatcher?.completion(runId) !== undefined,
+        },
+        agentId,
+        'cancelled by stopAgent',
+      );
+    }
     // MCP servers close once the run in flight (which may still use them) has finished.
     this.#background(
       (async () => {
