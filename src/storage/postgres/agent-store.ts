@@ -145,10 +145,14 @@ export function createPostgresAgentStore(database: PostgresDatabase): AgentStore
     },
 
     async update(agentId, patch) {
+      // Applied after a read: a copy, so what the caller changes meanwhile does not reach it.
+      patch = structuredClone(patch);
       return readModifyWrite(agentId, (record) => applyAgentPatch(record, patch, new Date()));
     },
 
     async updateStats(agentId, delta) {
+      // Applied after a read: a copy, so what the caller changes meanwhile does not reach it.
+      delta = structuredClone(delta);
       // Counters are not part of the definition or state: version stays as it is.
       return readModifyWrite(agentId, (record) => ({
         ...record,

@@ -185,6 +185,9 @@ export function createPostgresRunStore(database: PostgresDatabase): RunStore {
     },
 
     async update(runId, patch, condition) {
+      // Applied after a read: a copy, so what the caller changes meanwhile does not reach it.
+      patch = structuredClone(patch);
+      condition = structuredClone(condition);
       // The condition is judged on the version the write replaces, so of racing conditional
       // updates (two processes taking over one run) exactly one sees it still met.
       return compareAndSet({
@@ -243,6 +246,8 @@ export function createPostgresRunStore(database: PostgresDatabase): RunStore {
     },
 
     async updateStep(runId, stepId, patch) {
+      // Applied after a read: a copy, so what the caller changes meanwhile does not reach it.
+      patch = structuredClone(patch);
       await compareAndSet({
         what: `updating step ${stepId} of run ${runId}`,
         key: stepKey(runId, stepId),

@@ -106,6 +106,9 @@ export function createRedisRunStore(connection: RedisConnection, keys: RedisKeys
     },
 
     async update(runId, patch, condition) {
+      // Applied after a read: a copy, so what the caller changes meanwhile does not reach it.
+      patch = structuredClone(patch);
+      condition = structuredClone(condition);
       const key = keys.run(runId);
       return retryOnConflict(`updating run ${runId}`, async () => {
         const current = await connection.run((client) => client.get(key));
@@ -161,6 +164,8 @@ export function createRedisRunStore(connection: RedisConnection, keys: RedisKeys
     },
 
     async updateStep(runId, stepId, patch) {
+      // Applied after a read: a copy, so what the caller changes meanwhile does not reach it.
+      patch = structuredClone(patch);
       const key = keys.runSteps(runId);
       await retryOnConflict(`updating step ${stepId} of run ${runId}`, async () => {
         const items = await connection.run((client) => client.lrange(key, 0, -1));

@@ -7,7 +7,7 @@ import {
   type AgentStats,
   type AgentStore,
 } from '../contracts/agent-store.js';
-import type { SqliteDatabase } from './database.js';
+import type { SqliteConnection } from './database.js';
 
 interface AgentRow {
   agent_id: string;
@@ -49,8 +49,8 @@ function toRecord(row: AgentRow): AgentRecord {
   };
 }
 
-/** An {@link AgentStore} in a SQLite database. */
-export function createSqliteAgentStore(database: SqliteDatabase): AgentStore {
+/** An {@link AgentStore} in a SQLite database; writes commit in the connection's batch. */
+export function createSqliteAgentStore({ database, writes }: SqliteConnection): AgentStore {
   const insert = database.prepare<[AgentRow]>(`
     INSERT INTO agents (agent_id, definition, state, pause_reason, anchor_at, created_at, updated_at, version, stats)
     VALUES (@agent_id, @definition, @state, @pause_reason, @anchor_at, @created_at, @updated_at, @version, @stats)
@@ -66,62 +66,68 @@ export function createSqliteAgentStore(database: SqliteDatabase): AgentStore {
   const remove = database.prepare<[string]>('DELETE FROM agents WHERE agent_id = ?');
 
   /**
-   * Reads, changes and writes one agent in a `BEGIN IMMEDIATE` transaction, which takes
-   * the write lock before the read, so no other process's change slips in between.
+   * Reads, changes and writes one agent. It runs in the batch's `BEGIN IMMEDIATE` transaction,
+   * which takes the write lock before the read, so no other process's change slips in between.
    */
-  const readModifyWrite = database.transaction(
-    (agentId: string, change: (record: AgentRecord) => AgentRecord): AgentRecord | undefined => {
-      const row = select.get(agentId);
-      if (!row) return undefined;
-      const next = change(toRecord(row));
-      replace.run(toRow(next));
-      return next;
-    },
-  );
+  function readModifyWrite(
+    agentId: string,
+    change: (record: AgentRecord) => AgentRecord,
+  ): AgentRecord | undefined {
+    const row = select.get(agentId);
+    if (!row) return undefined;
+    const next = change(toRecord(row));
+    replace.run(toRow(next));
+    return next;
+  }
 
   /**
-   * Definitions and states are what the API acknowledges (promise 6): their commits are synced to
-   * disk even though the connection runs with `synchronous = NORMAL` for the busier tables.
+   * Definitions and states are what the API acknowledges (promise 6): their batch is synced to
+   * disk before they resolve, although the connection runs with `synchronous = NORMAL`.
    */
-  const durably = <T>(write: () => T): T => {
-    database.pragma('synchronous = FULL');
-    try {
-      return write();
-    } finally {
-      database.pragma('synchronous = NORMAL');
-    }
-  };
+  const durable = { durable: true };
 
   return {
     async insert(record) {
-      return durably(() => insert.run(toRow(record)).changes === 1);
+      const row = toRow(record);
+      return writes.write(
+        ['agents', record.agent_id],
+        () => insert.run(row).changes === 1,
+        durable,
+      );
     },
 
     async get(agentId) {
-      const row = select.get(agentId);
+      const row = writes.read(['agents', agentId], () => select.get(agentId));
       return row && toRecord(row);
     },
 
     async list() {
-      return selectAll.all().map(toRecord);
+      return writes.read(['agents'], () => selectAll.all()).map(toRecord);
     },
 
     async update(agentId, patch) {
-      return durably(() =>
-        readModifyWrite.immediate(agentId, (record) => applyAgentPatch(record, patch, new Date())),
+      // Applied when the batch commits: a copy, so later changes by the caller do not reach it.
+      const snapshot = structuredClone(patch);
+      return writes.write(
+        ['agents', agentId],
+        () => readModifyWrite(agentId, (record) => applyAgentPatch(record, snapshot, new Date())),
+        durable,
       );
     },
 
     async updateStats(agentId, delta) {
       // Counters are not part of the definition or state: version stays as it is.
-      return readModifyWrite.immediate(agentId, (record) => ({
-        ...record,
-        stats: applyStatsDelta(record.stats, delta),
-      }));
+      const snapshot = structuredClone(delta);
+      return writes.write(['agents', agentId], () =>
+        readModifyWrite(agentId, (record) => ({
+          ...record,
+          stats: applyStatsDelta(record.stats, snapshot),
+        })),
+      );
     },
 
     async delete(agentId) {
-      return durably(() => remove.run(agentId).changes === 1);
+      return writes.write(['agents', agentId], () => remove.run(agentId).changes === 1, durable);
     },
   };
 }

@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { errorMessage, NightshiftError } from '../../errors.js';
 import { migrate } from './migrations.js';
+import { createWriteBatcher, type WriteBatcher } from './write-batch.js';
 
 /** A better-sqlite3 connection. */
 export type SqliteDatabase = Database.Database;
@@ -18,12 +19,17 @@ export interface SqliteConnectionOptions {
   sharedConnection?: boolean;
 }
 
-/** A use of a connection; the connection closes when its last handle is released. */
-export interface DatabaseHandle {
+/** A connection and the batcher every write on it goes through. */
+export interface SqliteConnection {
   readonly database: SqliteDatabase;
+  readonly writes: WriteBatcher;
+}
+
+/** A use of a connection; the connection closes when its last handle is released. */
+export interface DatabaseHandle extends SqliteConnection {
   /** The absolute path of the file, or `:memory:`. */
   readonly path: string;
-  /** Gives the handle back; idempotent. */
+  /** Commits the writes pending on the connection, then gives the handle back; idempotent. */
   release(): void;
 }
 
@@ -31,8 +37,7 @@ const MEMORY_PATH = ':memory:';
 /** How long a statement waits for another process's write lock before failing. */
 const BUSY_TIMEOUT_MS = 5_000;
 
-interface SharedConnection {
-  database: SqliteDatabase;
+interface SharedConnection extends SqliteConnection {
   handles: number;
 }
 
@@ -44,17 +49,17 @@ export function openDatabase(options: SqliteConnectionOptions): DatabaseHandle {
   const path = options.path === MEMORY_PATH ? MEMORY_PATH : resolve(options.path);
   // Each `:memory:` connection is a database of its own, so there is nothing to share.
   if (options.sharedConnection === false || path === MEMORY_PATH) {
-    const database = connect(path);
-    return handle(path, database, () => database.close());
+    const connection = connect(path);
+    return handle(path, connection, () => connection.database.close());
   }
   let shared = sharedConnections.get(path);
   if (!shared) {
-    shared = { database: connect(path), handles: 0 };
+    shared = { ...connect(path), handles: 0 };
     sharedConnections.set(path, shared);
   }
   const connection = shared;
   connection.handles += 1;
-  return handle(path, connection.database, () => {
+  return handle(path, connection, () => {
     connection.handles -= 1;
     if (connection.handles > 0) return;
     sharedConnections.delete(path);
@@ -62,20 +67,25 @@ export function openDatabase(options: SqliteConnectionOptions): DatabaseHandle {
   });
 }
 
-function handle(path: string, database: SqliteDatabase, close: () => void): DatabaseHandle {
+function handle(path: string, connection: SqliteConnection, close: () => void): DatabaseHandle {
   let released = false;
   return {
-    database,
+    database: connection.database,
+    writes: connection.writes,
     path,
     release() {
       if (released) return;
       released = true;
-      close();
+      try {
+        connection.writes.flush();
+      } finally {
+        close();
+      }
     },
   };
 }
 
-function connect(path: string): SqliteDatabase {
+function connect(path: string): SqliteConnection {
   let database: SqliteDatabase | undefined;
   try {
     if (path !== MEMORY_PATH) mkdirSync(dirname(path), { recursive: true });
@@ -83,12 +93,13 @@ function connect(path: string): SqliteDatabase {
     // WAL lets readers in other processes go on while one process writes.
     database.pragma('journal_mode = WAL');
     // In WAL mode NORMAL cannot corrupt the database; it only skips a disk sync per commit (a power
-    // cut may lose the last commits). FULL made every run wait on about 14 syncs.
+    // cut may lose the last commits). FULL made every run wait on about 14 syncs. Writes commit
+    // in batches (see createWriteBatcher); a batch with a durable write is synced.
     database.pragma('synchronous = NORMAL');
     database.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     database.pragma('foreign_keys = ON');
     migrate(database);
-    return database;
+    return { database, writes: createWriteBatcher(database) };
   } catch (error) {
     database?.close();
     throw new NightshiftError(

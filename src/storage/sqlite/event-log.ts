@@ -50,10 +50,27 @@ function toEvent(row: EventRow): NightshiftEvent {
 }
 
 /**
- * Every event log of this process on one connection, so an append through one reaches
- * the subscribers of the others at once rather than at their next poll.
+ * The event logs of this process on one connection, so an append through one reaches the
+ * subscribers of the others at once rather than at their next poll.
  */
-const logsByDatabase = new WeakMap<SqliteDatabase, Set<() => void>>();
+interface Siblings {
+  /** Each log's delivery to its subscribers. */
+  readonly logs: Set<() => void>;
+  /** Delivers for every log; runs once after each batch that appended events. */
+  readonly deliverAll: () => void;
+}
+
+const siblingsByDatabase = new WeakMap<SqliteDatabase, Siblings>();
+
+function siblingsOf(database: SqliteDatabase): Siblings {
+  let siblings = siblingsByDatabase.get(database);
+  if (!siblings) {
+    const logs = new Set<() => void>();
+    siblings = { logs, deliverAll: () => [...logs].forEach((deliver) => deliver()) };
+    siblingsByDatabase.set(database, siblings);
+  }
+  return siblings;
+}
 
 /**
  * An {@link EventLog} in a SQLite file. Appends in this process reach subscribers at
@@ -66,7 +83,7 @@ export function createSqliteEventLog(options: SqliteEventLogOptions): EventLog {
   // Trimming scans the newest `maxEvents` ids, so it runs every tenth of them at most.
   const trimEvery = Math.min(MAX_APPENDS_BETWEEN_TRIMS, Math.ceil(maxEvents / 10));
   const connection = openDatabase(options);
-  const { database } = connection;
+  const { database, writes } = connection;
 
   const insert = database.prepare<[string, string | null, string, string, string]>(
     'INSERT INTO events (agent_id, run_id, type, timestamp, payload) VALUES (?, ?, ?, ?, ?)',
@@ -142,9 +159,8 @@ export function createSqliteEventLog(options: SqliteEventLogOptions): EventLog {
     }
   }
 
-  const siblings = logsByDatabase.get(database) ?? new Set<() => void>();
-  logsByDatabase.set(database, siblings);
-  siblings.add(poll);
+  const siblings = siblingsOf(database);
+  siblings.logs.add(poll);
 
   function trimOccasionally(): void {
     appendsSinceTrim += 1;
@@ -159,30 +175,33 @@ export function createSqliteEventLog(options: SqliteEventLogOptions): EventLog {
     async append(event: NewEvent) {
       if (closed) throw new NightshiftError('storage_unavailable', 'the event log is closed');
       const payload = JSON.stringify(event.payload);
-      const { lastInsertRowid } = insert.run(
-        event.agent_id,
-        event.run_id,
-        event.type,
-        event.timestamp,
-        payload,
+      // Subscribers here get the batch's events once it has committed, before append resolves.
+      const id = await writes.write(
+        ['events'],
+        () => {
+          const { lastInsertRowid } = insert.run(
+            event.agent_id,
+            event.run_id,
+            event.type,
+            event.timestamp,
+            payload,
+          );
+          trimOccasionally();
+          return lastInsertRowid;
+        },
+        { afterCommit: siblings.deliverAll },
       );
-      const stored = {
-        ...event,
-        payload: JSON.parse(payload),
-        id: String(lastInsertRowid),
-      };
-      trimOccasionally();
-      for (const deliverNow of [...siblings]) deliverNow();
-      return stored;
+      return { ...event, payload: JSON.parse(payload), id: String(id) };
     },
 
     async read(readOptions = {}) {
       const after = parseEventSequence(readOptions.after ?? '0');
       const limit = Math.max(0, readOptions.limit ?? DEFAULT_READ_LIMIT);
-      const rows =
+      const rows = writes.read(['events'], () =>
         readOptions.agent_id === undefined
           ? selectAfter.all(after, limit)
-          : selectAgentAfter.all(readOptions.agent_id, after, limit);
+          : selectAgentAfter.all(readOptions.agent_id, after, limit),
+      );
       return rows.map(toEvent);
     },
 
@@ -191,7 +210,8 @@ export function createSqliteEventLog(options: SqliteEventLogOptions): EventLog {
       const subscriber: Subscriber = {
         listener,
         agentId: subscribeOptions.agent_id,
-        after: selectNewestId.get()?.id ?? 0,
+        // Appends issued before subscribing are not its to hear: commit them first.
+        after: writes.read(['events'], () => selectNewestId.get())?.id ?? 0,
       };
       subscribers.add(subscriber);
       if (!pollTimer) {
@@ -214,7 +234,7 @@ export function createSqliteEventLog(options: SqliteEventLogOptions): EventLog {
       subscribers.clear();
       if (pollTimer) clearInterval(pollTimer);
       pollTimer = undefined;
-      siblings.delete(poll);
+      siblings.logs.delete(poll);
       connection.release();
     },
   };

@@ -17,13 +17,13 @@ export type SqliteStoreOptions = SqliteConnectionOptions;
  */
 export function createSqliteStore(options: SqliteStoreOptions): Store {
   const connection = openDatabase(options);
-  const { database } = connection;
   return {
-    agents: createSqliteAgentStore(database),
-    runs: createSqliteRunStore(database),
-    messages: createSqliteMessageStore(database),
-    leases: createSqliteLeaseStore(database),
+    agents: createSqliteAgentStore(connection),
+    runs: createSqliteRunStore(connection),
+    messages: createSqliteMessageStore(connection),
+    leases: createSqliteLeaseStore(connection),
     description: `sqlite:${connection.path}`,
+    // Commits what is pending on the connection first.
     async close() {
       connection.release();
     },

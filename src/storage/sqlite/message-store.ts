@@ -3,10 +3,10 @@ import {
   type MessageStore,
   type StoredMessage,
 } from '../contracts/message-store.js';
-import type { SqliteDatabase } from './database.js';
+import type { SqliteConnection } from './database.js';
 
-/** A {@link MessageStore} in a SQLite database. */
-export function createSqliteMessageStore(database: SqliteDatabase): MessageStore {
+/** A {@link MessageStore} in a SQLite database; writes commit in the connection's batch. */
+export function createSqliteMessageStore({ database, writes }: SqliteConnection): MessageStore {
   const insert = database.prepare<[string, string]>(
     'INSERT INTO messages (session_id, message) VALUES (?, ?)',
   );
@@ -19,25 +19,27 @@ export function createSqliteMessageStore(database: SqliteDatabase): MessageStore
   );
   const remove = database.prepare<[string]>('DELETE FROM messages WHERE session_id = ?');
 
-  // One transaction: a session gets all the messages or, if one fails, none.
-  const append = database.transaction((sessionId: string, messages: readonly StoredMessage[]) => {
-    for (const message of messages) insert.run(sessionId, JSON.stringify(message));
-  });
-
   return {
     async append(sessionId, messages) {
-      append.immediate(sessionId, messages);
+      const rows = messages.map((message) => JSON.stringify(message));
+      // One write, so one savepoint: the session gets all the messages or, if one fails, none.
+      return writes.write(['messages', sessionId], () => {
+        for (const row of rows) insert.run(sessionId, row);
+      });
     },
 
     async list(sessionId, options) {
       const limit = checkMessageLimit(options);
-      const rows =
-        limit === undefined ? select.all(sessionId) : selectNewest.all(sessionId, limit).reverse();
+      const rows = writes.read(['messages', sessionId], () =>
+        limit === undefined ? select.all(sessionId) : selectNewest.all(sessionId, limit).reverse(),
+      );
       return rows.map((row) => JSON.parse(row.message) as StoredMessage);
     },
 
     async clear(sessionId) {
-      remove.run(sessionId);
+      return writes.write(['messages', sessionId], () => {
+        remove.run(sessionId);
+      });
     },
   };
 }

@@ -4,6 +4,8 @@ import { meetsCondition } from '../contracts/run-store.js';
 import type {
   AttemptRecord,
   ErrorInfo,
+  RunCondition,
+  RunPatch,
   RunRecord,
   RunStatus,
   RunStep,
@@ -11,7 +13,7 @@ import type {
   RunTrigger,
 } from '../contracts/run-store.js';
 import type { Usage } from '../contracts/usage.js';
-import type { SqliteDatabase } from './database.js';
+import type { SqliteConnection } from './database.js';
 
 const DEFAULT_LIST_LIMIT = 50;
 
@@ -64,8 +66,11 @@ function toRecord(row: RunRow): RunRecord {
   };
 }
 
-/** A {@link RunStore} in a SQLite database. */
-export function createSqliteRunStore(database: SqliteDatabase): RunStore {
+/**
+ * A {@link RunStore} in a SQLite database. Writes commit in the connection's batch; each
+ * read-modify-write reads inside it, under the write lock, so its condition holds when it writes.
+ */
+export function createSqliteRunStore({ database, writes }: SqliteConnection): RunStore {
   const columns =
     'run_id, agent_id, "trigger", scheduled_at, created_at, started_at, ended_at, status, query, attempts, output, error, usage, skip_reason, lease_owner, lease_expires_at';
   const parameters =
@@ -111,76 +116,92 @@ export function createSqliteRunStore(database: SqliteDatabase): RunStore {
     'DELETE FROM run_steps WHERE run_id IN (SELECT run_id FROM runs WHERE agent_id = ?)',
   );
 
-  const updateRun = database.transaction(
-    (runId: string, change: (run: RunRecord) => RunRecord | undefined) => {
-      const row = select.get(runId);
-      if (!row) return undefined;
-      const next = change(toRecord(row));
-      if (!next) return undefined;
-      replace.run(toRow(next));
-      return next;
-    },
-  );
-  const updateStep = database.transaction(
-    (runId: string, stepId: string, patch: Partial<RunStep>) => {
-      const row = selectStep.get(runId, stepId);
-      if (!row) return;
-      const next = applyStepPatch(JSON.parse(row.step) as RunStep, patch);
-      replaceStep.run(JSON.stringify(next), runId, stepId);
-    },
-  );
-  const deleteByAgent = database.transaction((agentId: string) => {
-    removeSteps.run(agentId);
-    removeRuns.run(agentId);
-  });
+  function updateRun(
+    runId: string,
+    patch: RunPatch,
+    condition: RunCondition | undefined,
+  ): RunRecord | undefined {
+    const row = select.get(runId);
+    if (!row) return undefined;
+    const run = toRecord(row);
+    if (!meetsCondition(run, condition)) return undefined;
+    const next = applyRunPatch(run, patch);
+    replace.run(toRow(next));
+    return next;
+  }
+
+  function updateStep(runId: string, stepId: string, patch: Partial<RunStep>): void {
+    const row = selectStep.get(runId, stepId);
+    if (!row) return;
+    const next = applyStepPatch(JSON.parse(row.step) as RunStep, patch);
+    replaceStep.run(JSON.stringify(next), runId, stepId);
+  }
 
   return {
     async claim(run) {
-      return claim.run(toRow(run)).changes === 1;
+      const row = toRow(run);
+      return writes.write(['runs', run.run_id], () => claim.run(row).changes === 1);
     },
 
     async get(runId) {
-      const row = select.get(runId);
+      const row = writes.read(['runs', runId], () => select.get(runId));
       return row && toRecord(row);
     },
 
     async update(runId, patch, condition) {
-      return updateRun.immediate(runId, (run) =>
-        meetsCondition(run, condition) ? applyRunPatch(run, patch) : undefined,
-      );
+      // Applied when the batch commits: a copy, so later changes by the caller do not reach it.
+      const snapshot = structuredClone(patch);
+      const when = condition && structuredClone(condition);
+      return writes.write(['runs', runId], () => updateRun(runId, snapshot, when));
     },
 
     async list(agentId, options = {}) {
       const limit = Math.max(0, options.limit ?? DEFAULT_LIST_LIMIT);
-      if (options.status === undefined) return selectByAgent.all(agentId, limit).map(toRecord);
-      const statuses = typeof options.status === 'string' ? [options.status] : options.status;
-      return selectByAgentAndStatus.all(agentId, JSON.stringify(statuses), limit).map(toRecord);
+      if (options.status === undefined) {
+        return writes.read(['runs'], () => selectByAgent.all(agentId, limit)).map(toRecord);
+      }
+      const statuses = JSON.stringify(
+        typeof options.status === 'string' ? [options.status] : options.status,
+      );
+      return writes
+        .read(['runs'], () => selectByAgentAndStatus.all(agentId, statuses, limit))
+        .map(toRecord);
     },
 
     async listUnfinished() {
-      return selectUnfinished.all().map(toRecord);
+      return writes.read(['runs'], () => selectUnfinished.all()).map(toRecord);
     },
 
     async appendStep(step) {
-      if (insertStep.run(step.run_id, step.step_id, JSON.stringify(step)).changes === 0) {
-        throw new NightshiftError(
-          'invalid_state',
-          `step ${step.step_id} of run ${step.run_id} is already recorded`,
-          { details: { run_id: step.run_id, step_id: step.step_id } },
-        );
-      }
+      const json = JSON.stringify(step);
+      return writes.write(['runs', step.run_id], () => {
+        if (insertStep.run(step.run_id, step.step_id, json).changes === 0) {
+          throw new NightshiftError(
+            'invalid_state',
+            `step ${step.step_id} of run ${step.run_id} is already recorded`,
+            { details: { run_id: step.run_id, step_id: step.step_id } },
+          );
+        }
+      });
     },
 
     async updateStep(runId, stepId, patch) {
-      updateStep.immediate(runId, stepId, patch);
+      const snapshot = structuredClone(patch);
+      return writes.write(['runs', runId], () => updateStep(runId, stepId, snapshot));
     },
 
     async listSteps(runId) {
-      return selectSteps.all(runId).map((row) => JSON.parse(row.step) as RunStep);
+      return writes
+        .read(['runs', runId], () => selectSteps.all(runId))
+        .map((row) => JSON.parse(row.step) as RunStep);
     },
 
+    // One write, so one savepoint: every run and step of the agent goes, or none.
     async deleteByAgent(agentId) {
-      deleteByAgent.immediate(agentId);
+      return writes.write(['runs'], () => {
+        removeSteps.run(agentId);
+        removeRuns.run(agentId);
+      });
     },
   };
 }

@@ -126,6 +126,44 @@ export function describeRunStore(name: string, factory: StoreFactory): void {
       expect(cleared).toMatchObject({ error: null, lease_owner: 'worker-1', status: 'failed' });
     });
 
+    it('writes a patch as it was when update was called, whatever the caller does with it next', async () => {
+      const run = runRecord('alpha', minute(0));
+      await runs.claim(run);
+      const attempts = [
+        {
+          attempt: 1,
+          started_at: minute(1),
+          ended_at: minute(2),
+          status: 'completed' as const,
+          error: null,
+          usage: { requests: 1, input_tokens: 1, output_tokens: 1, total_tokens: 2 },
+        },
+      ];
+      const patch = { status: 'completed' as const, output: 'first', attempts };
+      const pending = runs.update(run.run_id, patch);
+      const stepPatch = { state: 'completed' as const, ended_at: minute(2) };
+      await runs.appendStep({
+        run_id: run.run_id,
+        step_id: '1.0',
+        attempt: 1,
+        index: 0,
+        kind: 'model_call',
+        state: 'started',
+        started_at: minute(1),
+        ended_at: null,
+      });
+      const pendingStep = runs.updateStep(run.run_id, '1.0', stepPatch);
+      // Changed before either write has resolved (a store may apply writes later, in a batch).
+      patch.output = 'changed';
+      attempts.push({ ...attempts[0]!, attempt: 2 });
+      stepPatch.ended_at = minute(9);
+      await Promise.all([pending, pendingStep]);
+      const stored = await runs.get(run.run_id);
+      expect(stored?.output).toBe('first');
+      expect(stored?.attempts).toHaveLength(1);
+      expect((await runs.listSteps(run.run_id))[0]?.ended_at).toBe(minute(2));
+    });
+
     it('returns undefined when updating an absent run, and does not create it', async () => {
       expect(await runs.update('ghost', { status: 'running' })).toBeUndefined();
       expect(await runs.get('ghost')).toBeUndefined();
