@@ -509,7 +509,7 @@ async function run(options: BenchOptions): Promise<SuiteResult> {
   }
   notes.push(
     `interval 1 s, instant text answer, no tools, default policies (overlap skip, misfire skip, session per agent), one secret to redact; ${warmUpMs} ms warm-up, ${windowMs} ms window; ticks counted by scheduled_at in the window`,
-    'lateness = started_at − scheduled_at of the window’s runs that started (a tick more than an interval late is missed, not run, so lateness stays under ~1 s); a run starts when it is claimed, then waits its turn for the CPU (at most 2 runs go on per turn of the event loop, so ticks due meanwhile are not held up): “first model call” is when its first model step began, over a sample of up to 2,000 completed runs',
+    'lateness = started_at − scheduled_at of the window’s runs that started (a tick more than an interval late is missed, not run, so lateness stays under ~1 s); a run starts when it is claimed, then waits its turn for the CPU (at most 2 runs go on per turn of the event loop, so ticks due meanwhile are not held up; a run that has waited 500 ms goes on at once): “first model call” is when its first model step began, over a sample of up to 2,000 completed runs',
     `agents are started as fast as the service allows, so their ticks fall in a burst of about the start time each second; each scenario in a fresh ${options.runtimes[0]} process`,
     'postgres and redis: memory and events on the same server (database / redis_stream), in a fresh namespace removed afterwards; their storage calls are timed through the routers; records are read back by a store with connections of its own while the agents still tick (runs still in flight count as not completed), and the process then ends without a shutdown (not timed)',
   );

@@ -1,30 +1,53 @@
 /** Runs let go on per turn of the event loop, by default. */
 const DEFAULT_PER_TURN = 2;
+/** A run that has waited this long goes on at the next turn, whatever the count (default). */
+const DEFAULT_MAX_WAIT_MS = 500;
 /** Released entries kept at the front of the queue before it is compacted. */
 const COMPACT_AFTER = 1_024;
 
+interface Waiter {
+  resolve: () => void;
+  since: number;
+}
+
+/** Settings of {@link RunTurns}. */
+export interface RunTurnsOptions {
+  /** Runs let go per turn (default 2). */
+  perTurn?: number;
+  /** Longest a run waits before it goes on regardless of `perTurn` (default 500 ms). */
+  maxWaitMs?: number;
+  /** The clock, in milliseconds (default `performance.now`). */
+  now?: () => number;
+}
+
 /**
- * Where runs that have just started wait for the CPU. At most `perTurn` of them go on per turn
- * of the event loop; the rest wait for later turns, so the timers of ticks due meanwhile fire
- * between turns. Without it, a fleet whose ticks fall together starts late: a run whose store
- * answers at once (memory, SQLite) never yields, and every tick would wait for all the runs
- * released before it to finish.
+ * Where runs that have just started wait for the CPU. A few of them go on per turn of the event
+ * loop, the rest in later turns, so the timers of ticks due meanwhile fire between turns: a fleet
+ * whose ticks fall together starts on time instead of each tick waiting for every run released
+ * before it (a run whose store answers at once, memory or SQLite, never yields on its own).
+ * Ticks come first only while the CPU keeps up: a run that has waited `maxWaitMs` goes on at the
+ * next turn, so under overload the runs already started finish, and new ticks wait (and are
+ * missed, counted as such) rather than each being started only to wait and be skipped.
  */
 export class RunTurns {
   readonly #perTurn: number;
+  readonly #maxWaitMs: number;
+  readonly #now: () => number;
   /** Waiting runs, first come first served; `#head` is the next to go. */
-  #waiting: (() => void)[] = [];
+  #waiting: Waiter[] = [];
   #head = 0;
   #turnPending = false;
 
-  constructor(perTurn = DEFAULT_PER_TURN) {
-    this.#perTurn = Math.max(1, Math.floor(perTurn));
+  constructor(options: RunTurnsOptions = {}) {
+    this.#perTurn = Math.max(1, Math.floor(options.perTurn ?? DEFAULT_PER_TURN));
+    this.#maxWaitMs = Math.max(0, options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS);
+    this.#now = options.now ?? (() => performance.now());
   }
 
   /** Resolves in a later turn of the event loop, when it is this caller's turn. */
   wait(): Promise<void> {
     return new Promise<void>((resolve) => {
-      this.#waiting.push(resolve);
+      this.#waiting.push({ resolve, since: this.#now() });
       this.#scheduleTurn();
     });
   }
@@ -42,7 +65,9 @@ export class RunTurns {
 
   readonly #turn = (): void => {
     this.#turnPending = false;
-    const end = Math.min(this.#waiting.length, this.#head + this.#perTurn);
+    const overdue = this.#now() - this.#maxWaitMs;
+    let end = Math.min(this.#waiting.length, this.#head + this.#perTurn);
+    while (end < this.#waiting.length && this.#waiting[end]!.since <= overdue) end += 1;
     const released = this.#waiting.slice(this.#head, end);
     this.#head = end;
     if (this.#head === this.#waiting.length) {
@@ -56,6 +81,6 @@ export class RunTurns {
       }
       this.#scheduleTurn();
     }
-    for (const resolve of released) resolve();
+    for (const waiter of released) waiter.resolve();
   };
 }

@@ -10,7 +10,7 @@ function busyWait(ms: number): void {
 
 describe('RunTurns', () => {
   it('lets runs go first come first served, a few per turn, and a tick due meanwhile fires between turns', async () => {
-    const turns = new RunTurns(2);
+    const turns = new RunTurns({ perTurn: 2 });
     const order: string[] = [];
     let timerFired!: Promise<void>;
     // From a known phase of the event loop: the turns start in the next one.
@@ -33,6 +33,25 @@ describe('RunTurns', () => {
     await Promise.all(runs);
     await timerFired;
     expect(order).toEqual(['run 0', 'run 1', 'tick', 'run 2', 'run 3', 'run 4', 'run 5']);
+    expect(turns.waiting).toBe(0);
+  });
+
+  it('lets every run that has waited maxWaitMs go on at the next turn, past the count', async () => {
+    let clock = 0;
+    const turns = new RunTurns({ perTurn: 1, maxWaitMs: 100, now: () => clock });
+    await nextCheckPhase();
+    let waitingWhenFirstWent = -1;
+    const overdue = [0, 1, 2].map((index) =>
+      turns.wait().then(() => {
+        if (index === 0) waitingWhenFirstWent = turns.waiting;
+      }),
+    );
+    clock = 150;
+    const fresh = [0, 1].map(() => turns.wait());
+    await Promise.all(overdue);
+    // The three overdue runs went in one turn; the two fresh ones wait for theirs.
+    expect(waitingWhenFirstWent).toBe(2);
+    await Promise.all(fresh);
     expect(turns.waiting).toBe(0);
   });
 });

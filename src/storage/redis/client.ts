@@ -27,6 +27,12 @@ export interface RedisConnectionOptions {
    * whose reads return at least every few seconds, it notices a silently dead peer.
    */
   socketTimeoutMs?: number;
+  /**
+   * Send the commands issued in one turn of the event loop in one write (default false). It
+   * saves the store's syscalls when a fleet of runs writes at once; it costs each command a
+   * little latency, which an event log's appends (awaited one after another) feel most.
+   */
+  autoPipelining?: boolean;
 }
 
 /** One ioredis connection, as the stores and event logs use it. */
@@ -82,9 +88,7 @@ export function createRedisConnection(
     connectTimeout: CONNECT_TIMEOUT_MS,
     maxRetriesPerRequest: MAX_RETRIES_PER_REQUEST,
     socketTimeout: options.socketTimeoutMs,
-    // Commands issued in the same turn of the event loop leave in one write: a fleet of runs
-    // sends many small commands at once, and one syscall each is most of their cost.
-    enableAutoPipelining: true,
+    enableAutoPipelining: options.autoPipelining ?? false,
     retryStrategy: (attempt) =>
       connectedOnce
         ? Math.min(FIRST_RECONNECT_DELAY_MS * 2 ** (attempt - 1), MAX_RECONNECT_DELAY_MS)

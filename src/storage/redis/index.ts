@@ -30,6 +30,7 @@ export function createRedisStore(options: RedisStoreOptions): Store {
   const connection = createRedisConnection(options.url, {
     name: connectionName(prefix, 'store'),
     keys,
+    autoPipelining: true,
   });
   return {
     agents: createRedisAgentStore(connection, keys),
