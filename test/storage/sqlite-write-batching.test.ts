@@ -10,28 +10,12 @@ import {
   createSqliteStore,
   type EventLog,
   type NightshiftEvent,
-  type RunStep,
   type Store,
   type StoredMessage,
 } from '../../src/storage/index.js';
 import { createWriteBatcher, MAX_BATCH_WRITES } from '../../src/storage/sqlite/write-batch.js';
-import { agentMessage, agentRecord, minute, runRecord } from './contracts/fixtures.js';
+import { agentMessage, agentRecord, minute, runRecord, step } from './contracts/fixtures.js';
 import { temporaryDirectory } from './temporary-directory.js';
-
-function step(runId: string, index: number, overrides: Partial<RunStep> = {}): RunStep {
-  return {
-    run_id: runId,
-    step_id: `1.${index}`,
-    attempt: 1,
-    index,
-    kind: 'tool_call',
-    state: 'started',
-    started_at: minute(index),
-    ended_at: null,
-    tool_name: 'disk_usage',
-    ...overrides,
-  };
-}
 
 function message(content: string): StoredMessage {
   return { role: 'user', content };

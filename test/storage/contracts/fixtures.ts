@@ -9,6 +9,7 @@ import {
   type EventLog,
   type NewEvent,
   type RunRecord,
+  type RunStep,
   type Store,
 } from '../../../src/storage/index.js';
 
@@ -107,3 +108,21 @@ export function minute(minutes: number): string {
 
 /** Options for `expect.poll` waits: short interval, a timeout well under the test's. */
 export const WAIT = { timeout: 3_000, interval: 5 } as const;
+
+/** A tool-call step of a run (attempt 1), with its fields overridable. */
+export function step(runId: string, index: number, overrides: Partial<RunStep> = {}): RunStep {
+  return {
+    run_id: runId,
+    step_id: `1.${index}`,
+    attempt: 1,
+    index,
+    kind: 'tool_call',
+    state: 'started',
+    started_at: minute(index),
+    ended_at: null,
+    tool_name: 'disk_usage',
+    tool_call_id: `call-${index}`,
+    args_digest: 'a'.repeat(64),
+    ...overrides,
+  };
+}

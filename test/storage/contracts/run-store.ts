@@ -1,24 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NightshiftError } from '../../../src/errors.js';
-import type { RunStep, RunStore } from '../../../src/storage/index.js';
-import { minute, runRecord, type StoreFactory, type StoreFixture } from './fixtures.js';
-
-function step(runId: string, index: number, overrides: Partial<RunStep> = {}): RunStep {
-  return {
-    run_id: runId,
-    step_id: `1.${index}`,
-    attempt: 1,
-    index,
-    kind: 'tool_call',
-    state: 'started',
-    started_at: minute(index),
-    ended_at: null,
-    tool_name: 'disk_usage',
-    tool_call_id: `call-${index}`,
-    args_digest: 'a'.repeat(64),
-    ...overrides,
-  };
-}
+import type { RunStore } from '../../../src/storage/index.js';
+import { minute, runRecord, step, type StoreFactory, type StoreFixture } from './fixtures.js';
 
 /** The RunStore contract (runs and their steps), run against one backend. */
 export function describeRunStore(name: string, factory: StoreFactory): void {

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import type { McpServerConfig } from '../../../src/config/agent-definition.js';
+import { NightshiftError } from '../../../src/errors.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
 const root = resolve(import.meta.dirname, '../../..');
@@ -87,4 +88,16 @@ export async function startEverythingHttp(
   };
   await start();
   return { port, output: () => output, kill, restart: start };
+}
+
+/** The error a promise rejects with. */
+export async function rejection(work: Promise<unknown>): Promise<NightshiftError> {
+  const error: unknown = await work.then(
+    () => undefined,
+    (reason: unknown) => reason,
+  );
+  if (!NightshiftError.isInstance(error)) {
+    throw new Error(`expected a NightshiftError, got ${String(error)}`);
+  }
+  return error;
 }

@@ -2,28 +2,16 @@ import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NightshiftError } from '../../../src/errors.js';
 import { checkMcpServer, McpToolManager } from '../../../src/tools/mcp/index.js';
 import { waitFor } from '../../helpers/wait-for.js';
 import { callTool } from './call-tool.js';
 import {
   FILESYSTEM_SERVER,
+  rejection,
   serverConfig,
   startEverythingHttp,
   type HttpServerProcess,
 } from './mcp-servers.js';
-
-/** The error a promise rejects with. */
-async function rejection(work: Promise<unknown>): Promise<NightshiftError> {
-  const error: unknown = await work.then(
-    () => undefined,
-    (reason: unknown) => reason,
-  );
-  if (!NightshiftError.isInstance(error)) {
-    throw new Error(`expected a NightshiftError, got ${String(error)}`);
-  }
-  return error;
-}
 
 describe('McpToolManager', () => {
   const directory = realpathSync(mkdtempSync(join(tmpdir(), 'nightshift-mcp-')));

@@ -1,23 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { NightshiftError } from '../../../src/errors.js';
 import { McpConnection, McpToolManager } from '../../../src/tools/mcp/index.js';
 import { callTool } from './call-tool.js';
 import { startInProcessServer, type InProcessServer } from './in-process-server.js';
-import { everythingStdio, serverConfig } from './mcp-servers.js';
+import { everythingStdio, rejection, serverConfig } from './mcp-servers.js';
 
 const SECRET = 'ghp_resolved_at_connect_7c4e9a';
-
-/** The error a promise rejects with. */
-async function rejection(work: Promise<unknown>): Promise<NightshiftError> {
-  const error: unknown = await work.then(
-    () => undefined,
-    (reason: unknown) => reason,
-  );
-  if (!NightshiftError.isInstance(error)) {
-    throw new Error(`expected a NightshiftError, got ${String(error)}`);
-  }
-  return error;
-}
 
 describe('${NAME} references in MCP env and headers, resolved at connect', () => {
   const closers: (() => Promise<void>)[] = [];
