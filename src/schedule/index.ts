@@ -8,5 +8,5 @@ export { parseIsoInstant } from './iso-instant.js';
 export { jitterOffsetMs } from './jitter.js';
 export { planMisfire } from './misfire.js';
 export type { MisfireInput, MisfirePlan, MisfirePolicy } from './misfire.js';
-export { createSchedule } from './next-fire-time.js';
+export { createSchedule, scheduleSpecOf } from './next-fire-time.js';
 export type { Schedule, ScheduleOptions, ScheduleSpec } from './next-fire-time.js';

@@ -20,6 +20,15 @@ export interface ScheduleSpec {
   end_at?: string;
 }
 
+const SPEC_KEYS = ['interval', 'cron', 'timezone', 'run_at', 'start_at', 'end_at'] as const;
+
+/** The schedule keys of anything that carries them (a definition, a snapshot), the unset ones left out. */
+export function scheduleSpecOf(source: ScheduleSpec): ScheduleSpec {
+  const spec: Record<string, unknown> = {};
+  for (const key of SPEC_KEYS) if (source[key] !== undefined) spec[key] = source[key];
+  return spec;
+}
+
 /** Options of {@link createSchedule}. */
 export interface ScheduleOptions {
   /** Interval schedules fire at `anchor + k × interval`, k ≥ 1 (usually when the agent was started). */

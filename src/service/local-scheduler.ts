@@ -3,6 +3,7 @@ import {
   createSchedule,
   jitterOffsetMs,
   planMisfire,
+  scheduleSpecOf,
   type MisfirePlan,
   type Schedule,
 } from '../schedule/index.js';
@@ -28,17 +29,9 @@ export function scheduleOf(
   record: Pick<AgentRecord, 'definition' | 'anchor_at' | 'created_at'>,
 ): Schedule {
   const { definition } = record;
-  return createSchedule(
-    {
-      ...(definition.interval === undefined ? {} : { interval: definition.interval }),
-      ...(definition.cron === undefined ? {} : { cron: definition.cron }),
-      ...(definition.timezone === undefined ? {} : { timezone: definition.timezone }),
-      ...(definition.run_at === undefined ? {} : { run_at: definition.run_at }),
-      ...(definition.start_at === undefined ? {} : { start_at: definition.start_at }),
-      ...(definition.end_at === undefined ? {} : { end_at: definition.end_at }),
-    },
-    { anchor: new Date(record.anchor_at ?? record.created_at) },
-  );
+  return createSchedule(scheduleSpecOf(definition), {
+    anchor: new Date(record.anchor_at ?? record.created_at),
+  });
 }
 
 /**

@@ -1,5 +1,5 @@
 import { DEFAULTS } from '../../config/defaults.js';
-import { createSchedule, type Schedule } from '../../schedule/index.js';
+import { createSchedule, scheduleSpecOf, type Schedule } from '../../schedule/index.js';
 import type { AgentRecord } from '../../storage/contracts/index.js';
 
 /**
@@ -25,12 +25,7 @@ export interface ScheduleSnapshot {
 export function snapshotOf(record: AgentRecord): ScheduleSnapshot {
   const { definition } = record;
   return {
-    ...(definition.interval === undefined ? {} : { interval: definition.interval }),
-    ...(definition.cron === undefined ? {} : { cron: definition.cron }),
-    ...(definition.timezone === undefined ? {} : { timezone: definition.timezone }),
-    ...(definition.run_at === undefined ? {} : { run_at: definition.run_at }),
-    ...(definition.start_at === undefined ? {} : { start_at: definition.start_at }),
-    ...(definition.end_at === undefined ? {} : { end_at: definition.end_at }),
+    ...scheduleSpecOf(definition),
     anchor_at: record.anchor_at ?? record.created_at,
     jitter: definition.jitter,
     misfire_grace: definition.misfire_grace,
@@ -64,17 +59,7 @@ export function scheduleOfSnapshot(snapshot: ScheduleSnapshot): Schedule {
   const key = snapshotKey(snapshot);
   let schedule = built.get(key);
   if (!schedule) {
-    schedule = createSchedule(
-      {
-        ...(snapshot.interval === undefined ? {} : { interval: snapshot.interval }),
-        ...(snapshot.cron === undefined ? {} : { cron: snapshot.cron }),
-        ...(snapshot.timezone === undefined ? {} : { timezone: snapshot.timezone }),
-        ...(snapshot.run_at === undefined ? {} : { run_at: snapshot.run_at }),
-        ...(snapshot.start_at === undefined ? {} : { start_at: snapshot.start_at }),
-        ...(snapshot.end_at === undefined ? {} : { end_at: snapshot.end_at }),
-      },
-      { anchor: new Date(snapshot.anchor_at) },
-    );
+    schedule = createSchedule(scheduleSpecOf(snapshot), { anchor: new Date(snapshot.anchor_at) });
     // Old agents' schedules are dropped wholesale: rebuilding one costs microseconds.
     if (built.size >= BUILT_LIMIT) built.clear();
     built.set(key, schedule);
