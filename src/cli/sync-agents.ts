@@ -9,7 +9,7 @@ export interface SyncedAgent {
   /** Whether the stored definition was created, changed or already the file's. */
   definition: 'created' | 'updated' | 'unchanged';
   /** The state the agent is left in. */
-  state: AgentState;
+  state: AgentState | 'invalid';
   /** True when this call started it (new, or stored but never started). */
   started: boolean;
   pause_reason: string | null;
@@ -39,17 +39,18 @@ export async function syncAgents(
     const id = definition.agent_id;
     const before = stored.get(id);
     let change: SyncedAgent['definition'] = 'unchanged';
+    let current = before;
     if (!before) {
       await service.create(definition);
       change = 'created';
     } else {
       const patch = definitionPatch(await service.getAgentDefinition(id), definition);
       if (Object.keys(patch).length > 0) {
-        await service.updateAgent(id, patch);
+        current = await service.updateAgent(id, patch);
         change = 'updated';
       }
     }
-    const state = before?.state ?? 'created';
+    const state = current?.state ?? 'created';
     const status = state === 'created' ? await service.startAgent(id) : undefined;
     agents.push({
       agent_id: id,

@@ -1,15 +1,36 @@
 import { z } from 'zod';
 import { cronPatternProblem, isValidTimezone } from '../schedule/cron-pattern.js';
+import { parseIsoInstant } from '../schedule/iso-instant.js';
+import { createSchedule, scheduleSpecOf } from '../schedule/next-fire-time.js';
+import { allowHostEntrySchema } from './allow-host-entry.js';
 import { DEFAULTS } from './defaults.js';
 
-const seconds = (name: string) =>
-  z
-    .number({ error: `must be a number of seconds` })
-    .gt(0, { error: `${name} must be greater than 0` });
+/**
+ * The longest duration in seconds Nightshift waits for in one timer: 2^31 − 1 ms (about 24.8
+ * days). Node.js fires a longer timer at once, so every timeout and delay is held under it.
+ */
+export const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+/** The longest `interval`: ten years (the scheduler waits for it in steps under the timer limit). */
+export const MAX_INTERVAL_SECONDS = 10 * 366 * 86_400;
+/** The shortest `interval`: fire times are whole milliseconds. */
+export const MIN_INTERVAL_SECONDS = 0.001;
 
-const isoDate = z
-  .string()
-  .refine((value) => !Number.isNaN(Date.parse(value)), { error: 'must be an ISO 8601 date-time' });
+const tooLong = `must be at most ${MAX_TIMER_SECONDS} seconds (about 24.8 days, the longest a timer waits)`;
+
+/** A duration in seconds that a timer can wait for: greater than 0 (or at least 0). */
+const duration = (minimum: 'positive' | 'zero') => {
+  const number = z.number({ error: 'must be a number of seconds' });
+  return (
+    minimum === 'positive'
+      ? number.gt(0, { error: 'must be greater than 0' })
+      : number.min(0, { error: 'must be at least 0' })
+  ).max(MAX_TIMER_SECONDS, { error: tooLong });
+};
+
+/** An ISO 8601 date-time the scheduler reads exactly as validation does (no `Date.parse` leniency). */
+const isoDate = z.string().refine((value) => parseIsoInstant(value) !== undefined, {
+  error: 'must be an ISO 8601 date-time such as "2030-03-07T09:00:00Z"',
+});
 
 /** One step of a `scripted` model's plan. */
 export const scriptStepSchema = z.strictObject({
@@ -21,7 +42,7 @@ export const scriptStepSchema = z.strictObject({
   /** Fail this model call with this message (to rehearse failures offline). */
   fail: z.string().optional(),
   /** Seconds to wait before replying (to rehearse slow models offline). */
-  delay: z.number().min(0).optional(),
+  delay: duration('zero').optional(),
   /** Tokens this call reports as used (input, output); defaults to a rough count of the text. */
   usage: z
     .strictObject({ input_tokens: z.number().int().min(0), output_tokens: z.number().int().min(0) })
@@ -48,10 +69,10 @@ export const modelConfigSchema = z.strictObject({
 export const taskConfigSchema = z.strictObject({
   query: z.string({ error: 'required' }).min(1, { error: 'must not be empty' }),
   max_retries: z.number().int().min(0).default(DEFAULTS.task_config.max_retries),
-  retry_delay: z.number().min(0).default(DEFAULTS.task_config.retry_delay),
+  retry_delay: duration('zero').default(DEFAULTS.task_config.retry_delay),
   retry_backoff: z.enum(['fixed', 'exponential']).default(DEFAULTS.task_config.retry_backoff),
-  max_retry_delay: z.number().gt(0).default(DEFAULTS.task_config.max_retry_delay),
-  timeout: seconds('timeout').default(DEFAULTS.task_config.timeout),
+  max_retry_delay: duration('positive').default(DEFAULTS.task_config.max_retry_delay),
+  timeout: duration('positive').default(DEFAULTS.task_config.timeout),
   session_id: z.string().min(1).optional(),
   session_policy: z.enum(['agent', 'per_run']).default(DEFAULTS.task_config.session_policy),
   /** Retry even after a tool that is not idempotent has started (it may have taken effect). */
@@ -67,7 +88,7 @@ export const memoryConfigSchema = z.strictObject({
 /** Hard per-run limits and memory. */
 export const agentConfigSchema = z.strictObject({
   max_steps: z.number().int().gt(0).default(DEFAULTS.agent_config.max_steps),
-  tool_call_timeout: seconds('tool_call_timeout').default(DEFAULTS.agent_config.tool_call_timeout),
+  tool_call_timeout: duration('positive').default(DEFAULTS.agent_config.tool_call_timeout),
   request_limit: z.number().int().min(0).default(DEFAULTS.agent_config.request_limit),
   total_tokens_limit: z.number().int().min(0).default(DEFAULTS.agent_config.total_tokens_limit),
   memory_config: memoryConfigSchema.default({ ...DEFAULTS.agent_config.memory_config }),
@@ -82,7 +103,7 @@ export const mcpServerSchema = z.strictObject({
   env: z.record(z.string(), z.string()).optional(),
   url: z.url().optional(),
   headers: z.record(z.string(), z.string()).optional(),
-  timeout: z.number().gt(0).optional(),
+  timeout: duration('positive').optional(),
   tool_prefix: z.string().optional(),
 });
 
@@ -96,7 +117,10 @@ const agentFields = {
   model_config: modelConfigSchema,
   interval: z
     .number({ error: 'must be a number of seconds' })
-    .gt(0, { error: 'must be greater than 0' })
+    .min(MIN_INTERVAL_SECONDS, { error: `must be at least ${MIN_INTERVAL_SECONDS} seconds` })
+    .max(MAX_INTERVAL_SECONDS, {
+      error: `must be at most ${MAX_INTERVAL_SECONDS} seconds (ten years)`,
+    })
     .optional(),
   cron: z.string().min(1).optional(),
   timezone: z
@@ -107,10 +131,14 @@ const agentFields = {
   start_at: isoDate.optional(),
   end_at: isoDate.optional(),
   max_runs: z.number().int().gt(0).optional(),
-  jitter: z.number().min(0).default(DEFAULTS.jitter),
+  jitter: duration('zero').default(DEFAULTS.jitter),
   run_immediately: z.boolean().default(DEFAULTS.run_immediately),
   misfire_policy: z.enum(['skip', 'run_once']).default(DEFAULTS.misfire_policy),
-  misfire_grace: z.number().gt(0).default(DEFAULTS.misfire_grace),
+  misfire_grace: z
+    .number()
+    .gt(0, { error: 'must be greater than 0' })
+    .max(MAX_INTERVAL_SECONDS, { error: `must be at most ${MAX_INTERVAL_SECONDS} seconds` })
+    .default(DEFAULTS.misfire_grace),
   overlap_policy: z
     .enum(['skip', 'queue_one', 'cancel_previous', 'allow'])
     .default(DEFAULTS.overlap_policy),
@@ -119,7 +147,7 @@ const agentFields = {
   agent_config: agentConfigSchema.default(() => agentConfigSchema.parse({})),
   tools: z.array(z.string().min(1)).default([]),
   /** Hosts, IPs or CIDRs the network tools may reach even though they are private or loopback. */
-  allow_hosts: z.array(z.string().min(1)).default([]),
+  allow_hosts: z.array(allowHostEntrySchema).default([]),
   mcp_tools: z.array(mcpServerSchema).default([]),
 };
 
@@ -139,15 +167,17 @@ export const agentDefinitionSchema = agentObjectSchema.superRefine((agent, conte
           : `only one of interval, cron or run_at may be set (got ${kinds.join(', ')})`,
     });
   }
-  if (agent.cron !== undefined) {
-    const problem = cronPatternProblem(agent.cron, agent.timezone);
-    if (problem) context.addIssue({ code: 'custom', path: ['cron'], message: problem });
-  }
-  if (agent.timezone !== undefined && agent.cron === undefined) {
+  const cronProblem =
+    agent.cron === undefined ? undefined : cronPatternProblem(agent.cron, agent.timezone);
+  if (cronProblem) context.addIssue({ code: 'custom', path: ['cron'], message: cronProblem });
+  const strayTimezone = agent.timezone !== undefined && agent.cron === undefined;
+  if (strayTimezone) {
     context.addIssue({ code: 'custom', path: ['timezone'], message: 'only applies with cron' });
   }
-  if (agent.start_at && agent.end_at && Date.parse(agent.end_at) <= Date.parse(agent.start_at)) {
-    context.addIssue({ code: 'custom', path: ['end_at'], message: 'must be after start_at' });
+  if (kinds.length === 1 && !cronProblem && !strayTimezone && scheduleFieldsReadable(agent)) {
+    const problem = scheduleProblem(agent);
+    if (problem)
+      context.addIssue({ code: 'custom', path: [problem.field], message: problem.message });
   }
   const serverNames = new Set<string>();
   agent.mcp_tools.forEach((server, index) => {
@@ -189,6 +219,48 @@ export const agentDefinitionSchema = agentObjectSchema.superRefine((agent, conte
     });
   }
 });
+
+/** Whether each schedule key passed its own check (zod runs refinements after failed fields too). */
+function scheduleFieldsReadable(agent: {
+  interval?: unknown;
+  run_at?: unknown;
+  start_at?: unknown;
+  end_at?: unknown;
+}): boolean {
+  const { interval } = agent;
+  const intervalReadable =
+    interval === undefined ||
+    (typeof interval === 'number' &&
+      interval >= MIN_INTERVAL_SECONDS &&
+      interval <= MAX_INTERVAL_SECONDS);
+  return (
+    intervalReadable &&
+    [agent.run_at, agent.start_at, agent.end_at].every(
+      (value) => value === undefined || (typeof value === 'string' && !!parseIsoInstant(value)),
+    )
+  );
+}
+
+/**
+ * Why the scheduler could not run these schedule keys, or undefined: validation builds the very
+ * schedule the scheduler will, so it accepts exactly what can run.
+ */
+export function scheduleProblem(
+  definition: Parameters<typeof scheduleSpecOf>[0],
+): { field: string; message: string } | undefined {
+  try {
+    const anchor = new Date();
+    const schedule = createSchedule(scheduleSpecOf(definition), { anchor });
+    schedule.next(anchor);
+    return undefined;
+  } catch (error) {
+    const text = error instanceof Error ? error.message : String(error);
+    const separator = text.indexOf(': ');
+    return separator > 0
+      ? { field: text.slice(0, separator), message: text.slice(separator + 2) }
+      : { field: 'interval', message: text };
+  }
+}
 
 /** An agent definition as written by a user (defaults may be left out). */
 export type AgentDefinitionInput = z.input<typeof agentDefinitionSchema>;

@@ -3,7 +3,10 @@ import type { AgentRecord, AgentState, ErrorInfo, RunStatus } from '../storage/c
 /** What `getAgentStatus` reports about one agent (snake_case, as in events and over HTTP). */
 export interface AgentStatus {
   agent_id: string;
-  state: AgentState;
+  /** The stored state, or `invalid` when the stored record cannot run (see `invalid_reason`). */
+  state: AgentState | 'invalid';
+  /** Why an `invalid` agent cannot run (its stored definition or schedule); fix it with an update. */
+  invalid_reason?: string;
   is_running: boolean;
   /** Runs of this agent in flight now. */
   running_runs: number;
@@ -30,11 +33,13 @@ export function buildStatus(
   record: AgentRecord,
   runningRuns: number,
   nextRunAt: Date | undefined,
+  invalidReason?: string,
 ): AgentStatus {
   const { stats, definition } = record;
   return {
     agent_id: record.agent_id,
-    state: record.state,
+    state: invalidReason === undefined ? record.state : 'invalid',
+    ...(invalidReason === undefined ? {} : { invalid_reason: invalidReason }),
     is_running: runningRuns > 0,
     running_runs: runningRuns,
     run_count: stats.run_count,

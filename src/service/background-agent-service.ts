@@ -49,6 +49,7 @@ import { redactedMessages, type AgentRuntime, type ExecutorContext } from './run
 import { manualRunId, scheduledRunId } from './run-ids.js';
 import { newRunRecord } from './run-records.js';
 import { RunTurns } from './run-turns.js';
+import { StoredAgentChecker } from './stored-agent-checker.js';
 
 /** The few log calls the service makes (a pino logger fits). */
 export interface ServiceLogger {
@@ -157,6 +158,7 @@ export class BackgroundAgentService {
   /** Agent versions this manager has scheduled, to notice changes made by other processes. */
   readonly #seenVersions = new Map<string, number>();
   readonly #redactor = new Redactor();
+  readonly #checker = new StoredAgentChecker();
   readonly instanceId: string;
   #connection: Promise<{ store: Store; log: EventLog; publisher: EventPublisher }> | undefined;
   #scheduler: TickScheduler | undefined;
@@ -284,7 +286,8 @@ export class BackgroundAgentService {
             `finishing ${agentId}`,
           ),
         runningRuns: () => this.#dispatcher?.handles().map((handle) => handle.run.run_id) ?? [],
-        listAgents: () => store.agents.list(),
+        listAgents: async () =>
+          (await store.agents.list()).filter((record) => !this.#checker.problemOf(record)),
       },
       this.#now,
       this.#schedulerContext(),
@@ -294,7 +297,7 @@ export class BackgroundAgentService {
     this.#producer = undefined;
     await producer?.close();
     await this.#recoverRuns();
-    for (const record of await store.agents.list()) await this.#track(record);
+    for (const record of await store.agents.list()) await this.#trackSafely(record);
     this.#syncTimer = setInterval(
       () => this.#background(this.#sync(), 'sync'),
       this.#syncIntervalMs,
@@ -333,7 +336,7 @@ export class BackgroundAgentService {
 
   /** Puts an agent on its schedule (state `active`). */
   async startAgent(agentId: string): Promise<AgentStatus> {
-    const current = await this.#require(agentId);
+    const current = await this.#requireRunnable(agentId);
     if (current.state === 'active') return this.#status(current);
     return this.#changeState(
       agentId,
@@ -361,7 +364,7 @@ export class BackgroundAgentService {
 
   /** Puts a paused agent back on its schedule; ticks missed while paused are counted. */
   async resumeAgent(agentId: string): Promise<AgentStatus> {
-    const current = await this.#require(agentId);
+    const current = await this.#requireRunnable(agentId);
     if (current.state === 'active') return this.#status(current);
     if (current.state !== 'paused') {
       throw new NightshiftError(
@@ -435,6 +438,7 @@ export class BackgroundAgentService {
     const { store, publisher } = await this.#connect();
     await this.#schedulerHandle()?.unschedule(agentId);
     this.#seenVersions.delete(agentId);
+    this.#checker.forget(agentId);
     await this.#dispatcher?.cancelAgentRuns(agentId, 'the agent was deleted');
     await store.agents.delete(agentId);
     await store.runs.deleteByAgent(agentId);
@@ -569,7 +573,7 @@ export class BackgroundAgentService {
 
   /** The next `count` fire times of an agent's schedule (ISO strings), time zone and DST aware. */
   async nextRuns(agentId: string, count = 5): Promise<string[]> {
-    const record = await this.#require(agentId);
+    const record = await this.#requireRunnable(agentId);
     const after = this.#scheduleCursor(record);
     return scheduleOf(record)
       .nextN(after, count)
@@ -651,6 +655,20 @@ export class BackgroundAgentService {
     const { store } = await this.#connect();
     const record = await store.agents.get(agentId);
     if (!record) throw this.#notFound(agentId);
+    return record;
+  }
+
+  /** The agent's record, refused with `config_invalid` when the stored record cannot run. */
+  async #requireRunnable(agentId: string): Promise<AgentRecord> {
+    const record = await this.#require(agentId);
+    const problem = this.#checker.problemOf(record);
+    if (problem) {
+      throw new NightshiftError(
+        'config_invalid',
+        `agent "${agentId}" cannot run: ${problem}; fix it with an update`,
+        { details: { agent_id: agentId } },
+      );
+    }
     return record;
   }
 
@@ -787,9 +805,12 @@ export class BackgroundAgentService {
     const { store } = await this.#connect();
     const running = (await store.runs.list(record.agent_id, { status: 'running', limit: 100 }))
       .length;
+    const problem = this.#checker.problemOf(record);
     const next =
-      record.state === 'active' ? scheduleOf(record).next(this.#scheduleCursor(record)) : undefined;
-    return buildStatus(record, running, next);
+      record.state === 'active' && !problem
+        ? scheduleOf(record).next(this.#scheduleCursor(record))
+        : undefined;
+    return buildStatus(record, running, next, problem);
   }
 
   async #publishStatus(
@@ -828,8 +849,10 @@ export class BackgroundAgentService {
     const scheduler = this.#shuttingDown ? undefined : this.#schedulerHandle();
     if (!scheduler) return;
     this.#seenVersions.set(record.agent_id, record.version);
-    if (record.state !== 'active') {
+    const problem = this.#checker.problemOf(record);
+    if (record.state !== 'active' || problem) {
       await scheduler.unschedule(record.agent_id);
+      if (problem) await this.#reportInvalid(record, problem);
       return;
     }
     const immediate =
@@ -849,6 +872,31 @@ export class BackgroundAgentService {
       );
   }
 
+  /** Tracks one record; its failure is reported and skipped, so one record never stops the others. */
+  async #trackSafely(record: AgentRecord): Promise<void> {
+    try {
+      await this.#track(record);
+    } catch (error) {
+      await this.#reportInvalid(record, `it could not be scheduled: ${errorMessage(error)}`);
+    }
+  }
+
+  /** Says, in the log and the event log, that a stored agent is skipped and why. */
+  async #reportInvalid(record: AgentRecord, problem: string): Promise<void> {
+    this.#logger.warn(
+      { agent_id: record.agent_id, problem },
+      `nightshift: agent ${record.agent_id} is invalid and is skipped`,
+    );
+    const { publisher } = await this.#connect();
+    await publisher.publish('background_agent_status', record.agent_id, null, {
+      state: 'invalid',
+      is_running: false,
+      pause_reason: record.pause_reason,
+      next_run_at: null,
+      reason: problem,
+    });
+  }
+
   /**
    * Dispatches a tick; with `waitForEnd`, resolves once its run (if it started here) has ended.
    * `declined` when shutting down took the tick from under it: nothing was recorded.
@@ -858,7 +906,7 @@ export class BackgroundAgentService {
     const { store } = await this.#connect();
     // Read the agent fresh: a pause or stop made by any process is obeyed before the tick.
     const agent = await store.agents.get(agentId);
-    if (!agent || agent.state !== 'active') {
+    if (!agent || agent.state !== 'active' || this.#checker.problemOf(agent)) {
       await this.#scheduler?.unschedule(agentId);
       return 'handled';
     }
@@ -1042,7 +1090,7 @@ export class BackgroundAgentService {
       present.add(record.agent_id);
       if (this.#seenVersions.get(record.agent_id) !== record.version) {
         this.#runtimes.delete(record.agent_id);
-        await this.#track(record);
+        await this.#trackSafely(record);
       }
     }
     for (const agentId of [...this.#seenVersions.keys()]) {

@@ -65,7 +65,7 @@ describe('nightshift validate', () => {
     expect(stdout).toEqual([]);
     expect(stderr[0]).toBe(`error: invalid Nightshift file ${file}`);
     expect(stderr.slice(1)).toEqual([
-      'agents[0].interval: must be greater than 0',
+      'agents[0].interval: must be at least 0.001 seconds',
       'agents[1].task_config.query: required',
       'agents[1].agent_id: duplicate "system_monitor" (also agents[0])',
       expect.stringMatching(/^memory\.url: unsupported database URL scheme "mysql:"/),
@@ -89,7 +89,7 @@ describe('nightshift validate', () => {
     });
     const invalid = await runInProcess(['validate', invalidFile], env);
     expect(invalid.code).toBe(1);
-    expect(invalid.stderr).toContain('agents[0].interval: must be greater than 0');
+    expect(invalid.stderr).toContain('agents[0].interval: must be at least 0.001 seconds');
     for (const output of [...valid.stdout, ...valid.stderr, ...invalid.stdout, ...invalid.stderr]) {
       expect(output).not.toContain('private-4f9a2c');
       expect(output).not.toContain('tok-9b8c7d6e5f');

@@ -59,7 +59,7 @@ describe('agent definitions', () => {
     expect(error.code).toBe('config_invalid');
     expect(paths(error)).toMatchObject({
       agent_id: expect.stringContaining('letters, digits'),
-      interval: 'must be greater than 0',
+      interval: 'must be at least 0.001 seconds',
       'task_config.query': 'required',
       'model_config.provider': expect.stringContaining('unknown provider "x"'),
     });

@@ -298,7 +298,7 @@ describe('Nightshift files', () => {
     expect(Object.fromEntries(error.fields.map((field) => [field.path, field.message]))).toEqual({
       'memory.backend': expect.stringContaining('in_memory'),
       extra: 'unknown field',
-      'agents[0].interval': 'must be greater than 0',
+      'agents[0].interval': 'must be at least 0.001 seconds',
       'agents[0].task_config.query': 'must not be empty',
       'agents[1].colour': 'unknown field',
       'agents[1].tools[1]': 'unknown tool "rm_rf" (registered: system_stats)',
