@@ -45,7 +45,8 @@ import { changesSchedule, mergeDefinition } from './merge-definition.js';
 import { limitModelRequests, type ModelRequestLimiter } from './model-request-limiter.js';
 import { Redactor } from './redactor.js';
 import { RunDispatcher } from './run-dispatcher.js';
-import { redactedMessages, type AgentRuntime, type ExecutorContext } from './run-executor.js';
+import type { AgentRuntime, ExecutorContext } from './run-executor.js';
+import { guardedStore } from './guarded-store.js';
 import { manualRunId, scheduledRunId } from './run-ids.js';
 import { newRunRecord } from './run-records.js';
 import { RunTurns } from './run-turns.js';
@@ -82,10 +83,16 @@ export interface BackgroundAgentServiceOptions {
   fetch?: typeof globalThis.fetch;
   logger?: ServiceLogger;
   /**
-   * Values to keep out of events, run records and logs (replaced by `[redacted]`), besides the
-   * API keys agents use and environment variables named like secrets (`*_KEY`, `*TOKEN*`, …).
+   * Values to keep out of events, run records, stored conversations, status and logs (replaced
+   * by `[redacted]`, whatever their length), besides the API keys agents use and environment
+   * variables named like secrets (`*_KEY`, `*TOKEN*`, …; those only from 8 characters up).
    */
   secrets?: readonly string[];
+  /**
+   * The longest string stored (answers, tool results, messages, event payloads), in characters;
+   * a longer one is cut and ends with a note of its full length. Default 100,000.
+   */
+  maxStoredValueChars?: number;
   /** The clock (tests). Timers still run on real time. */
   now?: () => Date;
   /**
@@ -157,7 +164,7 @@ export class BackgroundAgentService {
   #sqlTools: SqlTools | undefined;
   /** Agent versions this manager has scheduled, to notice changes made by other processes. */
   readonly #seenVersions = new Map<string, number>();
-  readonly #redactor = new Redactor();
+  readonly #redactor: Redactor;
   readonly #checker = new StoredAgentChecker();
   readonly instanceId: string;
   #connection: Promise<{ store: Store; log: EventLog; publisher: EventPublisher }> | undefined;
@@ -192,6 +199,11 @@ export class BackgroundAgentService {
     this.#fetch = options.fetch;
     this.#modelRequestLimiter = options.modelRequestLimiter;
     this.#schedulerFactory = schedulerFactoryFor(options.scheduler);
+    this.#redactor = new Redactor(
+      options.maxStoredValueChars === undefined
+        ? {}
+        : { maxStringLength: options.maxStoredValueChars },
+    );
     this.#redactor.addFromEnvironment(this.#env);
     for (const secret of options.secrets ?? []) this.#redactor.add(secret);
     this.instanceId =
@@ -259,10 +271,8 @@ export class BackgroundAgentService {
       now: this.#now,
       instanceId: this.instanceId,
       leaseTtlMs: this.#leaseTtlMs,
-      redactor: this.#redactor,
       runtimeFor: (record) => this.#runtimeFor(record),
       turns: new RunTurns(),
-      messages: redactedMessages(store.messages, this.#redactor),
     };
     this.#dispatcher = new RunDispatcher(context, {
       onRunEnded: (agentId, run, agent) => this.#afterRun(agentId, run, agent),
@@ -467,7 +477,7 @@ export class BackgroundAgentService {
 
   /** An agent's definition as stored (defaults filled in). */
   async getAgentDefinition(agentId: string): Promise<AgentDefinition> {
-    return (await this.#require(agentId)).definition;
+    return this.#redactor.redact((await this.#require(agentId)).definition);
   }
 
   /**
@@ -550,7 +560,7 @@ export class BackgroundAgentService {
   async listRuns(agentId: string, options: ListRunsOptions = {}): Promise<RunRecord[]> {
     await this.#require(agentId);
     const { store } = await this.#connect();
-    return store.runs.list(agentId, options);
+    return this.#redactor.redact(await store.runs.list(agentId, options));
   }
 
   /** One run record; `run_not_found` when there is none. */
@@ -561,14 +571,14 @@ export class BackgroundAgentService {
       throw new NightshiftError('run_not_found', `no run with id "${runId}"`, {
         details: { run_id: runId },
       });
-    return run;
+    return this.#redactor.redact(run);
   }
 
   /** A run's steps (model calls and tool calls) in the order they happened. */
   async getRunSteps(runId: string): Promise<RunStep[]> {
     await this.getRun(runId);
     const { store } = await this.#connect();
-    return store.runs.listSteps(runId);
+    return this.#redactor.redact(await store.runs.listSteps(runId));
   }
 
   /** The next `count` fire times of an agent's schedule (ISO strings), time zone and DST aware. */
@@ -600,7 +610,7 @@ export class BackgroundAgentService {
     options: { agent_id?: string; after?: string; limit?: number } = {},
   ): Promise<NightshiftEvent[]> {
     const { log } = await this.#connect();
-    return log.read(options);
+    return this.#redactor.redact(await log.read(options));
   }
 
   /** Stops taking runs; runs in flight get `timeout` ms to finish, then end `interrupted`. Closes the stores. */
@@ -633,10 +643,11 @@ export class BackgroundAgentService {
       return Promise.reject(new NightshiftError('shutting_down', 'the service has shut down'));
     }
     this.#connection ??= (async () => {
-      const [store, log] = await Promise.all([
+      const [memory, log] = await Promise.all([
         this.#memory.connect(),
         this.#eventsRouter.connect(),
       ]);
+      const store = guardedStore(memory, this.#redactor);
       return { store, log, publisher: new EventPublisher(log, this.#now, this.#redactor) };
     })();
     this.#connection.catch(() => {
@@ -810,7 +821,7 @@ export class BackgroundAgentService {
       record.state === 'active' && !problem
         ? scheduleOf(record).next(this.#scheduleCursor(record))
         : undefined;
-    return buildStatus(record, running, next, problem);
+    return this.#redactor.redact(buildStatus(record, running, next, problem));
   }
 
   async #publishStatus(

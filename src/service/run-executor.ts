@@ -7,7 +7,6 @@ import {
   type AgentRecord,
   type AttemptRecord,
   type ErrorInfo,
-  type MessageStore,
   type RunPatch,
   type RunRecord,
   type RunStatus,
@@ -16,7 +15,6 @@ import {
 import type { ToolDefinition } from '../tools/index.js';
 import { abortableSleep } from './abortable-sleep.js';
 import type { EventPublisher } from './event-publisher.js';
-import type { Redactor } from './redactor.js';
 import { retryDelayMs } from './retry-delay.js';
 import type { RunTurns } from './run-turns.js';
 
@@ -28,31 +26,16 @@ export interface AgentRuntime {
 
 /** What executing a run needs from the service. */
 export interface ExecutorContext {
+  /** The store behind the service's guard: what a run writes is redacted and capped there. */
   store: Store;
   events: EventPublisher;
   now: () => Date;
   instanceId: string;
   leaseTtlMs: number;
-  /** Scrubs secrets from everything the run writes. */
-  redactor: Redactor;
   /** Builds (or reuses) the model and tools; rejects when they cannot be had (a missing key, an MCP server down). */
   runtimeFor(record: AgentRecord): Promise<AgentRuntime>;
   /** Where a run that has just started waits for its turn, so ticks due meanwhile start on time. */
   turns: RunTurns;
-  /** The conversation store runs use: `store.messages` behind the redactor (see {@link redactedMessages}). */
-  messages: MessageStore;
-}
-
-/**
- * A message store that scrubs secrets from what it stores: a tool result that echoes a token
- * is kept in the conversation as `[redacted]`, like everything else the run writes.
- */
-export function redactedMessages(messages: MessageStore, redactor: Redactor): MessageStore {
-  return {
-    append: (sessionId, entries) => messages.append(sessionId, redactor.redact(entries)),
-    list: (sessionId, options) => messages.list(sessionId, options),
-    clear: (sessionId) => messages.clear(sessionId),
-  };
 }
 
 /** How a run ended: its record, and the agent's record once its stats took the run in. */
@@ -136,7 +119,7 @@ export async function executeRun(
   /** Writes to the run if this process still holds it. */
   const write = async (patch: RunPatch): Promise<boolean> => {
     if (lost) return false;
-    const record = await store.runs.update(runId, context.redactor.redact(patch), {
+    const record = await store.runs.update(runId, patch, {
       lease_owner: instanceId,
     });
     if (!record) {
@@ -188,12 +171,8 @@ export async function executeRun(
           runId,
           query: claimed.query,
           attempt,
-          messages: context.messages,
-          recorder: {
-            appendStep: (step) => store.runs.appendStep(context.redactor.redact(step)),
-            updateStep: (id, stepId, patch) =>
-              store.runs.updateStep(id, stepId, context.redactor.redact(patch)),
-          },
+          messages: store.messages,
+          recorder: store.runs,
           signal,
           timeoutMs: task.timeout * 1000,
           priorUsage: usage,

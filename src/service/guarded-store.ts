@@ -1,0 +1,42 @@
+import type { Store } from '../storage/contracts/index.js';
+import type { Redactor } from './redactor.js';
+
+/**
+ * The store the service writes through: every value written to it (agent records and their
+ * stats, runs, steps, conversation messages) passes the redactor first, so no secret reaches
+ * stored data and no string is stored longer than the cap. One choke point, by construction,
+ * instead of each call site remembering to redact (promise 8). Conditions and reads pass as they
+ * are; what is served is redacted again by the service, for values stored before a secret was known.
+ */
+export function guardedStore(store: Store, redactor: Redactor): Store {
+  const { agents, runs, messages } = store;
+  return {
+    description: store.description,
+    close: () => store.close(),
+    leases: store.leases,
+    agents: {
+      insert: (record) => agents.insert(redactor.redact(record)),
+      get: (agentId) => agents.get(agentId),
+      list: () => agents.list(),
+      update: (agentId, patch) => agents.update(agentId, redactor.redact(patch)),
+      updateStats: (agentId, delta) => agents.updateStats(agentId, redactor.redact(delta)),
+      delete: (agentId) => agents.delete(agentId),
+    },
+    runs: {
+      claim: (run) => runs.claim(redactor.redact(run)),
+      get: (runId) => runs.get(runId),
+      update: (runId, patch, condition) => runs.update(runId, redactor.redact(patch), condition),
+      list: (agentId, options) => runs.list(agentId, options),
+      listUnfinished: () => runs.listUnfinished(),
+      appendStep: (step) => runs.appendStep(redactor.redact(step)),
+      updateStep: (runId, stepId, patch) => runs.updateStep(runId, stepId, redactor.redact(patch)),
+      listSteps: (runId) => runs.listSteps(runId),
+      deleteByAgent: (agentId) => runs.deleteByAgent(agentId),
+    },
+    messages: {
+      append: (sessionId, entries) => messages.append(sessionId, redactor.redact(entries)),
+      list: (sessionId, options) => messages.list(sessionId, options),
+      clear: (sessionId) => messages.clear(sessionId),
+    },
+  };
+}
