@@ -1,8 +1,21 @@
-import { mkdtemp, mkdir, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import {
+  link,
+  mkdtemp,
+  mkdir,
+  readFile,
+  readdir,
+  rename,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createFileWriteTool } from '../../src/tools/built-in/index.js';
+import { openForAppend, resolveInsideDirectory } from '../../src/tools/safety/index.js';
 import { runTool } from './tool-harness.js';
 
 let sandbox: string;
@@ -88,6 +101,61 @@ describe('file_write', () => {
     await symlink(path.join(outside, 'new.txt'), path.join(directory, 'dangling.txt'));
     await expect(runTool(tool, { path: 'dangling.txt', content: 'x' })).rejects.toThrow('refused');
     expect(await readdir(outside)).toEqual(['secret.txt']);
+    expect(await readFile(path.join(outside, 'secret.txt'), 'utf8')).toBe('do not touch');
+  });
+
+  it('refuses to append through a hard link, leaving the linked file untouched', async () => {
+    const secret = path.join(outside, 'secret.txt');
+    await link(secret, path.join(directory, 'linked.txt'));
+    const tool = createFileWriteTool({ directory });
+    await expect(
+      runTool(tool, { path: 'linked.txt', content: 'appended', mode: 'append' }),
+    ).rejects.toThrow(
+      'refused: "linked.txt" has another hard link (2 names in all), which may lie outside the directory; appending through it is not allowed',
+    );
+    expect(await readFile(secret, 'utf8')).toBe('do not touch');
+    expect((await stat(secret)).nlink).toBe(2);
+  });
+
+  it('overwrites a hard link by replacing it, leaving the linked file untouched', async () => {
+    const secret = path.join(outside, 'secret.txt');
+    await link(secret, path.join(directory, 'linked.txt'));
+    const tool = createFileWriteTool({ directory });
+    await runTool(tool, { path: 'linked.txt', content: 'replaced' });
+    expect(await readFile(path.join(directory, 'linked.txt'), 'utf8')).toBe('replaced');
+    expect(await readFile(secret, 'utf8')).toBe('do not touch');
+    expect((await stat(secret)).nlink).toBe(1);
+  });
+
+  it('refuses to append to something that is not a regular file, without blocking', async () => {
+    execFileSync('mkfifo', [path.join(directory, 'pipe')]);
+    const tool = createFileWriteTool({ directory });
+    await expect(runTool(tool, { path: 'pipe', content: 'x', mode: 'append' })).rejects.toThrow(
+      'refused: "pipe" is not a regular file',
+    );
+  });
+
+  it('refuses to append when a checked parent is swapped for a symlink before the open', async () => {
+    await mkdir(path.join(directory, 'logs'));
+    await writeFile(path.join(directory, 'logs', 'secret.txt'), 'inside');
+    const target = await resolveInsideDirectory(directory, 'logs/secret.txt');
+    // Between the check and the open, another process replaces the parent with a link out.
+    await rename(path.join(directory, 'logs'), path.join(directory, 'logs-old'));
+    await symlink(outside, path.join(directory, 'logs'));
+    await expect(openForAppend(target)).rejects.toThrow(
+      'refused: "logs/secret.txt" moved outside the directory while it was being opened',
+    );
+    expect(await readFile(path.join(outside, 'secret.txt'), 'utf8')).toBe('do not touch');
+  });
+
+  it('refuses to append when the file itself is swapped for a symlink before the open', async () => {
+    await writeFile(path.join(directory, 'notes.txt'), 'inside');
+    const target = await resolveInsideDirectory(directory, 'notes.txt');
+    await rm(path.join(directory, 'notes.txt'));
+    await symlink(path.join(outside, 'secret.txt'), path.join(directory, 'notes.txt'));
+    await expect(openForAppend(target)).rejects.toThrow(
+      'refused: "notes.txt" became a symbolic link while it was being opened',
+    );
     expect(await readFile(path.join(outside, 'secret.txt'), 'utf8')).toBe('do not touch');
   });
 

@@ -173,6 +173,28 @@ describe('http_fetch', () => {
     },
   );
 
+  it.each([
+    [['*.internal'], 'http://metadata.google.internal/computeMetadata/v1/'],
+    [['*.google.internal'], 'http://metadata.google.internal/computeMetadata/v1/'],
+    [['169.0.0.0/8'], 'http://169.254.169.254/latest/meta-data/'],
+    [['::ffff:0:0/96'], 'http://[::ffff:169.254.169.254]/latest/meta-data/'],
+    [['2001::/32'], 'http://[2001:0:4136:e378:8000:63bf:5601:5601]/latest/meta-data/'],
+  ])('never reaches cloud metadata, whatever allow_hosts says (%j)', async (allowHosts, url) => {
+    await expect(
+      runTool(httpFetchTool, { url }, toolContext({ allow_hosts: allowHosts })),
+    ).rejects.toThrow(/^refused: .*cloud metadata .*\(allow_hosts can never permit it\)$/);
+  });
+
+  it('fails on an allow_hosts entry that is not one, naming it', async () => {
+    await expect(
+      runTool(
+        httpFetchTool,
+        { url: `${server.origin}/page` },
+        toolContext({ allow_hosts: ['127.0.0.1', '10.0.0.0/99'] }),
+      ),
+    ).rejects.toThrow('allow_hosts: prefix length must be 0–32 (got "10.0.0.0/99")');
+  });
+
   it('rejects headers the tool owns and a JSON body on GET', async () => {
     await expect(
       runTool(httpFetchTool, { url: `${server.origin}/data`, headers: { Host: 'evil' } }, allowed),

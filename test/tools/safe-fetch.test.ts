@@ -76,6 +76,43 @@ describe('safeFetch', () => {
     expect(server.received.map((request) => request.path)).toEqual(['/start']);
   });
 
+  it('does not let a wildcard reach a metadata host name, even where it would resolve', async () => {
+    server = await startLocalServer((_request, response) => response.end('credentials'));
+    // Play a DNS that sends the metadata name to the local server: only the name check can stop it.
+    const dns = scriptedDns({ 'metadata.google.internal': [['127.0.0.1']] });
+    await expect(
+      safeFetch(`http://metadata.google.internal:${server.port}/computeMetadata/v1/`, {
+        timeoutMs: 5_000,
+        maxBytes: 1_000,
+        allowHosts: ['*.internal', '127.0.0.1'],
+        resolve: dns,
+      }),
+    ).rejects.toThrow(
+      'refused: metadata.google.internal is a cloud metadata host name (allow_hosts can never permit it)',
+    );
+    expect(dns.calls).toEqual([]);
+    expect(server.received).toEqual([]);
+  });
+
+  it('refuses a listed name when a redirect hop finds it rebound to a metadata address', async () => {
+    server = await startLocalServer((request, response) => {
+      if (request.path === '/start') response.writeHead(302, { location: '/latest' }).end();
+      else response.end('credentials');
+    });
+    const dns = scriptedDns({ 'app.example.test': [['127.0.0.1'], ['169.254.169.254']] });
+    await expect(
+      safeFetch(`http://app.example.test:${server.port}/start`, {
+        timeoutMs: 1_000,
+        maxBytes: 1_000,
+        allowHosts: ['app.example.test'],
+        resolve: dns,
+      }),
+    ).rejects.toThrow(
+      'refused: app.example.test resolves to 169.254.169.254, a cloud metadata address (allow_hosts can never permit it)',
+    );
+    expect(server.received.map((request) => request.path)).toEqual(['/start']);
+  });
+
   it('gives up after 5 redirects', async () => {
     server = await startLocalServer((request, response) => {
       const hop = Number(request.path.slice(1));

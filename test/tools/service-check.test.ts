@@ -112,6 +112,38 @@ describe('service_check', () => {
     ]);
   });
 
+  it('never reaches cloud metadata through a wildcard or a range in allow_hosts', async () => {
+    const results = await runTool(
+      serviceCheckTool,
+      {
+        targets: [
+          { url: 'http://metadata.google.internal/' },
+          { host: 'metadata.google.internal', port: 80 },
+          { host: '169.254.169.254', port: 80 },
+          { host: '2001:0:4136:e378:8000:63bf:5601:5601', port: 80 },
+        ],
+      },
+      toolContext({ allow_hosts: ['*.internal', '169.0.0.0/8', '2001::/32'] }),
+    );
+    expect(results.map((result) => [result.up, result.error])).toEqual([
+      [
+        false,
+        expect.stringContaining('refused: metadata.google.internal is a cloud metadata host name'),
+      ],
+      [
+        false,
+        expect.stringContaining('refused: metadata.google.internal is a cloud metadata host name'),
+      ],
+      [false, expect.stringContaining('refused: 169.254.169.254 is a cloud metadata address')],
+      [
+        false,
+        expect.stringContaining(
+          'refused: 2001:0:4136:e378:8000:63bf:5601:5601 is a cloud metadata address, as it carries 169.254.169.254',
+        ),
+      ],
+    ]);
+  });
+
   it('is marked idempotent: it only reads', () => {
     expect(serviceCheckTool.idempotent).toBe(true);
   });

@@ -1,10 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { constants } from 'node:fs';
 import { open, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { NightshiftError } from '../../errors.js';
-import { resolveInsideDirectory } from '../safety/index.js';
+import {
+  assertOpenedInside,
+  openForAppend,
+  resolveInsideDirectory,
+  type PathInsideDirectory,
+} from '../safety/index.js';
 import type { ToolDefinition } from '../tool-definition.js';
 
 /** Where {@link createFileWriteTool} writes, and how much. */
@@ -39,10 +43,6 @@ export interface FileWriteResult {
   size_bytes: number;
 }
 
-// Not every platform has O_NOFOLLOW; where it exists, append refuses a symlink swapped in late.
-const APPEND_FLAGS =
-  constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | (constants.O_NOFOLLOW ?? 0);
-
 /** Builds `file_write`: writes text files inside one directory and nowhere else. */
 export function createFileWriteTool(
   options: FileWriteOptions,
@@ -66,18 +66,10 @@ export function createFileWriteTool(
         );
       }
       const target = await resolveInsideDirectory(directory, input.path);
-      if (input.mode === 'append') {
-        const handle = await open(target.path, APPEND_FLAGS, 0o644);
-        try {
-          await handle.write(data);
-          await handle.sync();
-        } finally {
-          await handle.close();
-        }
-      } else {
-        await replaceAtomically(target.path, data, target.exists);
-      }
-      const { size } = await stat(target.path);
+      const size =
+        input.mode === 'append'
+          ? await appendTo(target, data)
+          : await replaceAtomically(target, data);
       return {
         path: target.relative,
         mode: input.mode,
@@ -89,27 +81,49 @@ export function createFileWriteTool(
 }
 
 /**
- * Writes a temporary file next to the target, flushes it, and renames it over the target: a
- * reader sees the old file or the new one, never half of one, also across a crash.
+ * Appends through a handle `openForAppend` checked (a regular file, no other hard link, still
+ * inside the directory) and returns the file's size after the write.
  */
-async function replaceAtomically(target: string, data: Buffer, exists: boolean): Promise<void> {
-  const mode = exists ? (await stat(target)).mode & 0o777 : 0o644;
-  const temporary = path.join(
-    path.dirname(target),
-    `.${path.basename(target)}.${randomUUID()}.tmp`,
-  );
-  const handle = await open(temporary, 'wx', mode);
+async function appendTo(target: PathInsideDirectory, data: Buffer): Promise<number> {
+  const handle = await openForAppend(target);
   try {
     await handle.write(data);
     await handle.sync();
+    return (await handle.stat()).size;
+  } finally {
     await handle.close();
-    await rename(temporary, target);
+  }
+}
+
+/**
+ * Writes a temporary file next to the target, flushes it, and renames it over the target: a
+ * reader sees the old file or the new one, never half of one, also across a crash. The rename
+ * replaces the name, so a hard link or symbolic link there is replaced, never written through.
+ * Returns the new file's size.
+ */
+async function replaceAtomically(target: PathInsideDirectory, data: Buffer): Promise<number> {
+  const mode = target.exists ? (await stat(target.path)).mode & 0o777 : 0o644;
+  const temporary = path.join(
+    path.dirname(target.path),
+    `.${path.basename(target.path)}.${randomUUID()}.tmp`,
+  );
+  // `wx` is exclusive: it creates a new file and never follows a link at the temporary name.
+  const handle = await open(temporary, 'wx', mode);
+  try {
+    // The parent was checked before; a parent swapped for a link out since is caught here.
+    await assertOpenedInside(target, temporary, handle);
+    await handle.write(data);
+    await handle.sync();
+    const { size } = await handle.stat();
+    await handle.close();
+    await rename(temporary, target.path);
+    await syncDirectory(path.dirname(target.path));
+    return size;
   } catch (error) {
     await handle.close().catch(() => undefined);
     await unlink(temporary).catch(() => undefined);
     throw error;
   }
-  await syncDirectory(path.dirname(target));
 }
 
 /** Makes a rename durable; some platforms cannot open a directory, and lose only durability. */

@@ -1,5 +1,12 @@
-import { BlockList, isIP } from 'node:net';
-import { embeddedIPv4 } from './ip-address.js';
+import {
+  formatIPv4,
+  ipv4AddressesCarriedBy,
+  METADATA_ADDRESSES,
+  parseIpAddress,
+  rangeContains,
+  type IpAddressValue,
+} from '../../config/allow-host-entry.js';
+import { addressValue } from './ip-address.js';
 
 /** Why an address is not a public internet address. */
 export type AddressKind =
@@ -18,23 +25,24 @@ export interface AddressClass {
   kind: AddressKind;
   /** "a loopback address", to follow "127.0.0.1 is". */
   description: string;
+  /** For an IPv6 address judged by an IPv4 address it carries: that IPv4 address. */
+  carries?: string;
 }
 
-/** Cloud instance-metadata endpoints (AWS, ECS, GCP, Azure, Alibaba): credentials live there. */
-export const METADATA_ADDRESSES: readonly string[] = [
-  '169.254.169.254',
-  '169.254.170.2',
-  'fd00:ec2::254',
-  '100.100.100.200',
-];
+/** One reason an address is not public: the address itself, or an IPv4 address it carries. */
+export interface AddressFinding extends AddressClass {
+  /** The address judged: the address itself (zone removed) or the IPv4 address it carries. */
+  address: string;
+}
 
 type Range = readonly [address: string, prefix: number];
 
+/** In order of severity: the first class an address falls in is the one a refusal names. */
 const CLASSES: ReadonlyArray<readonly [AddressKind, string, readonly Range[]]> = [
   [
     'metadata',
     'a cloud metadata address',
-    METADATA_ADDRESSES.map((address) => [address, isIP(address) === 4 ? 32 : 128] as const),
+    METADATA_ADDRESSES.map((address) => [address, address.includes(':') ? 128 : 32] as const),
   ],
   [
     'unspecified',
@@ -98,27 +106,61 @@ const CLASSES: ReadonlyArray<readonly [AddressKind, string, readonly Range[]]> =
   ],
 ];
 
-const LISTS = CLASSES.map(([kind, description, ranges]) => {
-  const list = new BlockList();
-  for (const [address, prefix] of ranges) {
-    list.addSubnet(address, prefix, isIP(address) === 4 ? 'ipv4' : 'ipv6');
-  }
-  return { kind, description, list };
-});
+const COMPILED = CLASSES.map(([kind, description, ranges]) => ({
+  kind,
+  description,
+  ranges: ranges.map(([address, prefix]) => {
+    const network = parseIpAddress(address);
+    if (!network) throw new Error(`not an IP address: ${address}`);
+    return { network, prefix };
+  }),
+}));
 
-/**
- * What kind of non-public address `address` is, or undefined for a public one. An IPv6 address
- * that carries an IPv4 address (`::ffff:127.0.0.1`) is judged by the IPv4 address it reaches.
- */
-export function classifyAddress(address: string): AddressClass | undefined {
-  const family = isIP(address);
-  if (family === 0) return { kind: 'reserved', description: 'not an IP address' };
-  const embedded = family === 6 ? embeddedIPv4(address) : undefined;
-  if (embedded !== undefined) return classifyAddress(embedded);
-  const type = family === 4 ? 'ipv4' : 'ipv6';
-  const bare = address.split('%')[0] ?? address;
-  for (const { kind, description, list } of LISTS) {
-    if (list.check(bare, type)) return { kind, description };
+function ownClass(address: IpAddressValue): AddressClass | undefined {
+  for (const { kind, description, ranges } of COMPILED) {
+    if (ranges.some(({ network, prefix }) => rangeContains(network, prefix, address))) {
+      return { kind, description };
+    }
   }
   return undefined;
+}
+
+function severity(kind: AddressKind): number {
+  return CLASSES.findIndex(([candidate]) => candidate === kind);
+}
+
+/**
+ * Every reason `address` is not public, most severe first; empty for a public address. An IPv6
+ * address is judged by its own prefix and by each IPv4 address it carries (`::ffff:127.0.0.1`,
+ * a Teredo client, a 6to4 router…), as that is where a packet to it may end up.
+ */
+export function addressFindings(address: string): AddressFinding[] {
+  const bare = address.split('%')[0] ?? address;
+  const value = addressValue(address);
+  if (!value) return [{ address: bare, kind: 'reserved', description: 'not an IP address' }];
+  const carried = ipv4AddressesCarriedBy(value);
+  const findings: AddressFinding[] = [];
+  // An IPv4-compatible address's own prefix (::/96) says only that it carries an IPv4 address.
+  const own = carried.some(({ form }) => form === 'compatible') ? undefined : ownClass(value);
+  if (own) findings.push({ address: bare, ...own });
+  for (const { form, value: ipv4 } of carried) {
+    const found = ownClass({ family: 4, value: ipv4 });
+    // Where a local-use NAT64 prefix puts the IPv4 address depends on the prefix length its
+    // network chose, so each position is only a guess: a guess counts when it is metadata.
+    if (!found || (form === 'nat64_local' && found.kind !== 'metadata')) continue;
+    const dotted = formatIPv4(ipv4);
+    findings.push({ address: dotted, ...found, carries: dotted });
+  }
+  return findings.sort((first, second) => severity(first.kind) - severity(second.kind));
+}
+
+/**
+ * What kind of non-public address `address` is, or undefined for a public one: the most severe
+ * of its {@link addressFindings}, so `::ffff:127.0.0.1` is a loopback address.
+ */
+export function classifyAddress(address: string): AddressClass | undefined {
+  const [first] = addressFindings(address);
+  if (!first) return undefined;
+  const { kind, description, carries } = first;
+  return carries === undefined ? { kind, description } : { kind, description, carries };
 }

@@ -1,76 +1,63 @@
-import { BlockList, isIP } from 'node:net';
+import {
+  addressKey,
+  isMetadataAddress,
+  isMetadataHostName,
+  parseAllowHostEntry,
+  rangeContains,
+  type IpAddressValue,
+} from '../../config/allow-host-entry.js';
 import { NightshiftError } from '../../errors.js';
-import { embeddedIPv4, normalizeHost } from './ip-address.js';
-
-const HOST_NAME = /^(\*\.)?[a-z0-9_-]+(\.[a-z0-9_-]+)*$/;
+import { addressValue, normalizeHost } from './ip-address.js';
 
 /**
  * The hosts an operator allows besides public addresses (`allow_hosts`): host names
- * (`localhost`, `*.internal.example` for its subdomains), IP addresses and CIDR ranges.
+ * (`localhost`, `*.internal.example` for its subdomains), IP addresses and CIDR ranges, parsed
+ * by `parseAllowHostEntry` exactly as the agent definition was checked. Nothing here ever allows
+ * a cloud metadata host name or address, whatever the entries say.
  */
 export class HostAllowList {
   readonly #names = new Set<string>();
-  readonly #suffixes: string[] = [];
-  readonly #addresses = new BlockList();
-  readonly #ranges = new BlockList();
+  readonly #domains: string[] = [];
+  readonly #addresses = new Set<string>();
+  readonly #ranges: Array<{ network: IpAddressValue; prefix: number }> = [];
 
-  /** Parses the entries; an entry that is neither a host name, an IP nor a CIDR is a `config_invalid` error. */
+  /** Parses the entries; one `parseAllowHostEntry` refuses is a `config_invalid` error naming it. */
   constructor(entries: readonly string[] = []) {
-    for (const entry of entries) this.#add(entry);
-  }
-
-  #add(entry: string): void {
-    const [base = '', prefixText, ...extra] = entry.split('/');
-    const host = normalizeHost(base);
-    const family = isIP(host);
-    if (prefixText !== undefined) {
-      const prefix = Number(prefixText);
-      const maximum = family === 4 ? 32 : 128;
-      if (
-        family === 0 ||
-        extra.length > 0 ||
-        !Number.isInteger(prefix) ||
-        prefix < 0 ||
-        prefix > maximum
-      ) {
-        throw invalidEntry(entry);
-      }
-      this.#ranges.addSubnet(host, prefix, family === 4 ? 'ipv4' : 'ipv6');
-    } else if (family !== 0) {
-      this.#addresses.addAddress(host, family === 4 ? 'ipv4' : 'ipv6');
-    } else if (HOST_NAME.test(host)) {
-      if (host.startsWith('*.')) this.#suffixes.push(host.slice(1));
-      else this.#names.add(host);
-    } else {
-      throw invalidEntry(entry);
+    for (const entry of entries) {
+      const parsed = parseAllowHostEntry(entry);
+      if ('problem' in parsed) throw invalidEntry(parsed.problem);
+      if (parsed.kind === 'name') this.#names.add(parsed.name);
+      else if (parsed.kind === 'wildcard') this.#domains.push(parsed.domain);
+      else if (parsed.kind === 'address') this.#addresses.add(addressKey(parsed.address));
+      else this.#ranges.push({ network: parsed.network, prefix: parsed.prefix });
     }
   }
 
-  /** True when the host name itself is listed: then every address it resolves to is allowed. */
+  /** True when the host name itself is listed, or lies under a listed `*.` domain. */
   allowsName(host: string): boolean {
     const name = normalizeHost(host);
-    return this.#names.has(name) || this.#suffixes.some((suffix) => name.endsWith(suffix));
+    if (isMetadataHostName(name)) return false;
+    return this.#names.has(name) || this.#domains.some((domain) => name.endsWith(`.${domain}`));
   }
 
   /**
-   * True when the address is listed, or inside a listed CIDR range. Ranges never cover a cloud
-   * metadata address (`exactOnly`): a broad `169.254.0.0/16` should not hand out credentials.
+   * True when the address is listed, or inside a listed CIDR range unless `exactOnly` (the
+   * caller asks for that for link-local IPv4 addresses). Never true for a metadata address.
    */
   allowsAddress(address: string, exactOnly: boolean): boolean {
-    const candidates = [address.split('%')[0] ?? address];
-    const embedded = embeddedIPv4(address);
-    if (embedded !== undefined) candidates.push(embedded);
-    return candidates.some((candidate) => {
-      const type = isIP(candidate) === 4 ? 'ipv4' : 'ipv6';
-      if (this.#addresses.check(candidate, type)) return true;
-      return !exactOnly && this.#ranges.check(candidate, type);
-    });
+    const value = addressValue(address);
+    if (!value || isMetadataAddress(value)) return false;
+    if (this.#addresses.has(addressKey(value))) return true;
+    return (
+      !exactOnly &&
+      this.#ranges.some(({ network, prefix }) => rangeContains(network, prefix, value))
+    );
   }
 }
 
-function invalidEntry(entry: string): NightshiftError {
-  const message = `allow_hosts: "${entry}" is not a host name, an IP address or a CIDR range`;
+function invalidEntry(problem: string): NightshiftError {
+  const message = `allow_hosts: ${problem}`;
   return new NightshiftError('config_invalid', message, {
-    fields: [{ path: 'allow_hosts', message }],
+    fields: [{ path: 'allow_hosts', message: problem }],
   });
 }

@@ -9,6 +9,8 @@ export interface PathInsideDirectory {
   /** The path as the caller wrote it, normalised (for messages and results). */
   relative: string;
   exists: boolean;
+  /** The directory's real path, which `path` lies inside (to check again after opening). */
+  root: string;
 }
 
 /**
@@ -34,7 +36,7 @@ export async function resolveInsideDirectory(
   }
   const target = path.join(current, name);
   const stats = await lstatOrUndefined(target);
-  if (!stats) return { path: target, relative, exists: false };
+  if (!stats) return { path: target, relative, exists: false, root };
   if (stats.isSymbolicLink()) {
     const real = await realpath(target).catch(() => {
       throw refusal(relative, `"${relative}" is a symbolic link to a missing target`);
@@ -44,10 +46,10 @@ export async function resolveInsideDirectory(
     }
     const targetStats = await lstat(real);
     if (targetStats.isDirectory()) throw refusal(relative, `"${relative}" is a directory`);
-    return { path: real, relative, exists: true };
+    return { path: real, relative, exists: true, root };
   }
   if (stats.isDirectory()) throw refusal(relative, `"${relative}" is a directory`);
-  return { path: target, relative, exists: true };
+  return { path: target, relative, exists: true, root };
 }
 
 function checkedSegments(relativePath: string): string[] {
@@ -108,7 +110,8 @@ async function lstatOrUndefined(target: string) {
   }
 }
 
-function isInside(root: string, candidate: string): boolean {
+/** True when `candidate` is `root` or lies below it (both real paths). */
+export function isInside(root: string, candidate: string): boolean {
   return (
     candidate === root || candidate.startsWith(root.endsWith(path.sep) ? root : root + path.sep)
   );
