@@ -7,7 +7,8 @@ export type AgentEventType =
   | 'tool_call_started'
   | 'tool_call_result'
   | 'tool_call_error'
-  | 'final_answer';
+  | 'final_answer'
+  | 'run_warning';
 
 /** An event as the runtime emits it; the service adds the envelope (id, agent_id, run_id, timestamp). */
 export type AgentEvent = {

@@ -20,6 +20,7 @@ import type { AgentEventSink } from './agent-events.js';
 import { sanitizeConversation, selectHistory } from './conversation.js';
 import type { AgentErrorCode, AgentRunResult, AgentRunStatus } from './run-result.js';
 import { whenAborted, wrapTools, type StepRecorder } from './tool-calls.js';
+import { readReportedUsage } from './reported-usage.js';
 
 /** Everything one run of one agent needs. Options are camelCase; the definition keeps the seed's keys. */
 export interface RunAgentOptions {
@@ -225,14 +226,16 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentRunResult
       },
       onStepFinish: async (step: StepResult<ToolSet>) => {
         steps += 1;
-        const input = step.usage.inputTokens ?? 0;
-        const output = step.usage.outputTokens ?? 0;
-        const stepUsage: Usage = {
-          requests: 1,
-          input_tokens: input,
-          output_tokens: output,
-          total_tokens: step.usage.totalTokens ?? input + output,
-        };
+        const { usage: stepUsage, problems } = readReportedUsage(step.usage);
+        if (problems.length > 0) {
+          await emit({
+            type: 'run_warning',
+            payload: {
+              code: 'usage_clamped',
+              message: `the provider reported implausible token counts: ${problems.join('; ')}`,
+            },
+          });
+        }
         usage.input_tokens += stepUsage.input_tokens;
         usage.output_tokens += stepUsage.output_tokens;
         usage.total_tokens += stepUsage.total_tokens;

@@ -20,6 +20,8 @@ export interface EventPayloads {
     timed_out: boolean;
   };
   final_answer: { message: string };
+  /** Something in the run was not as it should be, and was corrected or left as it is (stable `code`). */
+  run_warning: { code: string; message: string };
   background_task_started: {
     scheduled_at: string;
     trigger: RunTrigger;
