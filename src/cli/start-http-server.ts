@@ -16,6 +16,12 @@ export interface HttpServerSettings {
   port: number;
   /** The bearer token; undefined when the server has none (loopback only). */
   token: string | undefined;
+  /** `server.allowed_env`; undefined for the server's default. */
+  allowedEnv: readonly string[] | undefined;
+  /** `server.allow_unauthenticated_changes`. */
+  allowUnauthenticatedChanges: boolean;
+  /** The environment the service reads, where a variable holding the token is never allowed. */
+  env: Readonly<Record<string, string | undefined>>;
 }
 
 /** What the command line says about the server. */
@@ -44,6 +50,9 @@ export function httpServerSettings(
     host: section?.host ?? DEFAULT_HOST,
     port: flags.port ?? section?.port ?? DEFAULT_PORT,
     token: token === '' ? undefined : token,
+    allowedEnv: section?.allowed_env,
+    allowUnauthenticatedChanges: section?.allow_unauthenticated_changes ?? false,
+    env,
   };
 }
 
@@ -75,6 +84,9 @@ export async function startHttpServer(
       port: settings.port,
       // Never undefined: startServer would fall back to this process's own NIGHTSHIFT_TOKEN.
       token: settings.token ?? '',
+      ...(settings.allowedEnv === undefined ? {} : { allowedEnv: settings.allowedEnv }),
+      allowUnauthenticatedChanges: settings.allowUnauthenticatedChanges,
+      env: settings.env,
       logger,
     });
   } catch (error) {

@@ -172,7 +172,15 @@ function serviceSections(
     path,
     memory,
     events,
-    server: server && { host: server.host, port: server.port, ...(token ? { token } : {}) },
+    server: server && {
+      host: server.host,
+      port: server.port,
+      ...(token ? { token } : {}),
+      ...(server.allowed_env ? { allowed_env: server.allowed_env } : {}),
+      ...(server.allow_unauthenticated_changes === undefined
+        ? {}
+        : { allow_unauthenticated_changes: server.allow_unauthenticated_changes }),
+    },
     scheduler,
     toolSettings,
     secrets: [

@@ -38,6 +38,19 @@ export const serverSectionSchema = z.strictObject({
   port: wholeNumber(0, 65_535).default(DEFAULT_SERVER_PORT),
   /** The bearer token of `/api` and `/metrics`; without it, `NIGHTSHIFT_TOKEN`; empty is none. */
   token: z.string().optional(),
+  /**
+   * Environment variables definitions sent over the API may name (`api_key_env`, `${NAME}`);
+   * without it, the providers' standard API key variables. Never the token's variable.
+   */
+  allowed_env: z
+    .array(
+      z
+        .string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be an environment variable name' }),
+    )
+    .optional(),
+  /** Accept agents that run commands or reach new URLs over the API without a token; default false. */
+  allow_unauthenticated_changes: z.boolean().optional(),
 });
 
 /** Where ticks come from: in-process timers, or BullMQ job schedulers on Redis. */

@@ -3,7 +3,13 @@ import { NightshiftError, type FieldError, type NightshiftErrorCode } from '../e
 
 /** Codes the server adds to the service's own for refusals that happen before the service. */
 export type ServerErrorCode =
-  'unauthorized' | 'host_not_allowed' | 'origin_not_allowed' | 'payload_too_large' | 'not_found';
+  | 'unauthorized'
+  | 'host_not_allowed'
+  | 'origin_not_allowed'
+  | 'payload_too_large'
+  | 'unsupported_media_type'
+  | 'token_required'
+  | 'not_found';
 
 /** The JSON body of every error response. */
 export interface ApiErrorBody {

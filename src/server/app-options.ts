@@ -1,3 +1,4 @@
+import { DEFAULTS } from '../config/defaults.js';
 import type { ServiceLogger } from '../service/index.js';
 
 /** Options of `createApp`; every one has a documented default. */
@@ -16,6 +17,23 @@ export interface AppOptions {
   signal?: AbortSignal;
   /** Where request failures are logged (a pino logger fits). Default: nowhere. */
   logger?: ServiceLogger;
+  /**
+   * Environment variables a definition sent over the API may name, in `model_config.api_key_env`
+   * or as a `${NAME}` reference anywhere. Default: the providers' standard API key variables.
+   * Never the variable holding the server's token, even when listed.
+   */
+  allowedEnv?: readonly string[];
+  /**
+   * Lets a server without a token accept agents that run commands (stdio MCP servers) or talk
+   * to a URL they did not before (`model_config.base_url`, MCP `url`). Default false: without a
+   * token any local process could run commands as this user.
+   */
+  allowUnauthenticatedChanges?: boolean;
+  /**
+   * The environment the service resolves references from: a variable in it that holds the
+   * token is never allowed. Default `process.env`.
+   */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** `AppOptions` with every default filled in. */
@@ -27,7 +45,15 @@ export interface ResolvedAppOptions {
   keepAliveMs: number;
   signal: AbortSignal | undefined;
   logger: ServiceLogger;
+  allowedEnv: readonly string[];
+  allowUnauthenticatedChanges: boolean;
+  env: Readonly<Record<string, string | undefined>>;
 }
+
+/** The variable `startServer` reads its token from by default. */
+export const TOKEN_ENV = 'NIGHTSHIFT_TOKEN';
+/** The variables definitions sent over the API may name by default: the providers' standard key variables. */
+export const DEFAULT_ALLOWED_ENV: readonly string[] = Object.values(DEFAULTS.api_key_env);
 
 /** The default port of `startServer`. */
 export const DEFAULT_PORT = 7420;
@@ -53,5 +79,8 @@ export function resolveAppOptions(options: AppOptions): ResolvedAppOptions {
     keepAliveMs: options.keepAliveMs ?? 15_000,
     signal: options.signal,
     logger: options.logger ?? silentLogger,
+    allowedEnv: [...new Set(options.allowedEnv ?? DEFAULT_ALLOWED_ENV)],
+    allowUnauthenticatedChanges: options.allowUnauthenticatedChanges ?? false,
+    env: options.env ?? process.env,
   };
 }

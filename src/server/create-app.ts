@@ -8,6 +8,7 @@ import { hostGuard } from './host-guard.js';
 import { FleetMetrics } from './metrics/fleet-metrics.js';
 import { followFleetEvents } from './metrics/follow-fleet-events.js';
 import { originGuard } from './origin-guard.js';
+import { jsonContentType } from './request-body.js';
 import { agentActionRoutes } from './routes/agent-action-routes.js';
 import { agentRoutes } from './routes/agent-routes.js';
 import { dashboardRoutes } from './routes/dashboard-routes.js';
@@ -58,6 +59,7 @@ export function createApp(
         ),
     }),
   );
+  app.use('/api/*', jsonContentType());
 
   app.route('/api', agentRoutes(context));
   app.route('/api', agentActionRoutes(context));

@@ -8,10 +8,16 @@
  * origin (no CORS). The dashboard pages are public shells: their scripts keep the token in
  * `sessionStorage` and send it as a header, also for live events, which they read through
  * `fetch` rather than `EventSource` (which cannot send headers).
+ *
+ * Definitions sent over the API are trusted less than the operator's own: they may name only
+ * allowed environment variables (`allowedEnv`, never the token's), and without a token they may
+ * not add commands (stdio MCP servers) or URLs unless `allowUnauthenticatedChanges` says so.
+ * Bodies must be declared JSON, at most `bodyLimitBytes` long and 64 levels deep.
  */
 export { createApp } from './create-app.js';
 export { startServer, type RunningServer, type ServerOptions } from './start-server.js';
 export {
+  DEFAULT_ALLOWED_ENV,
   DEFAULT_BODY_LIMIT_BYTES,
   DEFAULT_HOST,
   DEFAULT_PORT,

@@ -4,6 +4,8 @@
  * every route the app registers.
  */
 
+import { MAX_BODY_DEPTH } from './request-body.js';
+
 const json = (schema: object) => ({ 'application/json': { schema } });
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const errorResponse = (description: string) => ({
@@ -24,6 +26,23 @@ const agentErrors = {
   ...standardErrors,
   '404': errorResponse('`agent_not_found`: no agent has this id.'),
 };
+/** Refusals of any request that carries a body. */
+const bodyErrors = {
+  '413': errorResponse('`payload_too_large`: the body is over the limit (256 KiB by default).'),
+  '415': errorResponse(
+    '`unsupported_media_type`: the body is not sent as `application/json` (or `application/*+json`).',
+  ),
+};
+/** The 403 of routes that create or change definitions: the guards' refusals, and `token_required`. */
+const definitionForbidden = {
+  '403': errorResponse(
+    '`host_not_allowed` or `origin_not_allowed` (see `Forbidden`); `token_required`: the definition runs commands (stdio MCP servers) or reaches a new URL (`model_config.base_url`, an MCP `url`), which a server without a token accepts only with `server.allow_unauthenticated_changes: true`.',
+  ),
+};
+const definitionBadRequest = (extra: string) =>
+  errorResponse(
+    `\`config_invalid\`: each bad field is named by path in \`fields\`; also \`model_config.api_key_env\` or a \`\${NAME}\` reference naming an environment variable the server does not allow (\`server.allowed_env\`), and a body nested deeper than ${MAX_BODY_DEPTH} levels (\`(body)\`)${extra}.`,
+  );
 const statusResponse = (description: string) => ({
   description,
   content: json(ref('AgentStatus')),
@@ -62,6 +81,7 @@ const lifecycle = (summary: string, body: object | undefined, extra: object = {}
       ),
       '409': errorResponse('`invalid_state`: the agent is not in a state this action applies to.'),
       ...agentErrors,
+      ...bodyErrors,
       ...extra,
     },
   },
@@ -115,12 +135,11 @@ export const openApiDocument = {
         requestBody: { required: true, content: json(ref('AgentDefinition')) },
         responses: {
           '201': statusResponse("The new agent's status; `Location` names it."),
-          '400': errorResponse('`config_invalid`: each bad field is named by path in `fields`.'),
+          '400': definitionBadRequest(''),
           '409': errorResponse('`agent_exists`: the id is taken.'),
-          '413': errorResponse(
-            '`payload_too_large`: the body is over the limit (256 KiB by default).',
-          ),
+          ...bodyErrors,
           ...standardErrors,
+          ...definitionForbidden,
         },
       },
     },
@@ -141,9 +160,12 @@ export const openApiDocument = {
         },
         responses: {
           '200': statusResponse('The status after the change.'),
-          '400': errorResponse('`config_invalid`: each bad field is named by path in `fields`.'),
-          '413': errorResponse('`payload_too_large`.'),
+          '400': definitionBadRequest(
+            ', and a patch setting more than one of interval, cron and run_at',
+          ),
+          ...bodyErrors,
           ...agentErrors,
+          ...definitionForbidden,
         },
       },
       delete: {
@@ -209,6 +231,7 @@ export const openApiDocument = {
           '400': errorResponse('`config_invalid`: a bad or unknown body field.'),
           '409': errorResponse('`invalid_state`: this process runs no agents.'),
           ...agentErrors,
+          ...bodyErrors,
         },
       },
     },
@@ -549,6 +572,7 @@ export const openApiDocument = {
               'tool_call_result',
               'tool_call_error',
               'final_answer',
+              'run_warning',
               'background_task_completed',
               'background_task_error',
               'background_task_skipped',

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import { NightshiftError } from '../errors.js';
 import type { BackgroundAgentService } from '../service/index.js';
-import { DEFAULT_HOST, DEFAULT_PORT, type AppOptions } from './app-options.js';
+import { DEFAULT_HOST, DEFAULT_PORT, TOKEN_ENV, type AppOptions } from './app-options.js';
 import { createApp } from './create-app.js';
 import { hostForUrl, isLoopbackHost } from './loopback-host.js';
 
@@ -13,7 +13,7 @@ export interface ServerOptions extends Omit<AppOptions, 'signal'> {
   host?: string;
   /** Default 7420; 0 picks a free port. */
   port?: number;
-  /** Default `process.env.NIGHTSHIFT_TOKEN`. */
+  /** Default `NIGHTSHIFT_TOKEN` of `env` (itself `process.env` by default). */
   token?: string;
 }
 
@@ -35,7 +35,7 @@ export async function startServer(
   options: ServerOptions = {},
 ): Promise<RunningServer> {
   const host = options.host ?? DEFAULT_HOST;
-  const token = options.token ?? process.env.NIGHTSHIFT_TOKEN;
+  const token = options.token ?? (options.env ?? process.env)[TOKEN_ENV];
   const hasToken = token !== undefined && token !== '';
   if (!isLoopbackHost(host) && !hasToken) {
     throw new NightshiftError(

@@ -1,11 +1,12 @@
 import { Hono } from 'hono';
+import { checkDefinitionChange } from '../definition-policy.js';
 import { integerParameter, agentStateParameter, runStatusParameter } from '../query-parameters.js';
 import { redactDefinition } from '../redact-definition.js';
 import { readJsonObject } from '../request-body.js';
 import type { ServerContext, ServerEnvironment } from '../server-context.js';
 
 /** `/api/agents…`: list, create, read, change and delete agents; their runs and next fire times. */
-export function agentRoutes({ service }: ServerContext): Hono<ServerEnvironment> {
+export function agentRoutes({ service, options }: ServerContext): Hono<ServerEnvironment> {
   const routes = new Hono<ServerEnvironment>();
 
   routes.get('/agents', async (c) => {
@@ -15,7 +16,10 @@ export function agentRoutes({ service }: ServerContext): Hono<ServerEnvironment>
   });
 
   routes.post('/agents', async (c) => {
-    const status = await service.create(await readJsonObject(c));
+    const input = await readJsonObject(c);
+    const refusal = await checkDefinitionChange(options, input, undefined);
+    if (refusal) return c.json(refusal, 403);
+    const status = await service.create(input);
     c.header('Location', `/api/agents/${encodeURIComponent(status.agent_id)}`);
     return c.json(status, 201);
   });
@@ -28,9 +32,15 @@ export function agentRoutes({ service }: ServerContext): Hono<ServerEnvironment>
     c.json(redactDefinition(await service.getAgentDefinition(c.req.param('agent_id')))),
   );
 
-  routes.patch('/agents/:agent_id', async (c) =>
-    c.json(await service.updateAgent(c.req.param('agent_id'), await readJsonObject(c))),
-  );
+  routes.patch('/agents/:agent_id', async (c) => {
+    const agentId = c.req.param('agent_id');
+    const patch = await readJsonObject(c);
+    const refusal = await checkDefinitionChange(options, patch, () =>
+      service.getAgentDefinition(agentId),
+    );
+    if (refusal) return c.json(refusal, 403);
+    return c.json(await service.updateAgent(agentId, patch));
+  });
 
   routes.delete('/agents/:agent_id', async (c) => {
     await service.deleteAgent(c.req.param('agent_id'));
