@@ -33,8 +33,8 @@ async function openPostgres() {
 
 describe.skipIf(!available)('postgres', () => {
   describeSqlTools('postgres', openPostgres, {
-    readOnlyRefusal: /cannot execute DELETE in a read-only transaction \(sql_query is read-only/,
-    multipleStatementsRefusal: /cannot insert multiple commands into a prepared statement/,
+    readOnlyRefusal: /^sql_query refuses DELETE: only row-returning statements/,
+    multipleStatementsRefusal: /^sql_query refuses more than one statement: /,
     timestampType: 'timestamp',
   });
 
@@ -72,13 +72,141 @@ describe.skipIf(!available)('postgres', () => {
           connection: 'main',
           sql: `DO $$ BEGIN DELETE FROM ${table}; END $$`,
         }),
-      ).rejects.toThrow(/read-only transaction|read-write mode must be set before any query/);
+      ).rejects.toThrow('sql_query refuses DO: only row-returning statements');
       await expect(
         runTool(sql.tools.sql_query, { connection: 'main', sql: 'SET TRANSACTION READ WRITE' }),
-      ).rejects.toThrow('read-write mode must be set before any query');
+      ).rejects.toThrow('sql_query refuses SET: only row-returning statements');
       expect(await database.rows(`SELECT count(*)::int AS n FROM ${table}`)).toEqual([{ n: 2 }]);
     });
 
+    it('refuses COPY, also TO PROGRAM and behind comments', async () => {
+      for (const statement of [
+        "COPY (SELECT 1) TO PROGRAM 'true'",
+        "/* only a comment */ COPY (SELECT 1) TO PROGRAM 'true'",
+        "-- a note\n  copy (select 1) to program 'true';",
+        "/* nested /* comment */ still comment */ COPY (SELECT 1) TO PROGRAM 'true'",
+        `COPY ${database.name('t')} TO STDOUT`,
+      ]) {
+        await expect(
+          runTool(sql.tools.sql_query, { connection: 'main', sql: statement }),
+        ).rejects.toThrow(
+          'sql_query refuses COPY: only row-returning statements (SELECT, WITH, VALUES, TABLE, EXPLAIN) are allowed',
+        );
+      }
+    });
+
+    it('refuses DO, CALL and other statements that return no rows', async () => {
+      await database.execute(
+        `CREATE PROCEDURE ${database.name('p')}() LANGUAGE sql AS $$ SELECT 1 $$`,
+      );
+      for (const [statement, keyword] of [
+        ['DO $$ BEGIN PERFORM pg_sleep(0); END $$', 'DO'],
+        [`CALL ${database.name('p')}()`, 'CALL'],
+        ['PREPARE q AS SELECT 1', 'PREPARE'],
+        ['SHOW data_directory', 'SHOW'],
+        ['LISTEN somewhere', 'LISTEN'],
+      ] as const) {
+        await expect(
+          runTool(sql.tools.sql_query, { connection: 'main', sql: statement }),
+        ).rejects.toThrow(`sql_query refuses ${keyword}: only row-returning statements`);
+      }
+    });
+
+    it('refuses functions that read server files, run programs or touch large objects, however written', async () => {
+      for (const [statement, name] of [
+        ["SELECT pg_read_file('/etc/hostname')", 'pg_read_file'],
+        ['SELECT "pg_read_file"(\'/etc/hostname\')', 'pg_read_file'],
+        ["SELECT pg_catalog . PG_READ_FILE /* gap */ ('/etc/hostname')", 'pg_read_file'],
+        ["SELECT pg_read_binary_file('/etc/hostname')", 'pg_read_binary_file'],
+        ["SELECT * FROM pg_ls_dir('.')", 'pg_ls_dir'],
+        ['SELECT * FROM pg_ls_waldir()', 'pg_ls_waldir'],
+        ["SELECT pg_stat_file('/etc/hostname')", 'pg_stat_file'],
+        ["SELECT lo_import('/etc/hostname')", 'lo_import'],
+        ["SELECT lo_export(1, '/tmp/x')", 'lo_export'],
+        ['SELECT lo_get(1)', 'lo_get'],
+        ["SELECT * FROM dblink('dbname=test', 'SELECT 1') AS t(n int)", 'dblink'],
+        ["SELECT set_config('statement_timeout', '0', false)", 'set_config'],
+        ['SELECT pg_terminate_backend(1)', 'pg_terminate_backend'],
+        ['SELECT pg_reload_conf()', 'pg_reload_conf'],
+        [
+          "SELECT query_to_xml('select pg_read_file(''/etc/hostname'')', true, true, '')",
+          'query_to_xml',
+        ],
+        ["WITH x AS (SELECT pg_read_file('/etc/hostname') AS f) SELECT f FROM x", 'pg_read_file'],
+        ["EXPLAIN SELECT pg_read_file('/etc/hostname')", 'pg_read_file'],
+      ] as const) {
+        await expect(
+          runTool(sql.tools.sql_query, { connection: 'main', sql: statement }),
+        ).rejects.toThrow(`sql_query refuses ${name}(): `);
+      }
+    });
+
+    it('refuses a second statement, also after strings, dollar quotes and comments', async () => {
+      for (const statement of [
+        "SELECT 1; COPY (SELECT 1) TO PROGRAM 'true'",
+        "SELECT ';' AS s; /* */ SELECT pg_sleep(0)",
+        'SELECT $x$;$x$ AS s; SELECT 2',
+        "SELECT E'\\';' AS s; SELECT 2",
+      ]) {
+        await expect(
+          runTool(sql.tools.sql_query, { connection: 'main', sql: statement }),
+        ).rejects.toThrow('sql_query refuses more than one statement');
+      }
+    });
+
+    it('sees through string tricks: E-string continuations and backslashes', async () => {
+      // Postgres joins string pieces separated by a newline; the second piece is an E-string too,
+      // so \' escapes its quote and pg_read_file is code, not text.
+      await expect(
+        runTool(sql.tools.sql_query, {
+          connection: 'main',
+          sql: "SELECT E'a'\n'\\'' , pg_read_file('/etc/hostname') --'",
+        }),
+      ).rejects.toThrow('sql_query refuses pg_read_file(): ');
+      await expect(
+        runTool(sql.tools.sql_query, { connection: 'main', sql: 'SELECT U&"pg_read_file"(\'x\')' }),
+      ).rejects.toThrow('sql_query refuses U&');
+    });
+
+    it('refuses EXPLAIN ANALYZE, which runs the statement', async () => {
+      for (const statement of [
+        'EXPLAIN ANALYZE SELECT 1',
+        'EXPLAIN (FORMAT JSON, ANALYZE) SELECT 1',
+      ]) {
+        await expect(
+          runTool(sql.tools.sql_query, { connection: 'main', sql: statement }),
+        ).rejects.toThrow('sql_query refuses EXPLAIN ANALYZE');
+      }
+    });
+
+    it('runs ordinary SELECTs, CTEs, VALUES, TABLE and EXPLAIN, and strings that mention refused words', async () => {
+      const table = database.name('t');
+      const query = async (statement: string) =>
+        (await runTool(sql.tools.sql_query, { connection: 'main', sql: statement })).rows;
+      expect(await query("SELECT 'COPY (SELECT 1) TO PROGRAM ''true''; DO' AS text")).toEqual([
+        { text: "COPY (SELECT 1) TO PROGRAM 'true'; DO" },
+      ]);
+      expect(await query("SELECT $q$pg_read_file('/etc/hostname'); COPY$q$ AS text")).toEqual([
+        { text: "pg_read_file('/etc/hostname'); COPY" },
+      ]);
+      expect(await query("SELECT E'it\\'s; COPY' AS text -- COPY")).toEqual([
+        { text: "it's; COPY" },
+      ]);
+      expect(await query(`SELECT "id" AS "COPY" FROM ${table} ORDER BY id`)).toEqual([
+        { COPY: 1 },
+        { COPY: 2 },
+      ]);
+      expect(
+        await query(
+          `WITH RECURSIVE x(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM x WHERE n < 3) SELECT n FROM x`,
+        ),
+      ).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
+      expect(await query(`(SELECT id FROM ${table} ORDER BY id LIMIT 1);`)).toEqual([{ id: 1 }]);
+      expect(await query('VALUES (1, 2)')).toEqual([{ column1: 1, column2: 2 }]);
+      expect(await query(`TABLE ${table} ORDER BY id`)).toEqual([{ id: 1 }, { id: 2 }]);
+      const plan = await query(`EXPLAIN (COSTS OFF) SELECT id FROM ${table}`);
+      expect(plan[0]?.['QUERY PLAN']).toMatch(/Scan on t/);
+    });
     it('stops a statement at the statement timeout', async () => {
       await expect(
         runTool(sql.tools.sql_query, { connection: 'main', sql: 'SELECT pg_sleep(10)' }),

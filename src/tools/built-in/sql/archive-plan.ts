@@ -13,6 +13,11 @@ export interface ArchivePlan {
   maxBatches: number;
   statementTimeoutMs: number;
   signal: AbortSignal;
+  /**
+   * Called after each batch commits. A SQLite archive runs in a child process, which reports
+   * batches with it, so the parent's timeout applies per batch, as Postgres' does per statement.
+   */
+  onBatch?: () => void;
 }
 
 /** What a `sql_archive` call did. */

@@ -32,7 +32,8 @@ const locks = new Map<string, Promise<unknown>>();
  * row archived, so it stays and is archived again in its new form. Serialisation is
  * deterministic (same column order, same type parsers), which is what makes lines comparable.
  *
- * One archiver per file at a time: within this process {@link withArchiveFile} serialises them.
+ * One archiver per file at a time: within this process {@link withArchiveFile} serialises them
+ * (and {@link withFileLock}, held by the parent while a SQLite child process archives).
  */
 export class JsonlArchiveFile {
   readonly #handle: FileHandle;
@@ -145,17 +146,23 @@ export async function withArchiveFile<T>(
   file: string,
   work: (archive: JsonlArchiveFile) => Promise<T>,
 ): Promise<T> {
+  return withFileLock(file, async () => {
+    const archive = await JsonlArchiveFile.open(file);
+    try {
+      return await work(archive);
+    } finally {
+      await archive.close();
+    }
+  });
+}
+
+/**
+ * Runs `work` while no other archiver of this process uses `file`. A SQLite archive writes the
+ * file in a child process; the parent holds this lock for it meanwhile.
+ */
+export async function withFileLock<T>(file: string, work: () => Promise<T>): Promise<T> {
   const previous = locks.get(file) ?? Promise.resolve();
-  const run = previous
-    .catch(() => undefined)
-    .then(async () => {
-      const archive = await JsonlArchiveFile.open(file);
-      try {
-        return await work(archive);
-      } finally {
-        await archive.close();
-      }
-    });
+  const run = previous.catch(() => undefined).then(work);
   locks.set(file, run);
   try {
     return await run;

@@ -4,8 +4,9 @@ import type { JsonlArchiveFile } from './jsonl-archive-file.js';
 import { tailKeys } from './jsonl-archive-file.js';
 import type { ExtendedQuery } from './postgres-read-only-query.js';
 import { withPostgresTransaction } from './postgres-transaction.js';
+import { postgresTypes } from './postgres-types.js';
 import { columnName } from './sql-identifier.js';
-import { jsonRow, postgresTypes } from './sql-values.js';
+import { jsonRow } from './sql-values.js';
 
 const writable = (plan: ArchivePlan) => ({
   readOnly: false,

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { withPostgresTransaction } from './postgres-transaction.js';
-import { jsonValue, postgresTypes, type SqlParameter } from './sql-values.js';
+import { postgresTypes } from './postgres-types.js';
+import { jsonValue, type SqlParameter } from './sql-values.js';
 
 /** Limits of one read-only Postgres query. */
 export interface PostgresQueryLimits {
@@ -22,17 +23,18 @@ export function returnsRows(sql: string): boolean {
 
 /**
  * Runs one statement inside `BEGIN READ ONLY` … `ROLLBACK`, under a `statement_timeout`.
- * The extended query protocol admits exactly one statement, so `…; COMMIT; DELETE …` cannot
- * escape the transaction. Row-returning statements are read through a cursor, so only
- * `maxRows + 1` rows ever leave the server.
+ * `statement` has passed `checkQueryStatement` (`sql-statement-guard.ts`), which returns
+ * it without leading comments or a trailing `;`. The extended query protocol admits exactly
+ * one statement, so `…; COMMIT; DELETE …` cannot escape the transaction even past that check.
+ * Row-returning statements are read through a cursor, so only `maxRows + 1` rows ever leave
+ * the server.
  */
 export async function postgresReadOnlyQuery(
   pool: pg.Pool,
-  sql: string,
+  statement: string,
   parameters: readonly SqlParameter[],
   limits: PostgresQueryLimits,
 ): Promise<{ columns: string[]; rows: Array<Record<string, unknown>>; moreRows: boolean }> {
-  const statement = sql.trim().replace(/;+\s*$/, '');
   const options = {
     readOnly: true,
     commit: false,
@@ -40,6 +42,9 @@ export async function postgresReadOnlyQuery(
     signal: limits.signal,
   };
   const result = await withPostgresTransaction(pool, options, async (client) => {
+    // The statement check read backslashes in '…' as ordinary characters; a server (or role)
+    // configured otherwise would read `'\'' …` differently, so this transaction reads them so too.
+    await client.query("SELECT set_config('standard_conforming_strings', 'on', true)");
     if (!returnsRows(statement)) {
       return client.query({
         text: statement,

@@ -4,13 +4,12 @@ import { NightshiftError } from '../../../errors.js';
 import { resolveInsideDirectory } from '../../safety/index.js';
 import type { ToolDefinition } from '../../tool-definition.js';
 import type { ArchiveOutcome, ArchivePlan } from './archive-plan.js';
-import { MAX_ARCHIVE_BATCH, withArchiveFile } from './jsonl-archive-file.js';
+import { MAX_ARCHIVE_BATCH, withArchiveFile, withFileLock } from './jsonl-archive-file.js';
 import { archivePostgresToFile, archivePostgresToTable } from './postgres-archive.js';
-import type { SqlConnection, SqlConnections } from './sql-connections.js';
+import { sqliteTarget, type SqlConnection, type SqlConnections } from './sql-connections.js';
 import { sqlError } from './sql-error.js';
 import { sqlIdentifier } from './sql-identifier.js';
 import { sqlParameterSchema } from './sql-query.js';
-import { archiveSqliteToFile, archiveSqliteToTable } from './sqlite-archive.js';
 
 /** Input of `sql_archive`. */
 export interface SqlArchiveInput {
@@ -184,14 +183,29 @@ async function archive(
       ? archivePostgresToTable(pool, plan, destination.table)
       : withArchiveFile(destination.path, (file) => archivePostgresToFile(pool, plan, file));
   }
-  const database = connections.openSqlite(connection, 'read_write');
-  try {
-    return destination.kind === 'table'
-      ? await archiveSqliteToTable(database, plan, destination.table)
-      : await withArchiveFile(destination.path, (file) =>
-          archiveSqliteToFile(database, plan, file),
-        );
-  } finally {
-    database.close();
-  }
+  // In a child process, as `sql_query`'s statements: a slow `where` would otherwise block this
+  // process for as long as each batch runs. The parent holds the file's lock meanwhile.
+  const run = () =>
+    connections.sqliteProcesses(connection).archive(
+      {
+        kind: 'archive',
+        target: sqliteTarget(connection),
+        plan: {
+          table: plan.table,
+          where: plan.where,
+          parameters: [...plan.parameters],
+          orderBy: plan.orderBy,
+          batchSize: plan.batchSize,
+          maxBatches: plan.maxBatches,
+          statementTimeoutMs: plan.statementTimeoutMs,
+        },
+        destination:
+          destination.kind === 'table'
+            ? { kind: 'table', table: destination.table }
+            : { kind: 'file', path: destination.path },
+      },
+      plan.signal,
+      plan.statementTimeoutMs,
+    );
+  return destination.kind === 'table' ? run() : withFileLock(destination.path, run);
 }

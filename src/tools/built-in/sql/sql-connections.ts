@@ -1,7 +1,8 @@
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import pg from 'pg';
 import { NightshiftError } from '../../../errors.js';
+import type { SqliteTarget } from './sqlite-database.js';
+import { SqliteProcessPool } from './sqlite-process-pool.js';
 
 /** One configured database, understood. */
 export type SqlConnection =
@@ -30,10 +31,14 @@ export function parseSqlConnection(name: string, url: string, cwd: string): SqlC
   });
 }
 
-/** The databases the SQL tools may use, by name; Postgres pools open on first use. */
+/**
+ * The databases the SQL tools may use, by name; Postgres pools and SQLite processes start on
+ * first use.
+ */
 export class SqlConnections {
   readonly #connections = new Map<string, SqlConnection>();
   readonly #pools = new Map<string, pg.Pool>();
+  readonly #sqliteProcesses = new Map<string, SqliteProcessPool>();
 
   /** Parses every URL now, so a bad one fails at configuration time. */
   constructor(urls: Readonly<Record<string, string>>, cwd: string = process.cwd()) {
@@ -76,32 +81,30 @@ export class SqlConnections {
     return pool;
   }
 
-  /** Opens a SQLite connection (the caller closes it); the file must exist. */
-  openSqlite(
-    connection: SqlConnection & { dialect: 'sqlite' },
-    mode: 'read_only' | 'read_write',
-  ): Database.Database {
-    try {
-      const database = new Database(connection.path, {
-        readonly: mode === 'read_only',
-        fileMustExist: true,
-      });
-      database.pragma('busy_timeout = 5000');
-      return database;
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      throw new NightshiftError(
-        'tool_error',
-        `cannot open connection "${connection.name}": ${reason}`,
-        { cause: error },
-      );
+  /** The processes that run a SQLite connection's statements (see {@link SqliteProcessPool}). */
+  sqliteProcesses(connection: SqlConnection & { dialect: 'sqlite' }): SqliteProcessPool {
+    let processes = this.#sqliteProcesses.get(connection.name);
+    if (!processes) {
+      processes = new SqliteProcessPool();
+      this.#sqliteProcesses.set(connection.name, processes);
     }
+    return processes;
   }
 
-  /** Closes every pool opened. */
+  /** Closes every pool opened and stops every SQLite process. */
   async close(): Promise<void> {
     const pools = [...this.#pools.values()];
+    const processes = [...this.#sqliteProcesses.values()];
     this.#pools.clear();
-    await Promise.all(pools.map((pool) => pool.end()));
+    this.#sqliteProcesses.clear();
+    await Promise.all([
+      ...pools.map((pool) => pool.end()),
+      ...processes.map((pool) => pool.close()),
+    ]);
   }
+}
+
+/** What a SQLite process needs to open the connection's file. */
+export function sqliteTarget(connection: SqlConnection & { dialect: 'sqlite' }): SqliteTarget {
+  return { name: connection.name, path: connection.path };
 }

@@ -2,9 +2,9 @@ import { z } from 'zod';
 import type { ToolDefinition } from '../../tool-definition.js';
 import { postgresReadOnlyQuery } from './postgres-read-only-query.js';
 import { queryResult, type QueryResult } from './query-result.js';
-import type { SqlConnections } from './sql-connections.js';
+import { sqliteTarget, type SqlConnections } from './sql-connections.js';
 import { sqlError } from './sql-error.js';
-import { sqliteReadOnlyQuery } from './sqlite-read-only-query.js';
+import { checkQueryStatement } from './sql-statement-guard.js';
 
 /** A SQL parameter as the model writes it. */
 export const sqlParameterSchema = z.union([z.string(), z.number(), z.boolean(), z.null()]);
@@ -50,8 +50,10 @@ export function createSqlQueryTool(
   return {
     description:
       'Run one read-only SQL statement and return { columns, rows, row_count, truncated }. ' +
-      'Postgres runs it in a READ ONLY transaction that is rolled back, with a ' +
-      `${statementTimeoutMs / 1000}s statement timeout; SQLite opens the file read-only. ` +
+      'Only row-returning statements: SELECT, WITH, VALUES, TABLE, EXPLAIN (and PRAGMA reads on ' +
+      'SQLite); COPY, DO, CALL and functions reaching server files or programs are refused. ' +
+      'Postgres runs it in a READ ONLY transaction that is rolled back; SQLite opens the file ' +
+      `read-only. Statements stop after ${statementTimeoutMs / 1000}s. ` +
       'Writes fail. Read-only, so safe to repeat.',
     inputSchema,
     idempotent: true,
@@ -59,10 +61,11 @@ export function createSqlQueryTool(
       const connection = connections.get(input.connection);
       const parameters = input.params ?? [];
       try {
+        const statement = checkQueryStatement(input.sql, connection.dialect);
         if (connection.dialect === 'postgres') {
           const result = await postgresReadOnlyQuery(
             connections.pool(connection),
-            input.sql,
+            statement,
             parameters,
             {
               maxRows: input.max_rows,
@@ -72,13 +75,19 @@ export function createSqlQueryTool(
           );
           return queryResult(result.columns, result.rows, result.moreRows, input.max_rows);
         }
-        const database = connections.openSqlite(connection, 'read_only');
-        try {
-          const result = sqliteReadOnlyQuery(database, input.sql, parameters, input.max_rows);
-          return queryResult(result.columns, result.rows, result.moreRows, input.max_rows);
-        } finally {
-          database.close();
-        }
+        // In a child process: better-sqlite3 would block this process for as long as it runs.
+        const result = await connections.sqliteProcesses(connection).query(
+          {
+            kind: 'query',
+            target: sqliteTarget(connection),
+            sql: statement,
+            parameters: [...parameters],
+            maxRows: input.max_rows,
+          },
+          context.abortSignal,
+          statementTimeoutMs,
+        );
+        return queryResult(result.columns, result.rows, result.moreRows, input.max_rows);
       } catch (error) {
         if (context.abortSignal.aborted) throw error;
         throw sqlError(connection.name, 'sql_query', error);

@@ -43,6 +43,7 @@ export async function archiveSqliteToTable(
     if (moved === 0) return { ...outcome, complete: true };
     outcome.moved += moved;
     outcome.batches += 1;
+    plan.onBatch?.();
     // Each batch runs synchronously; between batches the rest of the process gets a turn.
     await nextTurn();
   }
@@ -93,6 +94,7 @@ export async function archiveSqliteToFile(
       })
       .immediate();
     if (recovered > 0) Object.assign(outcome, { moved: recovered, recovered });
+    plan.onBatch?.();
   }
 
   const select = database.prepare(
@@ -116,6 +118,7 @@ export async function archiveSqliteToFile(
       if (database.inTransaction) database.exec('ROLLBACK');
       throw error;
     }
+    plan.onBatch?.();
     await nextTurn();
   }
   return outcome;

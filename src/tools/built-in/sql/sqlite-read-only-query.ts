@@ -3,9 +3,10 @@ import { NightshiftError } from '../../../errors.js';
 import { jsonRow, sqliteParameters, type SqlParameter } from './sql-values.js';
 
 /**
- * Runs one statement on a connection opened read-only. better-sqlite3 prepares exactly one
- * statement, and statements SQLite does not deem read-only (`VACUUM INTO` writes a new file
- * even on a read-only connection) are refused before they run.
+ * Runs one statement on a connection opened read-only, in a SQLite child process (see
+ * `sqlite-child-process.ts`; `checkQueryStatement` has already refused `ATTACH` and the like).
+ * better-sqlite3 prepares exactly one statement, and statements SQLite does not deem read-only
+ * (`VACUUM INTO` writes a new file even on a read-only connection) are refused before they run.
  */
 export function sqliteReadOnlyQuery(
   database: Database.Database,
