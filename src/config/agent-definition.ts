@@ -27,6 +27,14 @@ const duration = (minimum: 'positive' | 'zero') => {
   ).max(MAX_TIMER_SECONDS, { error: tooLong });
 };
 
+/**
+ * A URL, or a string with `${NAME}` references that becomes one at use: stored definitions keep
+ * references as written (the file loader checks the value they stand for when it loads).
+ */
+const urlOrReference = z.string().refine((value) => value.includes('${') || URL.canParse(value), {
+  error: 'must be a URL',
+});
+
 /** An ISO 8601 date-time the scheduler reads exactly as validation does (no `Date.parse` leniency). */
 const isoDate = z.string().refine((value) => parseIsoInstant(value) !== undefined, {
   error: 'must be an ISO 8601 date-time such as "2030-03-07T09:00:00Z"',
@@ -53,7 +61,7 @@ export const scriptStepSchema = z.strictObject({
 export const modelConfigSchema = z.strictObject({
   provider: z.string().min(1, { error: 'required' }),
   model: z.string().min(1).default('scripted'),
-  base_url: z.url({ error: 'must be a URL' }).optional(),
+  base_url: urlOrReference.optional(),
   api_key_env: z
     .string()
     .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be an environment variable name' })
@@ -101,7 +109,7 @@ export const mcpServerSchema = z.strictObject({
   command: z.string().optional(),
   args: z.array(z.string()).optional(),
   env: z.record(z.string(), z.string()).optional(),
-  url: z.url().optional(),
+  url: urlOrReference.optional(),
   headers: z.record(z.string(), z.string()).optional(),
   timeout: duration('positive').optional(),
   tool_prefix: z.string().optional(),

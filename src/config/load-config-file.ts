@@ -2,7 +2,10 @@ import type { z } from 'zod';
 import { NightshiftError, type FieldError } from '../errors.js';
 import type { AgentDefinition } from './agent-definition.js';
 import { describeFields, issuesToFieldErrors, requiredErrorMap } from './format-issues.js';
+import { envReferenceNames } from './env-references.js';
 import { interpolateEnv } from './interpolate-env.js';
+import { keepReferencesAsWritten } from './keep-references-as-written.js';
+import { SECRET_NAME } from './secret-name.js';
 import {
   eventsSectionSchema,
   memorySectionSchema,
@@ -40,9 +43,9 @@ export interface LoadNightshiftFileOptions {
 /**
  * Loads a Nightshift file (`.yaml`, `.yml` or `.json`): `memory`, `events`, `server`,
  * `scheduler`, the tool settings and `agents`, with `${NAME}` / `${NAME:-default}` read from the
- * environment and every agent validated like `create()` would. References in the `env` and
- * `headers` of agents' MCP servers are checked but kept as written (see
- * {@link isResolvedAtConnect}). Every problem of the file is collected into one `config_invalid`
+ * environment and every agent validated like `create()` would, on the values the references
+ * stand for. The definitions returned keep the references as written where text, addresses and
+ * credentials go (see {@link keepReferencesAsWritten}); the service reads them at use. Every problem of the file is collected into one `config_invalid`
  * error whose `fields` name each one by path (`agents[0].interval: must be greater than 0`).
  */
 export function loadNightshiftFile(
@@ -52,6 +55,7 @@ export function loadNightshiftFile(
   const env = options.env ?? process.env;
   const document = readTopLevel(path);
   const interpolated = interpolateEnv(document, { env, keepAsWritten: isResolvedAtConnect });
+  const writtenAgents = Array.isArray(document.agents) ? (document.agents as unknown[]) : [];
   const fields: FieldError[] = [];
   const parsed = nightshiftFileSchema.safeParse(interpolated.value, { error: requiredErrorMap });
   if (!parsed.success) fields.push(...issuesToFieldErrors(parsed.error.issues));
@@ -71,7 +75,9 @@ export function loadNightshiftFile(
       ...(options.providers ? { providers: options.providers } : {}),
     });
     fields.push(...checked.fields.map(withSettingHint));
-    if (checked.definition) agents.push(checked.definition);
+    if (checked.definition) {
+      agents.push(keepReferencesAsWritten(checked.definition, writtenAgents[index]));
+    }
     const agentId = (input as { agent_id?: unknown } | null)?.agent_id;
     if (typeof agentId !== 'string') return;
     const first = firstIndexById.get(agentId);
@@ -85,8 +91,15 @@ export function loadNightshiftFile(
 
   const problems = mergeInterpolationFields(interpolated.fields, fields);
   if (problems.length > 0 || !parsed.success) throw invalidFile(path, problems);
+  const { agents: _agents, ...sections } = document;
   return {
-    ...serviceSections(path, parsed.data, interpolated.secrets, options.cwd ?? process.cwd()),
+    // Agents keep their references, so only what the sections read counts among the secrets.
+    ...serviceSections(
+      path,
+      parsed.data,
+      [...interpolateEnv(sections, { env }).secrets, ...secretNamedValues(writtenAgents, env)],
+      options.cwd ?? process.cwd(),
+    ),
     agents,
     agentInputs,
   };
@@ -156,6 +169,20 @@ function isResolvedAtConnect(path: readonly PropertyKey[]): boolean {
     (field === 'env' || field === 'headers') &&
     typeof name === 'string'
   );
+}
+
+/**
+ * The values of the variables agents reference whose names say they hold secrets: the service
+ * resolves them at use, and what they resolve to must never be printed.
+ */
+function secretNamedValues(
+  agents: readonly unknown[],
+  env: Readonly<Record<string, string | undefined>>,
+): string[] {
+  return envReferenceNames(agents).flatMap(({ name }) => {
+    const value = env[name];
+    return SECRET_NAME.test(name) && value ? [value] : [];
+  });
 }
 
 /** The parsed sections as the service and the server take them. */

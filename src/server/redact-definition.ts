@@ -5,7 +5,8 @@ export const REDACTED = '***';
 
 /**
  * The definition with credentials hidden (DESIGN promise 8): the values of MCP servers' `env`
- * and `headers`, and passwords in URLs. Names stay, so a reader sees what is set.
+ * and `headers`, and passwords and query values in URLs. Names stay, so a reader sees what is
+ * set.
  */
 export function redactDefinition(definition: AgentDefinition): AgentDefinition {
   const hide = (values: Record<string, string> | undefined) =>
@@ -32,11 +33,13 @@ export function redactDefinition(definition: AgentDefinition): AgentDefinition {
   };
 }
 
+/** A URL with its password and the values of its query string hidden (keys carry tokens there too). */
 function redactUrl(text: string): string {
   try {
     const url = new URL(text);
-    if (url.password === '') return text;
-    url.password = REDACTED;
+    if (url.password === '' && url.search === '') return text;
+    if (url.password !== '') url.password = REDACTED;
+    for (const key of [...url.searchParams.keys()]) url.searchParams.set(key, REDACTED);
     return url.toString();
   } catch {
     return text;

@@ -49,6 +49,7 @@ import type { AgentRuntime, ExecutorContext } from './run-executor.js';
 import { guardedStore } from './guarded-store.js';
 import { manualRunId, scheduledRunId } from './run-ids.js';
 import { newRunRecord } from './run-records.js';
+import { resolveDefinition } from './resolve-definition.js';
 import { RunTurns } from './run-turns.js';
 import { StoredAgentChecker } from './stored-agent-checker.js';
 
@@ -735,16 +736,19 @@ export class BackgroundAgentService {
     const mcp = await this.#mcpFor(record);
     const cached = this.#runtimes.get(record.agent_id);
     if (cached && cached.version === record.version && cached.mcp === mcp) return cached.runtime;
-    const keyEnv = apiKeyEnvFor(record.definition.model_config);
+    const { definition, secrets } = resolveDefinition(record.definition, this.#env);
+    for (const secret of secrets) this.#redactor.add(secret);
+    const keyEnv = apiKeyEnvFor(definition.model_config);
     if (keyEnv) this.#redactor.add(this.#env[keyEnv]);
-    const local = this.#registry.pick(record.definition.tools);
-    const model = createModel(record.definition.model_config, {
+    const local = this.#registry.pick(definition.tools);
+    const model = createModel(definition.model_config, {
       providers: this.#providers,
       env: this.#env,
       ...(this.#fetch ? { fetch: this.#fetch } : {}),
     });
     const limiter = this.#modelRequestLimiter;
     const runtime: AgentRuntime = {
+      definition,
       model: limiter
         ? limitModelRequests(model, record.definition.model_config.provider, limiter)
         : model,

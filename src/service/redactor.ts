@@ -1,8 +1,8 @@
+import { SECRET_NAME } from '../config/secret-name.js';
+
 /** What replaces a secret value wherever it would be written. */
 export const REDACTED = '[redacted]';
 
-/** Environment variable names that say their value is a secret. */
-export const SECRET_NAME = /KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH/i;
 /**
  * Values guessed to be secrets (environment variables named like secrets) shorter than this are
  * not redacted: they would blot out ordinary words. Declared secrets are redacted at any length.

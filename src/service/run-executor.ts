@@ -1,5 +1,6 @@
 import type { LanguageModelV3 } from '@ai-sdk/provider';
 import { runAgent, type AgentRunResult } from '../agent/index.js';
+import type { AgentDefinition } from '../config/agent-definition.js';
 import { errorMessage, NightshiftError } from '../errors.js';
 import {
   addUsage,
@@ -20,6 +21,8 @@ import type { RunTurns } from './run-turns.js';
 
 /** The model and tools one agent's runs use (built once per definition). */
 export interface AgentRuntime {
+  /** The definition with its `${NAME}` references read from the environment, as runs use it. */
+  definition: AgentDefinition;
   model: LanguageModelV3;
   tools: ReadonlyMap<string, ToolDefinition>;
 }
@@ -165,11 +168,15 @@ export async function executeRun(
       try {
         const runtime = await context.runtimeFor(agent);
         result = await runAgent({
-          definition: agent.definition,
+          definition: runtime.definition,
           model: runtime.model,
           tools: runtime.tools,
           runId,
-          query: claimed.query,
+          // The agent's own query is read with its references; one given for a run, as it is.
+          query:
+            claimed.query === agent.definition.task_config.query
+              ? runtime.definition.task_config.query
+              : claimed.query,
           attempt,
           messages: store.messages,
           recorder: store.runs,

@@ -235,18 +235,17 @@ describe('Nightshift files', () => {
     expect(file.memory.url).toBe('postgres://nightshift:s3cret-pass@db.internal/nightshift');
     expect(file.events.url).toBe('sqlite:./events.db');
     const [definition] = file.agents;
+    // Text, the model and its address keep their references, read at use; the id is read now.
     expect(definition?.agent_id).toBe('disk_watch');
     expect(definition?.system_instruction).toBe(
-      'Costs are in $$, write ${NOT_A_VARIABLE} as is; mode careful',
+      'Costs are in $$, write $${NOT_A_VARIABLE} as is; mode ${MODE:-careful}',
     );
     expect(definition?.model_config).toMatchObject({
-      model: 'llama3',
-      base_url: 'http://localhost:11434/v1',
+      model: '${MODEL:-llama3}',
+      base_url: '${BASE_URL}',
     });
-    expect(definition?.task_config.query).toBe('Check the disk.');
-    expect([...file.secrets].sort()).toEqual(
-      ['disk_watch', 'http://localhost:11434/v1', 's3cret-pass'].sort(),
-    );
+    expect(definition?.task_config.query).toBe('${QUERY:-Check the disk.}');
+    expect([...file.secrets].sort()).toEqual(['s3cret-pass']);
   });
 
   it('names the variable and the path of an unset reference, and nothing else about that value', () => {

@@ -56,9 +56,8 @@ describe('MCP server env and headers in a Nightshift file', () => {
     });
     expect(tracker?.headers).toEqual({ Authorization: 'Bearer ${SECRET_X}' });
     expect(JSON.stringify([file.agents, file.agentInputs])).not.toContain(SECRET);
-    // Everything else is interpolated at load time, as before.
-    expect(github?.command).toBe('github-mcp');
-    expect(file.agents[0]?.task_config.query).toBe('Report as reporter.');
+    // Every other field keeps its references too: they are read when the server connects.
+    expect(github?.command).toBe('${SERVER_BIN:-github-mcp}');
     // The value is still known as a secret, for whatever prints or records this file's work.
     expect(file.secrets).toContain(SECRET);
   });

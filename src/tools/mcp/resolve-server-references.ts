@@ -4,8 +4,8 @@ import { interpolateEnv } from '../../config/interpolate-env.js';
 import { NightshiftError } from '../../errors.js';
 
 /**
- * The config with the `${NAME}` and `${NAME:-default}` references in its `env` and `headers`
- * read from `env` (the syntax of Nightshift files; `$${` is a literal `${`). A Nightshift file
+ * The config with the `${NAME}` and `${NAME:-default}` references in every field (`command`,
+ * `args`, `url`, `env`, `headers`, …) read from `env` (the syntax of Nightshift files; `$${` is a literal `${`). A Nightshift file
  * keeps them as written so that stored definitions hold no secrets; they are resolved here, each
  * time the server is connected. A value without references is used as it is. Throws
  * `config_invalid` naming the server, the field and the variable, never a value, when a
@@ -16,10 +16,7 @@ export function resolveServerReferences(
   fieldPath: string,
   env: Readonly<Record<string, string | undefined>>,
 ): McpServerConfig {
-  const resolved = interpolateEnv(
-    { env: config.env, headers: config.headers },
-    { env, path: [fieldPath] },
-  );
+  const resolved = interpolateEnv(config, { env, path: [fieldPath] });
   if (resolved.fields.length > 0) {
     throw new NightshiftError(
       'config_invalid',
@@ -27,10 +24,5 @@ export function resolveServerReferences(
       { fields: resolved.fields, details: { server: config.name } },
     );
   }
-  const { env: serverEnv, headers } = resolved.value;
-  return {
-    ...config,
-    ...(serverEnv === undefined ? {} : { env: serverEnv }),
-    ...(headers === undefined ? {} : { headers }),
-  };
+  return resolved.value;
 }
