@@ -207,17 +207,20 @@ export class RunDispatcher {
   ): RunRecord {
     const runs = this.#running.get(agent.agent_id) ?? new Map<string, RunHandle>();
     this.#running.set(agent.agent_id, runs);
+    let held = lease;
     const renew = lease
       ? setInterval(
           () => {
-            void this.#store.leases
-              .renew(lease.key, lease.holder, lease.token, this.#context.leaseTtlMs)
-              .then((held) => {
-                // Another process may start this agent's next run now: stop this one (promise 3).
-                if (!held)
-                  controller.abort(
-                    abortReasons.cancelled('this process lost the agent’s overlap lease'),
-                  );
+            void this.#keepLease(agent.agent_id, run.run_id, held)
+              .then((kept) => {
+                if (kept) held = kept;
+                // Another run of this agent holds the lease now: stop this one (promise 3).
+                else if (!controller.signal.aborted) {
+                  void this.#store.leases
+                    .get(overlapLeaseKey(agent.agent_id))
+                    .catch(() => undefined)
+                    .then((other) => controller.abort(abortReasons.overlapLost(other?.holder)));
+                }
               })
               .catch((error: unknown) =>
                 this.#hooks.onError(error, `renewing the overlap lease of ${agent.agent_id}`),
@@ -235,7 +238,7 @@ export class RunDispatcher {
         runs.delete(run.run_id);
         this.#byRunId.delete(run.run_id);
         if (runs.size === 0) this.#running.delete(agent.agent_id);
-        if (lease) await this.#release(lease);
+        if (held) await this.#release(held);
       }
     })();
     const done = executed.then((result) => result.run);
@@ -358,6 +361,22 @@ export class RunDispatcher {
       reason,
     });
     return skipped;
+  }
+
+  /**
+   * Renews a run's overlap lease; one that expired with nobody else taking it (the store was
+   * out past its TTL) is taken again, so an outage does not end the run. Undefined when another
+   * run holds it now; rejects while the store cannot be reached.
+   */
+  async #keepLease(
+    agentId: string,
+    runId: string,
+    lease: Lease | undefined,
+  ): Promise<Lease | undefined> {
+    if (!lease) return undefined;
+    const ttlMs = this.#context.leaseTtlMs;
+    if (await this.#store.leases.renew(lease.key, lease.holder, lease.token, ttlMs)) return lease;
+    return this.#acquire(agentId, runId);
   }
 
   #acquire(agentId: string, runId: string): Promise<Lease | undefined> {

@@ -58,11 +58,20 @@ export const abortReasons = {
       'invalid_state',
       'this process lost the run’s lease; another process has it',
     ),
+  /** An infrastructure fault (the store was out past the lease), not anyone's decision: `interrupted`. */
+  overlapLost: (holder: string | undefined) =>
+    new NightshiftError(
+      'storage_unavailable',
+      `the agent’s overlap lease expired while the store could not be reached, and ${holder ? `${holder} holds it now` : 'another run holds it now'}`,
+    ),
 };
 
 function statusOnAbort(signal: AbortSignal): { status: RunStatus; error: ErrorInfo } {
   const reason: unknown = signal.reason;
-  if (NightshiftError.isInstance(reason) && reason.code === 'shutting_down') {
+  if (
+    NightshiftError.isInstance(reason) &&
+    (reason.code === 'shutting_down' || reason.code === 'storage_unavailable')
+  ) {
     return { status: 'interrupted', error: { code: 'interrupted', message: reason.message } };
   }
   return { status: 'cancelled', error: { code: 'cancelled', message: errorMessage(reason) } };
