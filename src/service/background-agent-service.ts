@@ -175,6 +175,10 @@ export class BackgroundAgentService {
   readonly #schedulerFactory: TickSchedulerFactory;
   #dispatcher: RunDispatcher | undefined;
   #syncTimer: NodeJS.Timeout | undefined;
+  /** Stops following the event log for agents changed by other processes. */
+  #stopFollowing: (() => void) | undefined;
+  /** Per agent, the change being applied now: changes to one agent apply one at a time, in order. */
+  readonly #agentChanges = new Map<string, Promise<void>>();
   #shuttingDown = false;
 
   constructor(
@@ -265,7 +269,7 @@ export class BackgroundAgentService {
   /** Starts running agents in this process: restores every agent as stored, recovers interrupted runs, resumes schedules. */
   async startManager(): Promise<void> {
     if (this.#scheduler) return;
-    const { store, publisher } = await this.#connect();
+    const { store, log, publisher } = await this.#connect();
     const context: ExecutorContext = {
       store,
       events: publisher,
@@ -309,6 +313,7 @@ export class BackgroundAgentService {
     await producer?.close();
     await this.#recoverRuns();
     for (const record of await store.agents.list()) await this.#trackSafely(record);
+    this.#stopFollowing = this.#followChanges(log);
     this.#syncTimer = setInterval(
       () => this.#background(this.#sync(), 'sync'),
       this.#syncIntervalMs,
@@ -619,6 +624,7 @@ export class BackgroundAgentService {
     if (this.#shuttingDown) return;
     this.#shuttingDown = true;
     clearInterval(this.#syncTimer);
+    this.#stopFollowing?.();
     // Together: a distributed scheduler's close waits for the jobs of runs in flight, which end
     // within the dispatcher's grace.
     await Promise.all([
@@ -1092,6 +1098,44 @@ export class BackgroundAgentService {
         });
       }
     }
+  }
+
+  /**
+   * Every acknowledged change (create, start, pause, resume, stop, update, delete) is announced
+   * in the event log as `background_agent_status`; the log reaches every process sharing it
+   * within moments (Postgres LISTEN/NOTIFY, Redis streams, SQLite polling), so a change made
+   * anywhere applies here at once. The periodic sync stays the safety net (promise 6).
+   */
+  #followChanges(log: EventLog): () => void {
+    return log.subscribe((event) => {
+      if (event.type !== 'background_agent_status' || this.#shuttingDown) return;
+      const agentId = event.agent_id;
+      const previous = this.#agentChanges.get(agentId) ?? Promise.resolve();
+      const next = previous.then(() => this.#applyStoredChange(agentId));
+      this.#agentChanges.set(agentId, next);
+      this.#background(
+        next.finally(() => {
+          if (this.#agentChanges.get(agentId) === next) this.#agentChanges.delete(agentId);
+        }),
+        `following a change of ${agentId}`,
+      );
+    });
+  }
+
+  /** Brings this manager in line with one agent's stored record, if it changed since last seen. */
+  async #applyStoredChange(agentId: string): Promise<void> {
+    if (this.#shuttingDown) return;
+    const { store } = await this.#connect();
+    const record = await store.agents.get(agentId);
+    if (!record) {
+      if (!this.#seenVersions.delete(agentId)) return;
+      await this.#scheduler?.unschedule(agentId);
+      await this.#dispatcher?.cancelAgentRuns(agentId, 'the agent was deleted');
+      return;
+    }
+    if (this.#seenVersions.get(agentId) === record.version) return;
+    this.#runtimes.delete(agentId);
+    await this.#trackSafely(record);
   }
 
   /** Periodic: recover expired runs, and follow agents changed by other processes (promise 6). */

@@ -31,4 +31,6 @@ process.on('SIGTERM', () => {
   void service.shutdown({ timeout: 5000 }).then(() => process.exit(0));
 });
 await service.startManager();
+// A manager with no active agent has only unref'd timers: keep it alive until SIGTERM, as the CLI does.
+setInterval(() => undefined, 60_000);
 process.stdout.write('ready\n');
