@@ -52,6 +52,8 @@ export class RunDispatcher {
   /** The same runs by run id. */
   readonly #byRunId = new Map<string, RunHandle>();
   readonly #queued = new Map<string, QueuedRun>();
+  /** Agents whose queued run is being claimed: the `queue_one` slot is taken already. */
+  readonly #queueing = new Set<string>();
   readonly #aftermath = new Set<Promise<void>>();
   #closed = false;
 
@@ -106,10 +108,20 @@ export class RunDispatcher {
     const lease = busyLocally ? undefined : await this.#acquire(agent.agent_id, run.run_id);
     if (lease) return this.#claimAndStart(agent, run, lease);
 
-    if (policy === 'queue_one' && !this.#queued.has(agent.agent_id)) {
-      if (!(await this.#store.runs.claim(run))) return undefined;
-      this.#queue(agent, run);
-      return run;
+    if (
+      policy === 'queue_one' &&
+      !this.#queued.has(agent.agent_id) &&
+      !this.#queueing.has(agent.agent_id)
+    ) {
+      // The slot is taken before the claim is awaited: ticks meanwhile are skipped, not queued too.
+      this.#queueing.add(agent.agent_id);
+      try {
+        if (!(await this.#store.runs.claim(run))) return undefined;
+        this.#queue(agent, run);
+        return run;
+      } finally {
+        this.#queueing.delete(agent.agent_id);
+      }
     }
     // A run of this process is the holder when one is running here: no need to ask the store.
     const localRun = busyLocally
@@ -317,13 +329,15 @@ export class RunDispatcher {
 
   /** A queued run that never started ends cancelled or interrupted, on the record. */
   async #endUnstarted(agentId: string, run: RunRecord, signal: AbortSignal): Promise<RunRecord> {
-    const reason: unknown = signal.reason;
+    // Shutting down ends the wait for the lease without aborting the run's own signal.
+    const reason: unknown =
+      signal.aborted || !this.#closed ? signal.reason : abortReasons.shutdown();
     const interrupted = NightshiftError.isInstance(reason) && reason.code === 'shutting_down';
     const status = interrupted ? 'interrupted' : 'cancelled';
     const now = this.#context.now().toISOString();
     const error = {
       code: status,
-      message: signal.aborted ? errorMessage(signal.reason) : 'the agent was removed',
+      message: reason !== undefined ? errorMessage(reason) : 'the agent was removed',
     };
     const record = (await this.#store.runs.update(run.run_id, {
       status,
