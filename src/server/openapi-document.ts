@@ -113,7 +113,7 @@ export const openApiDocument = {
           {
             name: 'state',
             in: 'query',
-            schema: { enum: ['created', 'active', 'paused', 'stopped'] },
+            schema: { enum: ['created', 'active', 'paused', 'stopped', 'invalid'] },
           },
         ],
         responses: {
@@ -489,7 +489,8 @@ export const openApiDocument = {
         required: ['agent_id', 'state', 'is_running', 'run_count', 'error_count'],
         properties: {
           agent_id: { type: 'string' },
-          state: { enum: ['created', 'active', 'paused', 'stopped'] },
+          state: { enum: ['created', 'active', 'paused', 'stopped', 'invalid'] },
+          invalid_reason: { type: 'string', description: 'why an invalid agent cannot run' },
           is_running: { type: 'boolean' },
           running_runs: { type: 'integer' },
           run_count: { type: 'integer' },

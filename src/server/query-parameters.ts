@@ -3,7 +3,15 @@ import type { AgentState, RunStatus } from '../storage/contracts/index.js';
 import { TERMINAL_STATUSES } from '../storage/contracts/index.js';
 import { invalidField } from './api-error.js';
 
-const AGENT_STATES: readonly AgentState[] = ['created', 'active', 'paused', 'stopped'];
+/** What the list reports as a state: the stored states, and `invalid` for a record that cannot run. */
+type ReportedState = AgentState | 'invalid';
+const AGENT_STATES: readonly ReportedState[] = [
+  'created',
+  'active',
+  'paused',
+  'stopped',
+  'invalid',
+];
 const RUN_STATUSES: readonly RunStatus[] = ['pending', 'running', ...TERMINAL_STATUSES];
 /** Event ids of every backend: a sequence number (`42`) or a stream id (`1700000000000-3`). */
 const EVENT_ID = /^\d+(?:-\d+)?$/;
@@ -24,7 +32,7 @@ export function integerParameter(
 }
 
 /** The `state` filter of the agent list, if given. */
-export function agentStateParameter(c: Context): AgentState | undefined {
+export function agentStateParameter(c: Context): ReportedState | undefined {
   const text = c.req.query('state');
   if (text === undefined) return undefined;
   const state = AGENT_STATES.find((candidate) => candidate === text);
