@@ -434,6 +434,16 @@ export class BackgroundAgentService {
         fields: [{ path: 'agent_id', message: 'cannot be changed' }],
       });
     }
+    // The merge keeps one schedule kind of a patch: two would silently lose one.
+    const kinds = (['interval', 'cron', 'run_at'] as const).filter(
+      (kind) => patch[kind] !== undefined && patch[kind] !== null,
+    );
+    if (kinds.length > 1) {
+      const message = `only one of interval, cron or run_at may be set (got ${kinds.join(', ')})`;
+      throw new NightshiftError('config_invalid', `${kinds[1]}: ${message}`, {
+        fields: [{ path: kinds[1] ?? 'cron', message }],
+      });
+    }
     const definition = this.validateDefinition(mergeDefinition(current.definition, patch));
     const { store, publisher } = await this.#connect();
     const rescheduled = changesSchedule(patch) && current.state === 'active';

@@ -124,3 +124,20 @@ describe('an unrunnable stored agent never breaks the fleet', () => {
     }
   });
 });
+
+describe('an update', () => {
+  it('that sets two schedule kinds is refused, naming the second, and changes nothing', async () => {
+    const service = makeService();
+    await service.create(scriptedAgent('twice'));
+    const error = await service
+      .updateAgent('twice', { interval: 30, cron: '* * * * *' })
+      .catch((caught: unknown) => caught);
+    expect(NightshiftError.isInstance(error) && error.fields).toEqual([
+      {
+        path: 'cron',
+        message: 'only one of interval, cron or run_at may be set (got interval, cron)',
+      },
+    ]);
+    expect((await service.getAgentDefinition('twice')).interval).toBe(60);
+  });
+});
