@@ -20,6 +20,7 @@ import type { AgentEventSink } from './agent-events.js';
 import { sanitizeConversation, selectHistory } from './conversation.js';
 import type { AgentErrorCode, AgentRunResult, AgentRunStatus } from './run-result.js';
 import { whenAborted, wrapTools, type StepRecorder } from './tool-calls.js';
+import { runWarningOf } from './providers/scripted-model.js';
 import { readReportedUsage } from './reported-usage.js';
 
 /** Everything one run of one agent needs. Options are camelCase; the definition keeps the seed's keys. */
@@ -235,6 +236,10 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentRunResult
               message: `the provider reported implausible token counts: ${problems.join('; ')}`,
             },
           });
+        }
+        // What the provider warned of (a scripted template left unfilled, a setting it ignores).
+        for (const warning of step.warnings ?? []) {
+          await emit({ type: 'run_warning', payload: runWarningOf(warning) });
         }
         usage.input_tokens += stepUsage.input_tokens;
         usage.output_tokens += stepUsage.output_tokens;

@@ -58,7 +58,9 @@ export function loadNightshiftFile(
   const writtenAgents = Array.isArray(document.agents) ? (document.agents as unknown[]) : [];
   const fields: FieldError[] = [];
   const parsed = nightshiftFileSchema.safeParse(interpolated.value, { error: requiredErrorMap });
-  if (!parsed.success) fields.push(...issuesToFieldErrors(parsed.error.issues));
+  if (!parsed.success) {
+    fields.push(...issuesToFieldErrors(parsed.error.issues, [], nightshiftFileSchema));
+  }
 
   const agentInputs = Array.isArray(interpolated.value.agents)
     ? (interpolated.value.agents as unknown[])
@@ -118,7 +120,7 @@ export function loadServiceSections(
   const parsed = serviceSectionsSchema.safeParse(interpolated.value, { error: requiredErrorMap });
   const problems = mergeInterpolationFields(
     interpolated.fields,
-    parsed.success ? [] : issuesToFieldErrors(parsed.error.issues),
+    parsed.success ? [] : issuesToFieldErrors(parsed.error.issues, [], serviceSectionsSchema),
   );
   if (problems.length > 0 || !parsed.success) throw invalidFile(path, problems);
   return serviceSections(path, parsed.data, interpolated.secrets, options.cwd ?? process.cwd());

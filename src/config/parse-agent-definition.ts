@@ -1,12 +1,22 @@
+import type { z } from 'zod';
 import { NightshiftError, type FieldError } from '../errors.js';
-import { agentDefinitionSchema, type AgentDefinition } from './agent-definition.js';
+import {
+  agentDefinitionSchema,
+  agentObjectSchema,
+  mcpServerSchema,
+  modelConfigSchema,
+  type AgentDefinition,
+} from './agent-definition.js';
 import { BUILT_IN_PROVIDERS, DEFAULTS } from './defaults.js';
+import { closestName, didYouMean } from './did-you-mean.js';
 import {
   describeFields,
   formatPath,
   issuesToFieldErrors,
   requiredErrorMap,
 } from './format-issues.js';
+import { scriptPlanProblems } from './script-plan.js';
+import { missingSettingHint, SETTING_TOOL_NAMES } from './tool-settings.js';
 
 /** What a definition is checked against beyond its own shape. */
 export interface DefinitionContext {
@@ -43,7 +53,7 @@ function contextFieldErrors(input: unknown, context: DefinitionContext): FieldEr
   if (provider !== undefined && provider !== '' && !providers.has(provider)) {
     fields.push({
       path: at('model_config', 'provider'),
-      message: `unknown provider "${provider}" (known: ${[...providers].join(', ')})`,
+      message: `unknown provider "${provider}" (known: ${[...providers].join(', ')})${didYouMean(provider, providers)}`,
     });
   } else if (provider !== undefined && modelConfig && !registered.includes(provider)) {
     const keyEnv = apiKeyEnvFor(modelConfig);
@@ -61,12 +71,103 @@ function contextFieldErrors(input: unknown, context: DefinitionContext): FieldEr
       if (typeof name === 'string' && !known.has(name)) {
         fields.push({
           path: at('tools', index),
-          message: `unknown tool "${name}" (registered: ${[...known].join(', ') || 'none'})`,
+          message: `unknown tool "${name}" (registered: ${[...known].join(', ') || 'none'})${toolSuggestion(name, known)}`,
         });
       }
     });
   }
+  if (provider === 'scripted') {
+    for (const problem of scriptPlanProblems(modelConfig?.script)) {
+      fields.push({
+        path: at('model_config', 'script', ...problem.path),
+        message: problem.message,
+      });
+    }
+  }
   return fields;
+}
+
+/**
+ * `; did you mean "system_stats"?` for a tool name close to a registered one, or to one that a
+ * setting of the Nightshift file would register (saying which setting, so one fix is enough).
+ */
+function toolSuggestion(name: string, registered: ReadonlySet<string>): string {
+  const closest = closestName(name, new Set([...registered, ...SETTING_TOOL_NAMES]));
+  if (closest === undefined) return '';
+  const hint = registered.has(closest) ? undefined : missingSettingHint(closest);
+  return `; did you mean "${closest}"?${hint === undefined ? '' : ` (${hint})`}`;
+}
+
+/** A value each field keeps when it fails its own check, so the cross-field rules still run. */
+const STAND_INS: Readonly<Record<string, unknown>> = {
+  agent_id: 'stand-in',
+  model_config: { provider: 'stand-in' },
+  task_config: { query: 'stand-in' },
+  // A schedule key written but unreadable still counts as written ("only one of …").
+  interval: 60,
+  cron: '* * * * *',
+  run_at: '2100-01-01T00:00:00Z',
+  timezone: 'UTC',
+};
+const MODEL_STAND_INS: Readonly<Record<string, unknown>> = {
+  provider: 'stand-in',
+  base_url: 'https://stand-in.invalid/',
+  script: [{ answer: 'stand-in' }],
+};
+const SERVER_STAND_INS: Readonly<Record<string, unknown>> = {
+  command: 'stand-in',
+  url: 'https://stand-in.invalid/',
+};
+
+/**
+ * The fields of `value` that pass their own schema. A field written but failing (or required
+ * and missing) takes its stand-in, when it has one: a value that passes and raises no rule.
+ */
+function readableFields(
+  shape: Readonly<Record<string, z.ZodType>>,
+  value: Record<string, unknown>,
+  standIns: Readonly<Record<string, unknown>>,
+): Record<string, unknown> {
+  const readable: Record<string, unknown> = {};
+  for (const [key, schema] of Object.entries(shape)) {
+    const written = value[key];
+    if (written !== undefined && schema.safeParse(written).success) readable[key] = written;
+    else if (key in standIns && (written !== undefined || !schema.safeParse(undefined).success)) {
+      readable[key] = standIns[key];
+    }
+  }
+  return readable;
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * The definition as the cross-field rules can read it although some fields fail: zod runs the
+ * schema's refinement (schedule kinds, cron with its timezone, MCP transports, what a provider
+ * requires) only when no field failed outright, as a wrong type or a missing value does, so
+ * those problems would be reported only once the others were fixed. Here each field that passes
+ * is kept, and those that fail take stand-ins that pass (see {@link readableFields}).
+ */
+function crossFieldView(input: Record<string, unknown>): Record<string, unknown> {
+  const view = readableFields(agentObjectSchema.shape, input, STAND_INS);
+  const modelConfig = input.model_config;
+  if (isRecord(modelConfig) && !modelConfigSchema.safeParse(modelConfig).success) {
+    view.model_config = readableFields(modelConfigSchema.shape, modelConfig, MODEL_STAND_INS);
+  }
+  const servers = input.mcp_tools;
+  if (Array.isArray(servers) && !agentObjectSchema.shape.mcp_tools.safeParse(servers).success) {
+    // Positions are kept, so a rule names the server by the index it was written at.
+    view.mcp_tools = servers.map((server: unknown, index) => {
+      const name = `(stand-in ${index})`;
+      if (!isRecord(server)) return { name, ...SERVER_STAND_INS };
+      if (mcpServerSchema.safeParse(server).success) return server;
+      const readable = readableFields(mcpServerSchema.shape, server, { name, ...SERVER_STAND_INS });
+      // With its transport unreadable, neither a command nor a URL can be said to be missing.
+      return 'transport_type' in readable ? readable : { ...SERVER_STAND_INS, ...readable };
+    });
+  }
+  return view;
 }
 
 /** Validates a definition and returns its field errors (empty when valid) and the parsed value. */
@@ -74,11 +175,22 @@ export function checkAgentDefinition(
   input: unknown,
   context: DefinitionContext = {},
 ): { definition?: AgentDefinition; fields: FieldError[] } {
+  const prefix = context.path ?? [];
   const parsed = agentDefinitionSchema.safeParse(input, { error: requiredErrorMap });
-  const fields = [
-    ...(parsed.success ? [] : issuesToFieldErrors(parsed.error.issues, context.path ?? [])),
-    ...contextFieldErrors(input, context),
-  ];
+  const fields = parsed.success
+    ? []
+    : issuesToFieldErrors(parsed.error.issues, prefix, agentDefinitionSchema);
+  if (!parsed.success && isRecord(input)) {
+    // Every problem in one pass: the cross-field rules also on what failed its own checks.
+    const view = agentDefinitionSchema.safeParse(crossFieldView(input), {
+      error: requiredErrorMap,
+    });
+    const reported = new Set(fields.map((field) => `${field.path}\n${field.message}`));
+    for (const field of view.success ? [] : issuesToFieldErrors(view.error.issues, prefix)) {
+      if (!reported.has(`${field.path}\n${field.message}`)) fields.push(field);
+    }
+  }
+  fields.push(...contextFieldErrors(input, context));
   return parsed.success && fields.length === 0 ? { definition: parsed.data, fields } : { fields };
 }
 

@@ -36,6 +36,11 @@ export const toolSettingsFields = {
   connections: namedUrls.optional(),
   /** `sql_archive` may append JSONL files inside this directory. */
   archive_directory: nonEmpty.optional(),
+  /**
+   * `system_stats` lists busy processes by name and pid; `command_lines: true` adds their full
+   * command lines, which can carry other programs' secrets (`--token=…`).
+   */
+  system_stats: z.strictObject({ command_lines: z.boolean().default(false) }).optional(),
 };
 
 /** The tool settings of a Nightshift file, in the shape of the service's `toolSettings`. */
@@ -44,6 +49,7 @@ export interface ToolSettingsSection {
   webhooks?: Record<string, string>;
   connections?: Record<string, string>;
   archive_directory?: string;
+  system_stats?: { command_lines: boolean };
 }
 
 /** The setting each configured tool needs, as a user would write it. */
@@ -53,6 +59,9 @@ const SETTING_OF_TOOL: Readonly<Record<string, string>> = {
   sql_query: 'connections: { name: url }',
   sql_archive: 'connections: { name: url }',
 };
+
+/** The tools that exist only when a setting of the Nightshift file gives what they reach. */
+export const SETTING_TOOL_NAMES: readonly string[] = Object.keys(SETTING_OF_TOOL);
 
 /** Names of the tools a file's settings enable (the service registers exactly these). */
 export function toolsEnabledBy(settings: Readonly<Record<string, unknown>>): string[] {
@@ -88,6 +97,7 @@ export function resolveToolSettings(
     ...(settings.archive_directory
       ? { archive_directory: path.resolve(cwd, settings.archive_directory) }
       : {}),
+    ...(settings.system_stats ? { system_stats: { ...settings.system_stats } } : {}),
   };
 }
 

@@ -19,6 +19,7 @@ import {
 } from '../storage/contracts/index.js';
 import {
   BUILT_IN_TOOLS,
+  createSystemStatsTool,
   createFileWriteTool,
   createNotifyTool,
   createSqlTools,
@@ -115,6 +116,8 @@ export interface BackgroundAgentServiceOptions {
 
 /** Settings of the built-in tools that need configuration (see `toolSettings`). */
 export interface ToolSettings {
+  /** `command_lines: true` lets `system_stats` list other processes' full command lines (they can carry secrets). */
+  system_stats?: { command_lines?: boolean };
   files?: { directory: string };
   /** Webhook name → URL; the model picks a name, never a URL. */
   webhooks?: Record<string, string>;
@@ -213,14 +216,22 @@ export class BackgroundAgentService {
     for (const secret of options.secrets ?? []) this.#redactor.add(secret);
     this.instanceId =
       options.instanceId ?? `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
-    for (const [name, definition] of Object.entries(BUILT_IN_TOOLS))
+    for (const [name, definition] of Object.entries(BUILT_IN_TOOLS)) {
+      // A configured system_stats replaces the default one (see #registerConfiguredTools).
+      if (name === 'system_stats' && options.toolSettings?.system_stats) continue;
       this.#registry.register(name, definition);
+    }
     this.#registerConfiguredTools(options.toolSettings ?? {});
     for (const [name, definition] of Object.entries(options.tools ?? {}))
       this.#registry.register(name, definition);
   }
 
   #registerConfiguredTools(settings: ToolSettings): void {
+    if (settings.system_stats)
+      this.#registry.register(
+        'system_stats',
+        createSystemStatsTool(settings.system_stats) as ToolDefinition<never>,
+      );
     if (settings.files)
       this.#registry.register(
         'file_write',

@@ -26,6 +26,10 @@ describe('the scripted provider', () => {
     });
     expect(received).toEqual({ path: '/' });
     expect(result.text).toBe('Disk at 42%; raw {"disk":{"used":42}}; unknown {{nothing}}');
+    // The template it could not fill is named in the reply's warnings (run_warning in a run).
+    expect(result.steps[1]?.warnings).toEqual([
+      { type: 'other', message: expect.stringContaining('template_unresolved: {{nothing}}') },
+    ]);
     expect(result.steps).toHaveLength(2);
     expect(result.totalUsage.totalTokens).toBeGreaterThan(0);
   });

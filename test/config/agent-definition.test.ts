@@ -108,7 +108,17 @@ describe('agent definitions', () => {
       'model_config.base_url',
       'required',
     ],
-    [{ intervall: 5 }, 'intervall', 'unknown field'],
+    [{ intervall: 5 }, 'intervall', 'unknown field; did you mean "interval"?'],
+    [
+      { task_config: { query: 'q', timout: 3 } },
+      'task_config.timout',
+      'unknown field; did you mean "timeout"?',
+    ],
+    [
+      { mcp_tools: [{ name: 'github', comand: 'github-mcp' }] },
+      'mcp_tools[0].comand',
+      'unknown field; did you mean "command"?',
+    ],
     [{ agent_id: undefined }, 'agent_id', 'required'],
   ])('refuses %j at %s', (patch, path, message) => {
     const error = refusal({ ...valid, ...patch });

@@ -1,7 +1,12 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadNightshiftFile } from '../../src/config/load-config-file.js';
 import { systemStatsTool } from '../../src/tools/built-in/index.js';
+import { createSystemStatsTool } from '../../src/tools/built-in/system-stats.js';
 import { runTool } from './tool-harness.js';
 
 interface Stats {
@@ -15,8 +20,14 @@ interface Stats {
   }>;
   processes?: {
     available: boolean;
-    by_cpu: Array<{ pid: number; cpu_percent: number; command: string }>;
-    by_memory: Array<{ pid: number; memory_bytes: number; memory_percent: number }>;
+    by_cpu: Array<{ pid: number; name: string; cpu_percent: number; command?: string }>;
+    by_memory: Array<{
+      pid: number;
+      name: string;
+      memory_bytes: number;
+      memory_percent: number;
+      command?: string;
+    }>;
   };
 }
 
@@ -56,7 +67,7 @@ describe('system_stats', () => {
       const busy = spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' });
       try {
         await once(busy, 'spawn');
-        const stats = (await runTool(systemStatsTool, {
+        const stats = (await runTool(createSystemStatsTool({ command_lines: true }), {
           paths: ['/'],
           top_processes: 25,
           cpu_sample_ms: 400,
@@ -81,4 +92,75 @@ describe('system_stats', () => {
       }
     },
   );
+
+  describe.runIf(process.platform === 'linux')('other processes’ command lines', () => {
+    const SECRET = 'sk-test-cmdline-123';
+
+    /**
+     * A real idle process with a secret on its command line. It holds 128 MiB so it ranks among
+     * the busiest by memory on any test machine, and says `ready` once that memory is resident.
+     */
+    async function startSecretHolder() {
+      const child = spawn(
+        process.execPath,
+        [
+          '-e',
+          "const held = Buffer.alloc(128 * 1024 * 1024, 1); process.stdout.write('ready'); setInterval(() => held.length, 1000);",
+          '--',
+          `--token=${SECRET}`,
+        ],
+        { stdio: ['ignore', 'pipe', 'ignore'] },
+      );
+      const [chunk] = (await once(child.stdout, 'data')) as [Buffer];
+      expect(chunk.toString()).toBe('ready');
+      return child;
+    }
+
+    it('names other processes by program and pid only, never their arguments', async () => {
+      const holder = await startSecretHolder();
+      try {
+        const stats = (await runTool(systemStatsTool, {
+          paths: ['/'],
+          top_processes: 25,
+          cpu_sample_ms: 50,
+        })) as Stats;
+        const listed = stats.processes?.by_memory.find((entry) => entry.pid === holder.pid);
+        expect(listed).toMatchObject({ pid: holder.pid, name: 'node' });
+        expect(listed).not.toHaveProperty('command');
+        expect(JSON.stringify(stats)).not.toContain(SECRET);
+        expect(JSON.stringify(stats)).not.toContain('--token');
+      } finally {
+        holder.kill('SIGKILL');
+      }
+    });
+
+    it('lists full command lines only when the Nightshift file says command_lines: true', async () => {
+      const holder = await startSecretHolder();
+      const directory = mkdtempSync(join(tmpdir(), 'nightshift-system-stats-'));
+      try {
+        const path = join(directory, 'nightshift.yaml');
+        writeFileSync(
+          path,
+          [
+            'memory: { backend: in_memory }',
+            'events: { backend: in_memory }',
+            'system_stats: { command_lines: true }',
+            'agents: []',
+          ].join('\n'),
+        );
+        const { toolSettings } = loadNightshiftFile(path, { env: {} });
+        expect(toolSettings.system_stats).toEqual({ command_lines: true });
+        const stats = (await runTool(createSystemStatsTool(toolSettings.system_stats), {
+          paths: ['/'],
+          top_processes: 25,
+          cpu_sample_ms: 50,
+        })) as Stats;
+        const listed = stats.processes?.by_memory.find((entry) => entry.pid === holder.pid);
+        expect(listed?.command).toContain(`--token=${SECRET}`);
+      } finally {
+        holder.kill('SIGKILL');
+        rmSync(directory, { recursive: true, force: true });
+      }
+    });
+  });
 });

@@ -5,8 +5,13 @@ import type {
   LanguageModelV3GenerateResult,
   LanguageModelV3Prompt,
   LanguageModelV3StreamPart,
+  SharedV3Warning,
 } from '@ai-sdk/provider';
 import type { ScriptStep } from '../../config/agent-definition.js';
+import { SCRIPT_TEMPLATE_PATTERN } from '../../config/script-plan.js';
+
+/** The code of the warning a scripted answer gives for a template it could not fill. */
+export const TEMPLATE_UNRESOLVED = 'template_unresolved';
 
 /**
  * The `scripted` provider: an offline model that follows a declared plan, for dry runs,
@@ -14,6 +19,8 @@ import type { ScriptStep } from '../../config/agent-definition.js';
  * a run (counted from the run's user message), so a tool step asks for that tool and an
  * answer step replies with its text, `{{tool_name}}` quoting that tool's latest output
  * (`{{tool_name.path.to.field}}` one field of it) and `{{last}}` the latest output of any tool.
+ * A template naming nothing there stays as written, and the reply carries a warning saying so
+ * (see {@link runWarningOf}): validation can refuse only a tool the plan never calls.
  */
 export class ScriptedLanguageModel implements LanguageModelV3 {
   readonly specificationVersion = 'v3';
@@ -34,6 +41,7 @@ export class ScriptedLanguageModel implements LanguageModelV3 {
     if (step.fail) throw new Error(step.fail);
     const outputs = toolOutputs(options.prompt);
     const content: LanguageModelV3Content[] = [];
+    const warnings: SharedV3Warning[] = [];
     const pastEnd = position >= this.#script.length;
     if (step.tool && !pastEnd) {
       content.push({
@@ -47,7 +55,11 @@ export class ScriptedLanguageModel implements LanguageModelV3 {
         .reverse()
         .find((candidate) => candidate.answer !== undefined);
       const text = (pastEnd ? lastAnswer?.answer : step.answer) ?? '';
-      content.push({ type: 'text', text: fillTemplate(text, outputs) });
+      const filled = fillTemplate(text, outputs);
+      content.push({ type: 'text', text: filled.text });
+      for (const problem of filled.unresolved) {
+        warnings.push({ type: 'other', message: `${TEMPLATE_UNRESOLVED}: ${problem}` });
+      }
     }
     const inputTokens = step.usage?.input_tokens ?? estimateTokens(JSON.stringify(options.prompt));
     const outputTokens = step.usage?.output_tokens ?? estimateTokens(JSON.stringify(content));
@@ -61,13 +73,15 @@ export class ScriptedLanguageModel implements LanguageModelV3 {
         inputTokens: { total: inputTokens, noCache: inputTokens, cacheRead: 0, cacheWrite: 0 },
         outputTokens: { total: outputTokens, text: outputTokens, reasoning: 0 },
       },
-      warnings: [],
+      warnings,
     };
   }
 
   async doStream(options: LanguageModelV3CallOptions) {
     const result = await this.doGenerate(options);
-    const parts: LanguageModelV3StreamPart[] = [{ type: 'stream-start', warnings: [] }];
+    const parts: LanguageModelV3StreamPart[] = [
+      { type: 'stream-start', warnings: result.warnings },
+    ];
     result.content.forEach((part, index) => {
       if (part.type === 'text') {
         parts.push({ type: 'text-start', id: String(index) });
@@ -116,23 +130,55 @@ function toolOutputs(prompt: LanguageModelV3Prompt): Map<string, unknown> {
   return outputs;
 }
 
-function fillTemplate(text: string, outputs: Map<string, unknown>): string {
-  return text.replace(
-    /\{\{\s*([A-Za-z0-9_-]+)((?:\.[A-Za-z0-9_]+)*)\s*\}\}/g,
-    (whole, name: string, path: string) => {
-      if (!outputs.has(name)) return whole;
-      let value: unknown = outputs.get(name);
-      for (const key of path.split('.').filter(Boolean)) {
-        value =
-          typeof value === 'object' && value !== null
-            ? (value as Record<string, unknown>)[key]
-            : undefined;
-        if (Array.isArray(value) === false && value === undefined) break;
+/**
+ * The answer with each template replaced by what it quotes; those that quote nothing stay as
+ * written, and `unresolved` says why for each.
+ */
+function fillTemplate(
+  text: string,
+  outputs: Map<string, unknown>,
+): { text: string; unresolved: string[] } {
+  const unresolved: string[] = [];
+  const filled = text.replace(SCRIPT_TEMPLATE_PATTERN, (whole, name: string, path: string) => {
+    if (!outputs.has(name)) {
+      unresolved.push(
+        `${whole} stayed as written: ${name === 'last' ? 'no tool' : `the tool ${name}`} has given no output in this run`,
+      );
+      return whole;
+    }
+    let value: unknown = outputs.get(name);
+    const reached: string[] = [];
+    for (const key of path.split('.').filter(Boolean)) {
+      value =
+        typeof value === 'object' && value !== null
+          ? (value as Record<string, unknown>)[key]
+          : undefined;
+      if (value === undefined) {
+        const parent =
+          reached.length === 0 ? `the output of ${name}` : `${name}.${reached.join('.')}`;
+        unresolved.push(`${whole} stayed as written: ${parent} has no field "${key}"`);
+        return whole;
       }
-      if (value === undefined) return whole;
-      return typeof value === 'string' ? value : JSON.stringify(value);
-    },
-  );
+      reached.push(key);
+    }
+    return typeof value === 'string' ? value : JSON.stringify(value);
+  });
+  return { text: filled, unresolved };
+}
+
+/**
+ * A model's warning as the payload of a `run_warning` event: a scripted template's keeps its
+ * code (`template_unresolved`), any other provider's reads `model_warning`.
+ */
+export function runWarningOf(warning: SharedV3Warning): { code: string; message: string } {
+  if (warning.type === 'other') {
+    const prefix = `${TEMPLATE_UNRESOLVED}: `;
+    return warning.message.startsWith(prefix)
+      ? { code: TEMPLATE_UNRESOLVED, message: warning.message.slice(prefix.length) }
+      : { code: 'model_warning', message: warning.message };
+  }
+  const details = warning.details === undefined ? '' : `: ${warning.details}`;
+  return { code: 'model_warning', message: `${warning.type} feature ${warning.feature}${details}` };
 }
 
 /** A rough token count (four characters a token), for models that report none. */

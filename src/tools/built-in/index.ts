@@ -27,4 +27,9 @@ export {
   type ServiceCheckResult,
 } from './service-check.js';
 export { createSqlTools, type SqlTools, type SqlToolsOptions } from './sql/create-sql-tools.js';
-export { systemStatsTool, type SystemStatsInput } from './system-stats.js';
+export {
+  createSystemStatsTool,
+  systemStatsTool,
+  type SystemStatsInput,
+  type SystemStatsOptions,
+} from './system-stats.js';

@@ -63,47 +63,74 @@ async function diskUsage(path: string, mount?: MountedFilesystem) {
   }
 }
 
-/** Reads CPU load, memory, disk usage per mount, the busiest processes and uptime of this machine. */
-export const systemStatsTool: ToolDefinition<SystemStatsInput> = {
-  description:
-    'Read this machine’s CPU load and use, memory use, disk use per mounted filesystem, the ' +
-    'busiest processes by CPU and by memory, and uptime. Read-only.',
-  inputSchema,
-  idempotent: true,
-  async execute(input, context) {
-    const cpus = os.cpus().length;
-    const [load1, load5, load15] = os.loadavg();
-    const total = os.totalmem();
-    const free = os.freemem();
-    const mounts = input.paths ? [] : await mountedFilesystems();
-    const targets: Array<{ path: string; mount?: MountedFilesystem }> = input.paths
-      ? input.paths.map((path) => ({ path }))
-      : mounts.length > 0
-        ? mounts.map((mount) => ({ path: mount.mount_point, mount }))
-        : [{ path: '/' }];
-    const [disks, processes] = await Promise.all([
-      Promise.all(targets.slice(0, MAX_DISKS).map(({ path, mount }) => diskUsage(path, mount))),
-      input.top_processes > 0
-        ? topProcesses(input.top_processes, input.cpu_sample_ms, context.abortSignal)
-        : undefined,
-    ]);
-    return {
-      hostname: os.hostname(),
-      platform: process.platform,
-      cpu: {
-        cores: cpus,
-        load_1m: load1,
-        load_5m: load5,
-        load_15m: load15,
-        load_percent: percent(load1 ?? 0, cpus),
-        ...(processes?.available ? { used_percent: processes.cpu_used_percent } : {}),
-      },
-      memory: { total_bytes: total, free_bytes: free, used_percent: percent(total - free, total) },
-      disks,
-      ...(targets.length > MAX_DISKS ? { disks_left_out: targets.length - MAX_DISKS } : {}),
-      ...(processes === undefined ? {} : { processes }),
-      uptime_seconds: Math.round(os.uptime()),
-      process_uptime_seconds: Math.round(process.uptime()),
-    };
-  },
-};
+/** Settings of {@link createSystemStatsTool} (the `system_stats` block of a Nightshift file). */
+export interface SystemStatsOptions {
+  /**
+   * List each busy process with its full command line, not only its name and pid. Off by
+   * default: another process's arguments can carry secrets (`--token=…`), and the tool's output
+   * is published in events and on the dashboard (redacted of the secrets the service knows).
+   */
+  command_lines?: boolean;
+}
+
+/**
+ * Builds `system_stats`: CPU load, memory, disk usage per mount, the busiest processes (by name
+ * and pid; full command lines only with `command_lines`) and uptime of this machine.
+ */
+export function createSystemStatsTool(
+  options: SystemStatsOptions = {},
+): ToolDefinition<SystemStatsInput> {
+  const commandLines = options.command_lines ?? false;
+  return {
+    description:
+      'Read this machine’s CPU load and use, memory use, disk use per mounted filesystem, the ' +
+      'busiest processes by CPU and by memory, and uptime. Read-only.',
+    inputSchema,
+    idempotent: true,
+    execute: (input, context) => readSystemStats(input, context.abortSignal, commandLines),
+  };
+}
+
+/** `system_stats` as every service has it: processes by name and pid, no command lines. */
+export const systemStatsTool: ToolDefinition<SystemStatsInput> = createSystemStatsTool();
+
+async function readSystemStats(
+  input: SystemStatsInput,
+  signal: AbortSignal,
+  commandLines: boolean,
+) {
+  const cpus = os.cpus().length;
+  const [load1, load5, load15] = os.loadavg();
+  const total = os.totalmem();
+  const free = os.freemem();
+  const mounts = input.paths ? [] : await mountedFilesystems();
+  const targets: Array<{ path: string; mount?: MountedFilesystem }> = input.paths
+    ? input.paths.map((path) => ({ path }))
+    : mounts.length > 0
+      ? mounts.map((mount) => ({ path: mount.mount_point, mount }))
+      : [{ path: '/' }];
+  const [disks, processes] = await Promise.all([
+    Promise.all(targets.slice(0, MAX_DISKS).map(({ path, mount }) => diskUsage(path, mount))),
+    input.top_processes > 0
+      ? topProcesses(input.top_processes, input.cpu_sample_ms, { signal, commandLines })
+      : undefined,
+  ]);
+  return {
+    hostname: os.hostname(),
+    platform: process.platform,
+    cpu: {
+      cores: cpus,
+      load_1m: load1,
+      load_5m: load5,
+      load_15m: load15,
+      load_percent: percent(load1 ?? 0, cpus),
+      ...(processes?.available ? { used_percent: processes.cpu_used_percent } : {}),
+    },
+    memory: { total_bytes: total, free_bytes: free, used_percent: percent(total - free, total) },
+    disks,
+    ...(targets.length > MAX_DISKS ? { disks_left_out: targets.length - MAX_DISKS } : {}),
+    ...(processes === undefined ? {} : { processes }),
+    uptime_seconds: Math.round(os.uptime()),
+    process_uptime_seconds: Math.round(process.uptime()),
+  };
+}

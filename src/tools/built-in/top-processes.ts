@@ -5,8 +5,10 @@ import { setTimeout as delay } from 'node:timers/promises';
 /** One process as `system_stats` reports it. */
 export interface ProcessUsage {
   pid: number;
+  /** The program's name as the kernel keeps it (`/proc/<pid>/comm`, at most 15 characters). */
   name: string;
-  command: string;
+  /** The full command line: only when configured, since arguments can carry secrets. */
+  command?: string;
   /** Share of one CPU core over the sample window (can exceed 100 on several cores). */
   cpu_percent: number;
   memory_bytes: number;
@@ -94,6 +96,18 @@ async function commandLine(pid: number, name: string): Promise<string> {
 
 const round = (value: number) => Math.round(value * 10) / 10;
 
+/** Options of {@link topProcesses}. */
+export interface TopProcessesOptions {
+  /** Stops the sample window early. */
+  signal?: AbortSignal;
+  /**
+   * Report each process's full command line besides its name and pid. Off by default: other
+   * processes' arguments can hold tokens and passwords (`--token=…`), and what a tool returns
+   * reaches events, stored conversations and the dashboard.
+   */
+  commandLines?: boolean;
+}
+
 /**
  * Samples `/proc` twice, `sampleMs` apart, and returns the `top` processes by CPU and by
  * resident memory. Linux only: elsewhere (no `/proc`) it says so instead of failing.
@@ -101,8 +115,9 @@ const round = (value: number) => Math.round(value * 10) / 10;
 export async function topProcesses(
   top: number,
   sampleMs: number,
-  signal?: AbortSignal,
+  options: TopProcessesOptions = {},
 ): Promise<ProcessReport | { available: false; reason: string }> {
+  const { signal, commandLines = false } = options;
   let before: Map<number, Sample>;
   let machineBefore: { total: number; idle: number };
   try {
@@ -132,7 +147,7 @@ export async function topProcesses(
     return {
       pid,
       name: sample.name,
-      command: await commandLine(pid, sample.name),
+      ...(commandLines ? { command: await commandLine(pid, sample.name) } : {}),
       cpu_percent: round(cpu),
       memory_bytes: memory,
       memory_percent: round((memory / totalMemory) * 100),
