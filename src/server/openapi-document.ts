@@ -53,6 +53,10 @@ const eventStream = {
     'Server-sent events. Each message has `id:` = the event id and `data:` = the event as JSON; comments (`: keep-alive`) keep the connection open. Reconnect with the `Last-Event-ID` header to resume without loss or repetition.',
   content: { 'text/event-stream': { schema: { type: 'string' } } },
 };
+const runIdParameter = { name: 'run_id', in: 'path', required: true, schema: { type: 'string' } };
+const htmlPage = {
+  '200': { description: 'HTML page.', content: { 'text/html': { schema: { type: 'string' } } } },
+};
 const eventCursorParameters = [
   {
     name: 'since',
@@ -324,7 +328,7 @@ export const openApiDocument = {
       get: {
         summary: 'One run record with its steps',
         tags: ['runs'],
-        parameters: [{ name: 'run_id', in: 'path', required: true, schema: { type: 'string' } }],
+        parameters: [runIdParameter],
         responses: {
           '200': {
             description: 'The run and its steps, in the order they happened.',
@@ -340,6 +344,122 @@ export const openApiDocument = {
             }),
           },
           '404': errorResponse('`run_not_found`.'),
+          ...standardErrors,
+        },
+      },
+    },
+    '/api/runs/{run_id}/events': {
+      get: {
+        summary: 'The events of one run, oldest first',
+        description:
+          "Read from the event log with bounded work: from shortly before the run began, among its agent's events, until shortly after it ended. The log keeps the newest events only (100,000 by default), so an old run may have none left.",
+        tags: ['runs'],
+        parameters: [runIdParameter],
+        responses: {
+          '200': {
+            description: 'The events; `complete` is false when the read stopped at its bound.',
+            content: json({
+              type: 'object',
+              required: ['run_id', 'events', 'complete'],
+              properties: {
+                run_id: { type: 'string' },
+                events: { type: 'array', items: ref('Event') },
+                complete: { type: 'boolean' },
+              },
+            }),
+          },
+          '404': errorResponse('`run_not_found`.'),
+          ...standardErrors,
+        },
+      },
+    },
+    '/api/runs/{run_id}/report': {
+      get: {
+        summary:
+          'Everything the run page shows: record, steps, timings, a timeline of steps and events, and the previous and next runs',
+        tags: ['runs'],
+        parameters: [runIdParameter],
+        responses: {
+          '200': { description: 'The report.', content: json(ref('RunReport')) },
+          '404': errorResponse('`run_not_found`.'),
+          ...standardErrors,
+        },
+      },
+    },
+    '/api/workers': {
+      get: {
+        summary:
+          'The worker processes of a distributed (BullMQ) scheduler, from its heartbeat registry',
+        description:
+          'Empty with the in-process scheduler: its runs execute inside the process that runs the agents.',
+        tags: ['operations'],
+        responses: {
+          '200': {
+            description: 'The workers, by id.',
+            content: json({
+              type: 'object',
+              required: ['workers'],
+              properties: { workers: { type: 'array', items: ref('Worker') } },
+            }),
+          },
+          ...standardErrors,
+        },
+      },
+    },
+    '/api/overview': {
+      get: {
+        summary:
+          'The fleet at a glance: agents by state, runs in flight, runs per bucket by status, failures, usage today',
+        description:
+          "Computed from the agents' statuses and the newest runs of the agents that ran in the window, reading a bounded number of run records in all (`coverage` says how many, and from when the counts are complete). Spend is not tracked.",
+        tags: ['dashboard'],
+        parameters: [
+          {
+            name: 'hours',
+            in: 'query',
+            description: 'The window, in hours back from now.',
+            schema: { type: 'integer', minimum: 1, maximum: 24, default: 3 },
+          },
+          {
+            name: 'day_start',
+            in: 'query',
+            description:
+              "Where today starts for `usage_today` (the viewer's midnight), within the last 48 hours. Default: midnight UTC.",
+            schema: { type: 'string', format: 'date-time' },
+          },
+        ],
+        responses: {
+          '200': { description: 'The overview.', content: json(ref('FleetOverview')) },
+          '400': errorResponse('`config_invalid`: `hours` or `day_start` is out of range.'),
+          ...standardErrors,
+        },
+      },
+    },
+    '/api/events/recent': {
+      get: {
+        summary: 'The newest events of the fleet (or of one agent), oldest first',
+        description:
+          'Found without reading the history: the log is searched for the cursor with `limit` events after it. Follow on live with the event stream and `?since=` the last id.',
+        tags: ['events'],
+        parameters: [
+          { name: 'agent_id', in: 'query', schema: agentIdParameter.schema },
+          {
+            name: 'limit',
+            in: 'query',
+            schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'The events.',
+            content: json({
+              type: 'object',
+              required: ['events'],
+              properties: { events: { type: 'array', items: ref('Event') } },
+            }),
+          },
+          '400': errorResponse('`config_invalid`: `limit` is out of range.'),
+          '404': errorResponse('`agent_not_found`: `agent_id` names no agent.'),
           ...standardErrors,
         },
       },
@@ -404,12 +524,16 @@ export const openApiDocument = {
         tags: ['dashboard'],
         security: [],
         parameters: [agentIdParameter],
-        responses: {
-          '200': {
-            description: 'HTML page.',
-            content: { 'text/html': { schema: { type: 'string' } } },
-          },
-        },
+        responses: htmlPage,
+      },
+    },
+    '/runs/{run_id}': {
+      get: {
+        summary: 'Dashboard: one run (HTML)',
+        tags: ['dashboard'],
+        security: [],
+        parameters: [runIdParameter],
+        responses: htmlPage,
       },
     },
   },
@@ -556,6 +680,205 @@ export const openApiDocument = {
           usage: ref('Usage'),
           tool_name: { type: 'string' },
           outcome: { enum: ['success', 'error', 'timeout', 'cancelled'] },
+        },
+      },
+      RunLink: {
+        type: ['object', 'null'],
+        required: ['run_id', 'status', 'scheduled_at'],
+        properties: {
+          run_id: { type: 'string' },
+          status: { type: 'string' },
+          scheduled_at: { type: 'string', format: 'date-time' },
+        },
+      },
+      TimelineEntry: {
+        type: 'object',
+        description:
+          "`model_call`: a model call with `usage`, `finish_reason` and its `reply` text; `tool_call`: a tool call with `tool_name`, `outcome`, `arguments`, `result` and `error` (arguments and result come from the run's events); `event`: any other event of the run (`event`).",
+        required: ['kind', 'at', 'attempt'],
+        properties: {
+          kind: { enum: ['model_call', 'tool_call', 'event'] },
+          at: { type: 'string', format: 'date-time' },
+          attempt: { type: 'integer' },
+          step_id: { type: 'string' },
+          state: { enum: ['started', 'completed'] },
+          ended_at: { type: ['string', 'null'], format: 'date-time' },
+          duration_ms: { type: ['integer', 'null'] },
+          usage: { anyOf: [ref('Usage'), { type: 'null' }] },
+          finish_reason: { type: ['string', 'null'] },
+          reply: { type: ['string', 'null'] },
+          tool_name: { type: 'string' },
+          tool_call_id: { type: ['string', 'null'] },
+          outcome: { enum: ['success', 'error', 'timeout', 'cancelled', null] },
+          arguments: {},
+          result: {},
+          error: { type: ['string', 'null'] },
+          event: ref('Event'),
+        },
+      },
+      RunReport: {
+        type: 'object',
+        required: [
+          'run',
+          'steps',
+          'timing',
+          'timeline',
+          'events',
+          'events_complete',
+          'previous_run',
+          'next_run',
+        ],
+        properties: {
+          run: ref('RunRecord'),
+          steps: { type: 'array', items: ref('RunStep') },
+          timing: {
+            type: 'object',
+            properties: {
+              scheduled_at: { type: 'string', format: 'date-time' },
+              created_at: { type: 'string', format: 'date-time' },
+              started_at: { type: ['string', 'null'], format: 'date-time' },
+              ended_at: { type: ['string', 'null'], format: 'date-time' },
+              duration_ms: { type: ['integer', 'null'] },
+              lateness_ms: {
+                type: ['integer', 'null'],
+                description: 'From when the run was due (a manual run: requested) to its start.',
+              },
+            },
+          },
+          timeline: { type: 'array', items: ref('TimelineEntry') },
+          events: {
+            type: ['array', 'null'],
+            items: ref('Event'),
+            description: 'Null when the events were not read.',
+          },
+          events_complete: { type: 'boolean' },
+          previous_run: ref('RunLink'),
+          next_run: ref('RunLink'),
+        },
+      },
+      Worker: {
+        type: 'object',
+        required: ['worker_id', 'host', 'pid', 'started_at', 'last_heartbeat', 'running_runs'],
+        properties: {
+          worker_id: { type: 'string' },
+          host: { type: 'string' },
+          pid: { type: 'integer' },
+          started_at: { type: 'string', format: 'date-time' },
+          last_heartbeat: { type: 'string', format: 'date-time' },
+          running_runs: { type: 'array', items: { type: 'string' } },
+        },
+      },
+      FleetOverview: {
+        type: 'object',
+        required: [
+          'generated_at',
+          'window',
+          'agents',
+          'in_flight',
+          'runs',
+          'usage_today',
+          'coverage',
+        ],
+        properties: {
+          generated_at: { type: 'string', format: 'date-time' },
+          window: {
+            type: 'object',
+            properties: {
+              start: { type: 'string', format: 'date-time' },
+              end: { type: 'string', format: 'date-time' },
+              hours: { type: 'integer' },
+              bucket_minutes: { type: 'integer' },
+            },
+          },
+          agents: {
+            type: 'object',
+            properties: {
+              total: { type: 'integer' },
+              by_state: { type: 'object', additionalProperties: { type: 'integer' } },
+              invalid: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: { agent_id: { type: 'string' }, invalid_reason: { type: 'string' } },
+                },
+              },
+            },
+          },
+          in_flight: {
+            type: 'object',
+            properties: {
+              runs: { type: 'integer' },
+              agents: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: { agent_id: { type: 'string' }, running_runs: { type: 'integer' } },
+                },
+              },
+            },
+          },
+          runs: {
+            type: 'object',
+            properties: {
+              buckets: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  description: 'Runs that ended in `[start, start + bucket_minutes)`, by status.',
+                  properties: {
+                    start: { type: 'string', format: 'date-time' },
+                    counts: { type: 'object', additionalProperties: { type: 'integer' } },
+                  },
+                },
+              },
+              totals: { type: 'object', additionalProperties: { type: 'integer' } },
+              failures: { type: 'integer' },
+              failures_by_hour: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    start: { type: 'string', format: 'date-time' },
+                    end: { type: 'string', format: 'date-time' },
+                    count: { type: 'integer' },
+                  },
+                },
+              },
+              recent_failures: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    run_id: { type: 'string' },
+                    agent_id: { type: 'string' },
+                    status: { type: 'string' },
+                    ended_at: { type: 'string', format: 'date-time' },
+                    error: ref('ErrorInfo'),
+                  },
+                },
+              },
+            },
+          },
+          usage_today: {
+            type: 'object',
+            properties: {
+              since: { type: 'string', format: 'date-time' },
+              runs: { type: 'integer' },
+              requests: { type: 'integer' },
+              input_tokens: { type: 'integer' },
+              output_tokens: { type: 'integer' },
+              total_tokens: { type: 'integer' },
+              complete: { type: 'boolean' },
+            },
+          },
+          coverage: {
+            type: 'object',
+            properties: {
+              agents_read: { type: 'integer' },
+              runs_read: { type: 'integer' },
+              complete_since: { type: ['string', 'null'], format: 'date-time' },
+            },
+          },
         },
       },
       Event: {

@@ -1,8 +1,16 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scriptedAgent, startTestServer, TEST_TOKEN } from './server-fixtures.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import {
+  BackgroundAgentService,
+  emptyStats,
+  EventRouter,
+  MemoryRouter,
+  parseAgentDefinition,
+  type RunRecord,
+} from '../../src/index.js';
+import { onCleanup, scriptedAgent, startTestServer, TEST_TOKEN } from './server-fixtures.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = resolve(import.meta.dirname, '../../test-artifacts');
@@ -14,6 +22,66 @@ if (chromiumMissing && process.env.CI !== 'true') {
   console.warn(
     `dashboard browser test skipped: no Chromium at ${CHROMIUM} (install the Debian "chromium" package)`,
   );
+}
+
+/**
+ * A fleet with hours of history: a service whose clock runs minutes or hours behind while a
+ * run is made (`runAgo`), a monitor calling a tool, an archiver that always fails, a digest,
+ * and an agent stored as an older version may have left it, which cannot run (`invalid`).
+ */
+async function fleetWithHistory() {
+  let offset = 0;
+  const memory = new MemoryRouter('in_memory');
+  const now = new Date().toISOString();
+  await (
+    await memory.connect()
+  ).agents.insert({
+    agent_id: 'broken',
+    definition: {
+      ...parseAgentDefinition(scriptedAgent('broken')),
+      interval: 0.0001,
+    },
+    state: 'active',
+    pause_reason: null,
+    anchor_at: now,
+    created_at: now,
+    updated_at: now,
+    version: 1,
+    stats: emptyStats(),
+  });
+  const service = new BackgroundAgentService(memory, new EventRouter('in_memory'), {
+    now: () => new Date(Date.now() + offset),
+  });
+  await service.startManager();
+  onCleanup(() => service.shutdown({ timeout: 1000 }));
+  await service.create(
+    scriptedAgent('disk_monitor', {
+      interval: 300,
+      tools: ['system_stats'],
+      model_config: {
+        provider: 'scripted',
+        script: [
+          { tool: 'system_stats', args: { cpu_sample_ms: 50 } },
+          { answer: 'All disks have room.' },
+        ],
+      },
+    }),
+  );
+  await service.create(
+    scriptedAgent('archiver', {
+      model_config: { provider: 'scripted', script: [{ fail: 'upstream returned 503' }] },
+    }),
+  );
+  await service.create(scriptedAgent('news_digest'));
+  const runAgo = async (agentId: string, minutes: number): Promise<RunRecord> => {
+    offset = -minutes * 60_000;
+    try {
+      return await service.runNow(agentId, { wait: true });
+    } finally {
+      offset = 0;
+    }
+  };
+  return { service, runAgo };
 }
 
 describe('dashboard in a real browser', () => {
@@ -100,30 +168,228 @@ describe('dashboard in a real browser', () => {
       mkdirSync(ARTIFACTS, { recursive: true });
       await page.screenshot({ path: resolve(ARTIFACTS, 'dashboard.png'), fullPage: true });
 
+      // With the in-process scheduler there are no workers, and the panel says why.
+      expect(await page.locator('#workers [data-role="no-workers"]').textContent()).toContain(
+        'in-process scheduler',
+      );
+
       await row('disk_monitor').getByRole('link', { name: 'disk_monitor' }).click();
       await page.waitForURL(`${url}/agents/disk_monitor`);
       await eventually(() => page.locator('#agent-state [data-role="state"]').textContent()).toBe(
         'active',
       );
       await page.locator('#run-chart svg polyline.duration').waitFor();
+      expect(await page.locator('#run-chart svg .tick-y').count()).toBeGreaterThanOrEqual(2);
+      expect(await page.locator('#run-chart svg .tick-x').count()).toBe(3);
+      // The live log starts with the recent history: the three runs made before the page opened.
+      const completed = page.locator('#event-log li[data-event-type="background_task_completed"]');
+      await eventually(() => completed.count()).toBe(3);
       await page.locator('#live.on').waitFor();
       await page.locator('#agent-actions button[data-action="run"]').click();
-      const completed = page.locator('#event-log li[data-event-type="background_task_completed"]');
-      await completed.waitFor({ timeout: 10_000 });
+      await eventually(() => completed.count()).toBe(4);
       expect(await page.locator('#event-log li[data-event-type="tool_call_result"]').count()).toBe(
-        1,
+        4,
       );
       await eventually(() => page.locator('#run-rows tr[data-run-id]').count()).toBe(4);
-      const newest = page
-        .locator('#run-rows tr[data-run-id]')
-        .first()
-        .locator('[data-role="status"]');
-      await eventually(() => newest.textContent()).toBe('completed');
+      const newestRow = page.locator('#run-rows tr[data-run-id]').first();
+      await eventually(() => newestRow.locator('[data-role="status"]').textContent()).toBe(
+        'completed',
+      );
       expect(await page.locator('#definition').textContent()).toContain(
         '"agent_id": "disk_monitor"',
       );
+      // A payload opens on click, and each event links to its run.
+      const newestCompleted = completed.first();
+      await newestCompleted.locator('summary .summary').click();
+      await eventually(() => newestCompleted.locator('pre.payload').textContent()).toContain(
+        '"duration_ms"',
+      );
+      const newestRunId = await newestRow.getAttribute('data-run-id');
+      expect(await newestCompleted.locator('a.run-link').getAttribute('href')).toBe(
+        `/runs/${encodeURIComponent(newestRunId ?? '')}`,
+      );
       await page.screenshot({ path: resolve(ARTIFACTS, 'dashboard-agent.png'), fullPage: true });
 
+      // The run page, from the runs table.
+      await newestRow.locator('a[data-role="run-link"]').click();
+      await page.waitForURL(`${url}/runs/${encodeURIComponent(newestRunId ?? '')}`);
+      await page.locator('#run[data-loaded="true"]').waitFor();
+      expect(await page.locator('#run-status [data-role="status"]').textContent()).toBe(
+        'completed',
+      );
+      expect(await page.locator('#run-cards [data-role="tokens"] .value').textContent()).toBe(
+        '375',
+      );
+      expect(await page.locator('#run-cards [data-role="cost"] .value').textContent()).toBe('—');
+      expect(await page.locator('#attempt-rows tr[data-attempt]').count()).toBe(1);
+      expect(await page.locator('#timeline li[data-kind="model_call"]').count()).toBe(2);
+      const tool = page.locator('#timeline li[data-kind="tool_call"]');
+      expect(await tool.locator('pre.arguments').textContent()).toContain('top_processes');
+      expect(await tool.locator('pre.result').textContent()).toContain('memory');
+      expect(await page.locator('#timeline pre.reply').textContent()).toMatch(
+        /^Memory at [\d.]+%$/,
+      );
+      expect(await page.locator('#run-events li[data-event-id]').count()).toBe(6);
+      expect(await page.locator('span#next-run.disabled').count()).toBe(1);
+      await page.screenshot({ path: resolve(ARTIFACTS, 'dashboard-run.png'), fullPage: true });
+      await page.locator('a#previous-run').click();
+      await page.waitForURL(
+        (address) => address.pathname !== `/runs/${encodeURIComponent(newestRunId ?? '')}`,
+      );
+      await page.locator('a#next-run').waitFor();
+      expect(await page.locator('a#next-run').getAttribute('href')).toBe(
+        `/runs/${encodeURIComponent(newestRunId ?? '')}`,
+      );
+
+      expect(problems).toEqual([]);
+      await page.close();
+    });
+
+    it('shows the fleet overview: runs by status over hours, failures, an invalid agent, workers; failed runs on the agent and run pages', async () => {
+      const { service, runAgo } = await fleetWithHistory();
+      const { url } = await startTestServer({ token: '' }, service);
+      const runs: Record<string, RunRecord[]> = { disk_monitor: [], archiver: [], news_digest: [] };
+      for (const minutes of [170, 140, 110, 80, 50, 25, 10, 2]) {
+        runs.disk_monitor?.push(await runAgo('disk_monitor', minutes));
+      }
+      for (const minutes of [125, 65, 15]) runs.archiver?.push(await runAgo('archiver', minutes));
+      for (const minutes of [160, 100, 40]) {
+        runs.news_digest?.push(await runAgo('news_digest', minutes));
+      }
+      await service.startAgent('disk_monitor');
+      const started = new Date(Date.now() - 2 * 3_600_000).toISOString();
+      const running = runs.disk_monitor?.at(-1)?.run_id ?? '';
+      vi.spyOn(service, 'listWorkers').mockResolvedValue([
+        {
+          worker_id: 'box-1:4242:a1b2c3',
+          host: 'box-1',
+          pid: 4242,
+          started_at: started,
+          last_heartbeat: new Date().toISOString(),
+          running_runs: [running],
+        },
+      ]);
+
+      const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+      const problems: string[] = [];
+      page.on('pageerror', (error) => problems.push(error.message));
+      page.on('console', (message) => {
+        if (message.type() === 'error') problems.push(message.text());
+      });
+      await page.goto(url);
+      await page.locator('#overview[data-generated-at]').waitFor();
+      const cards = page.locator('#overview-cards');
+      expect(await cards.locator('[data-role="agents"] .value').textContent()).toBe('4');
+      expect(await cards.locator('[data-state="invalid"]').textContent()).toContain('1');
+      expect(await cards.locator('[data-role="runs-total"] .value').textContent()).toBe('14');
+      expect(await cards.locator('[data-role="failures"] .value').textContent()).toBe('3');
+      expect(await cards.locator('[data-role="spend-today"] .value').textContent()).toBe('—');
+      expect(await page.locator('#invalid-agents').textContent()).toContain('broken');
+      expect(await page.locator('#runs-chart svg rect.bar-failed').count()).toBe(3);
+      expect(await page.locator('#runs-chart svg rect.bar-completed').count()).toBe(11);
+      expect(await page.locator('#runs-chart svg .tick-x').count()).toBeGreaterThanOrEqual(3);
+      expect(await page.locator('#runs-chart svg .tick-y').count()).toBeGreaterThanOrEqual(2);
+      expect(await page.locator('#runs-chart .axis-title').allTextContents()).toContain(
+        'runs per minute',
+      );
+      const failureCounts = await page
+        .locator('#failures-chart svg text.bar-count')
+        .allTextContents();
+      expect(failureCounts.reduce((sum, count) => sum + Number(count), 0)).toBe(3);
+      const failures = page.locator('#recent-failures li[data-run-id]');
+      expect(await failures.count()).toBe(3);
+      expect(await failures.first().getAttribute('data-run-id')).toBe(
+        runs.archiver?.at(-1)?.run_id,
+      );
+      const worker = page.locator('#worker-table tr[data-worker-id="box-1:4242:a1b2c3"]');
+      expect(await worker.locator('td').nth(1).textContent()).toBe('box-1');
+      expect(await worker.locator('[data-role="running-runs"] a').getAttribute('href')).toBe(
+        `/runs/${encodeURIComponent(running)}`,
+      );
+      const broken = page.locator('tr[data-agent-id="broken"]');
+      await broken.locator('[data-role="invalid-reason"]').waitFor();
+      expect(await broken.locator('[data-role="state"]').textContent()).toBe('invalid');
+      await page.screenshot({
+        path: resolve(ARTIFACTS, 'dashboard-fleet-overview.png'),
+        fullPage: true,
+      });
+
+      // A wider window: the bars grow to two minutes.
+      await page.locator('#overview-hours').selectOption('6');
+      await eventually(() => page.locator('#runs-chart .axis-title').allTextContents()).toContain(
+        'runs per 2 min',
+      );
+
+      await page
+        .locator('tr[data-agent-id="archiver"]')
+        .getByRole('link', { name: 'archiver' })
+        .click();
+      await page.waitForURL(`${url}/agents/archiver`);
+      await page.locator('#run-chart svg').waitFor();
+      expect(await page.locator('#run-chart svg circle.dot-failed').count()).toBe(3);
+      expect(await page.locator('#run-chart .legend').textContent()).toContain('3 failed');
+      await page.screenshot({
+        path: resolve(ARTIFACTS, 'dashboard-agent-failures.png'),
+        fullPage: true,
+      });
+
+      await page
+        .locator('#run-rows tr[data-run-id]')
+        .first()
+        .locator('a[data-role="run-link"]')
+        .click();
+      await page.locator('#run[data-loaded="true"]').waitFor();
+      expect(await page.locator('[data-role="run-error"]').textContent()).toBe(
+        'model_error: upstream returned 503',
+      );
+      expect(await page.locator('#timeline li.bad').count()).toBeGreaterThanOrEqual(1);
+      expect(await page.locator('a#previous-run').getAttribute('href')).toBe(
+        `/runs/${encodeURIComponent(runs.archiver?.[1]?.run_id ?? '')}`,
+      );
+      await page.screenshot({
+        path: resolve(ARTIFACTS, 'dashboard-run-failed.png'),
+        fullPage: true,
+      });
+
+      expect(problems).toEqual([]);
+      await page.close();
+    });
+
+    it('follows a run in flight on its page until it ends, showing what it says as text', async () => {
+      const { api, url } = await startTestServer({ token: '' });
+      const hostile = '<img src=x id=injected>';
+      await api(
+        'POST',
+        '/api/agents',
+        scriptedAgent('slow_digest', {
+          task_config: { query: `Summarise ${hostile}` },
+          model_config: {
+            provider: 'scripted',
+            // Long enough that the page opens before the run ends, even on a busy machine.
+            script: [{ delay: 2, answer: `Done: <b>${hostile}</b>` }],
+          },
+        }),
+      );
+      const { body: run } = await api('POST', '/api/agents/slow_digest/run');
+      const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+      const problems: string[] = [];
+      page.on('pageerror', (error) => problems.push(error.message));
+      await page.goto(`${url}/runs/${encodeURIComponent(run.run_id)}`);
+      await page.locator('#run[data-loaded="true"]').waitFor();
+      const status = page.locator('#run-status [data-role="status"]');
+      expect(['pending', 'running']).toContain(await status.textContent());
+      // The page hears the run's events and reloads itself: no refresh, no polling by the test.
+      await eventually(() => status.textContent()).toBe('completed');
+      expect(await page.locator('#run-outcome pre.output').textContent()).toBe(
+        `Done: <b>${hostile}</b>`,
+      );
+      expect(await page.locator('#run-outcome pre.query').textContent()).toBe(
+        `Summarise ${hostile}`,
+      );
+      expect(await page.locator('#injected, #run-outcome b').count()).toBe(0);
+      expect(await page.locator('#timeline pre.reply').textContent()).toBe(
+        `Done: <b>${hostile}</b>`,
+      );
       expect(problems).toEqual([]);
       await page.close();
     });

@@ -10,6 +10,10 @@ describe('dashboard pages', () => {
     expect(fleet.headers.get('content-type')).toMatch(/text\/html/);
     const text = await fleet.text();
     expect(text).toContain('<table id="fleet">');
+    // The overview above the table: cards, the runs and failures charts, the workers.
+    for (const id of ['overview-cards', 'runs-chart', 'failures-chart', 'workers']) {
+      expect(text).toContain(`id="${id}"`);
+    }
     const nonce = /<script nonce="([^"]+)">/.exec(text)?.[1];
     expect(fleet.headers.get('content-security-policy')).toContain(`'nonce-${nonce}'`);
     const again = await (await fetch(`${url}/`)).text();

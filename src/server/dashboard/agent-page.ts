@@ -10,6 +10,8 @@ const AGENT_SCRIPT = String.raw`
   const byId = (id) => document.getElementById(id);
   const CHART_RUNS = 20;
   const LOG_LIMIT = 200;
+  const HISTORY = 50;
+  const FAILED = ['failed', 'timed_out', 'budget_exceeded', 'interrupted'];
 
   const card = (label, value, small) => el('div', { class: 'card' },
     el('div', { class: 'label' }, label), el('div', { class: small ? 'value small' : 'value' }, value));
@@ -18,6 +20,7 @@ const AGENT_SCRIPT = String.raw`
     byId('agent-state').replaceChildren(...[badge('state', agent.state), agent.is_running ? el('span', { class: 'muted' }, ' running') : null].filter(Boolean));
     byId('agent-actions').replaceChildren(actionButtons(agent, refresh));
     byId('agent-cards').replaceChildren(...[
+      agent.state === 'invalid' ? card('Why invalid', agent.invalid_reason || 'the stored definition cannot run', true) : null,
       card('Runs', formatNumber(agent.run_count)),
       card('Errors', formatNumber(agent.error_count)),
       card('Skipped', formatNumber(agent.skip_count)),
@@ -38,7 +41,7 @@ const AGENT_SCRIPT = String.raw`
     body.replaceChildren(...(runs.length > 0 ? runs.map((run) => {
       const detail = run.error ? run.error.code + ': ' + run.error.message : run.skip_reason ? 'skipped: ' + run.skip_reason : run.output || '';
       return el('tr', { 'data-run-id': run.run_id },
-        el('td', { title: run.run_id }, formatTime(run.started_at || run.scheduled_at)),
+        el('td', {}, Nightshift.runLink(run.run_id, formatTime(run.started_at || run.scheduled_at), { 'data-role': 'run-link' })),
         el('td', {}, run.trigger),
         el('td', {}, badge('status', run.status)),
         el('td', { class: 'num' }, formatDuration(durationOf(run))),
@@ -49,74 +52,99 @@ const AGENT_SCRIPT = String.raw`
     renderChart(runs.filter((run) => run.ended_at && run.status !== 'skipped').slice(0, CHART_RUNS).reverse());
   }
 
-  /** Duration and tokens of the last runs, oldest to newest, each line scaled to its own maximum. */
+  /**
+   * Duration (left axis) and tokens (right axis) of the last runs, oldest to newest, each axis
+   * scaled to round ticks; failed runs are marked in red.
+   */
   function renderChart(runs) {
     const holder = byId('run-chart');
     if (runs.length === 0) {
       holder.replaceChildren(el('p', { class: 'muted' }, 'The chart appears after the first finished run.'));
       return;
     }
-    const width = 560, height = 120, left = 8, right = 8, top = 10, bottom = 18;
+    const box = { width: 640, height: 230, left: 64, right: 60, top: 12, bottom: 38 };
+    const plotWidth = box.width - box.left - box.right;
+    const plotHeight = box.height - box.top - box.bottom;
     const durations = runs.map((run) => durationOf(run) || 0);
     const tokens = runs.map((run) => (run.usage ? run.usage.total_tokens : 0));
-    const maxDuration = Math.max(1, ...durations);
-    const maxTokens = Math.max(1, ...tokens);
-    const x = (index) => left + (runs.length === 1 ? (width - left - right) / 2 : (index * (width - left - right)) / (runs.length - 1));
-    const y = (value, max) => top + (height - top - bottom) * (1 - value / max);
-    const points = (values, max) => values.map((value, index) => x(index).toFixed(1) + ',' + y(value, max).toFixed(1)).join(' ');
-    const svg = el('svg:svg', { viewBox: '0 0 ' + width + ' ' + height, role: 'img', 'aria-label': 'Duration and tokens of the last ' + runs.length + ' runs' },
-      el('svg:line', { class: 'axis', x1: left, x2: width - right, y1: height - bottom, y2: height - bottom }),
-      el('svg:polyline', { class: 'duration', points: points(durations, maxDuration) }),
-      el('svg:polyline', { class: 'tokens', points: points(tokens, maxTokens) }),
-      durations.map((value, index) => el('svg:circle', { class: 'dot-duration', cx: x(index), cy: y(value, maxDuration), r: 3 },
-        el('svg:title', {}, runs[index].run_id + ': ' + formatDuration(value)))),
-      tokens.map((value, index) => el('svg:circle', { class: 'dot-tokens', cx: x(index), cy: y(value, maxTokens), r: 3 },
+    // Whole milliseconds: finer ticks would print the same rounded label twice.
+    const durationTicks = Nightshift.niceTicks(Math.max(...durations), 4, true);
+    const tokenTicks = Nightshift.niceTicks(Math.max(...tokens), 4, true);
+    const durationTop = durationTicks[durationTicks.length - 1];
+    const tokenTop = tokenTicks[tokenTicks.length - 1];
+    const x = (index) => box.left + (runs.length === 1 ? plotWidth / 2 : (index * plotWidth) / (runs.length - 1));
+    const y = (value, top) => box.top + plotHeight * (1 - value / top);
+    const points = (values, top) => values.map((value, index) => x(index).toFixed(1) + ',' + y(value, top).toFixed(1)).join(' ');
+    const labelled = Math.min(runs.length, 5);
+    const xTicks = [];
+    for (let step = 0; step < labelled; step += 1) {
+      const index = labelled === 1 ? runs.length - 1 : Math.round((step * (runs.length - 1)) / (labelled - 1));
+      const anchor = runs.length > 1 && index === 0 ? 'start' : runs.length > 1 && index === runs.length - 1 ? 'end' : 'middle';
+      xTicks.push({ at: x(index), label: formatTime(runs[index].started_at), anchor });
+    }
+    const failed = runs.map((run, index) => ({ run, index })).filter(({ run }) => FAILED.includes(run.status));
+    const svg = el('svg:svg', { viewBox: '0 0 ' + box.width + ' ' + box.height, role: 'img', 'aria-label': 'Duration and tokens of the last ' + runs.length + ' runs' },
+      Nightshift.chartFrame(box, {
+        y: durationTicks.map((value) => ({ at: y(value, durationTop), label: formatDuration(value) })),
+        yRight: tokenTicks.map((value) => ({ at: y(value, tokenTop), label: formatNumber(value) })),
+        x: xTicks,
+        xTitle: 'last ' + runs.length + ' finished runs, oldest → newest (start time)',
+        yTitle: 'duration',
+        yRightTitle: 'tokens',
+      }),
+      failed.map(({ index }) => el('svg:line', { class: 'failed-mark', x1: x(index), x2: x(index), y1: box.top, y2: box.height - box.bottom })),
+      el('svg:polyline', { class: 'duration', points: points(durations, durationTop) }),
+      el('svg:polyline', { class: 'tokens', points: points(tokens, tokenTop) }),
+      tokens.map((value, index) => el('svg:circle', { class: 'dot-tokens', cx: x(index), cy: y(value, tokenTop), r: 3 },
         el('svg:title', {}, runs[index].run_id + ': ' + formatNumber(value) + ' tokens'))),
-      el('svg:text', { x: left, y: height - 4 }, 'oldest'),
-      el('svg:text', { x: width - right, y: height - 4, 'text-anchor': 'end' }, 'newest'),
+      durations.map((value, index) => {
+        const run = runs[index];
+        const bad = FAILED.includes(run.status);
+        const text = run.run_id + ': ' + run.status + ' in ' + formatDuration(value) + (run.error ? ' (' + run.error.code + ': ' + run.error.message + ')' : '');
+        return el('svg:circle', { class: bad ? 'dot-failed' : 'dot-duration', cx: x(index), cy: y(value, durationTop), r: bad ? 5 : 3, 'data-run-id': run.run_id },
+          el('svg:title', {}, text));
+      }),
     );
     holder.replaceChildren(
       el('div', { class: 'legend' },
-        el('span', {}, el('span', { class: 'swatch duration' }), 'duration (max ' + formatDuration(maxDuration) + ')'),
-        el('span', {}, el('span', { class: 'swatch tokens' }), 'tokens (max ' + formatNumber(maxTokens) + ')')),
+        el('span', {}, el('span', { class: 'swatch duration' }), 'duration'),
+        el('span', {}, el('span', { class: 'swatch tokens' }), 'tokens'),
+        el('span', {}, el('span', { class: 'swatch failed' }), failed.length + ' failed')),
       svg);
   }
 
-  function summarize(event) {
-    const payload = event.payload || {};
-    switch (event.type) {
-      case 'background_task_started': return payload.trigger + ' run, attempt ' + payload.attempt + ': ' + payload.query;
-      case 'user_message': case 'agent_message': case 'final_answer': return payload.message;
-      case 'tool_call_started': return payload.tool_name + ' ' + JSON.stringify(payload.tool_args);
-      case 'tool_call_result': return payload.tool_name + ' → ' + JSON.stringify(payload.result);
-      case 'tool_call_error': return payload.tool_name + ': ' + payload.error;
-      case 'background_task_completed': return 'completed in ' + formatDuration(payload.duration_ms) + ', ' + formatNumber(payload.usage && payload.usage.total_tokens) + ' tokens';
-      case 'background_task_error': return payload.status + ' (' + payload.error.code + '): ' + payload.error.message + (payload.will_retry ? ', will retry' : '');
-      case 'background_task_skipped': return 'skipped: ' + payload.reason;
-      case 'background_task_missed': return payload.missed + ' missed, last ' + formatTime(payload.last_missed_at);
-      case 'background_agent_status': return payload.state + (payload.reason ? ' (' + payload.reason + ')' : '');
-      default: return JSON.stringify(payload);
-    }
-  }
-
+  const log = byId('event-log');
+  const seen = new Set();
   function addEvent(event) {
-    const log = byId('event-log');
+    if (seen.has(event.id)) return;
+    seen.add(event.id);
     const empty = log.querySelector('.empty');
     if (empty) empty.remove();
-    const bad = event.type === 'background_task_error' || event.type === 'tool_call_error';
-    const text = summarize(event);
-    log.prepend(el('li', { 'data-event-type': event.type, 'data-event-id': event.id },
-      el('span', { class: 'muted', title: event.timestamp }, formatTime(event.timestamp)),
-      el('span', { class: bad ? 'type bad' : 'type' }, event.type),
-      el('span', { class: 'summary', title: text }, text)));
+    log.prepend(Nightshift.eventItem(event, { runLinks: true }));
     while (log.children.length > LOG_LIMIT) log.lastElementChild.remove();
+  }
+
+  /** The newest events first, then live ones from right after them: no gap, no repeat. */
+  async function followEvents() {
+    let since = '0';
+    try {
+      const { events } = await api('GET', '/api/events/recent?agent_id=' + encodeURIComponent(agentId) + '&limit=' + HISTORY);
+      events.forEach(addEvent);
+      if (events.length > 0) since = events[events.length - 1].id;
+      if (events.length === 0) log.replaceChildren(el('li', { class: 'empty' }, 'No events yet: they appear here as they happen.'));
+    } catch (error) {
+      if (error.message === 'unauthorized') return false;
+      Nightshift.notify(agentId + ': could not load recent events: ' + error.message, 'error');
+    }
+    Nightshift.stream(path + '/events?since=' + encodeURIComponent(since), (event) => { addEvent(event); soon(); });
+    return true;
   }
 
   async function refresh() {
     if (!Nightshift.ready()) return;
     try {
       const [agent, { runs }, { next_runs: nextRuns }] = await Promise.all([
-        api('GET', path), api('GET', path + '/runs?limit=50'), api('GET', path + '/next-runs?n=5'),
+        api('GET', path), api('GET', path + '/runs?limit=50'), api('GET', path + '/next-runs?n=5').catch(() => ({ next_runs: [] })),
       ]);
       renderStatus(agent);
       renderRuns(runs);
@@ -137,11 +165,14 @@ const AGENT_SCRIPT = String.raw`
   }
 
   const soon = Nightshift.debounce(refresh, 250);
-  let stream;
-  const start = () => {
+  let following = false;
+  const start = async () => {
     refresh();
     loadDefinition();
-    if (!stream) stream = Nightshift.stream(path + '/events', (event) => { addEvent(event); soon(); });
+    if (!following) {
+      following = true;
+      following = await followEvents();
+    }
   };
   Nightshift.onToken(start);
   if (Nightshift.ready()) start();
@@ -149,7 +180,10 @@ const AGENT_SCRIPT = String.raw`
 })();
 `;
 
-/** One agent's page (`/agents/:agent_id`): status, actions, run history and chart, live events, definition. */
+/**
+ * One agent's page (`/agents/:agent_id`): status, actions, run history (each run linking to
+ * its page) and chart, the live log (from the recent history on), definition, next runs.
+ */
 export function renderAgentPage(options: {
   agentId: string;
   tokenRequired: boolean;
@@ -191,9 +225,9 @@ export function renderAgentPage(options: {
           </table>
         </section>
         <section class="panel">
-          <h2>Live events</h2>
-          <ol id="event-log">
-            <li class="empty">Waiting for events… (they appear here as they happen)</li>
+          <h2>Live events <span class="muted">· newest first; click one for its payload</span></h2>
+          <ol id="event-log" class="event-log">
+            <li class="empty">Loading recent events…</li>
           </ol>
         </section>
       </div>

@@ -13,7 +13,7 @@ Nightshift.token = () => sessionStorage.getItem(TOKEN_KEY) || '';
 const tokenListeners = [];
 Nightshift.onToken = (listener) => tokenListeners.push(listener);
 
-/** An element with attributes and children; strings become text nodes, never markup. */
+/** An element with attributes and children (nested lists flattened); strings become text nodes, never markup. */
 Nightshift.el = (tag, attributes, ...children) => {
   const element = tag.startsWith('svg:')
     ? document.createElementNS('http://www.w3.org/2000/svg', tag.slice(4))
@@ -23,7 +23,8 @@ Nightshift.el = (tag, attributes, ...children) => {
     if (name === 'onclick') element.addEventListener('click', value);
     else element.setAttribute(name, String(value));
   }
-  for (const child of children.flat()) {
+  // Nested lists of children (a map of pairs) are flattened whole.
+  for (const child of children.flat(Infinity)) {
     if (child === undefined || child === null || child === false) continue;
     element.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
@@ -167,6 +168,10 @@ Nightshift.stream = (path, onEvent) => {
 };
 
 Nightshift.agentPath = (agentId) => '/api/agents/' + encodeURIComponent(agentId);
+/** The dashboard page of a run, and a link to it. */
+Nightshift.runPage = (runId) => '/runs/' + encodeURIComponent(runId);
+Nightshift.runLink = (runId, text, attributes) =>
+  el('a', Object.assign({ href: Nightshift.runPage(runId), title: runId }, attributes || {}), text === undefined ? runId : text);
 
 Nightshift.formatNumber = (value) => (value === null || value === undefined ? '–' : Number(value).toLocaleString('en-US'));
 Nightshift.formatDuration = (ms) => {
@@ -193,14 +198,17 @@ Nightshift.formatTime = (iso) => {
 };
 Nightshift.badge = (kind, value) => el('span', { class: kind + ' ' + kind + '-' + value, 'data-role': kind }, value || '–');
 
-/** The lifecycle buttons that apply to an agent in its state; each calls the API, then done(). */
+/**
+ * The lifecycle buttons that apply to an agent in its state; each calls the API, then done().
+ * An invalid agent gets none: only an update of its definition makes it runnable again.
+ */
 Nightshift.actionButtons = (agent, done) => {
   const actions = [];
   if (agent.state === 'created' || agent.state === 'stopped') actions.push(['start', 'Start']);
   if (agent.state === 'active') actions.push(['pause', 'Pause']);
   if (agent.state === 'paused') actions.push(['resume', 'Resume']);
   if (agent.state === 'active' || agent.state === 'paused') actions.push(['stop', 'Stop']);
-  actions.push(['run', 'Run now']);
+  if (agent.state !== 'invalid') actions.push(['run', 'Run now']);
   return el('div', { class: 'actions' }, actions.map(([action, label]) => {
     const button = el('button', { type: 'button', 'data-action': action, title: label + ' ' + agent.agent_id }, label);
     button.addEventListener('click', async () => {
@@ -217,6 +225,120 @@ Nightshift.actionButtons = (agent, done) => {
     });
     return button;
   }));
+};
+
+/** Runs work at most once every ms, however often it is asked (the last ask is never lost). */
+Nightshift.throttle = (work, ms) => {
+  let timer = null;
+  let last = 0;
+  return () => {
+    if (timer !== null) return;
+    timer = setTimeout(() => {
+      timer = null;
+      last = Date.now();
+      work();
+    }, Math.max(0, last + ms - Date.now()));
+  };
+};
+
+/** Values as the dashboard prints them: pretty JSON, with undefined spelled out. */
+Nightshift.formatJson = (value) => (value === undefined ? 'undefined' : JSON.stringify(value, null, 2));
+
+/** One line about an event, for logs and timelines. */
+Nightshift.summarizeEvent = (event) => {
+  const payload = event.payload || {};
+  const { formatDuration, formatNumber, formatTime } = Nightshift;
+  switch (event.type) {
+    case 'background_task_started': return payload.trigger + ' run, attempt ' + payload.attempt + ': ' + payload.query;
+    case 'user_message': case 'agent_message': case 'final_answer': return payload.message;
+    case 'tool_call_started': return payload.tool_name + ' ' + JSON.stringify(payload.tool_args);
+    case 'tool_call_result': return payload.tool_name + ' → ' + JSON.stringify(payload.result);
+    case 'tool_call_error': return payload.tool_name + ': ' + payload.error;
+    case 'run_warning': return payload.code + ': ' + payload.message;
+    case 'background_task_completed': return 'completed in ' + formatDuration(payload.duration_ms) + ', ' + formatNumber(payload.usage && payload.usage.total_tokens) + ' tokens';
+    case 'background_task_error': return payload.status + ' (' + payload.error.code + '): ' + payload.error.message + (payload.will_retry ? ', will retry' : '');
+    case 'background_task_skipped': return 'skipped: ' + payload.reason;
+    case 'background_task_missed': return payload.missed + ' missed, last ' + formatTime(payload.last_missed_at);
+    case 'background_agent_status': return payload.state + (payload.reason ? ' (' + payload.reason + ')' : '');
+    default: return JSON.stringify(payload);
+  }
+};
+Nightshift.isBadEvent = (event) => event.type === 'background_task_error' || event.type === 'tool_call_error' || event.type === 'run_warning';
+
+/**
+ * An event as a log line that opens on click (a native <details>, so no handler is needed to
+ * toggle it) to show its whole payload; the payload is printed only when first opened, so a
+ * long log of large tool results stays light. With runLinks, it links to its run's page.
+ */
+Nightshift.eventItem = (event, options) => {
+  const text = Nightshift.summarizeEvent(event);
+  const payload = el('pre', { class: 'payload' });
+  const details = el('details', {},
+    el('summary', {},
+      el('span', { class: 'muted', title: event.timestamp }, Nightshift.formatTime(event.timestamp)),
+      el('span', { class: Nightshift.isBadEvent(event) ? 'type bad' : 'type' }, event.type),
+      el('span', { class: 'summary', title: text }, text),
+      options && options.runLinks && event.run_id ? Nightshift.runLink(event.run_id, 'run ›', { class: 'run-link' }) : el('span')),
+    payload);
+  details.addEventListener('toggle', () => {
+    if (details.open && !payload.textContent) payload.textContent = Nightshift.formatJson(event.payload);
+  });
+  return el('li', { 'data-event-type': event.type, 'data-event-id': event.id, 'data-run-id': event.run_id || undefined }, details);
+};
+
+/** Round ticks from 0 to at least max: steps of 1, 2 or 5 × 10^n, about count of them (whole numbers if integer). */
+Nightshift.niceTicks = (max, count, integer) => {
+  const top = max > 0 ? max : 1;
+  const rough = top / Math.max(1, count);
+  const power = Math.pow(10, Math.floor(Math.log10(rough)));
+  let step = [1, 2, 5, 10].map((factor) => factor * power).find((candidate) => candidate >= rough) || rough;
+  if (integer) step = Math.max(1, Math.round(step));
+  const ticks = [];
+  for (let index = 0; index <= Math.ceil(top / step - 1e-9); index += 1) ticks.push(Number((index * step).toPrecision(12)));
+  return ticks;
+};
+
+const TIME_STEPS_MINUTES = [1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440];
+/** Instants (ms) on round local times between start and end, at most about count of them. */
+Nightshift.timeTicks = (start, end, count) => {
+  const span = Math.max(1, end - start);
+  const minutes = TIME_STEPS_MINUTES.find((candidate) => span / (candidate * 60000) <= count) || 1440;
+  const step = minutes * 60000;
+  const offset = -new Date(start).getTimezoneOffset() * 60000;
+  const ticks = [];
+  for (let at = Math.ceil((start + offset) / step) * step - offset; at <= end; at += step) ticks.push(at);
+  return ticks;
+};
+const clockFormat = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit' });
+Nightshift.formatClock = (ms) => clockFormat.format(new Date(ms));
+
+/**
+ * The frame of a chart inside box { width, height, left, right, top, bottom }: horizontal grid
+ * lines at the y ticks, the axes, tick labels on both sides and below, and axis titles. Ticks
+ * are { at: pixel, label } (x ticks may say anchor: 'start' or 'end' to stay inside the frame).
+ */
+Nightshift.chartFrame = (box, axes) => {
+  const bottom = box.height - box.bottom;
+  const right = box.width - box.right;
+  const parts = [];
+  for (const tick of axes.y || []) {
+    parts.push(el('svg:line', { class: 'grid', x1: box.left, x2: right, y1: tick.at, y2: tick.at }));
+    parts.push(el('svg:text', { class: 'tick tick-y', x: box.left - 6, y: tick.at + 4, 'text-anchor': 'end' }, tick.label));
+  }
+  for (const tick of axes.yRight || []) {
+    parts.push(el('svg:text', { class: 'tick tick-y-right', x: right + 6, y: tick.at + 4 }, tick.label));
+  }
+  for (const tick of axes.x || []) {
+    parts.push(el('svg:line', { class: 'axis', x1: tick.at, x2: tick.at, y1: bottom, y2: bottom + 4 }));
+    parts.push(el('svg:text', { class: 'tick tick-x', x: tick.at, y: bottom + 16, 'text-anchor': tick.anchor || 'middle' }, tick.label));
+  }
+  parts.push(el('svg:line', { class: 'axis axis-x', x1: box.left, x2: right, y1: bottom, y2: bottom }));
+  parts.push(el('svg:line', { class: 'axis axis-y', x1: box.left, x2: box.left, y1: box.top, y2: bottom }));
+  if (axes.yRight) parts.push(el('svg:line', { class: 'axis axis-y-right', x1: right, x2: right, y1: box.top, y2: bottom }));
+  if (axes.xTitle) parts.push(el('svg:text', { class: 'axis-title', x: (box.left + right) / 2, y: box.height - 2, 'text-anchor': 'middle' }, axes.xTitle));
+  if (axes.yTitle) parts.push(el('svg:text', { class: 'axis-title', x: 12, y: (box.top + bottom) / 2, 'text-anchor': 'middle', transform: 'rotate(-90 12 ' + (box.top + bottom) / 2 + ')' }, axes.yTitle));
+  if (axes.yRightTitle) parts.push(el('svg:text', { class: 'axis-title', x: box.width - 10, y: (box.top + bottom) / 2, 'text-anchor': 'middle', transform: 'rotate(90 ' + (box.width - 10) + ' ' + (box.top + bottom) / 2 + ')' }, axes.yRightTitle));
+  return parts;
 };
 
 /** Runs work once things have been quiet for ms, however often it is asked. */

@@ -3,6 +3,7 @@ import { Hono, type Context } from 'hono';
 import { renderAgentPage } from '../dashboard/agent-page.js';
 import { renderFleetPage } from '../dashboard/fleet-page.js';
 import { contentSecurityPolicy } from '../dashboard/page-layout.js';
+import { renderRunPage } from '../dashboard/run-page.js';
 import type { ServerContext, ServerEnvironment } from '../server-context.js';
 
 /**
@@ -22,6 +23,9 @@ export function dashboardRoutes({ options }: ServerContext): Hono<ServerEnvironm
   routes.get('/', (c) => page(c, (nonce) => renderFleetPage({ tokenRequired, nonce })));
   routes.get('/agents/:agent_id', (c) =>
     page(c, (nonce) => renderAgentPage({ agentId: c.req.param('agent_id'), tokenRequired, nonce })),
+  );
+  routes.get('/runs/:run_id', (c) =>
+    page(c, (nonce) => renderRunPage({ runId: c.req.param('run_id'), tokenRequired, nonce })),
   );
   return routes;
 }
