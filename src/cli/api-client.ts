@@ -4,7 +4,8 @@ import {
   type FieldError,
   type NightshiftErrorCode,
 } from '../errors.js';
-import type { AgentStatus, RunNowOptions } from '../service/index.js';
+import type { RunReport } from '../server/dashboard/run-report.js';
+import type { AgentStatus, RunNowOptions, WorkerInfo } from '../service/index.js';
 import type { ListRunsOptions, RunRecord, RunStep } from '../storage/index.js';
 
 /** Where the API is and how to authenticate. */
@@ -111,6 +112,16 @@ export class ApiClient {
   /** One run record with its steps. */
   getRun(runId: string): Promise<RunWithSteps> {
     return this.#json('GET', `/api/runs/${encodeURIComponent(runId)}`);
+  }
+
+  /** Everything the run page shows of a run: record, steps, timeline, its events and neighbours. */
+  getRunReport(runId: string): Promise<RunReport> {
+    return this.#json('GET', `/api/runs/${encodeURIComponent(runId)}/report`);
+  }
+
+  /** The worker processes of a distributed scheduler, by id; empty with the in-process scheduler. */
+  async listWorkers(): Promise<WorkerInfo[]> {
+    return (await this.#json<{ workers: WorkerInfo[] }>('GET', '/api/workers')).workers;
   }
 
   /**

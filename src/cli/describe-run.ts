@@ -1,5 +1,7 @@
-import { isTerminal, type RunRecord } from '../storage/index.js';
-import { truncate } from './table.js';
+import type { RunLink, RunReport, TimelineEntry } from '../server/dashboard/run-report.js';
+import { isTerminal, type NightshiftEvent, type RunRecord, type Usage } from '../storage/index.js';
+import { formatInstant } from './event-line.js';
+import { formatTable, truncate } from './table.js';
 
 /** Longest error message printed on a run's line (the record keeps all of it). */
 const LONGEST_ERROR = 200;
@@ -36,4 +38,196 @@ export function describeRun(run: RunRecord): string {
     ? ` (${truncate(`${run.error.code}: ${run.error.message}`, LONGEST_ERROR)})`
     : '';
   return `${head}${error}${duration ? ` after ${duration}` : ''}${attempts}`;
+}
+
+/** Longest tool argument or result printed on a timeline line (`--json` prints all of it). */
+const LONGEST_VALUE = 300;
+
+/** Options of {@link runReportLines}. */
+export interface RunReportLineOptions {
+  /** Why the run's events are missing, when they were not read (printed in their place). */
+  eventsUnavailable?: string;
+}
+
+/**
+ * A run report as `nightshift runs show` prints it: the run's fields, its attempts, its
+ * timeline (model calls with their replies, tool calls with arguments and results, errors)
+ * and its events, each section under a heading.
+ */
+export function runReportLines(report: RunReport, options: RunReportLineOptions = {}): string[] {
+  const { run, timing } = report;
+  const instant = (value: string | null) => (value === null ? '-' : formatInstant(value));
+  const milliseconds = (value: number | null) => (value === null ? '-' : formatDuration(value));
+  const link = (other: RunLink | null) =>
+    other ? `${other.run_id} (${other.status}, ${formatInstant(other.scheduled_at)})` : '-';
+  const attempts = run.attempts.length;
+  const pairs: Array<[string, string]> = [
+    ['run', run.run_id],
+    ['agent', run.agent_id],
+    ['status', `${run.status}${attempts > 1 ? ` (${attempts} attempts)` : ''}`],
+    ['trigger', run.trigger],
+    ['scheduled', instant(timing.scheduled_at)],
+    [
+      'started',
+      timing.started_at === null
+        ? '-'
+        : `${instant(timing.started_at)} (${milliseconds(timing.lateness_ms)} after it was due)`,
+    ],
+    ['ended', instant(timing.ended_at)],
+    ['duration', milliseconds(timing.duration_ms)],
+    ['usage', describeUsage(run.usage)],
+    // Run records carry no cost yet: the line says so rather than guess one.
+    ['cost', '- (not tracked yet)'],
+    ['previous run', link(report.previous_run)],
+    ['next run', link(report.next_run)],
+  ];
+  if (run.error) {
+    const blocked = run.error.retry_blocked
+      ? ' (not retried: a tool with side effects had started)'
+      : '';
+    pairs.push(['error', `${run.error.code}: ${run.error.message}${blocked}`]);
+  }
+  if (run.skip_reason !== null) pairs.push(['skipped', run.skip_reason]);
+  if (run.output !== null) pairs.push(['output', run.output]);
+  pairs.push(['query', run.query]);
+  const width = Math.max(...pairs.map(([label]) => label.length));
+  const lines = pairs.flatMap(([label, value]) => labelled(label.padEnd(width), value));
+
+  lines.push('', 'attempts');
+  if (run.attempts.length === 0) {
+    lines.push(`  ${run.status === 'skipped' ? 'none: the run was skipped' : 'none started yet'}`);
+  } else {
+    const rows = run.attempts.map((attempt) => [
+      String(attempt.attempt),
+      attempt.status,
+      attempt.worker_id ?? '-',
+      formatInstant(attempt.started_at),
+      attempt.ended_at === null
+        ? '-'
+        : formatDuration(Date.parse(attempt.ended_at) - Date.parse(attempt.started_at)),
+      String(attempt.usage.total_tokens),
+      attempt.error
+        ? truncate(`${attempt.error.code}: ${attempt.error.message}`, LONGEST_ERROR)
+        : '',
+    ]);
+    const table = formatTable(
+      [
+        { header: 'ATTEMPT', align: 'right' },
+        { header: 'STATUS' },
+        { header: 'WORKER' },
+        { header: 'STARTED' },
+        { header: 'DURATION', align: 'right' },
+        { header: 'TOKENS', align: 'right' },
+        { header: 'ERROR' },
+      ],
+      rows,
+    );
+    lines.push(...table.map((line) => `  ${line}`));
+  }
+
+  lines.push('', 'timeline');
+  if (report.timeline.length === 0) lines.push('  nothing recorded');
+  const ended = isTerminal(run.status);
+  for (const entry of report.timeline) lines.push(...timelineLines(entry, ended));
+
+  if (report.events === null) {
+    lines.push('', 'events', `  ${options.eventsUnavailable ?? 'not read'}`);
+  } else {
+    const more = report.events_complete ? '' : ', the first ones only';
+    lines.push('', `events (${report.events.length}${more})`);
+    if (report.events.length === 0)
+      lines.push('  none in the event log (it keeps the newest events)');
+    const idWidth = Math.max(0, ...report.events.map((event) => event.id.length));
+    for (const event of report.events) {
+      const id = event.id.padStart(idWidth);
+      lines.push(`  ${id}  ${formatInstant(event.timestamp)} ${event.type}${eventSummary(event)}`);
+    }
+  }
+  return lines;
+}
+
+/** `2 requests, 375 tokens (320 in, 55 out)`. */
+function describeUsage(usage: Usage): string {
+  const requests = `${usage.requests} request${usage.requests === 1 ? '' : 's'}`;
+  return `${requests}, ${usage.total_tokens} tokens (${usage.input_tokens} in, ${usage.output_tokens} out)`;
+}
+
+/** `label  value`, a long or multi-line value continued under itself. */
+function labelled(label: string, value: string, indent = ''): string[] {
+  const [first = '', ...rest] = value.split('\n');
+  const padding = ' '.repeat(label.length + 2);
+  return [`${indent}${label}  ${first}`, ...rest.map((line) => `${indent}${padding}${line}`)];
+}
+
+function timelineLines(entry: TimelineEntry, ended: boolean): string[] {
+  const head = `  ${formatInstant(entry.at)}  `;
+  const detail = (label: string, value: string) => labelled(label.padEnd(9), value, '      ');
+  const took = (state: string, milliseconds: number | null) =>
+    state === 'started'
+      ? ended
+        ? 'never finished'
+        : 'in progress'
+      : milliseconds === null
+        ? '-'
+        : formatDuration(milliseconds);
+  if (entry.kind === 'model_call') {
+    const facts = [
+      took(entry.state, entry.duration_ms),
+      entry.finish_reason ? `finish ${entry.finish_reason}` : undefined,
+      entry.usage ? `${entry.usage.total_tokens} tokens` : undefined,
+    ].filter((fact) => fact !== undefined);
+    return [
+      `${head}model call ${entry.step_id}: ${facts.join(', ')}`,
+      ...(entry.reply === null ? [] : detail('reply', entry.reply)),
+    ];
+  }
+  if (entry.kind === 'tool_call') {
+    const outcome = entry.outcome ?? (entry.state === 'started' ? '' : 'done');
+    return [
+      `${head}tool call ${entry.step_id} ${entry.tool_name}: ${[outcome, took(entry.state, entry.duration_ms)].filter(Boolean).join(', ')}`,
+      ...('arguments' in entry ? detail('arguments', compactJson(entry.arguments)) : []),
+      ...('result' in entry ? detail('result', compactJson(entry.result)) : []),
+      ...(entry.error === null ? [] : detail('error', entry.error)),
+    ];
+  }
+  const { event } = entry;
+  if (event.type === 'background_task_started') {
+    return [`${head}attempt ${event.payload.attempt} started (${event.payload.trigger})`];
+  }
+  return [`${head}${event.type}${eventSummary(event)}`];
+}
+
+/** What an event says, after its type: `: Check the disk.`, ` system_stats → {…}`. */
+function eventSummary(event: NightshiftEvent): string {
+  switch (event.type) {
+    case 'user_message':
+    case 'agent_message':
+    case 'final_answer':
+      return `: ${truncate(event.payload.message, LONGEST_VALUE)}`;
+    case 'tool_call_started':
+      return ` ${event.payload.tool_name} ${compactJson(event.payload.tool_args)}`;
+    case 'tool_call_result':
+      return ` ${event.payload.tool_name} → ${compactJson(event.payload.result)}`;
+    case 'tool_call_error':
+      return ` ${event.payload.tool_name}: ${truncate(event.payload.error, LONGEST_ERROR)}`;
+    case 'run_warning':
+      return `: ${event.payload.code}: ${truncate(event.payload.message, LONGEST_ERROR)}`;
+    case 'background_task_started':
+      return ` attempt ${event.payload.attempt} (${event.payload.trigger})`;
+    case 'background_task_completed':
+      return ` in ${formatDuration(event.payload.duration_ms)}, ${event.payload.usage.total_tokens} tokens`;
+    case 'background_task_error': {
+      const { error, status, will_retry: willRetry } = event.payload;
+      const message = truncate(`${error.code}: ${error.message}`, LONGEST_ERROR);
+      return ` ${status} (${message})${willRetry ? ', will retry' : ''}`;
+    }
+    case 'background_task_skipped':
+      return `: ${truncate(event.payload.reason, LONGEST_ERROR)}`;
+    default:
+      return ` ${compactJson(event.payload)}`;
+  }
+}
+
+function compactJson(value: unknown): string {
+  return truncate(JSON.stringify(value) ?? 'undefined', LONGEST_VALUE);
 }

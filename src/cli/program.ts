@@ -3,21 +3,27 @@ import { TERMINAL_STATUSES } from '../storage/index.js';
 import type { CliContext } from './cli-context.js';
 import { agentRunCommand, type AgentRunCommandOptions } from './commands/agent-run.js';
 import {
+  agentDeleteCommand,
   agentPauseCommand,
   agentResumeCommand,
+  agentsApplyCommand,
+  agentsCreateCommand,
   agentsListCommand,
   agentStatusCommand,
   agentStopCommand,
   type AgentsCommandOptions,
+  type ApplyCommandOptions,
+  type DeleteCommandOptions,
   type PauseCommandOptions,
   type StopCommandOptions,
 } from './commands/agents.js';
 import { eventsCommand, type EventsCommandOptions } from './commands/events.js';
 import { runCommand, type RunCommandOptions } from './commands/run.js';
-import { runsCommand, type RunsCommandOptions } from './commands/runs.js';
+import { registerRunsShowCommand, runsCommand, type RunsCommandOptions } from './commands/runs.js';
 import { serveCommand, type ServeCommandOptions } from './commands/serve.js';
 import { validateCommand } from './commands/validate.js';
 import { registerWorkerCommand } from './commands/worker.js';
+import { registerWorkersCommand } from './commands/workers.js';
 import { LOG_LEVELS } from './create-logger.js';
 import { packageVersion } from './package-version.js';
 import { errorLines } from './report-error.js';
@@ -99,7 +105,7 @@ export function createProgram(
   const agents = program
     .command('agents')
     .description(
-      'list, inspect, pause, resume, stop and run agents, in a store or through a server (--url)',
+      'list, inspect, create, apply, pause, resume, stop, run and delete agents, in a store or through a server (--url)',
     );
 
   targetOptions(
@@ -145,6 +151,43 @@ export function createProgram(
 
   serverOptions(
     agents
+      .command('apply')
+      .description(
+        "create or update the agents of a Nightshift file and print what changed, through a server (--url) or on the file's own store; new agents are started, paused and stopped ones stay so",
+      )
+      .argument('<file>', FILE_ARGUMENT)
+      .option('--dry-run', 'print what would change, and change nothing'),
+  )
+    .option('--json', 'print JSON')
+    .action((file: string, options: ApplyCommandOptions) =>
+      agentsApplyCommand(file, options, context),
+    );
+
+  targetOptions(
+    agents
+      .command('create')
+      .description(
+        'create and start new agents from a JSON definition, or a .yaml / .json file holding one or a list (agents apply updates existing ones)',
+      )
+      .argument('<file-or-json>', 'a definition as JSON, or a file holding one or a list'),
+  ).action((source: string, options: AgentsCommandOptions) =>
+    agentsCreateCommand(source, options, context),
+  );
+
+  targetOptions(
+    agents
+      .command('delete')
+      .description(
+        'delete an agent with its runs and its conversation, for good (asks first on a terminal)',
+      )
+      .argument('<agent_id>', 'the agent')
+      .option('--yes', 'delete without asking (needed when there is no terminal to ask on)'),
+  ).action((agentId: string, options: DeleteCommandOptions) =>
+    agentDeleteCommand(agentId, options, context),
+  );
+
+  serverOptions(
+    agents
       .command('run')
       .description(
         'run an agent now through a server (exit code 1 when the run ends other than completed)',
@@ -158,7 +201,7 @@ export function createProgram(
       exitWith(await agentRunCommand(agentId, options, context)),
     );
 
-  targetOptions(
+  const runs = targetOptions(
     program
       .command('runs')
       .description("list an agent's runs, newest first, from a store or through a server")
@@ -171,6 +214,7 @@ export function createProgram(
     .action((agentId: string, options: RunsCommandOptions) =>
       runsCommand(agentId, options, context),
     );
+  registerRunsShowCommand(runs, targetOptions, context);
 
   serverOptions(
     program
@@ -194,6 +238,8 @@ export function createProgram(
     .action((agentId: string | undefined, options: EventsCommandOptions) =>
       eventsCommand(agentId, options, context),
     );
+
+  registerWorkersCommand(program, context);
 
   return program;
 }

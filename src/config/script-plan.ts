@@ -42,6 +42,51 @@ export interface ScriptPlanProblem {
  * past the last step, the last `answer` of the plan is given. So exactly one answer is reachable.
  */
 export function scriptPlanProblems(script: unknown): ScriptPlanProblem[] {
+  return [...argumentProblems(script), ...answerProblems(script)];
+}
+
+/**
+ * Templates in a tool step's `args` that quote a tool no earlier step calls: they would be sent
+ * to the tool as written.
+ */
+function argumentProblems(script: unknown): ScriptPlanProblem[] {
+  if (!Array.isArray(script)) return [];
+  const problems: ScriptPlanProblem[] = [];
+  const calledBefore: string[] = [];
+  script.forEach((step: unknown, index) => {
+    if (typeof step !== 'object' || step === null) return;
+    const { tool, args } = step as Record<string, unknown>;
+    if (typeof tool !== 'string') return;
+    for (const { path, text } of stringsOf(args, [])) {
+      for (const template of scriptTemplates(text)) {
+        const quotable =
+          template.name === LATEST_OUTPUT_NAME
+            ? calledBefore.length > 0
+            : calledBefore.includes(template.name);
+        if (quotable) continue;
+        problems.push({
+          path: [index, 'args', ...path],
+          message: `${template.text} quotes the output of a tool no earlier step calls, so it would be sent as written${didYouMean(template.name, [...calledBefore, LATEST_OUTPUT_NAME])}`,
+        });
+      }
+    }
+    calledBefore.push(tool);
+  });
+  return problems;
+}
+
+/** Every string inside a value, with its path. */
+function stringsOf(value: unknown, path: PropertyKey[]): { path: PropertyKey[]; text: string }[] {
+  if (typeof value === 'string') return [{ path, text: value }];
+  if (Array.isArray(value))
+    return value.flatMap((item, index) => stringsOf(item, [...path, index]));
+  if (typeof value === 'object' && value !== null) {
+    return Object.entries(value).flatMap(([key, item]) => stringsOf(item, [...path, key]));
+  }
+  return [];
+}
+
+function answerProblems(script: unknown): ScriptPlanProblem[] {
   if (!Array.isArray(script) || script.length === 0) return [];
   const steps = script.map((step: unknown) =>
     typeof step === 'object' && step !== null ? (step as Record<string, unknown>) : {},

@@ -131,6 +131,20 @@ describe('scripted answer templates', () => {
       });
     });
 
+    it("refuses a template in a tool step's arguments quoting a tool no earlier step calls", () => {
+      expect(
+        problemsOf([
+          { tool: 'feed_read' },
+          { tool: 'system_stats', args: { note: '{{feed_read.items.0.title}} {{system_stats}}' } },
+          { answer: 'done' },
+        ]),
+      ).toEqual({
+        'model_config.script[1].args.note': expect.stringMatching(
+          /^\{\{system_stats\}\} quotes the output of a tool no earlier step calls/,
+        ),
+      });
+    });
+
     it('accepts a missing field of a tool the plan calls: output shapes are not declared', () => {
       expect(problemsOf(PLAN.slice(0, 1).concat({ answer: '{{feed_read.title}}' }))).toEqual({});
     });

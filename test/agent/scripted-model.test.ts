@@ -34,6 +34,35 @@ describe('the scripted provider', () => {
     expect(result.totalUsage.totalTokens).toBeGreaterThan(0);
   });
 
+  it("fills the templates in the strings of a tool step's arguments from earlier tools", async () => {
+    const model = new ScriptedLanguageModel([
+      { tool: 'stats', args: {} },
+      { tool: 'note', args: { lines: ['Disk at {{stats.disk.used}}%', '{{nothing}}'], level: 2 } },
+      { answer: 'noted {{note.count}}' },
+    ]);
+    let received: unknown;
+    const result = await generateText({
+      model,
+      prompt: 'check',
+      tools: {
+        stats: tool({ inputSchema: z.object({}), execute: () => ({ disk: { used: 42 } }) }),
+        note: tool({
+          inputSchema: z.object({ lines: z.array(z.string()), level: z.number() }),
+          execute: (input) => {
+            received = input;
+            return { count: input.lines.length };
+          },
+        }),
+      },
+      stopWhen: stepCountIs(5),
+    });
+    expect(received).toEqual({ lines: ['Disk at 42%', '{{nothing}}'], level: 2 });
+    expect(result.text).toBe('noted 2');
+    expect(result.steps[1]?.warnings).toEqual([
+      { type: 'other', message: expect.stringContaining('template_unresolved: {{nothing}}') },
+    ]);
+  });
+
   it('restarts its plan at each new user message and reports declared usage', async () => {
     const model = new ScriptedLanguageModel([
       { answer: 'hello', usage: { input_tokens: 7, output_tokens: 3 } },

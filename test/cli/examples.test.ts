@@ -1,5 +1,6 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSqliteStore, type RunRecord, type Store } from '../../src/storage/index.js';
@@ -39,9 +40,72 @@ function relocated(space: Workspace, example: string): string {
   );
 }
 
+/** A port nothing listens on now, for a server a test starts. */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+/** The `node -e "…"` helper an example's header documents (its first such line). */
+function documentedHelper(example: string): string {
+  const header = readFileSync(join(REPOSITORY, example), 'utf8');
+  const command = /^# {3}(node -e .*)$/m.exec(header)?.[1];
+  if (command === undefined) throw new Error(`${example} documents no node -e helper`);
+  return command;
+}
+
+/** A helper process a test started, its output as it comes, until it is killed. */
+interface Helper {
+  child: ChildProcess;
+  stdout: string[];
+}
+
+/**
+ * Starts a documented helper with `sh -c`, as a user pastes it, and resolves once `port`
+ * accepts connections.
+ */
+async function startHelper(command: string, cwd: string, port: number): Promise<Helper> {
+  const child = spawn('sh', ['-c', `exec ${command}`], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const stdout: string[] = [];
+  child.stdout?.setEncoding('utf8');
+  child.stdout?.on('data', (chunk: string) => stdout.push(...chunk.split('\n').filter(Boolean)));
+  // A connection, not a request: a receiver takes every request for an alert.
+  await waitFor(
+    () =>
+      new Promise<true | undefined>((resolve) => {
+        const socket = connect(port, '127.0.0.1');
+        socket.once('connect', () => {
+          socket.destroy();
+          resolve(true);
+        });
+        socket.once('error', () => resolve(undefined));
+      }),
+    `the helper on port ${port}`,
+  );
+  return { child, stdout };
+}
+
+/** The feed's entries as the digest should list them: newest first, as written. */
+function feedEntries(
+  xml: string,
+): { title: string; link: string; published: string; summary: string }[] {
+  return [...xml.matchAll(/<entry>([\s\S]*?)<\/entry>/g)]
+    .map(([, entry = '']) => ({
+      title: /<title>(.*?)<\/title>/.exec(entry)?.[1] ?? '',
+      link: /<link href="(.*?)"/.exec(entry)?.[1] ?? '',
+      published: new Date(/<published>(.*?)<\/published>/.exec(entry)?.[1] ?? '').toISOString(),
+      summary: /<summary>(.*?)<\/summary>/.exec(entry)?.[1] ?? '',
+    }))
+    .sort((a, b) => (a.published < b.published ? 1 : -1));
+}
+
 describe('the examples', () => {
   const workspaces: Workspace[] = [];
   const stores: Store[] = [];
+  const helpers: Helper[] = [];
 
   function workspace(): Workspace {
     const created = createWorkspace();
@@ -51,6 +115,7 @@ describe('the examples', () => {
 
   afterEach(async () => {
     killLeftoverProcesses();
+    for (const helper of helpers.splice(0)) helper.child.kill('SIGKILL');
     await Promise.all(stores.splice(0).map((store) => store.close()));
     for (const space of workspaces.splice(0)) space.remove();
   });
@@ -81,13 +146,33 @@ describe('the examples', () => {
     expect(stdout).toContain('http: http://127.0.0.1:7420 (no token: loopback only)');
   });
 
-  it('runs the offline health check end to end, and serve answers for its store', async () => {
+  it('runs the offline health check end to end: its alert says which target is down; serve answers for its store', async () => {
     const space = workspace();
+    const example = 'examples/offline/health-check.yaml';
+    // The example's fixed ports moved to free ones; everything else as written.
+    const [apiPort, receiverPort] = [await freePort(), await freePort()];
+    const moved = (text: string) =>
+      text.replaceAll('7421', String(apiPort)).replaceAll('7424', String(receiverPort));
+    const receiver = await startHelper(
+      moved(documentedHelper(example)),
+      space.directory,
+      receiverPort,
+    );
+    helpers.push(receiver);
     // A fresh directory, as on a fresh clone: the example's relative paths land in it.
-    const cwd = { cwd: space.directory };
-    const example = join(REPOSITORY, 'examples/offline/health-check.yaml');
-    const runner = startCli(['run', example, '--port', '0'], { NIGHTSHIFT_TOKEN: '' }, cwd);
+    const file = space.writeFile(
+      'health-check.yaml',
+      moved(readFileSync(join(REPOSITORY, example), 'utf8')),
+    );
+    const runner = startCli(['run', file], { NIGHTSHIFT_TOKEN: '' }, { cwd: space.directory });
     await runner.waitForLine(/ health_check completed in \d+ ms/, 15_000);
+    const alert = await waitFor(
+      () => receiver.stdout.find((line) => line.includes('127.0.0.1:9 up: false')),
+      'the alert at the receiver',
+    );
+    expect(alert).toBe(
+      `http://127.0.0.1:${apiPort}/healthz up: true; 127.0.0.1:9 up: false (connecting to 127.0.0.1:9 failed: connect ECONNREFUSED 127.0.0.1:9)`,
+    );
     const store = createSqliteStore({
       path: join(space.directory, '.nightshift/offline-health-check.db'),
     });
@@ -98,29 +183,30 @@ describe('the examples', () => {
     }, 'a completed run in the store');
     expect(run?.output).toMatch(/^Memory \d+(\.\d+)?% used, disk \d+(\.\d+)?% used\. Services: \[/);
     expect(run?.output).toContain('"target":"127.0.0.1:9","up":false');
-    expect(
-      readFileSync(join(space.directory, '.nightshift/reports/health-check.log'), 'utf8'),
-    ).toMatch(/^health check ran/);
+    expect(run?.output).toMatch(/Alert delivered: true\.$/);
 
     // serve, here in this process, over the store the other process runs (relocated: this
     // process's working directory is the repository).
-    const server = startInProcess([
-      'serve',
-      relocated(space, 'examples/offline/health-check.yaml'),
-      '--port',
-      '0',
-    ]);
-    const served = await server.waitForLine(/^http: /);
-    const url = /^http: (\S+) \(no token: loopback only\)$/.exec(served)?.[1] ?? '';
+    const served = space.writeFile(
+      'served.yaml',
+      moved(readFileSync(join(REPOSITORY, example), 'utf8')).replaceAll(
+        './.nightshift/',
+        `${space.directory}/.nightshift/`,
+      ),
+    );
+    const server = startInProcess(['serve', served, '--port', '0']);
+    const line = await server.waitForLine(/^http: /);
+    const url = /^http: (\S+) \(no token: loopback only\)$/.exec(line)?.[1] ?? '';
     expect(server.stdout[0]).toContain('no agents run in this process');
     const runs = (await (await fetch(`${url}/api/agents/health_check/runs`)).json()) as {
       runs: RunRecord[];
     };
     expect(runs.runs.map((record) => record.run_id)).toContain(run?.run_id);
-    const refused = await fetch(`${url}/api/agents/health_check/run`, { method: 'POST' });
-    expect(refused.status).toBe(409);
-    expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(
-      /runs no agents/,
+    // Asked to run the agent now, it says which process runs it.
+    const refused = await runInProcess(['agents', 'run', 'health_check', '--url', url]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr[0]).toContain(
+      `health_check last ran in pid ${runner.child.pid} on this machine, which is running`,
     );
     server.stop('SIGINT');
     expect(await server.exited).toBe(0);
@@ -155,15 +241,58 @@ describe('the examples', () => {
     );
   });
 
-  it('writes the placeholder digest offline', async () => {
+  it('digests the feed the offline example ships, served by the helper its header gives', async () => {
     const space = workspace();
-    const file = relocated(space, 'examples/offline/news-digest.yaml');
+    const example = 'examples/offline/news-digest.yaml';
+    const port = await freePort();
+    // The helper serves examples/offline/news-feed.xml of its working directory: a copy with one
+    // item renamed, to see the digest follow the feed.
+    const shipped = readFileSync(join(REPOSITORY, 'examples/offline/news-feed.xml'), 'utf8');
+    const feed = shipped.replace(
+      'Night trains return to the Alpine line',
+      'Night trains return to the Alpine line, twice a week',
+    );
+    mkdirSync(join(space.directory, 'examples/offline'), { recursive: true });
+    writeFileSync(join(space.directory, 'examples/offline/news-feed.xml'), feed);
+    helpers.push(
+      await startHelper(
+        documentedHelper(example).replace('.listen(7423', `.listen(${port}`),
+        space.directory,
+        port,
+      ),
+    );
+    const file = space.writeFile(
+      'news-digest.yaml',
+      readFileSync(relocated(space, example), 'utf8').replaceAll(':7423/', `:${port}/`),
+    );
     const runner = startInProcess(['run', file]);
     await runner.waitForLine(/ news_digest completed in /);
     runner.stop();
     expect(await runner.exited).toBe(0);
-    const digest = join(space.directory, '.nightshift/digests/news-digest.md');
-    expect(existsSync(digest)).toBe(true);
-    expect(readFileSync(digest, 'utf8')).toMatch(/^# News digest \(offline placeholder\)/);
+
+    const [first, second, third] = feedEntries(feed);
+    expect(first?.title).toBe('Night trains return to the Alpine line, twice a week');
+    const digest = readFileSync(
+      join(space.directory, '.nightshift/digests/news-digest.md'),
+      'utf8',
+    );
+    expect(digest).toBe(
+      [
+        '# Nightshift Offline Newsroom',
+        '',
+        'The 3 newest of 5 items.',
+        '',
+        ...[first, second, third].flatMap((item) => [
+          `- [${item?.title}](${item?.link}), ${item?.published}`,
+          `  ${item?.summary}`,
+        ]),
+        '',
+      ].join('\n'),
+    );
+    const { stdout } = await runInProcess(['runs', 'news_digest', '--file', file, '--json']);
+    const [run] = JSON.parse(stdout.join('\n')) as RunRecord[];
+    expect(run?.output).toBe(
+      `Wrote ${Buffer.byteLength(digest)} bytes to news-digest.md: ${first?.title}; ${second?.title}; ${third?.title}.`,
+    );
   });
 });

@@ -18,7 +18,8 @@ export const TEMPLATE_UNRESOLVED = 'template_unresolved';
  * demos and tests. No LLM is involved: step k of the script answers the k-th model call of
  * a run (counted from the run's user message), so a tool step asks for that tool and an
  * answer step replies with its text, `{{tool_name}}` quoting that tool's latest output
- * (`{{tool_name.path.to.field}}` one field of it) and `{{last}}` the latest output of any tool.
+ * (`{{tool_name.path.to.field}}` one field of it) and `{{last}}` the latest output of any tool;
+ * the strings of a tool step's `args` are filled the same way.
  * A template naming nothing there stays as written, and the reply carries a warning saying so
  * (see {@link runWarningOf}): validation can refuse only a tool the plan never calls.
  */
@@ -44,12 +45,16 @@ export class ScriptedLanguageModel implements LanguageModelV3 {
     const warnings: SharedV3Warning[] = [];
     const pastEnd = position >= this.#script.length;
     if (step.tool && !pastEnd) {
+      const unresolved: string[] = [];
       content.push({
         type: 'tool-call',
         toolCallId: `scripted-${position}-${step.tool}`,
         toolName: step.tool,
-        input: JSON.stringify(step.args ?? {}),
+        input: JSON.stringify(fillArguments(step.args ?? {}, outputs, unresolved)),
       });
+      for (const problem of unresolved) {
+        warnings.push({ type: 'other', message: `${TEMPLATE_UNRESOLVED}: ${problem}` });
+      }
     } else {
       const lastAnswer = [...this.#script]
         .reverse()
@@ -164,6 +169,30 @@ function fillTemplate(
     return typeof value === 'string' ? value : JSON.stringify(value);
   });
   return { text: filled, unresolved };
+}
+
+/**
+ * A step's arguments with the templates in their strings filled as an answer's are, so a tool
+ * step can pass what earlier tools gave (a digest of a feed to `file_write`, a check's results
+ * to `notify`); `unresolved` collects why a template stayed as written.
+ */
+function fillArguments(
+  value: unknown,
+  outputs: Map<string, unknown>,
+  unresolved: string[],
+): unknown {
+  if (typeof value === 'string') {
+    const filled = fillTemplate(value, outputs);
+    unresolved.push(...filled.unresolved);
+    return filled.text;
+  }
+  if (Array.isArray(value)) return value.map((item) => fillArguments(item, outputs, unresolved));
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [key, fillArguments(item, outputs, unresolved)]),
+    );
+  }
+  return value;
 }
 
 /**

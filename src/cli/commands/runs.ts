@@ -1,9 +1,16 @@
+import type { Command } from 'commander';
+import { loadStorageSections } from '../../config/load-config-file.js';
 import { NightshiftError } from '../../errors.js';
-import type { RunRecord, RunStatus } from '../../storage/index.js';
+import { buildRunReport, type RunReport } from '../../server/dashboard/run-report.js';
+import { BackgroundAgentService } from '../../service/index.js';
+import { resolveDatabaseUrl } from '../../storage/database-url.js';
+import { EventRouter, type RunRecord, type RunStatus } from '../../storage/index.js';
 import type { CliContext } from '../cli-context.js';
-import { runDuration } from '../describe-run.js';
+import { runDuration, runReportLines } from '../describe-run.js';
 import { formatInstant } from '../event-line.js';
-import { withFleetTarget, type TargetSelection } from '../fleet-target.js';
+import { selectedApi, withFleetTarget, type TargetSelection } from '../fleet-target.js';
+import { createFileRouters, inspectionRouter, requireInspectableMemory } from '../open-routers.js';
+import { createRedactor, type Redactor } from '../redact.js';
 import { formatTable, truncate, type TableColumn } from '../table.js';
 
 /** Options of `nightshift runs`. */
@@ -74,4 +81,105 @@ function runRow(run: RunRecord): string[] {
     String(run.usage.total_tokens),
     truncate(problem, LONGEST_ERROR),
   ];
+}
+
+/** Options of `nightshift runs show`. */
+export interface RunShowCommandOptions extends TargetSelection {
+  json?: boolean;
+}
+
+/**
+ * Adds `show <run_id>` under `nightshift runs`, which keeps its own `<agent_id>` argument:
+ * `runs show X` shows run X, `runs monitor` still lists monitor's runs. The options of `runs`
+ * stop at `show` (positional options), so `runs show X --url …` gives them to `show`.
+ */
+export function registerRunsShowCommand(
+  runs: Command,
+  addTargetOptions: (command: Command) => Command,
+  context: CliContext,
+): void {
+  runs.enablePositionalOptions();
+  addTargetOptions(
+    runs
+      .command('show')
+      .description(
+        'one run in full: status, attempts, timings, usage, the step timeline (model replies, tool arguments and results, errors), its events, and the previous and next runs',
+      )
+      .argument('<run_id>', 'the run (as `nightshift runs <agent_id>` lists them)'),
+  ).action((runId: string, _options: RunShowCommandOptions, command: Command) =>
+    // Options given before `show` belong to `runs`; the merged view holds them too.
+    runShowCommand(runId, command.optsWithGlobals<RunShowCommandOptions>(), context),
+  );
+}
+
+/** What `runs show` read the run from. */
+interface RunSource {
+  report: RunReport;
+  redact: Redactor;
+  /** Why the report has no events, when it has none. */
+  eventsUnavailable?: string;
+}
+
+/**
+ * `nightshift runs show <run_id>`: the run page in the terminal, read from a server (`--url`)
+ * or a store (`--memory`, `--file`, where its events come from the store's event log).
+ */
+export async function runShowCommand(
+  runId: string,
+  options: RunShowCommandOptions,
+  context: CliContext,
+): Promise<void> {
+  const { report, redact, eventsUnavailable } = await readRunSource(runId, options, context.env);
+  const say = (line: string) => context.out(redact(line));
+  if (options.json) {
+    say(JSON.stringify(report, null, 2));
+    return;
+  }
+  for (const line of runReportLines(
+    report,
+    eventsUnavailable === undefined ? {} : { eventsUnavailable },
+  ))
+    say(line);
+}
+
+async function readRunSource(
+  runId: string,
+  selection: TargetSelection,
+  env: Record<string, string | undefined>,
+): Promise<RunSource> {
+  const selected = selectedApi(selection, env);
+  if (selected) {
+    return { report: await selected.api.getRunReport(runId), redact: selected.redact };
+  }
+  if (selection.memory !== undefined && selection.file !== undefined) {
+    throw new NightshiftError('config_invalid', 'use either --memory or --file, not both');
+  }
+  // As the inspection service reads a store, but with the store's event log too: the run's
+  // events hold its model replies and tool results. Reading appends nothing to either.
+  const sections =
+    selection.file === undefined ? undefined : loadStorageSections(selection.file, { env });
+  const memory = sections
+    ? requireInspectableMemory(sections, env)
+    : inspectionRouter(selection.memory, env);
+  const fileEvents = sections ? createFileRouters(sections, env).events : undefined;
+  const eventsInProcess = fileEvents?.kind === 'in_memory';
+  const events = eventsInProcess
+    ? new EventRouter('in_memory')
+    : (fileEvents ??
+      new EventRouter('database', { env, url: resolveDatabaseUrl(selection.memory, env) }));
+  const service = new BackgroundAgentService(memory, events, { env });
+  try {
+    const report = await buildRunReport(service, runId, { events: !eventsInProcess });
+    return {
+      report,
+      redact: createRedactor(sections?.secrets ?? []),
+      ...(eventsInProcess
+        ? {
+            eventsUnavailable: `not kept: ${selection.file} keeps its events in_memory (inside the running process); see them with --url`,
+          }
+        : {}),
+    };
+  } finally {
+    await service.shutdown();
+  }
 }
