@@ -3,7 +3,7 @@ import { cronPatternProblem, isValidTimezone } from '../schedule/cron-pattern.js
 import { parseIsoInstant } from '../schedule/iso-instant.js';
 import { createSchedule, scheduleSpecOf } from '../schedule/next-fire-time.js';
 import { allowHostEntrySchema } from './allow-host-entry.js';
-import { DEFAULTS } from './defaults.js';
+import { DEFAULTS, type BUILT_IN_PROVIDERS } from './defaults.js';
 
 /**
  * The longest duration in seconds Nightshift waits for in one timer: 2^31 − 1 ms (about 24.8
@@ -270,8 +270,39 @@ export function scheduleProblem(
   }
 }
 
-/** An agent definition as written by a user (defaults may be left out). */
-export type AgentDefinitionInput = z.input<typeof agentDefinitionSchema>;
+/** A provider Nightshift knows without registration. */
+export type BuiltInProvider = (typeof BUILT_IN_PROVIDERS)[number];
+
+type WrittenDefinition = z.input<typeof agentDefinitionSchema>;
+
+/**
+ * An agent definition as written by a user (defaults may be left out). `provider` is one of
+ * the built-in names, or the name of a provider registered in code (any other string).
+ */
+export type AgentDefinitionInput = Omit<WrittenDefinition, 'model_config'> & {
+  model_config: Omit<WrittenDefinition['model_config'], 'provider'> & {
+    provider: BuiltInProvider | (string & NonNullable<unknown>);
+  };
+};
+
+/** Each key optional, and `null` to remove it (back to its default). */
+type Removable<T> = { [K in keyof T]?: T[K] | null };
+
+/**
+ * A change to a stored definition (`updateAgent`): keys left out stay, `null` removes a key,
+ * nested configs merge key by key, lists are replaced, and setting one of interval / cron /
+ * run_at replaces the others.
+ */
+export type AgentDefinitionPatch = Omit<
+  Removable<AgentDefinitionInput>,
+  'agent_id' | 'model_config' | 'task_config' | 'agent_config'
+> & {
+  /** Only the agent's own id (it cannot be changed). */
+  agent_id?: string;
+  model_config?: Removable<AgentDefinitionInput['model_config']>;
+  task_config?: Removable<AgentDefinitionInput['task_config']>;
+  agent_config?: Removable<NonNullable<AgentDefinitionInput['agent_config']>>;
+};
 /** A validated agent definition with every default filled in. */
 export type AgentDefinition = z.output<typeof agentDefinitionSchema>;
 /** A model configuration with defaults filled in. */

@@ -1,6 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
-import type { AgentDefinition, AgentDefinitionInput } from '../config/agent-definition.js';
+import type {
+  AgentDefinition,
+  AgentDefinitionInput,
+  AgentDefinitionPatch,
+} from '../config/agent-definition.js';
 import { apiKeyEnvFor, parseAgentDefinition } from '../config/parse-agent-definition.js';
 import { createModel, type RegisteredProvider } from '../agent/index.js';
 import { errorMessage, NightshiftError } from '../errors.js';
@@ -333,7 +337,15 @@ export class BackgroundAgentService {
   }
 
   /** Stores a new agent (state `created`); `agent_exists` when the id is taken. */
-  async create(input: AgentDefinitionInput | Record<string, unknown>): Promise<AgentStatus> {
+  async create(input: AgentDefinitionInput): Promise<AgentStatus> {
+    return this.createFromUntyped(input);
+  }
+
+  /**
+   * `create` for input whose shape is not known yet (parsed JSON or YAML, an HTTP body): it is
+   * validated the same way, and refused with `config_invalid` naming each bad field.
+   */
+  async createFromUntyped(input: unknown): Promise<AgentStatus> {
     const definition = this.validateDefinition(input);
     const { store, publisher } = await this.#connect();
     const now = this.#now().toISOString();
@@ -438,7 +450,18 @@ export class BackgroundAgentService {
   }
 
   /** Changes an agent's definition (validated like `create`); its state is kept. */
-  async updateAgent(agentId: string, patch: Record<string, unknown>): Promise<AgentStatus> {
+  async updateAgent(agentId: string, patch: AgentDefinitionPatch): Promise<AgentStatus> {
+    return this.updateAgentFromUntyped(agentId, patch);
+  }
+
+  /** `updateAgent` for a patch whose shape is not known yet (an HTTP body): validated the same way. */
+  async updateAgentFromUntyped(agentId: string, input: unknown): Promise<AgentStatus> {
+    if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+      throw new NightshiftError('config_invalid', '(patch): must be an object', {
+        fields: [{ path: '(patch)', message: 'must be an object' }],
+      });
+    }
+    const patch = input as Record<string, unknown>;
     const current = await this.#require(agentId);
     if ('agent_id' in patch && patch.agent_id !== agentId) {
       throw new NightshiftError('config_invalid', 'agent_id: cannot be changed', {

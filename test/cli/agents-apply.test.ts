@@ -350,7 +350,7 @@ describe('nightshift agents apply, create and delete', () => {
     it('asks before deleting: a process without a terminal needs --yes', async () => {
       const space = workspace();
       const url = await startKeyedServer(space);
-      await service.create(scriptedAgent('doomed'));
+      await service.createFromUntyped(scriptedAgent('doomed'));
       const args = ['agents', 'delete', 'doomed', '--url', url];
       const env = { NIGHTSHIFT_TOKEN: 'server-token-8c1f' };
       // A real process whose standard input is no terminal, as in a script.
@@ -368,7 +368,7 @@ describe('nightshift agents apply, create and delete', () => {
         code: 'agent_not_found',
       });
       if (existsSync(SCRIPT)) {
-        await service.create(scriptedAgent('asked'));
+        await service.createFromUntyped(scriptedAgent('asked'));
         const asked = ['agents', 'delete', 'asked', '--url', url];
         // On a terminal it asks; anything but yes keeps the agent.
         const kept = await onTerminal(asked, 'n\n', env);

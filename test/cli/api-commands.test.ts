@@ -42,8 +42,8 @@ describe('the CLI over the HTTP API', () => {
       { env: {} },
     );
     await service.startManager();
-    await service.create(scriptedAgent('monitor', { interval: 3600 }));
-    await service.create(
+    await service.createFromUntyped(scriptedAgent('monitor', { interval: 3600 }));
+    await service.createFromUntyped(
       scriptedAgent('flaky', {
         interval: 3600,
         model_config: { provider: 'scripted', script: [{ fail: 'upstream said no' }] },

@@ -22,8 +22,8 @@ describe('nightshift agents and nightshift runs', () => {
       new EventRouter('database', { url: space.databaseUrl }),
     );
     await service.startManager();
-    await service.create(scriptedAgent('system_monitor', { interval: 3600 }));
-    await service.create(
+    await service.createFromUntyped(scriptedAgent('system_monitor', { interval: 3600 }));
+    await service.createFromUntyped(
       scriptedAgent('flaky', {
         interval: 3600,
         model_config: { provider: 'scripted', script: [{ fail: 'upstream said no' }] },

@@ -26,7 +26,7 @@ describe('nightshift runs show', () => {
       { env: {} },
     );
     await service.startManager();
-    await service.create(
+    await service.createFromUntyped(
       scriptedAgent('monitor', {
         interval: 3600,
         task_config: { query: 'Check the disk.' },
@@ -47,7 +47,7 @@ describe('nightshift runs show', () => {
         },
       }),
     );
-    await service.create(
+    await service.createFromUntyped(
       scriptedAgent('flaky', {
         interval: 3600,
         tools: [],

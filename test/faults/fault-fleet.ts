@@ -1,10 +1,11 @@
+import type { AgentDefinitionInput } from '../../src/config/agent-definition.js';
 import type { RunRecord, RunStatus, Store } from '../../src/index.js';
 import { FAULT_SECRET, type Violation } from './promise-checks.js';
 
 /** How long a run's lease lasts: short, so recovery after a fault happens within a round. */
 export const FAULT_LEASE_TTL_MS = 2_000;
 
-const MEMORY = { memory_config: { mode: 'sliding_window', value: 6 } };
+const MEMORY = { memory_config: { mode: 'sliding_window' as const, value: 6 } };
 
 /**
  * The fleet every store runs: four scripted agents ticking every 0.1–0.3 s. `slow-report` and
@@ -12,7 +13,7 @@ const MEMORY = { memory_config: { mode: 'sliding_window', value: 6 } };
  * (skipped, or queued). The secret reaches the records through a tool's arguments, the tool's
  * result quoted in an answer, and an answer itself; redaction must keep it out of all of them.
  */
-export const FAULT_FLEET: readonly Record<string, unknown>[] = [
+export const FAULT_FLEET: readonly AgentDefinitionInput[] = [
   {
     agent_id: 'disk-check',
     interval: 0.2,

@@ -9,11 +9,11 @@ function fieldPaths(body: { error: { fields?: { path: string }[] } }): string[] 
 describe('HTTP API errors', () => {
   it('answers 400 config_invalid naming every bad field of a definition, and changes nothing', async () => {
     const { api } = await startTestServer();
-    const answer = await api(
-      'POST',
-      '/api/agents',
-      scriptedAgent('bad', { interval: -5, task_config: {}, colour: 'red' }),
-    );
+    const answer = await api('POST', '/api/agents', {
+      ...scriptedAgent('bad', { interval: -5 }),
+      task_config: {},
+      colour: 'red',
+    });
     expect(answer.status).toBe(400);
     expect(answer.body.error.code).toBe('config_invalid');
     expect(fieldPaths(answer.body)).toEqual(['colour', 'interval', 'task_config.query']);

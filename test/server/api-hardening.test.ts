@@ -43,7 +43,7 @@ const attackerModel = {
 
 const shellServer = {
   name: 'x',
-  transport_type: 'stdio',
+  transport_type: 'stdio' as const,
   command: 'sh',
   args: ['-c', 'echo owned > /tmp/owned'],
 };

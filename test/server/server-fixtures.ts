@@ -1,3 +1,4 @@
+import type { AgentDefinitionInput } from '../../src/config/agent-definition.js';
 import { request as httpRequest } from 'node:http';
 import { afterEach } from 'vitest';
 import {
@@ -24,8 +25,8 @@ export const TEST_TOKEN = 'test-token-8f2a6c';
 /** A scripted agent definition (answers at once, offline); override any key. */
 export function scriptedAgent(
   agentId: string,
-  overrides: Record<string, unknown> = {},
-): Record<string, unknown> {
+  overrides: Partial<AgentDefinitionInput> = {},
+): AgentDefinitionInput {
   return {
     agent_id: agentId,
     interval: 3600,

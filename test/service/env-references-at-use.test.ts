@@ -64,6 +64,7 @@ describe('values from the environment are read at use, never stored or served', 
     );
     const file = loadNightshiftFile(path, { env });
     const [definition] = file.agents;
+    if (!definition) throw new Error('the file has no agent');
     expect(JSON.stringify(file.agents)).not.toMatch(/instruction-value|query-value|sig-value/);
     // What the file would run is checked here; the MCP server is not part of this run.
     const url = temporaryDatabase();

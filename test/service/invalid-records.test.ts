@@ -41,7 +41,9 @@ describe('an unrunnable stored agent never breaks the fleet', () => {
   it('is refused by create, naming the field', async () => {
     const service = makeService();
     for (const [, definition] of unrunnable) {
-      const error = await service.create({ ...definition, agent_id: 'x' }).catch((e: unknown) => e);
+      const error = await service
+        .createFromUntyped({ ...definition, agent_id: 'x' })
+        .catch((e: unknown) => e);
       expect(NightshiftError.isInstance(error) && error.code).toBe('config_invalid');
     }
     await expect(service.listAgents()).resolves.toEqual([]);

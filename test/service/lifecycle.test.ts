@@ -40,7 +40,7 @@ describe('agent lifecycle', () => {
       code: 'agent_exists',
     });
     const bad = await service
-      .create(scriptedAgent('two', { interval: -5, task_config: {} }))
+      .createFromUntyped({ ...scriptedAgent('two', { interval: -5 }), task_config: {} })
       .catch((error: unknown) => error);
     expect(NightshiftError.isInstance(bad) && bad.code).toBe('config_invalid');
     expect((bad as NightshiftError).fields.map((field) => field.path).sort()).toEqual([

@@ -1,3 +1,4 @@
+import type { AgentDefinitionInput } from '../../src/config/agent-definition.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,8 +47,8 @@ export function makeService(
 /** A scripted agent definition answering at once; override any key. */
 export function scriptedAgent(
   agentId: string,
-  overrides: Record<string, unknown> = {},
-): Record<string, unknown> {
+  overrides: Partial<AgentDefinitionInput> = {},
+): AgentDefinitionInput {
   return {
     agent_id: agentId,
     interval: 60,
@@ -60,8 +61,8 @@ export function scriptedAgent(
 /** An agent on a model registered in code under the provider name `test`. */
 export function testAgent(
   agentId: string,
-  overrides: Record<string, unknown> = {},
-): Record<string, unknown> {
+  overrides: Partial<AgentDefinitionInput> = {},
+): AgentDefinitionInput {
   return scriptedAgent(agentId, {
     model_config: { provider: 'test', model: 'test-model' },
     ...overrides,

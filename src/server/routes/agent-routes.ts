@@ -19,7 +19,7 @@ export function agentRoutes({ service, options }: ServerContext): Hono<ServerEnv
     const input = await readJsonObject(c);
     const refusal = await checkDefinitionChange(options, input, undefined);
     if (refusal) return c.json(refusal, 403);
-    const status = await service.create(input);
+    const status = await service.createFromUntyped(input);
     c.header('Location', `/api/agents/${encodeURIComponent(status.agent_id)}`);
     return c.json(status, 201);
   });
@@ -39,7 +39,7 @@ export function agentRoutes({ service, options }: ServerContext): Hono<ServerEnv
       service.getAgentDefinition(agentId),
     );
     if (refusal) return c.json(refusal, 403);
-    return c.json(await service.updateAgent(agentId, patch));
+    return c.json(await service.updateAgentFromUntyped(agentId, patch));
   });
 
   routes.delete('/agents/:agent_id', async (c) => {
