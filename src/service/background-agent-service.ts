@@ -740,7 +740,8 @@ export class BackgroundAgentService {
         this.#shuttingDown ? 'shutting_down' : 'invalid_state',
         this.#shuttingDown
           ? 'the service is shutting down'
-          : 'this process runs no agents: call startManager() first',
+          : 'this process runs no agents (it manages the store only; agents run in the process that called startManager(), such as nightshift run), and its scheduler is not distributed: ask that process, or schedule with BullMQ so that any process queues runs for the workers',
+        this.#shuttingDown ? {} : { details: { reason: 'runs_no_agents' } },
       );
     }
     return this.#dispatcher;
