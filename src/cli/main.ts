@@ -2,8 +2,16 @@
 import type { CliContext } from './cli-context.js';
 import { runCli } from './program.js';
 
-/** Signals that shut `nightshift run` down gracefully; a second one exits at once. */
+/** Signals that shut a long-running command down gracefully; another one later exits at once. */
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+
+/**
+ * How long after the first stop signal another one counts as the same request. A terminal sends
+ * Ctrl-C to its whole process group, and wrappers (`npm run`, `npx`, `tsx`) forward the signal
+ * they got to their child as well, so one Ctrl-C reaches this process two or three times within
+ * milliseconds. Only a signal later than this is the user asking again, to exit without waiting.
+ */
+const REPEAT_WINDOW_MS = 1_000;
 
 const context: CliContext = {
   out: (line) => process.stdout.write(`${line}\n`),
@@ -11,15 +19,18 @@ const context: CliContext = {
   env: process.env,
   waitForStop: () =>
     new Promise((resolve) => {
-      let stopping = false;
+      // A monotonic clock: the window must not stretch or vanish when the wall clock is set.
+      let firstAt: number | undefined;
       for (const signal of STOP_SIGNALS) {
         process.on(signal, () => {
-          if (stopping) {
+          const now = performance.now();
+          if (firstAt === undefined) {
+            firstAt = now;
+            resolve(signal);
+          } else if (now - firstAt >= REPEAT_WINDOW_MS) {
             process.stderr.write(`${signal} again: exiting without waiting for runs in flight\n`);
             process.exit(1);
           }
-          stopping = true;
-          resolve(signal);
         });
       }
     }),

@@ -24,6 +24,15 @@ interface QueuedRun {
   settle: (record: RunRecord) => void;
 }
 
+/** A recovered run waiting for its agent's overlap lease before its next attempt. */
+interface ResumingRun {
+  /** The run as recovery last recorded it: the attempt goes on from this record. */
+  run: RunRecord;
+  controller: AbortController;
+  /** Settles once the run has started, or once the wait ended without starting it. */
+  waited: Promise<RunRecord>;
+}
+
 /** What the dispatcher reports back to the service. */
 export interface DispatcherHooks {
   /**
@@ -52,6 +61,13 @@ export class RunDispatcher {
   /** The same runs by run id. */
   readonly #byRunId = new Map<string, RunHandle>();
   readonly #queued = new Map<string, QueuedRun>();
+  /** Recovered runs waiting for the overlap lease, by run id. */
+  readonly #resuming = new Map<string, ResumingRun>();
+  /**
+   * Dispatches in progress, by run id: each may hold the overlap lease (as this process and the
+   * run) until its claim is decided.
+   */
+  readonly #dispatching = new Map<string, Promise<unknown>>();
   /** Agents whose queued run is being claimed: the `queue_one` slot is taken already. */
   readonly #queueing = new Set<string>();
   readonly #aftermath = new Set<Promise<void>>();
@@ -91,8 +107,43 @@ export class RunDispatcher {
    */
   async dispatch(agent: AgentRecord, run: RunRecord): Promise<RunRecord | undefined> {
     if (this.#closed) return undefined;
+    // The overlap lease's holder is this process and the run id, so this process must contend
+    // for a run id once: a tick fired again after a restart (`run_immediately`, a catch-up) is
+    // the very run recovery resumes here, and its failed claim would release the lease the
+    // resumed run holds under the same holder. The store has the run already: nothing to do.
+    if (this.#hasRun(run.run_id)) return undefined;
+    const dispatching = this.#dispatchUnderPolicy(agent, run);
+    this.#dispatching.set(run.run_id, dispatching);
+    try {
+      return await dispatching;
+    } finally {
+      this.#dispatching.delete(run.run_id);
+    }
+  }
+
+  /**
+   * True while a run of the agent executes here, or a recovered one waits here for the overlap
+   * lease: the older run goes first, so this process's newer ticks of the agent (skipped, or
+   * queued behind it) cannot take the lease each time it is free and starve the retry.
+   */
+  #busyHere(agentId: string): boolean {
+    if (this.runningCount(agentId) > 0) return true;
+    for (const resuming of this.#resuming.values())
+      if (resuming.run.agent_id === agentId) return true;
+    return false;
+  }
+
+  /** True while this process has the run: executing, queued, resumed or being dispatched. */
+  #hasRun(runId: string): boolean {
+    if (this.#byRunId.has(runId) || this.#resuming.has(runId) || this.#dispatching.has(runId))
+      return true;
+    for (const queued of this.#queued.values()) if (queued.run.run_id === runId) return true;
+    return false;
+  }
+
+  async #dispatchUnderPolicy(agent: AgentRecord, run: RunRecord): Promise<RunRecord | undefined> {
     const policy = agent.definition.overlap_policy;
-    const busyLocally = this.runningCount(agent.agent_id) > 0;
+    const busyLocally = this.#busyHere(agent.agent_id);
 
     if (policy === 'allow') return this.#claimAndStart(agent, run, undefined);
 
@@ -137,16 +188,49 @@ export class RunDispatcher {
     return this.#recordSkip(agent, run, reason);
   }
 
-  /** Continues an existing run record (recovery of an interrupted run that has retries left). */
+  /**
+   * Continues an existing run record (recovery of an interrupted run that has retries left).
+   * Under `skip` and `queue_one` it first waits for the agent's overlap lease, keeping the run's
+   * own lease alive meanwhile: the run is this process's while it waits.
+   */
   async resume(agent: AgentRecord, run: RunRecord): Promise<RunRecord> {
     const needsLease =
       agent.definition.overlap_policy === 'skip' || agent.definition.overlap_policy === 'queue_one';
+    if (!needsLease) return this.#start(agent, run, undefined);
+    const waiting = this.#resuming.get(run.run_id);
+    if (waiting) {
+      // Recovered again while it waits (its lease lapsed in a store outage): the newer record,
+      // with the attempt recovery added, is the one to go on from.
+      waiting.run = run;
+      return run;
+    }
     const controller = new AbortController();
-    const lease = needsLease
-      ? await this.#waitForLease(agent.agent_id, run.run_id, controller.signal)
-      : undefined;
-    if (needsLease && !lease) return run;
-    return this.#start(agent, run, lease, controller);
+    const renew = this.#keepRunLease(run.run_id, () => controller.abort(abortReasons.leaseLost()));
+    // Registered before anything is awaited: a tick of the same run id from now on finds it here.
+    const resuming: ResumingRun = { run, controller, waited: Promise.resolve(run) };
+    this.#resuming.set(run.run_id, resuming);
+    resuming.waited = this.#startWhenLeased(agent, resuming).finally(() => {
+      clearInterval(renew);
+      this.#resuming.delete(run.run_id);
+      // A run queued behind the retry goes next (once the retry, if it started, has ended).
+      this.#startQueued(agent.agent_id);
+    });
+    return resuming.waited;
+  }
+
+  /** Waits for the overlap lease of a resumed run, then starts it (unless shut down meanwhile). */
+  async #startWhenLeased(agent: AgentRecord, resuming: ResumingRun): Promise<RunRecord> {
+    const { run_id: runId } = resuming.run;
+    // A dispatch of the same tick that began first ends at its claim, which the record fails.
+    await this.#dispatching.get(runId)?.catch(() => undefined);
+    const lease = await this.#waitForLease(agent.agent_id, runId, resuming.controller.signal);
+    if (!lease) return resuming.run;
+    // Shut down (or the run taken away) while the lease was being taken: it is not started.
+    if (resuming.controller.signal.aborted || this.#closed) {
+      await this.#release(lease);
+      return resuming.run;
+    }
+    return this.#start(agent, resuming.run, lease, resuming.controller);
   }
 
   /** Cancels an agent's runs in this process (queued and executing); resolves when they have ended. */
@@ -175,9 +259,14 @@ export class RunDispatcher {
   async close(timeoutMs: number): Promise<void> {
     this.#closed = true;
     for (const queued of this.#queued.values()) queued.controller.abort(abortReasons.shutdown());
+    // A recovered run still waiting for its lease is left to the store: its lease runs out and
+    // recovery (another process, or this one restarted) takes it up again.
+    for (const resuming of this.#resuming.values())
+      resuming.controller.abort(abortReasons.shutdown());
     const all = () => [
       ...this.handles().map((handle) => handle.done),
       ...[...this.#queued.values()].map((queued) => queued.done),
+      ...[...this.#resuming.values()].map((resuming) => resuming.waited),
     ];
     const settled = Promise.allSettled(all());
     const grace = new AbortController();
@@ -307,7 +396,7 @@ export class RunDispatcher {
 
   #startQueued(agentId: string): void {
     const queued = this.#queued.get(agentId);
-    if (!queued || this.runningCount(agentId) > 0) return;
+    if (!queued || this.#busyHere(agentId)) return;
     void (async () => {
       const agent = await this.#store.agents.get(agentId);
       const lease = await this.#waitForLease(agentId, queued.run.run_id, queued.controller.signal);
@@ -391,6 +480,33 @@ export class RunDispatcher {
     const ttlMs = this.#context.leaseTtlMs;
     if (await this.#store.leases.renew(lease.key, lease.holder, lease.token, ttlMs)) return lease;
     return this.#acquire(agentId, runId);
+  }
+
+  /**
+   * Renews the lease on a recovered run waiting for the overlap lease, every third of the TTL
+   * as a running run's heartbeat does; `onLost` is called when another process has taken the
+   * run (or cancelled it). Without it, recovery would take the waiting run over again.
+   */
+  #keepRunLease(runId: string, onLost: () => void): NodeJS.Timeout {
+    const renew = setInterval(
+      () => {
+        void this.#store.runs
+          .update(
+            runId,
+            { lease_expires_at: leaseExpiry(this.#context) },
+            { lease_owner: this.#context.instanceId },
+          )
+          .then((record) => {
+            if (!record) onLost();
+          })
+          .catch((error: unknown) =>
+            this.#hooks.onError(error, `renewing the lease of waiting run ${runId}`),
+          );
+      },
+      Math.max(50, Math.floor(this.#context.leaseTtlMs / 3)),
+    );
+    renew.unref();
+    return renew;
   }
 
   #acquire(agentId: string, runId: string): Promise<Lease | undefined> {

@@ -16,35 +16,79 @@ export interface CliProcess {
   waitForLine(pattern: RegExp, timeoutMs?: number): Promise<string>;
   /** Resolves with the exit code (or the signal's name); rejects after `timeoutMs`. */
   exited(timeoutMs?: number): Promise<number | string>;
+  /**
+   * Sends `signal` to the process group, as a terminal does on Ctrl-C: the CLI and every
+   * wrapper around it get it. Only for a CLI started with a `launcher` (its own group).
+   */
+  signalGroup(signal: NodeJS.Signals): void;
 }
 
-const started = new Set<ChildProcess>();
+/** Processes started and maybe still alive; true for those leading a process group of their own. */
+const started = new Map<ChildProcess, boolean>();
 
 /** tsx's loader and the CLI by absolute path, so the CLI may start in any directory. */
 const TSX_LOADER = import.meta.resolve('tsx');
 const CLI_MAIN = join(REPOSITORY, 'src/cli/main.ts');
 
+/**
+ * The README's ways of starting the CLI from a clone: `npm run nightshift -- …` and
+ * `npx tsx src/cli/main.ts …`. Each is a chain of processes that forward signals to their
+ * child: npm, the shell it runs the script with, tsx, and the CLI.
+ */
+export type CliLauncher = 'npm run' | 'npx tsx';
+
 /** Where a started CLI runs. */
 export interface StartCliOptions {
   /** Its working directory, which relative paths of a Nightshift file are resolved against. Default: the repository. */
   cwd?: string;
+  /**
+   * Started through wrappers, as a user does, in a process group of its own as a terminal's
+   * foreground job (see {@link CliProcess.signalGroup}). Default: `node --import tsx` directly.
+   * A launcher needs the repository as its working directory (the default).
+   */
+  launcher?: CliLauncher;
+  /**
+   * The shell npm runs a script with (`npm_config_script_shell`). bash runs a one-command script
+   * in place (as macOS's `/bin/sh` does), so what npm forwards reaches tsx too; dash stays in
+   * between and takes it. Default: npm's (`/bin/sh`).
+   */
+  scriptShell?: string;
+}
+
+function commandLine(
+  args: readonly string[],
+  launcher: CliLauncher | undefined,
+): { command: string; commandArgs: string[] } {
+  if (launcher === 'npm run')
+    return { command: 'npm', commandArgs: ['run', '--silent', 'nightshift', '--', ...args] };
+  if (launcher === 'npx tsx')
+    return { command: 'npx', commandArgs: ['tsx', 'src/cli/main.ts', ...args] };
+  return { command: process.execPath, commandArgs: ['--import', TSX_LOADER, CLI_MAIN, ...args] };
 }
 
 /**
  * Starts `node --import tsx src/cli/main.ts …args` (in the repository unless `options.cwd` says
- * otherwise), with `env` added to this one's.
+ * otherwise, or through `options.launcher`), with `env` added to this one's.
  */
 export function startCli(
   args: readonly string[],
   env: Record<string, string> = {},
   options: StartCliOptions = {},
 ): CliProcess {
-  const child = spawn(process.execPath, ['--import', TSX_LOADER, CLI_MAIN, ...args], {
+  const { command, commandArgs } = commandLine(args, options.launcher);
+  const grouped = options.launcher !== undefined;
+  const child = spawn(command, commandArgs, {
     cwd: options.cwd ?? REPOSITORY,
-    env: { ...process.env, NO_COLOR: '1', ...env },
+    env: {
+      ...process.env,
+      NO_COLOR: '1',
+      ...(options.scriptShell ? { npm_config_script_shell: options.scriptShell } : {}),
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: grouped,
   });
-  started.add(child);
+  started.set(child, grouped);
   const stdout: string[] = [];
   const stderr: string[] = [];
   const waiters = new Set<() => void>();
@@ -66,7 +110,8 @@ export function startCli(
   collect(child.stderr, stderr);
   const exit = new Promise<number | string>((done) => {
     child.on('exit', (code, signal) => {
-      started.delete(child);
+      // A group may outlive its leader (a wrapper killed under its children): keep it to kill.
+      if (!grouped) started.delete(child);
       done(code ?? signal ?? 'unknown');
       for (const wake of waiters) wake();
     });
@@ -98,6 +143,10 @@ export function startCli(
         waiters.add(check);
         check();
       }),
+    signalGroup: (signal) => {
+      if (!grouped || child.pid === undefined) throw new Error('not started in a group of its own');
+      process.kill(-child.pid, signal);
+    },
     exited: (timeoutMs = 8_000) =>
       Promise.race([
         exit,
@@ -123,7 +172,16 @@ export async function runToEnd(
 
 /** Kills every process a test started and left running (a failed test must not leave one behind). */
 export function killLeftoverProcesses(): void {
-  for (const child of started) child.kill('SIGKILL');
+  for (const [child, grouped] of started) {
+    // A wrapper's children (tsx, the CLI) would outlive it: kill its whole group.
+    if (grouped && child.pid !== undefined) {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // The group is gone already.
+      }
+    } else child.kill('SIGKILL');
+  }
   started.clear();
 }
 

@@ -89,8 +89,9 @@ export async function runCommand(
   }
 
   const signal = await stop;
+  // The same signal within a second is one Ctrl-C forwarded by a wrapper (npm, tsx): see main.ts.
   say(
-    `${signal}: shutting down (runs in flight get up to ${formatSeconds(options.shutdownTimeout)})`,
+    `${signal}: shutting down (runs in flight get up to ${formatSeconds(options.shutdownTimeout)}; ${signal} again a second or more from now exits without waiting)`,
   );
   // The API first: nothing may ask a service that is shutting down for new work.
   await server?.close();

@@ -29,7 +29,7 @@ export function registerWorkerCommand(program: Command, context: CliContext): vo
   program
     .command('worker')
     .description(
-      'execute the runs of a fleet scheduled by BullMQ on Redis, and nothing else, until SIGINT or SIGTERM; agents are managed through any other process (nightshift serve, the API, the CLI)',
+      'execute the runs of a fleet scheduled by BullMQ on Redis, and nothing else, until SIGINT or SIGTERM (a second one, a second or more after the first, exits without waiting for runs in flight); agents are managed through any other process (nightshift serve, the API, the CLI)',
     )
     .argument(
       '<file>',
@@ -128,7 +128,10 @@ export async function workerCommand(
     `nightshift ${packageVersion()}: worker ${service.instanceId} for ${file} (memory ${routers.memory.description}, events ${routers.events.description}; queue ${options.queue} on ${maskUrl(url)}, ${concurrency} runs at once)`,
   );
   const signal = await stop;
-  say(`${signal}: no new runs; runs in flight get up to ${formatSeconds(options.shutdownTimeout)}`);
+  // The same signal within a second is one Ctrl-C forwarded by a wrapper (npm, tsx): see main.ts.
+  say(
+    `${signal}: no new runs; runs in flight get up to ${formatSeconds(options.shutdownTimeout)} (${signal} again a second or more from now exits without waiting)`,
+  );
   await service.shutdown({ timeout: options.shutdownTimeout * 1000 });
   say('nightshift: worker stopped');
 }
