@@ -1077,7 +1077,11 @@ export class BackgroundAgentService {
         { lease_owner: run.lease_owner, status: [run.status], lease_expired_at: now.toISOString() },
       );
       if (!taken) continue;
-      const agent = await store.agents.get(run.agent_id);
+      // Its tick was dealt with (it has a run): never count it missed when the agent is tracked.
+      const agent =
+        run.trigger === 'schedule'
+          ? await store.agents.updateStats(run.agent_id, { scheduled_at: run.scheduled_at })
+          : await store.agents.get(run.agent_id);
       const attempt = run.attempts.length + 1;
       const error = {
         code: 'interrupted',

@@ -127,3 +127,36 @@ describe('recovery', () => {
     expect((await service.getAgentStatus('contested')).run_count).toBe(0);
   });
 });
+
+describe('recovery and missed ticks', () => {
+  it('never counts the tick of a recovered run as missed', async () => {
+    const memory = new MemoryRouter('in_memory');
+    const service = serviceOn(memory);
+    await service.create(
+      scriptedAgent('steady', {
+        interval: 10,
+        task_config: { query: 'Do the task.', max_retries: 1 },
+      }),
+    );
+    const store = await memory.connect();
+    // Started 10.5 s ago: its one tick so far was 0.5 s ago, and a process that died had its run.
+    const anchor = Date.now() - 10_500;
+    await store.agents.update('steady', {
+      state: 'active',
+      anchor_at: new Date(anchor).toISOString(),
+    });
+    const tick = new Date(anchor + 10_000).toISOString();
+    const run = orphan('steady', { run_id: `steady.${Date.parse(tick)}`, scheduled_at: tick });
+    await store.runs.claim(run);
+    await service.startManager();
+    const finished = await waitFor(async () => {
+      const current = await service.getRun(run.run_id);
+      return current.status === 'completed' ? current : undefined;
+    });
+    expect(finished.attempts.map((attempt) => attempt.status)).toEqual([
+      'interrupted',
+      'completed',
+    ]);
+    expect((await service.getAgentStatus('steady')).missed_count).toBe(0);
+  });
+});
