@@ -36,6 +36,9 @@ const context: CliContext = {
     }),
 };
 
+// The AI SDK would print provider warnings to stderr; the runtime records each as a run_warning event.
+globalThis.AI_SDK_LOG_WARNINGS = false;
+
 const code = await runCli(process.argv.slice(2), context);
 // The command has closed what it opened; a stray timer left by a library must not keep the
 // process alive. Exit once what was written has been flushed (writes to a pipe may be async).

@@ -28,6 +28,7 @@ import { LOG_LEVELS } from './create-logger.js';
 import { packageVersion } from './package-version.js';
 import { errorLines } from './report-error.js';
 import { createRedactor } from './redact.js';
+import { MINIMUM_LEASE_SECONDS, secondsArgument } from './seconds-argument.js';
 
 const RUN_STATUSES = ['pending', 'running', ...TERMINAL_STATUSES];
 
@@ -63,7 +64,7 @@ export function createProgram(
         '--shutdown-timeout <seconds>',
         'on SIGINT / SIGTERM, how long runs in flight may finish before they end interrupted',
       )
-        .argParser(seconds({ allowZero: true }))
+        .argParser(secondsArgument('zero_or_more'))
         .default(30),
     )
     .addOption(
@@ -71,7 +72,7 @@ export function createProgram(
         '--lease-ttl <seconds>',
         "how long a run's lease lasts without renewal (a crashed process's runs are recovered after it)",
       )
-        .argParser(seconds({ allowZero: false }))
+        .argParser(secondsArgument({ minimum: MINIMUM_LEASE_SECONDS }))
         .default(30),
     )
     .addOption(portOption('serve the HTTP API and dashboard on this port'))
@@ -303,21 +304,6 @@ function logLevelOption(): Option {
 
 function writeLines(text: string, write: (line: string) => void): void {
   for (const line of text.replace(/\n$/, '').split('\n')) write(line);
-}
-
-function seconds(options: { allowZero: boolean }): (value: string) => number {
-  return (value) => {
-    const parsed = Number(value);
-    const valid = Number.isFinite(parsed) && (options.allowZero ? parsed >= 0 : parsed > 0);
-    if (!valid || value.trim() === '') {
-      throw new InvalidArgumentError(
-        options.allowZero
-          ? 'must be a number of seconds, 0 or more'
-          : 'must be a number of seconds greater than 0',
-      );
-    }
-    return parsed;
-  };
 }
 
 function positiveInteger(value: string): number {

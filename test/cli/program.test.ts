@@ -50,7 +50,7 @@ describe('the nightshift command line', () => {
     expect(unknown.err[0]).toContain("unknown command 'launch'");
     const lease = await cli(['run', 'nightshift.yaml', '--lease-ttl', '0']);
     expect(lease.code).toBe(1);
-    expect(lease.err[0]).toContain('must be a number of seconds greater than 0');
+    expect(lease.err[0]).toContain('must be a number of seconds, at least 1');
     const limit = await cli(['runs', 'system_monitor', '--limit', 'many']);
     expect(limit.code).toBe(1);
     expect(limit.err[0]).toContain('must be a whole number greater than 0');

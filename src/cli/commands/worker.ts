@@ -8,6 +8,7 @@ import { formatSeconds } from '../describe-schedule.js';
 import { loadServableFile } from '../load-runnable-file.js';
 import { packageVersion } from '../package-version.js';
 import { createRedactor } from '../redact.js';
+import { MINIMUM_LEASE_SECONDS, secondsArgument } from '../seconds-argument.js';
 
 /** Options of `nightshift worker`. */
 export interface WorkerCommandOptions {
@@ -55,7 +56,7 @@ export function registerWorkerCommand(program: Command, context: CliContext): vo
         '--shutdown-timeout <seconds>',
         'on SIGINT / SIGTERM, how long runs in flight may finish before they end interrupted',
       )
-        .argParser(seconds(true))
+        .argParser(secondsArgument('zero_or_more'))
         .default(30),
     )
     .addOption(
@@ -63,7 +64,7 @@ export function registerWorkerCommand(program: Command, context: CliContext): vo
         '--lease-ttl <seconds>',
         "how long a run's lease and its job's lock last without renewal (a killed worker's runs are recovered after it)",
       )
-        .argParser(seconds(false))
+        .argParser(secondsArgument({ minimum: MINIMUM_LEASE_SECONDS }))
         .default(30),
     )
     .addOption(
@@ -134,20 +135,6 @@ export async function workerCommand(
   );
   await service.shutdown({ timeout: options.shutdownTimeout * 1000 });
   say('nightshift: worker stopped');
-}
-
-function seconds(allowZero: boolean): (value: string) => number {
-  return (value) => {
-    const parsed = Number(value);
-    if (value.trim() === '' || !Number.isFinite(parsed) || (allowZero ? parsed < 0 : parsed <= 0)) {
-      throw new InvalidArgumentError(
-        allowZero
-          ? 'must be a number of seconds, 0 or more'
-          : 'must be a number of seconds greater than 0',
-      );
-    }
-    return parsed;
-  };
 }
 
 function wholeNumber(value: string): number {
