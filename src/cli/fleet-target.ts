@@ -86,6 +86,25 @@ export function selectedApi(
 }
 
 /**
+ * The API client of a selection for a command that needs a running Nightshift (a store read
+ * directly has no process to ask); `config_invalid` saying so, with `why`, when none is named.
+ */
+export function requireSelectedApi(
+  selection: TargetSelection,
+  env: Record<string, string | undefined>,
+  why: string,
+): SelectedApi {
+  const selected = selectedApi(selection, env);
+  if (!selected) {
+    throw new NightshiftError(
+      'config_invalid',
+      `${why}: pass --url of its HTTP API (or set NIGHTSHIFT_URL)`,
+    );
+  }
+  return selected;
+}
+
+/**
  * Opens what a command works on: the HTTP API of a running Nightshift (`--url`, or
  * `NIGHTSHIFT_URL` when no store is chosen), else a store read directly (`--memory`, `--file`,
  * else `DATABASE_URL` or the embedded SQLite file) through a service that runs nothing.

@@ -70,7 +70,7 @@ describe('the nightshift command line', () => {
       code: 1,
       out: [],
       err: [
-        'error: events reads the HTTP API of a running Nightshift: pass --url (or set NIGHTSHIFT_URL)',
+        'error: events reads the live events of a running Nightshift: pass --url of its HTTP API (or set NIGHTSHIFT_URL)',
       ],
     });
     const run = await cli(['agents', 'run', 'monitor']);

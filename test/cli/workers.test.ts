@@ -99,7 +99,7 @@ describe('nightshift workers', () => {
       code: 1,
       stdout: [],
       stderr: [
-        'error: workers reads the HTTP API of a running Nightshift: pass --url (or set NIGHTSHIFT_URL)',
+        'error: workers asks a running Nightshift for its workers: pass --url of its HTTP API (or set NIGHTSHIFT_URL)',
       ],
     });
     const server = await serve();

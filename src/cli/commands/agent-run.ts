@@ -5,7 +5,7 @@ import { isTerminal, type RunRecord } from '../../storage/index.js';
 import type { ApiClient } from '../api-client.js';
 import type { CliContext } from '../cli-context.js';
 import { describeRun } from '../describe-run.js';
-import { selectedApi, type TargetSelection } from '../fleet-target.js';
+import { requireSelectedApi, type TargetSelection } from '../fleet-target.js';
 
 /** Options of `nightshift agents run`. */
 export interface AgentRunCommandOptions extends Pick<TargetSelection, 'url' | 'token'> {
@@ -41,15 +41,12 @@ export async function agentRunCommand(
   options: AgentRunCommandOptions,
   context: CliContext,
 ): Promise<number> {
-  const selected = selectedApi(options, context.env);
-  if (!selected) {
-    // A store read directly has no process running its agents to hand the run to.
-    throw new NightshiftError(
-      'config_invalid',
-      'agents run asks a running Nightshift to run the agent: pass --url of its HTTP API (or set NIGHTSHIFT_URL)',
-    );
-  }
-  const { api, redact } = selected;
+  // A store read directly has no process running its agents to hand the run to.
+  const { api, redact } = requireSelectedApi(
+    options,
+    context.env,
+    'agents run asks a running Nightshift to run the agent',
+  );
   const say = (line: string) => context.out(redact(line));
   let dispatched: RunRecord;
   try {

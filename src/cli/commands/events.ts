@@ -1,8 +1,7 @@
-import { NightshiftError } from '../../errors.js';
 import type { NightshiftEvent } from '../../storage/index.js';
 import type { CliContext } from '../cli-context.js';
 import { createEventLineFormatter, formatInstant } from '../event-line.js';
-import { selectedApi, type TargetSelection } from '../fleet-target.js';
+import { requireSelectedApi, type TargetSelection } from '../fleet-target.js';
 import { readEventStream } from '../read-event-stream.js';
 import { truncate } from '../table.js';
 
@@ -29,14 +28,11 @@ export async function eventsCommand(
   options: EventsCommandOptions,
   context: CliContext,
 ): Promise<void> {
-  const selected = selectedApi(options, context.env);
-  if (!selected) {
-    throw new NightshiftError(
-      'config_invalid',
-      'events reads the HTTP API of a running Nightshift: pass --url (or set NIGHTSHIFT_URL)',
-    );
-  }
-  const { api, redact } = selected;
+  const { api, redact } = requireSelectedApi(
+    options,
+    context.env,
+    'events reads the live events of a running Nightshift',
+  );
   const stop = new AbortController();
   if (options.follow) {
     void context.waitForStop().then(() => stop.abort());

@@ -1,10 +1,9 @@
 import type { Command } from 'commander';
-import { NightshiftError } from '../../errors.js';
 import type { WorkerInfo } from '../../service/index.js';
 import type { CliContext } from '../cli-context.js';
 import { formatDuration } from '../describe-run.js';
 import { formatInstant } from '../event-line.js';
-import { selectedApi, type TargetSelection } from '../fleet-target.js';
+import { requireSelectedApi, type TargetSelection } from '../fleet-target.js';
 import { formatTable, type TableColumn } from '../table.js';
 
 /** Options of `nightshift workers`. */
@@ -46,14 +45,11 @@ export async function workersCommand(
   options: WorkersCommandOptions,
   context: CliContext,
 ): Promise<void> {
-  const selected = selectedApi(options, context.env);
-  if (!selected) {
-    throw new NightshiftError(
-      'config_invalid',
-      'workers reads the HTTP API of a running Nightshift: pass --url (or set NIGHTSHIFT_URL)',
-    );
-  }
-  const { api, redact } = selected;
+  const { api, redact } = requireSelectedApi(
+    options,
+    context.env,
+    'workers asks a running Nightshift for its workers',
+  );
   const say = (line: string) => context.out(redact(line));
   const workers = await api.listWorkers();
   if (options.json) {
