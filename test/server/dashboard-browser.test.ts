@@ -4,13 +4,13 @@ import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   BackgroundAgentService,
-  emptyStats,
   EventRouter,
   MemoryRouter,
   parseAgentDefinition,
   type RunRecord,
 } from '../../src/index.js';
 import { onCleanup, scriptedAgent, startTestServer, TEST_TOKEN } from './server-fixtures.js';
+import { storedAgentRecord } from '../helpers/stored-agent-record.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = resolve(import.meta.dirname, '../../test-artifacts');
@@ -32,23 +32,14 @@ if (chromiumMissing && process.env.CI !== 'true') {
 async function fleetWithHistory() {
   let offset = 0;
   const memory = new MemoryRouter('in_memory');
-  const now = new Date().toISOString();
   await (
     await memory.connect()
-  ).agents.insert({
-    agent_id: 'broken',
-    definition: {
+  ).agents.insert(
+    storedAgentRecord('broken', {
       ...parseAgentDefinition(scriptedAgent('broken')),
       interval: 0.0001,
-    },
-    state: 'active',
-    pause_reason: null,
-    anchor_at: now,
-    created_at: now,
-    updated_at: now,
-    version: 1,
-    stats: emptyStats(),
-  });
+    }),
+  );
   const service = new BackgroundAgentService(memory, new EventRouter('in_memory'), {
     now: () => new Date(Date.now() + offset),
   });

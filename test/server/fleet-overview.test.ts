@@ -1,7 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import {
   BackgroundAgentService,
-  emptyStats,
   EventRouter,
   MemoryRouter,
   parseAgentDefinition,
@@ -16,6 +15,7 @@ import {
   type OverviewReader,
 } from '../../src/server/dashboard/fleet-overview.js';
 import { onCleanup, scriptedAgent, startTestServer } from './server-fixtures.js';
+import { storedAgentRecord } from '../helpers/stored-agent-record.js';
 
 const MINUTE = 60_000;
 
@@ -26,22 +26,13 @@ const MINUTE = 60_000;
 async function fleetWithHistory() {
   let offset = 0;
   const memory = new MemoryRouter('in_memory');
-  const now = new Date().toISOString();
   const store = await memory.connect();
-  await store.agents.insert({
-    agent_id: 'broken',
-    definition: {
+  await store.agents.insert(
+    storedAgentRecord('broken', {
       ...parseAgentDefinition(scriptedAgent('broken')),
       interval: 0.0001,
-    },
-    state: 'active',
-    pause_reason: null,
-    anchor_at: now,
-    created_at: now,
-    updated_at: now,
-    version: 1,
-    stats: emptyStats(),
-  });
+    }),
+  );
   const service = new BackgroundAgentService(memory, new EventRouter('in_memory'), {
     now: () => new Date(Date.now() + offset),
   });

@@ -1,33 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import {
   BackgroundAgentService,
-  emptyStats,
   EventRouter,
   MemoryRouter,
   NightshiftError,
   parseAgentDefinition,
-  type AgentDefinition,
-  type AgentRecord,
 } from '../../src/index.js';
 import { startServer } from '../../src/server/index.js';
+import { storedAgentRecord } from '../helpers/stored-agent-record.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { makeService, scriptedAgent, temporaryDatabase } from './service-fixtures.js';
-
-/** A record written straight into the store, as an older version (or a hand edit) may have left it. */
-function storedRecord(agentId: string, definition: Record<string, unknown>): AgentRecord {
-  const now = new Date().toISOString();
-  return {
-    agent_id: agentId,
-    definition: definition as unknown as AgentDefinition,
-    state: 'active',
-    pause_reason: null,
-    anchor_at: now,
-    created_at: now,
-    updated_at: now,
-    version: 1,
-    stats: emptyStats(),
-  };
-}
 
 const valid = parseAgentDefinition(scriptedAgent('broken'));
 const unrunnable: [string, Record<string, unknown>][] = [
@@ -55,7 +37,7 @@ describe('an unrunnable stored agent never breaks the fleet', () => {
       const url = temporaryDatabase();
       const memory = new MemoryRouter('database', { url });
       const store = await memory.connect();
-      await store.agents.insert(storedRecord('broken', definition));
+      await store.agents.insert(storedAgentRecord('broken', definition));
       await memory.close();
 
       const warnings: string[] = [];
@@ -113,7 +95,7 @@ describe('an unrunnable stored agent never breaks the fleet', () => {
     const url = temporaryDatabase();
     const memory = new MemoryRouter('database', { url });
     const store = await memory.connect();
-    await store.agents.insert(storedRecord('broken', { ...valid, interval: 0.0001 }));
+    await store.agents.insert(storedAgentRecord('broken', { ...valid, interval: 0.0001 }));
     await memory.close();
     for (let round = 0; round < 2; round += 1) {
       const service = new BackgroundAgentService(
