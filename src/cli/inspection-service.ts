@@ -1,7 +1,8 @@
 import { loadStorageSections } from '../config/load-config-file.js';
 import { NightshiftError } from '../errors.js';
 import { BackgroundAgentService } from '../service/index.js';
-import { EventRouter } from '../storage/index.js';
+import type { StorageSections } from '../config/nightshift-file.js';
+import { EventRouter, type MemoryRouter } from '../storage/index.js';
 import { inspectionRouter, requireInspectableMemory } from './open-routers.js';
 import { createRedactor, type Redactor } from './redact.js';
 
@@ -20,13 +21,13 @@ export interface InspectionService {
 }
 
 /**
- * A service over the chosen store that never starts a manager, so inspecting runs nothing and
- * can sit beside a running `nightshift run`. Events are not read, so they stay in this process.
+ * The chosen store's memory router, and the storage sections of its file if one was named;
+ * `config_invalid` when both `--memory` and `--file` are given.
  */
-export function openInspectionService(
+export function selectedStore(
   selection: StoreSelection,
   env: Record<string, string | undefined>,
-): InspectionService {
+): { sections: StorageSections | undefined; memory: MemoryRouter } {
   if (selection.memory !== undefined && selection.file !== undefined) {
     throw new NightshiftError('config_invalid', 'use either --memory or --file, not both');
   }
@@ -35,6 +36,18 @@ export function openInspectionService(
   const memory = sections
     ? requireInspectableMemory(sections, env)
     : inspectionRouter(selection.memory, env);
+  return { sections, memory };
+}
+
+/**
+ * A service over the chosen store that never starts a manager, so inspecting runs nothing and
+ * can sit beside a running `nightshift run`. Events are not read, so they stay in this process.
+ */
+export function openInspectionService(
+  selection: StoreSelection,
+  env: Record<string, string | undefined>,
+): InspectionService {
+  const { sections, memory } = selectedStore(selection, env);
   const service = new BackgroundAgentService(memory, new EventRouter('in_memory'), { env });
   return {
     service,

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { loadStorageSections } from '../../config/load-config-file.js';
 import { NightshiftError } from '../../errors.js';
 import { buildRunReport, type RunReport } from '../../server/dashboard/run-report.js';
 import { BackgroundAgentService } from '../../service/index.js';
@@ -9,7 +8,8 @@ import type { CliContext } from '../cli-context.js';
 import { runDuration, runReportLines } from '../describe-run.js';
 import { formatInstant } from '../event-line.js';
 import { selectedApi, withFleetTarget, type TargetSelection } from '../fleet-target.js';
-import { createFileRouters, inspectionRouter, requireInspectableMemory } from '../open-routers.js';
+import { selectedStore } from '../inspection-service.js';
+import { createFileRouters } from '../open-routers.js';
 import { createRedactor, type Redactor } from '../redact.js';
 import { formatTable, truncate, type TableColumn } from '../table.js';
 
@@ -151,16 +151,9 @@ async function readRunSource(
   if (selected) {
     return { report: await selected.api.getRunReport(runId), redact: selected.redact };
   }
-  if (selection.memory !== undefined && selection.file !== undefined) {
-    throw new NightshiftError('config_invalid', 'use either --memory or --file, not both');
-  }
   // As the inspection service reads a store, but with the store's event log too: the run's
   // events hold its model replies and tool results. Reading appends nothing to either.
-  const sections =
-    selection.file === undefined ? undefined : loadStorageSections(selection.file, { env });
-  const memory = sections
-    ? requireInspectableMemory(sections, env)
-    : inspectionRouter(selection.memory, env);
+  const { sections, memory } = selectedStore(selection, env);
   const fileEvents = sections ? createFileRouters(sections, env).events : undefined;
   const eventsInProcess = fileEvents?.kind === 'in_memory';
   const events = eventsInProcess
