@@ -19,6 +19,9 @@ const context: CliContext = {
   env: process.env,
   waitForStop: () =>
     new Promise((resolve) => {
+      // Waiting for a signal is the command's work: with no agent active and no server, nothing
+      // else keeps the event loop alive, and Node would end the process mid-await (exit 13).
+      const keepAlive = setInterval(() => undefined, 2 ** 30);
       // A monotonic clock: the window must not stretch or vanish when the wall clock is set.
       let firstAt: number | undefined;
       for (const signal of STOP_SIGNALS) {
@@ -26,6 +29,7 @@ const context: CliContext = {
           const now = performance.now();
           if (firstAt === undefined) {
             firstAt = now;
+            clearInterval(keepAlive);
             resolve(signal);
           } else if (now - firstAt >= REPEAT_WINDOW_MS) {
             process.stderr.write(`${signal} again: exiting without waiting for runs in flight\n`);

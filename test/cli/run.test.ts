@@ -83,6 +83,20 @@ describe('nightshift run', () => {
     expect(agent?.stats.run_count).toBeGreaterThanOrEqual(2);
   });
 
+  it('keeps running a file with no agent to run until it is told to stop', async () => {
+    const space = workspace();
+    const file = space.writeFile('nightshift.yaml', nightshiftFile(space, []));
+    const cli = startCli(['run', file, '--no-server']);
+    await cli.waitForLine(/^nightshift \S+: running /);
+    // Still there once its store is open and its first sync has had time to come and go.
+    const store = openStore(space);
+    await waitFor(async () => (await store.agents.list()).length === 0, 'the store to open');
+    expect(cli.child.exitCode).toBeNull();
+    cli.child.kill('SIGTERM');
+    expect(await cli.exited()).toBe(0);
+    expect(cli.stdout).toContain('nightshift: stopped');
+  });
+
   it('keeps counters, history and a pause made in between across a restart', async () => {
     const space = workspace();
     const file = space.writeFile(
