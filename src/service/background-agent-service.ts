@@ -32,6 +32,7 @@ import {
   type ToolDefinition,
 } from '../tools/index.js';
 import { McpToolManager } from '../tools/mcp/index.js';
+import { abortableSleep } from './abortable-sleep.js';
 import { buildStatus, type AgentStatus } from './agent-status.js';
 import { cancelRunsInStore } from './cancel-runs.js';
 import { EventPublisher } from './event-publisher.js';
@@ -137,6 +138,9 @@ export interface RunNowOptions {
   /** Resolve when the run has ended instead of as soon as it is dispatched. */
   wait?: boolean;
 }
+
+/** How long starting a manager waits for its change feed to fix its starting point. */
+const FOLLOW_START_TIMEOUT_MS = 5_000;
 
 /** The longest pause between two looks at a run `runNow({ wait: true })` waits for in another process. */
 const RUN_WAIT_POLL_MAX_MS = 250;
@@ -326,9 +330,13 @@ export class BackgroundAgentService {
     const producer = this.#producer;
     this.#producer = undefined;
     await producer?.close();
+    // Following starts before the agents are listed: a change made before the subscription took
+    // hold is in the list, one made after is heard, so none falls between the two.
+    await this.#followChanges(log);
     await this.#recoverRuns();
-    for (const record of await store.agents.list()) await this.#trackSafely(record);
-    this.#stopFollowing = this.#followChanges(log);
+    for (const record of await store.agents.list()) {
+      await this.#inAgentOrder(record.agent_id, () => this.#trackSafely(record));
+    }
     this.#syncTimer = setInterval(
       () => this.#background(this.#sync(), 'sync'),
       this.#syncIntervalMs,
@@ -1155,20 +1163,38 @@ export class BackgroundAgentService {
    * within moments (Postgres LISTEN/NOTIFY, Redis streams, SQLite polling), so a change made
    * anywhere applies here at once. The periodic sync stays the safety net (promise 6).
    */
-  #followChanges(log: EventLog): () => void {
-    return log.subscribe((event) => {
-      if (event.type !== 'background_agent_status' || this.#shuttingDown) return;
-      const agentId = event.agent_id;
-      const previous = this.#agentChanges.get(agentId) ?? Promise.resolve();
-      const next = previous.then(() => this.#applyStoredChange(agentId));
-      this.#agentChanges.set(agentId, next);
-      this.#background(
-        next.finally(() => {
-          if (this.#agentChanges.get(agentId) === next) this.#agentChanges.delete(agentId);
-        }),
-        `following a change of ${agentId}`,
-      );
-    });
+  async #followChanges(log: EventLog): Promise<void> {
+    let ready!: () => void;
+    const started = new Promise<void>((resolve) => (ready = resolve));
+    this.#stopFollowing = log.subscribe(
+      (event) => {
+        if (event.type !== 'background_agent_status' || this.#shuttingDown) return;
+        const agentId = event.agent_id;
+        this.#background(
+          this.#inAgentOrder(agentId, () => this.#applyStoredChange(agentId)),
+          `following a change of ${agentId}`,
+        );
+      },
+      { onReady: () => ready() },
+    );
+    // A log that cannot say where it starts (its server is down) must not hold up the start:
+    // the periodic sync covers what it misses.
+    const gaveUp = new AbortController();
+    await Promise.race([started, abortableSleep(FOLLOW_START_TIMEOUT_MS, gaveUp.signal)]);
+    gaveUp.abort();
+  }
+
+  /** Runs `work` after the changes of this agent already under way: one at a time, in order. */
+  #inAgentOrder(agentId: string, work: () => Promise<void>): Promise<void> {
+    const previous = this.#agentChanges.get(agentId) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(work);
+    this.#agentChanges.set(agentId, next);
+    void next
+      .finally(() => {
+        if (this.#agentChanges.get(agentId) === next) this.#agentChanges.delete(agentId);
+      })
+      .catch(() => undefined);
+    return next;
   }
 
   /** Brings this manager in line with one agent's stored record, if it changed since last seen. */

@@ -68,6 +68,17 @@ export interface ReadEventsOptions {
   limit?: number;
 }
 
+/** Options of {@link EventLog.subscribe}. */
+export interface SubscribeOptions {
+  /** Only this agent's events. */
+  agent_id?: string;
+  /**
+   * Called once the subscription's starting point is fixed: every event appended after that,
+   * by any process, is delivered. Backends that learn it from the server call it once they have.
+   */
+  onReady?: () => void;
+}
+
 /** The event log: append, read back, and hear live appends. */
 export interface EventLog {
   append(event: NewEvent): Promise<NightshiftEvent>;
@@ -77,10 +88,7 @@ export interface EventLog {
    * Calls `listener` for each event appended from now on (in append order).
    * Returns the function that unsubscribes.
    */
-  subscribe(
-    listener: (event: NightshiftEvent) => void,
-    options?: { agent_id?: string },
-  ): () => void;
+  subscribe(listener: (event: NightshiftEvent) => void, options?: SubscribeOptions): () => void;
   close(): Promise<void>;
 }
 

@@ -97,6 +97,7 @@ export function createMemoryEventLog(options: MemoryEventLogOptions = {}): Event
         after: lastSequence,
       };
       subscribers.add(subscriber);
+      if (subscribeOptions.onReady) queueMicrotask(subscribeOptions.onReady);
       return () => {
         subscribers.delete(subscriber);
       };

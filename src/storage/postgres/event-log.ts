@@ -36,6 +36,8 @@ interface Subscriber {
    * Undefined until the newest id at the time it subscribed has been read.
    */
   after: number | undefined;
+  /** Told once `after` is known. */
+  onReady: (() => void) | undefined;
 }
 
 /** What one event log shows the other logs of this process on the same pool and schema. */
@@ -156,7 +158,11 @@ export function createPostgresEventLog(options: PostgresEventLogOptions): EventL
       `SELECT MAX(id) AS id FROM ${events}`,
     );
     const newest = Number(rows[0]?.id ?? 0);
-    for (const subscriber of waiting) subscriber.after ??= newest;
+    for (const subscriber of waiting) {
+      subscriber.after ??= newest;
+      subscriber.onReady?.();
+      subscriber.onReady = undefined;
+    }
   }
 
   /** Hands each subscriber, in id order, every event after the last one it got. */
@@ -270,6 +276,7 @@ export function createPostgresEventLog(options: PostgresEventLogOptions): EventL
         listener,
         agentId: subscribeOptions.agent_id,
         after: undefined,
+        onReady: subscribeOptions.onReady,
       };
       subscribers.add(subscriber);
       listening.start();

@@ -167,6 +167,8 @@ export function createRedisStreamEventLog(options: RedisStreamEventLogOptions): 
         ),
       };
       subscribers.add(subscriber);
+      // Learned or not, the tail hears from here on.
+      if (subscribeOptions.onReady) void subscriber.started.then(subscribeOptions.onReady);
       tail ??= startTail(subscriber);
       return () => {
         subscribers.delete(subscriber);

@@ -214,6 +214,8 @@ export function createSqliteEventLog(options: SqliteEventLogOptions): EventLog {
         after: writes.read(['events'], () => selectNewestId.get())?.id ?? 0,
       };
       subscribers.add(subscriber);
+      // Its starting point was read above, in this very call.
+      if (subscribeOptions.onReady) queueMicrotask(subscribeOptions.onReady);
       if (!pollTimer) {
         pollTimer = setInterval(poll, pollIntervalMs);
         // Polling never keeps the process alive on its own.

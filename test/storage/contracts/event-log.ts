@@ -86,6 +86,18 @@ export function describeEventLog(name: string, factory: EventLogFactory): void {
       expect(await log.read({ after: inOrder[0]!.id, limit: 1 })).toEqual([inOrder[1]]);
     });
 
+    it('says when a subscription has its starting point, and delivers what comes after it', async () => {
+      const log = await openLog();
+      await log.append(agentMessage('alpha', 'before'));
+      const heard: NightshiftEvent[] = [];
+      await new Promise<void>((resolve) => {
+        log.subscribe((event) => heard.push(event), { onReady: resolve });
+      });
+      const after = await log.append(agentMessage('alpha', 'after'));
+      await expect.poll(() => heard.length, WAIT).toBe(1);
+      expect(heard).toEqual([after]);
+    });
+
     it('filters a subscription by agent, and stops after unsubscribing', async () => {
       const log = await openLog();
       const alpha: NightshiftEvent[] = [];
