@@ -1,8 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -12,6 +7,7 @@ import {
   MemoryRouter,
   NightshiftError,
 } from '../../src/index.js';
+import { startPrivateRedis } from '../faults/private-redis.js';
 import { waitFor } from '../helpers/wait-for.js';
 import {
   postgresTestUrl,
@@ -149,65 +145,9 @@ describe.skipIf(!redisProbe.available && !inCi)('Redis faults', () => {
   }, 60_000);
 });
 
-/** A private redis-server on a free port (so restarting it disturbs no other test), persisting to a temp dir. */
-async function privateRedis(): Promise<{
-  url: string;
-  restart(): Promise<void>;
-  stop(): Promise<void>;
-}> {
-  const port = await new Promise<number>((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-  const directory = mkdtempSync(join(tmpdir(), 'nightshift-redis-'));
-  let child: ChildProcess | undefined;
-  const url = `redis://127.0.0.1:${port}`;
-  const start = async () => {
-    child = spawn(
-      'redis-server',
-      [
-        '--port',
-        String(port),
-        '--bind',
-        '127.0.0.1',
-        '--save',
-        '',
-        '--appendonly',
-        'yes',
-        '--appendfsync',
-        'always',
-        '--dir',
-        directory,
-      ],
-      { stdio: 'ignore' },
-    );
-    await waitFor(async () => (await probeRedis(url)).available, { timeoutMs: 10_000 });
-  };
-  const kill = async () => {
-    if (!child || child.exitCode !== null) return;
-    const exited = new Promise((resolve) => child?.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
-  };
-  await start();
-  return {
-    url,
-    async restart() {
-      await kill();
-      await start();
-    },
-    async stop() {
-      await kill();
-      rmSync(directory, { recursive: true, force: true });
-    },
-  };
-}
-
 describe('a Redis restart', () => {
   it('is survived: the service reconnects and goes on, and every run ends recorded', async () => {
-    const redis = await privateRedis();
+    const redis = await startPrivateRedis();
     cleanups.push(() => redis.stop());
     const options = { url: redis.url, namespace: 'restart' };
     const service = new BackgroundAgentService(
@@ -217,7 +157,8 @@ describe('a Redis restart', () => {
     );
     cleanups.push(() => service.shutdown({ timeout: 1000 }));
     await startSteadyAgent(service);
-    await redis.restart();
+    await redis.kill();
+    await redis.start();
     await keepsRunning(service, 5);
     await service.shutdown({ timeout: 2000 });
     await everyRunEnded(
