@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { resolveRedisUrl } from '../../storage/index.js';
+import { backoffDelayMs } from '../../shared/backoff.js';
 import { checkRedisUrl } from '../../storage/redis/index.js';
 import { abortableSleep } from '../abortable-sleep.js';
 import {
@@ -51,6 +52,9 @@ redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[1]) * 2)
 return renewed
 `;
 
+/** The first pause between two tries for a slot; each later one doubles, up to `maxPollMs`. */
+const FIRST_POLL_MS = 5;
+
 interface SlotCommands {
   nightshiftAcquireSlot(key: string, limit: number, ttlMs: number, token: string): Promise<number>;
   nightshiftRenewSlot(key: string, ttlMs: number, token: string): Promise<number>;
@@ -87,9 +91,10 @@ export function createRedisModelRequestLimiter(
       if (limit === undefined) return () => undefined;
       const key = keyOf(provider);
       const token = randomBytes(8).toString('hex');
-      for (let pauseMs = 5; ; pauseMs = Math.min(pauseMs * 2, maxPollMs)) {
+      for (let attempt = 1; ; attempt += 1) {
         if (signal?.aborted) throw signal.reason;
         if ((await client.nightshiftAcquireSlot(key, limit, ttlMs, token)) === 1) break;
+        const pauseMs = backoffDelayMs(attempt, { firstMs: FIRST_POLL_MS, maxMs: maxPollMs });
         // Jittered, so waiters of many processes do not try in lockstep.
         await abortableSleep(pauseMs / 2 + Math.random() * (pauseMs / 2), signal);
       }

@@ -1,18 +1,18 @@
 import { DEFAULTS } from '../../config/defaults.js';
-import { createSchedule, scheduleSpecOf, type Schedule } from '../../schedule/index.js';
+import {
+  createSchedule,
+  parseIsoInstant,
+  scheduleSpecOf,
+  type Schedule,
+  type ScheduleSpec,
+} from '../../schedule/index.js';
 import type { AgentRecord } from '../../storage/contracts/index.js';
 
 /**
  * An agent's schedule as its jobs carry it: enough for any worker to derive a tick's nominal
  * time, its jitter and its misfire grace without reading the store, identically everywhere.
  */
-export interface ScheduleSnapshot {
-  interval?: number;
-  cron?: string;
-  timezone?: string;
-  run_at?: string;
-  start_at?: string;
-  end_at?: string;
+export interface ScheduleSnapshot extends ScheduleSpec {
   /** Interval ticks fall on `anchor_at + k × interval`, k ≥ 1. */
   anchor_at: string;
   /** Seconds (see `jitterOffsetMs`). */
@@ -65,4 +65,9 @@ export function scheduleOfSnapshot(snapshot: ScheduleSnapshot): Schedule {
     built.set(key, schedule);
   }
   return schedule;
+}
+
+/** The one fire time of a `run_at` snapshot (undefined for interval and cron ones). */
+export function runAtOf(snapshot: ScheduleSnapshot): Date | undefined {
+  return snapshot.run_at === undefined ? undefined : parseIsoInstant(snapshot.run_at, 'UTC');
 }

@@ -1,3 +1,4 @@
+import type { JobsOptions } from 'bullmq';
 import type { ManualRunRequest } from '../tick-scheduler.js';
 import type { ScheduleSnapshot } from './schedule-snapshot.js';
 
@@ -19,7 +20,7 @@ export interface TickJobData {
 }
 
 /** A manual run as a BullMQ job carries it. */
-export interface ManualJobData {
+interface ManualJobData {
   kind: 'manual';
   request: ManualRunRequest;
 }
@@ -31,6 +32,21 @@ export type NightshiftJobData = TickJobData | ManualJobData;
 export const TICK_JOB_NAME = 'tick';
 /** The name of manual-run jobs. */
 export const MANUAL_JOB_NAME = 'manual';
+
+/** Failed jobs (a bug, not a run's failure) stay a while for inspection. */
+const REMOVE_ON_FAIL = { age: 7 * 24 * 3600, count: 1_000 };
+
+/**
+ * Options of one-off ticks: they stay completed for ten minutes, so several processes enqueueing
+ * the same catch-up or first run add one job. (A later duplicate is harmless: its run id is claimed.)
+ */
+export const ONE_OFF_TICK_OPTIONS: JobsOptions = {
+  removeOnComplete: { age: 600, count: 10_000 },
+  removeOnFail: REMOVE_ON_FAIL,
+};
+
+/** Options of manual runs and of the jobs a job scheduler makes: completed, they leave Redis at once. */
+export const TRANSIENT_JOB_OPTIONS = { removeOnComplete: true, removeOnFail: REMOVE_ON_FAIL };
 
 /*
  * Custom BullMQ job ids may not contain `:` and agent ids hold only letters, digits, `_` and `-`,
