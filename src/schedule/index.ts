@@ -10,3 +10,5 @@ export { planMisfire } from './misfire.js';
 export type { MisfireInput, MisfirePlan, MisfirePolicy } from './misfire.js';
 export { createSchedule, scheduleSpecOf } from './next-fire-time.js';
 export type { Schedule, ScheduleOptions, ScheduleSpec } from './next-fire-time.js';
+export { scheduleOf } from './schedule-of.js';
+export type { ScheduleSource } from './schedule-of.js';

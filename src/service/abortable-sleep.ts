@@ -13,3 +13,20 @@ export function abortableSleep(milliseconds: number, signal?: AbortSignal): Prom
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
+
+/** True when `work` settles within `milliseconds`; false when the time runs out first. */
+export async function settledWithin(
+  work: Promise<unknown>,
+  milliseconds: number,
+): Promise<boolean> {
+  const timeUp = new AbortController();
+  const settled = await Promise.race([
+    work.then(
+      () => true,
+      () => true,
+    ),
+    abortableSleep(milliseconds, timeUp.signal).then(() => false),
+  ]);
+  timeUp.abort();
+  return settled;
+}

@@ -1,11 +1,11 @@
 export type { AgentStatus } from './agent-status.js';
-export {
-  BackgroundAgentService,
-  type BackgroundAgentServiceOptions,
-  type RunNowOptions,
-  type ServiceLogger,
-  type ToolSettings,
-} from './background-agent-service.js';
+export { BackgroundAgentService } from './background-agent-service.js';
+export type {
+  BackgroundAgentServiceOptions,
+  RunNowOptions,
+  ServiceLogger,
+  ToolSettings,
+} from './service-options.js';
 export { LocalScheduler } from './local-scheduler.js';
 export {
   createBullmqScheduler,

@@ -1,14 +1,20 @@
 import type { AgentDefinition } from '../config/agent-definition.js';
+import { errorMessage } from '../errors.js';
 import {
-  createSchedule,
   jitterOffsetMs,
   planMisfire,
-  scheduleSpecOf,
+  scheduleOf,
   type MisfirePlan,
   type Schedule,
 } from '../schedule/index.js';
 import type { AgentRecord } from '../storage/contracts/index.js';
-import type { SchedulerTarget, TickScheduler } from './tick-scheduler.js';
+import type {
+  ManualRunRequest,
+  SchedulerContext,
+  SchedulerTarget,
+  TickScheduler,
+  WorkerInfo,
+} from './tick-scheduler.js';
 
 /** Longest single timer Node.js keeps (about 24.8 days); longer waits re-arm. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -24,16 +30,6 @@ interface Entry {
   timer: NodeJS.Timeout | undefined;
 }
 
-/** The schedule of an agent record: interval ticks count from its anchor. */
-export function scheduleOf(
-  record: Pick<AgentRecord, 'definition' | 'anchor_at' | 'created_at'>,
-): Schedule {
-  const { definition } = record;
-  return createSchedule(scheduleSpecOf(definition), {
-    anchor: new Date(record.anchor_at ?? record.created_at),
-  });
-}
-
 /**
  * The in-process scheduler: one timer per active agent, armed for the next fire time computed
  * from the schedule (never by adding to the last one, so it does not drift).
@@ -42,10 +38,13 @@ export class LocalScheduler implements TickScheduler {
   readonly #entries = new Map<string, Entry>();
   readonly #target: SchedulerTarget;
   readonly #now: () => Date;
+  readonly #logger: SchedulerContext['logger'] | undefined;
 
-  constructor(target: SchedulerTarget, now: () => Date) {
+  /** `context`: where a tick delivered by `enqueueTick` reports its failure (default: nowhere). */
+  constructor(target: SchedulerTarget, now: () => Date, context?: SchedulerContext) {
     this.#target = target;
     this.#now = now;
+    this.#logger = context?.logger;
   }
 
   /**
@@ -97,6 +96,28 @@ export class LocalScheduler implements TickScheduler {
 
   isScheduled(agentId: string): boolean {
     return this.#entries.has(agentId);
+  }
+
+  /** No queue here: the caller runs the manual run itself. */
+  async enqueueManual(_request: ManualRunRequest): Promise<'run_here'> {
+    return 'run_here';
+  }
+
+  /** Delivers the tick to this process's service in the background. */
+  async enqueueTick(agentId: string, scheduledAt: Date): Promise<void> {
+    this.#target
+      .onTick(agentId, scheduledAt)
+      .catch((error: unknown) =>
+        this.#logger?.error(
+          { err: errorMessage(error) },
+          `nightshift: the tick of ${agentId} at ${scheduledAt.toISOString()} failed`,
+        ),
+      );
+  }
+
+  /** One process, no worker registry. */
+  async listWorkers(): Promise<WorkerInfo[]> {
+    return [];
   }
 
   async close(): Promise<void> {

@@ -1,13 +1,10 @@
-import { errorMessage, NightshiftError } from '../errors.js';
-import type { AgentRecord, Lease, RunRecord, Store } from '../storage/contracts/index.js';
-import { abortableSleep } from './abortable-sleep.js';
-import {
-  abortReasons,
-  executeRun,
-  leaseExpiry,
-  type ExecutedRun,
-  type ExecutorContext,
-} from './run-executor.js';
+import type { AgentRecord, Lease, RunRecord } from '../storage/contracts/index.js';
+import { settledWithin } from './abortable-sleep.js';
+import { executeRun, type ExecutorContext } from './run-executor.js';
+import { abortReasons } from './runs/abort-reasons.js';
+import { OverlapLeases } from './runs/overlap-lease.js';
+import { keepRunHeld } from './runs/run-heartbeat.js';
+import type { EndedRun, RunTransitions } from './runs/run-transitions.js';
 
 /** A run executing in this process. */
 interface RunHandle {
@@ -43,11 +40,6 @@ export interface DispatcherHooks {
   onError(error: unknown, context: string): void;
 }
 
-/** The lease key that keeps one agent's runs from overlapping, cluster-wide. */
-export function overlapLeaseKey(agentId: string): string {
-  return `overlap:${agentId}`;
-}
-
 /**
  * Turns a claimed tick into an executing run under the agent's overlap policy:
  * `skip` (a skipped run is recorded, with its reason), `queue_one`, `cancel_previous`, `allow`.
@@ -71,15 +63,22 @@ export class RunDispatcher {
   /** Agents whose queued run is being claimed: the `queue_one` slot is taken already. */
   readonly #queueing = new Set<string>();
   readonly #aftermath = new Set<Promise<void>>();
+  readonly #leases: OverlapLeases;
   #closed = false;
 
   constructor(context: ExecutorContext, hooks: DispatcherHooks) {
     this.#context = context;
     this.#hooks = hooks;
+    this.#leases = new OverlapLeases({
+      leases: context.store.leases,
+      instanceId: context.instanceId,
+      leaseTtlMs: context.leaseTtlMs,
+      onError: (error, where) => hooks.onError(error, where),
+    });
   }
 
-  get #store(): Store {
-    return this.#context.store;
+  get #transitions(): RunTransitions {
+    return this.#context.transitions;
   }
 
   /** Runs of an agent executing in this process. */
@@ -94,9 +93,11 @@ export class RunDispatcher {
 
   /** The promise of a run executing (or queued) in this process. */
   completion(runId: string): Promise<RunRecord> | undefined {
-    const handle = this.#byRunId.get(runId);
-    if (handle) return handle.done;
-    for (const queued of this.#queued.values()) if (queued.run.run_id === runId) return queued.done;
+    return (this.#byRunId.get(runId) ?? this.#queuedRun(runId))?.done;
+  }
+
+  #queuedRun(runId: string): QueuedRun | undefined {
+    for (const queued of this.#queued.values()) if (queued.run.run_id === runId) return queued;
     return undefined;
   }
 
@@ -135,10 +136,8 @@ export class RunDispatcher {
 
   /** True while this process has the run: executing, queued, resumed or being dispatched. */
   #hasRun(runId: string): boolean {
-    if (this.#byRunId.has(runId) || this.#resuming.has(runId) || this.#dispatching.has(runId))
-      return true;
-    for (const queued of this.#queued.values()) if (queued.run.run_id === runId) return true;
-    return false;
+    const here = this.#byRunId.has(runId) || this.#resuming.has(runId);
+    return here || this.#dispatching.has(runId) || this.#queuedRun(runId) !== undefined;
   }
 
   async #dispatchUnderPolicy(agent: AgentRecord, run: RunRecord): Promise<RunRecord | undefined> {
@@ -149,14 +148,14 @@ export class RunDispatcher {
 
     if (policy === 'cancel_previous') {
       const previous = [...(this.#running.get(agent.agent_id)?.values() ?? [])];
-      if (!(await this.#store.runs.claim(run))) return undefined;
+      if (!(await this.#transitions.claim(run))) return undefined;
       for (const handle of previous)
         handle.controller.abort(abortReasons.cancelled(`cancelled by the newer run ${run.run_id}`));
       await Promise.allSettled(previous.map((handle) => handle.done));
       return this.#start(agent, run, undefined);
     }
 
-    const lease = busyLocally ? undefined : await this.#acquire(agent.agent_id, run.run_id);
+    const lease = busyLocally ? undefined : await this.#leases.acquire(agent.agent_id, run.run_id);
     if (lease) return this.#claimAndStart(agent, run, lease);
 
     if (
@@ -167,7 +166,7 @@ export class RunDispatcher {
       // The slot is taken before the claim is awaited: ticks meanwhile are skipped, not queued too.
       this.#queueing.add(agent.agent_id);
       try {
-        if (!(await this.#store.runs.claim(run))) return undefined;
+        if (!(await this.#transitions.claim(run))) return undefined;
         this.#queue(agent, run);
         return run;
       } finally {
@@ -180,12 +179,12 @@ export class RunDispatcher {
       : undefined;
     const holder = localRun
       ? `${this.#context.instanceId}/${localRun}`
-      : (await this.#store.leases.get(overlapLeaseKey(agent.agent_id)))?.holder;
+      : await this.#leases.holder(agent.agent_id);
     const reason =
       policy === 'queue_one'
         ? 'overlap: a run is already running and another is queued'
         : `overlap: the previous run${holder ? ` (${holder})` : ''} is still running`;
-    return this.#recordSkip(agent, run, reason);
+    return this.#transitions.skip(run, reason);
   }
 
   /**
@@ -205,7 +204,12 @@ export class RunDispatcher {
       return run;
     }
     const controller = new AbortController();
-    const renew = this.#keepRunLease(run.run_id, () => controller.abort(abortReasons.leaseLost()));
+    // Without a heartbeat, recovery would take the waiting run over again.
+    const renew = keepRunHeld(this.#transitions, run.run_id, this.#context.leaseTtlMs, {
+      onLost: () => controller.abort(abortReasons.leaseLost()),
+      onError: (error) =>
+        this.#hooks.onError(error, `renewing the lease of waiting run ${run.run_id}`),
+    });
     // Registered before anything is awaited: a tick of the same run id from now on finds it here.
     const resuming: ResumingRun = { run, controller, waited: Promise.resolve(run) };
     this.#resuming.set(run.run_id, resuming);
@@ -234,25 +238,21 @@ export class RunDispatcher {
   }
 
   /** Cancels an agent's runs in this process (queued and executing); resolves when they have ended. */
-  async cancelAgentRuns(agentId: string, why: string): Promise<void> {
-    const queued = this.#queued.get(agentId);
-    queued?.controller.abort(abortReasons.cancelled(why));
-    const handles = [...(this.#running.get(agentId)?.values() ?? [])];
-    for (const handle of handles) handle.controller.abort(abortReasons.cancelled(why));
-    await Promise.allSettled([
-      ...handles.map((handle) => handle.done),
-      ...(queued ? [queued.done] : []),
-    ]);
+  cancelAgentRuns(agentId: string, why: string): Promise<void> {
+    return this.#endAgentRuns(agentId, abortReasons.cancelled(why));
   }
 
   /** Resolves once an agent's runs in this process (queued and executing) have ended on their own. */
-  async settleAgentRuns(agentId: string): Promise<void> {
+  settleAgentRuns(agentId: string): Promise<void> {
+    return this.#endAgentRuns(agentId, undefined);
+  }
+
+  /** Waits for an agent's runs in this process to end, aborting them first with `reason` if given. */
+  async #endAgentRuns(agentId: string, reason: Error | undefined): Promise<void> {
     const queued = this.#queued.get(agentId);
-    const handles = [...(this.#running.get(agentId)?.values() ?? [])];
-    await Promise.allSettled([
-      ...handles.map((handle) => handle.done),
-      ...(queued ? [queued.done] : []),
-    ]);
+    const runs = [...(queued ? [queued] : []), ...(this.#running.get(agentId)?.values() ?? [])];
+    if (reason) for (const run of runs) run.controller.abort(reason);
+    await Promise.allSettled(runs.map((run) => run.done));
   }
 
   /** Stops taking runs; waits up to `timeoutMs` for runs in flight, then interrupts them. */
@@ -268,14 +268,7 @@ export class RunDispatcher {
       ...[...this.#queued.values()].map((queued) => queued.done),
       ...[...this.#resuming.values()].map((resuming) => resuming.waited),
     ];
-    const settled = Promise.allSettled(all());
-    const grace = new AbortController();
-    const finished = await Promise.race([
-      settled.then(() => true),
-      abortableSleep(timeoutMs, grace.signal).then(() => false),
-    ]);
-    grace.abort();
-    if (!finished)
+    if (!(await settledWithin(Promise.allSettled(all()), timeoutMs)))
       for (const handle of this.handles()) handle.controller.abort(abortReasons.shutdown());
     await Promise.allSettled(all());
     while (this.#aftermath.size > 0) await Promise.allSettled([...this.#aftermath]);
@@ -287,16 +280,10 @@ export class RunDispatcher {
     run: RunRecord,
     lease: Lease | undefined,
   ): Promise<RunRecord | undefined> {
-    const running: RunRecord = {
-      ...run,
-      status: 'running',
-      started_at: this.#context.now().toISOString(),
-    };
-    if (!(await this.#store.runs.claim(running))) {
-      if (lease) await this.#release(lease);
-      return undefined;
-    }
-    return this.#start(agent, running, lease, new AbortController(), true);
+    const running = await this.#transitions.claimRunning(run);
+    if (running) return this.#start(agent, running, lease, new AbortController(), true);
+    if (lease) await this.#leases.release(lease);
+    return undefined;
   }
 
   #start(
@@ -308,38 +295,19 @@ export class RunDispatcher {
   ): RunRecord {
     const runs = this.#running.get(agent.agent_id) ?? new Map<string, RunHandle>();
     this.#running.set(agent.agent_id, runs);
-    let held = lease;
-    const renew = lease
-      ? setInterval(
-          () => {
-            void this.#keepLease(agent.agent_id, run.run_id, held)
-              .then((kept) => {
-                if (kept) held = kept;
-                // Another run of this agent holds the lease now: stop this one (promise 3).
-                else if (!controller.signal.aborted) {
-                  void this.#store.leases
-                    .get(overlapLeaseKey(agent.agent_id))
-                    .catch(() => undefined)
-                    .then((other) => controller.abort(abortReasons.overlapLost(other?.holder)));
-                }
-              })
-              .catch((error: unknown) =>
-                this.#hooks.onError(error, `renewing the overlap lease of ${agent.agent_id}`),
-              );
-          },
-          Math.max(50, Math.floor(this.#context.leaseTtlMs / 3)),
-        )
+    const holding = lease
+      ? this.#leases.hold(agent.agent_id, run.run_id, lease, (holder) => {
+          if (!controller.signal.aborted) controller.abort(abortReasons.overlapLost(holder));
+        })
       : undefined;
-    renew?.unref();
-    const executed = (async (): Promise<ExecutedRun> => {
+    const executed = (async (): Promise<EndedRun> => {
       try {
         return await executeRun(this.#context, agent, run, controller.signal, claimedRunning);
       } finally {
-        clearInterval(renew);
         runs.delete(run.run_id);
         this.#byRunId.delete(run.run_id);
         if (runs.size === 0) this.#running.delete(agent.agent_id);
-        if (held) await this.#release(held);
+        await holding?.release();
       }
     })();
     const done = executed.then((result) => result.run);
@@ -373,22 +341,11 @@ export class RunDispatcher {
     const queued: QueuedRun = { run, controller: new AbortController(), done, settle };
     this.#queued.set(agent.agent_id, queued);
     // A queued run is held by this process like a running one: keep its lease alive while it waits.
-    const renew = setInterval(
-      () => {
-        if (this.#queued.get(agent.agent_id) !== queued) return clearInterval(renew);
-        void this.#store.runs
-          .update(
-            run.run_id,
-            { lease_expires_at: leaseExpiry(this.#context) },
-            { lease_owner: this.#context.instanceId },
-          )
-          .catch((error: unknown) =>
-            this.#hooks.onError(error, `renewing the lease of queued run ${run.run_id}`),
-          );
-      },
-      Math.max(50, Math.floor(this.#context.leaseTtlMs / 3)),
-    );
-    renew.unref();
+    const renew = keepRunHeld(this.#transitions, run.run_id, this.#context.leaseTtlMs, {
+      active: () => this.#queued.get(agent.agent_id) === queued,
+      onError: (error) =>
+        this.#hooks.onError(error, `renewing the lease of queued run ${run.run_id}`),
+    });
     void done.finally(() => clearInterval(renew));
     // Another process may hold the lease with nothing running here: wait for it in the background.
     if (this.runningCount(agent.agent_id) === 0) this.#startQueued(agent.agent_id);
@@ -398,7 +355,7 @@ export class RunDispatcher {
     const queued = this.#queued.get(agentId);
     if (!queued || this.#busyHere(agentId)) return;
     void (async () => {
-      const agent = await this.#store.agents.get(agentId);
+      const agent = await this.#context.store.agents.get(agentId);
       const lease = await this.#waitForLease(agentId, queued.run.run_id, queued.controller.signal);
       if (this.#queued.get(agentId) !== queued) {
         if (lease) await this.#release(lease);
@@ -421,117 +378,19 @@ export class RunDispatcher {
     // Shutting down ends the wait for the lease without aborting the run's own signal.
     const reason: unknown =
       signal.aborted || !this.#closed ? signal.reason : abortReasons.shutdown();
-    const interrupted = NightshiftError.isInstance(reason) && reason.code === 'shutting_down';
-    const status = interrupted ? 'interrupted' : 'cancelled';
-    const now = this.#context.now().toISOString();
-    const error = {
-      code: status,
-      message: reason !== undefined ? errorMessage(reason) : 'the agent was removed',
-    };
-    const record = (await this.#store.runs.update(run.run_id, {
-      status,
-      ended_at: now,
-      error,
-    })) ?? { ...run, status, error };
-    const agent = await this.#store.agents.updateStats(agentId, {
-      run: { status, ended_at: now, duration_ms: 0, total_tokens: 0, error },
-    });
-    await this.#hooks.onRunEnded(agentId, record, agent);
-    return record;
-  }
-
-  async #recordSkip(
-    agent: AgentRecord,
-    run: RunRecord,
-    reason: string,
-  ): Promise<RunRecord | undefined> {
-    const now = this.#context.now().toISOString();
-    const skipped: RunRecord = {
-      ...run,
-      status: 'skipped',
-      skip_reason: reason,
-      ended_at: now,
-      lease_owner: null,
-      lease_expires_at: null,
-    };
-    if (!(await this.#store.runs.claim(skipped))) return undefined;
-    await this.#store.agents.updateStats(agent.agent_id, {
-      skipped: 1,
-      ...(run.trigger === 'schedule' ? { scheduled_at: run.scheduled_at } : {}),
-    });
-    await this.#context.events.publish('background_task_skipped', agent.agent_id, run.run_id, {
-      scheduled_at: run.scheduled_at,
-      reason,
-    });
-    return skipped;
-  }
-
-  /**
-   * Renews a run's overlap lease; one that expired with nobody else taking it (the store was
-   * out past its TTL) is taken again, so an outage does not end the run. Undefined when another
-   * run holds it now; rejects while the store cannot be reached.
-   */
-  async #keepLease(
-    agentId: string,
-    runId: string,
-    lease: Lease | undefined,
-  ): Promise<Lease | undefined> {
-    if (!lease) return undefined;
-    const ttlMs = this.#context.leaseTtlMs;
-    if (await this.#store.leases.renew(lease.key, lease.holder, lease.token, ttlMs)) return lease;
-    return this.#acquire(agentId, runId);
-  }
-
-  /**
-   * Renews the lease on a recovered run waiting for the overlap lease, every third of the TTL
-   * as a running run's heartbeat does; `onLost` is called when another process has taken the
-   * run (or cancelled it). Without it, recovery would take the waiting run over again.
-   */
-  #keepRunLease(runId: string, onLost: () => void): NodeJS.Timeout {
-    const renew = setInterval(
-      () => {
-        void this.#store.runs
-          .update(
-            runId,
-            { lease_expires_at: leaseExpiry(this.#context) },
-            { lease_owner: this.#context.instanceId },
-          )
-          .then((record) => {
-            if (!record) onLost();
-          })
-          .catch((error: unknown) =>
-            this.#hooks.onError(error, `renewing the lease of waiting run ${runId}`),
-          );
-      },
-      Math.max(50, Math.floor(this.#context.leaseTtlMs / 3)),
+    const ended = await this.#transitions.abandon(
+      run,
+      reason ?? abortReasons.cancelled('the agent was removed'),
     );
-    renew.unref();
-    return renew;
+    await this.#hooks.onRunEnded(agentId, ended.run, ended.agent);
+    return ended.run;
   }
 
-  #acquire(agentId: string, runId: string): Promise<Lease | undefined> {
-    // The holder names this process as well as the run: two processes firing the same tick must
-    // not both "hold" the lease (the loser would release it while the winner's run goes on).
-    const holder = `${this.#context.instanceId}/${runId}`;
-    return this.#store.leases.acquire(overlapLeaseKey(agentId), holder, this.#context.leaseTtlMs);
+  #waitForLease(agentId: string, runId: string, signal: AbortSignal): Promise<Lease | undefined> {
+    return this.#leases.waitFor(agentId, runId, signal, () => this.#closed);
   }
 
-  async #waitForLease(
-    agentId: string,
-    holder: string,
-    signal: AbortSignal,
-  ): Promise<Lease | undefined> {
-    for (;;) {
-      if (signal.aborted || this.#closed) return undefined;
-      const lease = await this.#acquire(agentId, holder);
-      if (lease) return lease;
-      await abortableSleep(Math.max(20, Math.floor(this.#context.leaseTtlMs / 10)), signal);
-    }
-  }
-
-  async #release(lease: Lease): Promise<void> {
-    await this.#store.leases
-      .release(lease.key, lease.holder, lease.token)
-      .catch((error: unknown) => this.#hooks.onError(error, `releasing ${lease.key}`));
+  #release(lease: Lease): Promise<void> {
+    return this.#leases.release(lease);
   }
 }

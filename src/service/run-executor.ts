@@ -8,16 +8,16 @@ import {
   type AgentRecord,
   type AttemptRecord,
   type ErrorInfo,
-  type RunPatch,
   type RunRecord,
   type RunStatus,
-  type Store,
 } from '../storage/contracts/index.js';
 import type { ToolDefinition } from '../tools/index.js';
 import { abortableSleep } from './abortable-sleep.js';
-import type { EventPublisher } from './event-publisher.js';
 import { retryDelayMs } from './retry-delay.js';
 import type { RunTurns } from './run-turns.js';
+import { abortReasons, endingOnAbort } from './runs/abort-reasons.js';
+import { renewalIntervalMs } from './runs/run-heartbeat.js';
+import type { EndedRun, RunTransitions, TransitionContext } from './runs/run-transitions.js';
 
 /** The model and tools one agent's runs use (built once per definition). */
 export interface AgentRuntime {
@@ -27,68 +27,26 @@ export interface AgentRuntime {
   tools: ReadonlyMap<string, ToolDefinition>;
 }
 
-/** What executing a run needs from the service. */
-export interface ExecutorContext {
-  /** The store behind the service's guard: what a run writes is redacted and capped there. */
-  store: Store;
-  events: EventPublisher;
-  now: () => Date;
-  instanceId: string;
-  leaseTtlMs: number;
+/** What executing a run needs from the service; its `store` is behind the service's guard. */
+export interface ExecutorContext extends TransitionContext {
+  /** Every write that changes the run's status goes through these. */
+  transitions: RunTransitions;
   /** Builds (or reuses) the model and tools; rejects when they cannot be had (a missing key, an MCP server down). */
   runtimeFor(record: AgentRecord): Promise<AgentRuntime>;
   /** Where a run that has just started waits for its turn, so ticks due meanwhile start on time. */
   turns: RunTurns;
 }
 
-/** How a run ended: its record, and the agent's record once its stats took the run in. */
-export interface ExecutedRun {
-  run: RunRecord;
-  /** Undefined when the run's end was not recorded (its lease was lost) or the agent is gone. */
-  agent: AgentRecord | undefined;
-}
-
-/** Abort reasons the service uses; they decide a run's terminal status. */
-export const abortReasons = {
-  cancelled: (why: string) => new NightshiftError('cancelled', why),
-  shutdown: () =>
-    new NightshiftError('shutting_down', 'the service shut down before the run finished'),
-  leaseLost: () =>
-    new NightshiftError(
-      'invalid_state',
-      'this process lost the run’s lease; another process has it',
-    ),
-  /** An infrastructure fault (the store was out past the lease), not anyone's decision: `interrupted`. */
-  overlapLost: (holder: string | undefined) =>
-    new NightshiftError(
-      'storage_unavailable',
-      `the agent’s overlap lease expired while the store could not be reached, and ${holder ? `${holder} holds it now` : 'another run holds it now'}`,
-    ),
-};
-
-function statusOnAbort(signal: AbortSignal): { status: RunStatus; error: ErrorInfo } {
-  const reason: unknown = signal.reason;
-  if (
-    NightshiftError.isInstance(reason) &&
-    (reason.code === 'shutting_down' || reason.code === 'storage_unavailable')
-  ) {
-    return { status: 'interrupted', error: { code: 'interrupted', message: reason.message } };
-  }
-  return { status: 'cancelled', error: { code: 'cancelled', message: errorMessage(reason) } };
-}
-
-/** The instant a lease taken now expires. */
-export function leaseExpiry(context: Pick<ExecutorContext, 'now' | 'leaseTtlMs'>): string {
-  return new Date(context.now().getTime() + context.leaseTtlMs).toISOString();
-}
+/** One attempt's result: the runtime's, or a setup failure carrying any Nightshift error code. */
+type AttemptResult = Omit<AgentRunResult, 'error'> & { error: ErrorInfo | null };
 
 /** What an attempt that could not even start (no model, unknown tool) returns: retrying will not help. */
-function setupFailure(error: unknown): AgentRunResult {
+function setupFailure(error: unknown): AttemptResult {
   return {
     status: 'failed',
     output: null,
     error: {
-      code: (NightshiftError.isInstance(error) ? error.code : 'run_error') as never,
+      code: NightshiftError.isInstance(error) ? error.code : 'run_error',
       message: errorMessage(error),
     },
     usage: emptyUsage(),
@@ -113,8 +71,8 @@ export async function executeRun(
   claimed: RunRecord,
   outerSignal: AbortSignal,
   claimedRunning = false,
-): Promise<ExecutedRun> {
-  const { store, events, now, instanceId } = context;
+): Promise<EndedRun> {
+  const { store, events, now, instanceId, transitions } = context;
   const task = agent.definition.task_config;
   const runId = claimed.run_id;
   const startedAt = claimed.started_at ?? now().toISOString();
@@ -128,12 +86,10 @@ export async function executeRun(
   let lost = false;
   let latest: RunRecord = claimed;
 
-  /** Writes to the run if this process still holds it. */
-  const write = async (patch: RunPatch): Promise<boolean> => {
+  /** Makes a transition of the run if this process still holds it. */
+  const write = async (transition: () => Promise<RunRecord | undefined>): Promise<boolean> => {
     if (lost) return false;
-    const record = await store.runs.update(runId, patch, {
-      lease_owner: instanceId,
-    });
+    const record = await transition();
     if (!record) {
       lost = true;
       controller.abort(abortReasons.leaseLost());
@@ -144,22 +100,15 @@ export async function executeRun(
   };
 
   const heartbeat = setInterval(
-    () => void write({ lease_expires_at: leaseExpiry(context) }).catch(() => undefined),
-    Math.max(50, Math.floor(context.leaseTtlMs / 3)),
+    () => void write(() => transitions.heartbeat(runId)).catch(() => undefined),
+    renewalIntervalMs(context.leaseTtlMs),
   );
   heartbeat.unref();
 
-  const unrecorded = (): ExecutedRun => ({ run: latest, agent: undefined });
+  const unrecorded = (): EndedRun => ({ run: latest, agent: undefined });
   let final: { status: RunStatus; output: string | null; error: ErrorInfo | null } | undefined;
   try {
-    if (
-      !claimedRunning &&
-      !(await write({
-        status: 'running',
-        started_at: startedAt,
-        lease_expires_at: leaseExpiry(context),
-      }))
-    )
+    if (!claimedRunning && !(await write(() => transitions.start(runId, startedAt))))
       return unrecorded();
     // The run has started: the rest waits its turn, so ticks due meanwhile (a fleet started
     // together) start on time instead of after every run before them.
@@ -172,7 +121,7 @@ export async function executeRun(
         attempt,
         query: claimed.query,
       });
-      let result: AgentRunResult;
+      let result: AttemptResult;
       let setupFailed = false;
       try {
         const runtime = await context.runtimeFor(agent);
@@ -207,7 +156,8 @@ export async function executeRun(
       if (lost) return unrecorded();
       let status: RunStatus = result.status;
       let error: ErrorInfo | null = result.error;
-      if (status === 'cancelled' && signal.aborted) ({ status, error } = statusOnAbort(signal));
+      if (status === 'cancelled' && signal.aborted)
+        ({ status, error } = endingOnAbort(signal.reason));
       usage = addUsage(usage, result.usage);
       attempts.push({
         attempt,
@@ -235,10 +185,10 @@ export async function executeRun(
         attempts[attempts.length - 1] = { ...attempts[attempts.length - 1]!, error };
       }
       const willRetry = retryable && retriesLeft && !blocked;
-      await events.publish('background_task_error', agent.agent_id, runId, {
+      await transitions.attemptFailed(claimed, {
         error: error ?? { code: 'unknown', message: 'the attempt failed' },
         attempt,
-        will_retry: willRetry,
+        willRetry,
         status,
       });
       if (!willRetry) {
@@ -246,13 +196,10 @@ export async function executeRun(
         break;
       }
       // The final write records the last attempt; one followed by a retry is recorded now.
-      if (
-        !(await write({ attempts: [...attempts], usage, lease_expires_at: leaseExpiry(context) }))
-      )
-        return unrecorded();
+      if (!(await write(() => transitions.retry(runId, attempts, usage)))) return unrecorded();
       const waited = await abortableSleep(retryDelayMs(task, attempt + 1), signal);
       if (lost) return unrecorded();
-      if (!waited) final = { ...statusOnAbort(signal), output: null };
+      if (!waited) final = { ...endingOnAbort(signal.reason), output: null };
     }
   } catch (error) {
     // The store failed under the run: record what can be recorded, and say so.
@@ -267,35 +214,5 @@ export async function executeRun(
   }
   if (lost || !final) return unrecorded();
 
-  const endedAt = now();
-  const durationMs = Math.max(0, endedAt.getTime() - new Date(startedAt).getTime());
-  const written = await write({
-    status: final.status,
-    output: final.output,
-    error: final.error,
-    usage,
-    ended_at: endedAt.toISOString(),
-    attempts,
-    lease_owner: null,
-    lease_expires_at: null,
-  });
-  if (!written) return unrecorded();
-  if (final.status === 'completed') {
-    await events.publish('background_task_completed', agent.agent_id, runId, {
-      output: final.output ?? '',
-      duration_ms: durationMs,
-      usage,
-    });
-  }
-  const updated = await store.agents.updateStats(agent.agent_id, {
-    run: {
-      status: final.status,
-      ended_at: endedAt.toISOString(),
-      duration_ms: durationMs,
-      total_tokens: usage.total_tokens,
-      error: final.error,
-    },
-    ...(claimed.trigger === 'schedule' ? { scheduled_at: claimed.scheduled_at } : {}),
-  });
-  return { run: latest, agent: updated };
+  return (await transitions.finish(latest, { ...final, usage, attempts })) ?? unrecorded();
 }

@@ -17,5 +17,5 @@ export function schedulerFactoryFor(
     const { kind: _kind, ...options } = option;
     return createBullmqScheduler(options);
   }
-  return (target, now) => new LocalScheduler(target, now);
+  return (target, now, context) => new LocalScheduler(target, now, context);
 }

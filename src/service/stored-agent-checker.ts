@@ -1,8 +1,8 @@
 import { agentDefinitionSchema } from '../config/agent-definition.js';
 import { describeFields, issuesToFieldErrors } from '../config/format-issues.js';
 import { errorMessage } from '../errors.js';
+import { scheduleOf } from '../schedule/index.js';
 import type { AgentRecord } from '../storage/contracts/index.js';
-import { scheduleOf } from './local-scheduler.js';
 
 /**
  * Finds the stored agents that cannot run as they are: a definition that today's checks refuse

@@ -71,17 +71,19 @@ export interface TickScheduler {
   unschedule(agentId: string): Promise<void>;
   isScheduled(agentId: string): boolean;
   /**
-   * Delivers a manual run to whichever worker takes it (distributed schedulers). Without it,
-   * `runNow` runs in the calling process.
+   * Delivers a manual run. `queued`: a distributed scheduler put it on its queue, and whichever
+   * worker takes it claims and runs it. `run_here`: this scheduler has no queue (in-process
+   * timers); the caller runs the request itself.
    */
-  enqueueManual?(request: ManualRunRequest): Promise<void>;
+  enqueueManual(request: ManualRunRequest): Promise<'queued' | 'run_here'>;
   /**
-   * Delivers one tick (a catch-up, a `run_immediately` first run) to whichever worker takes it
-   * (distributed schedulers). Without it, the service runs such ticks in the calling process.
+   * Delivers one tick (a catch-up, a `run_immediately` first run): a distributed scheduler queues
+   * it for whichever worker takes it; the in-process scheduler calls `onTick` in the background.
+   * Resolves once it is delivered, not when its run ends.
    */
-  enqueueTick?(agentId: string, scheduledAt: Date): Promise<void>;
-  /** The worker processes a distributed scheduler knows of. */
-  listWorkers?(): Promise<WorkerInfo[]>;
+  enqueueTick(agentId: string, scheduledAt: Date): Promise<void>;
+  /** The worker processes a distributed scheduler knows of; empty for the in-process scheduler. */
+  listWorkers(): Promise<WorkerInfo[]>;
   close(): Promise<void>;
 }
 

@@ -1,0 +1,286 @@
+import type {
+  AgentRecord,
+  AttemptRecord,
+  ErrorInfo,
+  RunCondition,
+  RunPatch,
+  RunRecord,
+  RunStatus,
+  Store,
+  Usage,
+} from '../../storage/contracts/index.js';
+import type { EventPublisher } from '../event-publisher.js';
+import { endingOnAbort } from './abort-reasons.js';
+
+/** What the transitions of a run need: the guarded store, the publisher, the clock and this process's lease. */
+export interface TransitionContext {
+  store: Store;
+  events: EventPublisher;
+  now: () => Date;
+  /** The lease owner this process writes its runs under. */
+  instanceId: string;
+  leaseTtlMs: number;
+}
+
+/** A run that reached its terminal state, and the agent's record once its stats took the run in. */
+export interface EndedRun {
+  run: RunRecord;
+  /** Undefined when the agent is gone. */
+  agent: AgentRecord | undefined;
+}
+
+/** How a run ends, besides its status: what the terminal write records. */
+interface Ending {
+  status: RunStatus;
+  error: ErrorInfo | null;
+  output?: string | null;
+  usage?: Usage;
+  attempts?: AttemptRecord[];
+}
+
+/** What a failed attempt (or an interrupted one, found by recovery) reports. */
+export interface AttemptFailure {
+  error: ErrorInfo;
+  attempt: number;
+  willRetry: boolean;
+  status: RunStatus;
+}
+
+/**
+ * The one rule for a run's `duration_ms`: from `started_at` to its end when it started, 0 when it
+ * never did (skipped, or cancelled or interrupted while it waited); never negative.
+ */
+export function runDurationMs(run: Pick<RunRecord, 'started_at'>, endedAt: Date): number {
+  if (!run.started_at) return 0;
+  return Math.max(0, endedAt.getTime() - Date.parse(run.started_at));
+}
+
+/**
+ * Every change of a run's status lives here: claim, start, retry, finish, skip, cancel,
+ * interrupt, abandon, and recovery's take-over. Each is one compare-and-set on the run record —
+ * an insert-if-absent for a claim, else fenced by the lease owner (and status) — followed by the
+ * agent's stats and the run's event, in that order, so whoever hears the event reads the stats
+ * it reports. A transition that lost its fence (another process holds the run, or it is gone)
+ * returns undefined and writes nothing more. The duration of every ended run follows
+ * {@link runDurationMs}; a run of a scheduled tick, once ended, counts its tick as dealt with
+ * (`last_scheduled_at`).
+ */
+export class RunTransitions {
+  readonly #context: TransitionContext;
+
+  constructor(context: TransitionContext) {
+    this.#context = context;
+  }
+
+  /** The instant a lease taken or renewed now expires. */
+  leaseExpiry(): string {
+    return new Date(this.#context.now().getTime() + this.#context.leaseTtlMs).toISOString();
+  }
+
+  /** Claims a tick's run as it is (`pending`); false when its run id was claimed already. */
+  claim(run: RunRecord): Promise<boolean> {
+    return this.#context.store.runs.claim(run);
+  }
+
+  /** Claims a tick's run as `running` (one write, not two); undefined when it was claimed already. */
+  async claimRunning(run: RunRecord): Promise<RunRecord | undefined> {
+    const running: RunRecord = {
+      ...run,
+      status: 'running',
+      started_at: this.#context.now().toISOString(),
+    };
+    return (await this.claim(running)) ? running : undefined;
+  }
+
+  /** Claims a tick's run as `skipped` with its reason; undefined when it was claimed already. */
+  async skip(run: RunRecord, reason: string): Promise<RunRecord | undefined> {
+    const skipped: RunRecord = {
+      ...run,
+      status: 'skipped',
+      skip_reason: reason,
+      ended_at: this.#context.now().toISOString(),
+      lease_owner: null,
+      lease_expires_at: null,
+    };
+    if (!(await this.claim(skipped))) return undefined;
+    await this.#context.store.agents.updateStats(run.agent_id, {
+      skipped: 1,
+      ...this.#tickOf(run),
+    });
+    await this.#context.events.publish('background_task_skipped', run.agent_id, run.run_id, {
+      scheduled_at: run.scheduled_at,
+      reason,
+    });
+    return skipped;
+  }
+
+  /** A claimed run of this process starts (`running`, from `startedAt`). */
+  start(runId: string, startedAt: string): Promise<RunRecord | undefined> {
+    return this.#held(runId, {
+      status: 'running',
+      started_at: startedAt,
+      lease_expires_at: this.leaseExpiry(),
+    });
+  }
+
+  /** Renews this process's lease on a run it holds (running, queued, or waiting to resume). */
+  heartbeat(runId: string): Promise<RunRecord | undefined> {
+    return this.#held(runId, { lease_expires_at: this.leaseExpiry() });
+  }
+
+  /** Records the attempts so far of a run of this process that goes on with another attempt. */
+  retry(runId: string, attempts: AttemptRecord[], usage: Usage): Promise<RunRecord | undefined> {
+    return this.#held(runId, {
+      attempts: [...attempts],
+      usage,
+      lease_expires_at: this.leaseExpiry(),
+    });
+  }
+
+  /** Says that an attempt failed (`background_task_error`), and whether another follows. */
+  async attemptFailed(run: RunRecord, failure: AttemptFailure): Promise<void> {
+    await this.#context.events.publish('background_task_error', run.agent_id, run.run_id, {
+      error: failure.error,
+      attempt: failure.attempt,
+      will_retry: failure.willRetry,
+      status: failure.status,
+    });
+  }
+
+  /**
+   * A run of this process ends after its attempts: `completed` (with `background_task_completed`),
+   * or the status of its last attempt (its error event was published with the attempt).
+   */
+  async finish(
+    run: RunRecord,
+    outcome: Required<Omit<Ending, 'attempts'>> & { attempts: AttemptRecord[] },
+  ): Promise<EndedRun | undefined> {
+    const endedAt = this.#context.now();
+    const ended = await this.#end(run, outcome, { lease_owner: this.#context.instanceId }, endedAt);
+    if (ended && outcome.status === 'completed') {
+      await this.#context.events.publish('background_task_completed', run.agent_id, run.run_id, {
+        output: outcome.output ?? '',
+        duration_ms: runDurationMs(run, endedAt),
+        usage: outcome.usage,
+      });
+    }
+    return ended;
+  }
+
+  /**
+   * Ends a run another process holds (another manager, a BullMQ worker) `cancelled`, taking it
+   * from its holder as recovery takes a run over; the holder's next fenced write finds it gone.
+   */
+  async cancel(run: RunRecord, why: string): Promise<EndedRun | undefined> {
+    const error: ErrorInfo = { code: 'cancelled', message: why };
+    const ended = await this.#end(
+      run,
+      { status: 'cancelled', error },
+      { lease_owner: run.lease_owner, status: [run.status] },
+    );
+    if (ended) {
+      await this.attemptFailed(run, {
+        error,
+        attempt: Math.max(1, run.attempts.length + (run.status === 'running' ? 1 : 0)),
+        willRetry: false,
+        status: 'cancelled',
+      });
+    }
+    return ended;
+  }
+
+  /**
+   * Takes over a run whose lease expired (its process died): a compare-and-set on its lease, so
+   * one process recovers it, once. Its tick counts as dealt with from now on (it has a run).
+   */
+  async takeOver(run: RunRecord): Promise<EndedRun | undefined> {
+    const { store, instanceId, now } = this.#context;
+    const taken = await store.runs.update(
+      run.run_id,
+      { lease_owner: instanceId, lease_expires_at: this.leaseExpiry() },
+      { lease_owner: run.lease_owner, status: [run.status], lease_expired_at: now().toISOString() },
+    );
+    if (!taken) return undefined;
+    const agent =
+      run.trigger === 'schedule'
+        ? await store.agents.updateStats(run.agent_id, { scheduled_at: run.scheduled_at })
+        : await store.agents.get(run.agent_id);
+    return { run: taken, agent };
+  }
+
+  /** A run taken over by recovery ends `interrupted`: its process stopped before it finished. */
+  async interrupt(
+    run: RunRecord,
+    failure: Omit<AttemptFailure, 'willRetry' | 'status'>,
+    attempts: AttemptRecord[],
+  ): Promise<EndedRun | undefined> {
+    const ended = await this.#end(
+      run,
+      { status: 'interrupted', error: failure.error, attempts },
+      { lease_owner: this.#context.instanceId },
+    );
+    if (ended)
+      await this.attemptFailed(run, { ...failure, willRetry: false, status: 'interrupted' });
+    return ended;
+  }
+
+  /**
+   * A run this process queued ends without having started, stopped by `reason`: `cancelled`, or
+   * `interrupted` when the service shut down under it. No event: it never started.
+   */
+  async abandon(run: RunRecord, reason: unknown): Promise<EndedRun> {
+    const { status, error } = endingOnAbort(reason);
+    const ended = await this.#end(
+      run,
+      { status, error },
+      { lease_owner: this.#context.instanceId },
+    );
+    // Taken from this process meanwhile (or gone): the record says what became of it.
+    return ended ?? { run: { ...run, status, error }, agent: undefined };
+  }
+
+  /** The terminal write under `condition` (the lease given up with it), then the agent's stats. */
+  async #end(
+    run: RunRecord,
+    ending: Ending,
+    condition: RunCondition,
+    endedAt = this.#context.now(),
+  ): Promise<EndedRun | undefined> {
+    const { store } = this.#context;
+    const patch: RunPatch = {
+      status: ending.status,
+      error: ending.error,
+      ended_at: endedAt.toISOString(),
+      lease_owner: null,
+      lease_expires_at: null,
+    };
+    if (ending.output !== undefined) patch.output = ending.output;
+    if (ending.usage) patch.usage = ending.usage;
+    if (ending.attempts) patch.attempts = ending.attempts;
+    const record = await store.runs.update(run.run_id, patch, condition);
+    if (!record) return undefined;
+    const agent = await store.agents.updateStats(run.agent_id, {
+      run: {
+        status: ending.status,
+        ended_at: endedAt.toISOString(),
+        duration_ms: runDurationMs(run, endedAt),
+        total_tokens: (ending.usage ?? run.usage).total_tokens,
+        error: ending.error,
+      },
+      ...this.#tickOf(run),
+    });
+    return { run: record, agent };
+  }
+
+  /** A write to a run this process holds. */
+  #held(runId: string, patch: RunPatch): Promise<RunRecord | undefined> {
+    return this.#context.store.runs.update(runId, patch, {
+      lease_owner: this.#context.instanceId,
+    });
+  }
+
+  /** The stats change saying a scheduled run's tick was dealt with. */
+  #tickOf(run: RunRecord): { scheduled_at?: string } {
+    return run.trigger === 'schedule' ? { scheduled_at: run.scheduled_at } : {};
+  }
+}

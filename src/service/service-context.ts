@@ -1,0 +1,261 @@
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import type { AgentDefinition } from '../config/agent-definition.js';
+import { parseAgentDefinition } from '../config/parse-agent-definition.js';
+import { errorMessage, NightshiftError } from '../errors.js';
+import { scheduleOf } from '../schedule/index.js';
+import type { EventRouter, MemoryRouter } from '../storage/index.js';
+import type { AgentRecord, EventLog, Store } from '../storage/contracts/index.js';
+import { AgentRuntimes } from './agent-runtimes.js';
+import { buildStatus, type AgentStatus } from './agent-status.js';
+import { EventPublisher } from './event-publisher.js';
+import { guardedStore } from './guarded-store.js';
+import type { ModelRequestLimiter } from './model-request-limiter.js';
+import { Redactor } from './redactor.js';
+import type { RunDispatcher } from './run-dispatcher.js';
+import { RunTransitions } from './runs/run-transitions.js';
+import { schedulerFactoryFor } from './scheduler-settings.js';
+import {
+  DEFAULT_LEASE_TTL_MS,
+  DEFAULT_SHUTDOWN_TIMEOUT_MS,
+  defaultSyncIntervalMs,
+  silentLogger,
+  type BackgroundAgentServiceOptions,
+  type ServiceLogger,
+} from './service-options.js';
+import { createServiceTools, type ServiceTools } from './service-tools.js';
+import { StoredAgentChecker } from './stored-agent-checker.js';
+import type { SchedulerContext, TickScheduler, TickSchedulerFactory } from './tick-scheduler.js';
+
+/** The service's stores, opened on first use: every read and write passes the guard. */
+export interface Connection {
+  store: Store;
+  log: EventLog;
+  publisher: EventPublisher;
+  transitions: RunTransitions;
+}
+
+/**
+ * What the parts of the service share: its settings, its stores, and what this process runs
+ * (the scheduler, the dispatcher) once it is a manager. One object, so that each part of the
+ * service takes one argument.
+ */
+export class ServiceContext {
+  readonly instanceId: string;
+  readonly now: () => Date;
+  /** Redacts what it is given before it reaches the caller's logger. */
+  readonly logger: ServiceLogger;
+  readonly leaseTtlMs: number;
+  readonly syncIntervalMs: number;
+  readonly shutdownTimeoutMs: number;
+  readonly env: Record<string, string | undefined>;
+  readonly redactor: Redactor;
+  readonly checker = new StoredAgentChecker();
+  readonly tools: ServiceTools;
+  readonly runtimes: AgentRuntimes;
+  readonly providerNames: string[];
+  readonly modelRequestLimiter: ModelRequestLimiter | undefined;
+  readonly schedulerFactory: TickSchedulerFactory;
+  /** Agent versions this manager has scheduled, to notice changes made by other processes. */
+  readonly seenVersions = new Map<string, number>();
+  /** The full scheduler, once this process is a manager. */
+  scheduler: TickScheduler | undefined;
+  /** The scheduling side alone, for a process that manages agents but runs none (distributed schedulers). */
+  producer: TickScheduler | undefined;
+  dispatcher: RunDispatcher | undefined;
+  shuttingDown = false;
+  readonly #memory: MemoryRouter;
+  readonly #events: EventRouter;
+  #connection: Promise<Connection> | undefined;
+
+  constructor(memory: MemoryRouter, events: EventRouter, options: BackgroundAgentServiceOptions) {
+    this.#memory = memory;
+    this.#events = events;
+    this.now = options.now ?? (() => new Date());
+    const logger = options.logger ?? silentLogger;
+    this.redactor = new Redactor(
+      options.maxStoredValueChars === undefined
+        ? {}
+        : { maxStringLength: options.maxStoredValueChars },
+    );
+    this.logger = {
+      info: (object, message) => logger.info(this.redactor.redact(object), message),
+      warn: (object, message) => logger.warn(this.redactor.redact(object), message),
+      error: (object, message) => logger.error(this.redactor.redact(object), message),
+    };
+    this.leaseTtlMs = options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
+    this.syncIntervalMs = options.syncIntervalMs ?? defaultSyncIntervalMs(this.leaseTtlMs);
+    this.shutdownTimeoutMs = options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
+    this.env = options.env ?? process.env;
+    this.modelRequestLimiter = options.modelRequestLimiter;
+    this.schedulerFactory = schedulerFactoryFor(options.scheduler);
+    this.redactor.addFromEnvironment(this.env);
+    for (const secret of options.secrets ?? []) this.redactor.add(secret);
+    this.instanceId =
+      options.instanceId ?? `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+    this.tools = createServiceTools(options.toolSettings ?? {}, options.tools ?? {}, this.redactor);
+    const providers = { ...options.providers };
+    this.providerNames = Object.keys(providers);
+    this.runtimes = new AgentRuntimes({
+      registry: this.tools.registry,
+      providers,
+      env: this.env,
+      fetch: options.fetch,
+      modelRequestLimiter: options.modelRequestLimiter,
+      redactor: this.redactor,
+      logger: this.logger,
+    });
+  }
+
+  /** The stores, connected once; a failed connection is tried again on the next call. */
+  connect(): Promise<Connection> {
+    if (this.shuttingDown && !this.#connection) {
+      return Promise.reject(new NightshiftError('shutting_down', 'the service has shut down'));
+    }
+    this.#connection ??= (async () => {
+      const [memory, log] = await Promise.all([this.#memory.connect(), this.#events.connect()]);
+      const store = guardedStore(memory, this.redactor);
+      const publisher = new EventPublisher(log, this.now, this.redactor);
+      const transitions = new RunTransitions({
+        store,
+        events: publisher,
+        now: this.now,
+        instanceId: this.instanceId,
+        leaseTtlMs: this.leaseTtlMs,
+      });
+      return { store, log, publisher, transitions };
+    })();
+    this.#connection.catch(() => {
+      this.#connection = undefined;
+    });
+    return this.#connection;
+  }
+
+  /** Closes the stores, if they were opened. */
+  async closeStores(): Promise<void> {
+    if (!this.#connection) return;
+    await this.#connection.catch(() => undefined);
+    await Promise.allSettled([this.#memory.close(), this.#events.close()]);
+    this.#connection = undefined;
+  }
+
+  /** Validates a definition against this service's providers and tools. */
+  validate(input: unknown): AgentDefinition {
+    return parseAgentDefinition(input, {
+      providers: this.providerNames,
+      tools: this.tools.registry.names(),
+      env: this.env,
+    });
+  }
+
+  /** Logs that something done in the background failed. */
+  logFailure(error: unknown, what: string): void {
+    this.logger.error({ err: errorMessage(error) }, `nightshift: ${what} failed`);
+  }
+
+  /** Runs `work` without waiting for it, logging its failure. */
+  background(work: Promise<unknown>, what: string): void {
+    work.catch((error: unknown) => this.logFailure(error, what));
+  }
+
+  /** A lease on a new run for this process. */
+  lease(): { leaseOwner: string; leaseExpiresAt: string } {
+    return {
+      leaseOwner: this.instanceId,
+      leaseExpiresAt: new Date(this.now().getTime() + this.leaseTtlMs).toISOString(),
+    };
+  }
+
+  notFound(agentId: string): NightshiftError {
+    return new NightshiftError('agent_not_found', `no agent named "${agentId}"`, {
+      details: { agent_id: agentId },
+    });
+  }
+
+  /** The agent's record; `agent_not_found` when there is none. */
+  async require(agentId: string): Promise<AgentRecord> {
+    const { store } = await this.connect();
+    const record = await store.agents.get(agentId);
+    if (!record) throw this.notFound(agentId);
+    return record;
+  }
+
+  /** The agent's record, refused with `config_invalid` when the stored record cannot run. */
+  async requireRunnable(agentId: string): Promise<AgentRecord> {
+    const record = await this.require(agentId);
+    const problem = this.checker.problemOf(record);
+    if (problem) {
+      throw new NightshiftError(
+        'config_invalid',
+        `agent "${agentId}" cannot run: ${problem}; fix it with an update`,
+        { details: { agent_id: agentId } },
+      );
+    }
+    return record;
+  }
+
+  /** The dispatcher of this manager; refused when this process runs no agents or shuts down. */
+  requireDispatcher(): RunDispatcher {
+    if (!this.dispatcher || this.shuttingDown) {
+      throw new NightshiftError(
+        this.shuttingDown ? 'shutting_down' : 'invalid_state',
+        this.shuttingDown
+          ? 'the service is shutting down'
+          : 'this process runs no agents (it manages the store only; agents run in the process that called startManager(), such as nightshift run), and its scheduler is not distributed: ask that process, or schedule with BullMQ so that any process queues runs for the workers',
+        this.shuttingDown ? {} : { details: { reason: 'runs_no_agents' } },
+      );
+    }
+    return this.dispatcher;
+  }
+
+  /** What a scheduler built for this service may know of it. */
+  schedulerContext(): SchedulerContext {
+    return { instanceId: this.instanceId, leaseTtlMs: this.leaseTtlMs, logger: this.logger };
+  }
+
+  /**
+   * The scheduler this process schedules through: the manager's, else (distributed schedulers)
+   * the producer side alone, built on first use. Undefined for a non-manager on local timers.
+   */
+  schedulerHandle(): TickScheduler | undefined {
+    if (this.scheduler) return this.scheduler;
+    if (this.shuttingDown || !this.schedulerFactory.producer) return undefined;
+    this.producer ??= this.schedulerFactory.producer(this.now, this.schedulerContext());
+    return this.producer;
+  }
+
+  /** Where an agent's schedule continues from: its newest dealt-with tick, or now. */
+  scheduleCursor(record: AgentRecord): Date {
+    const now = this.now();
+    const last = record.stats.last_scheduled_at
+      ? new Date(record.stats.last_scheduled_at)
+      : undefined;
+    return last && last > now ? last : now;
+  }
+
+  /** An agent's status as the API shows it, secrets redacted. */
+  async status(record: AgentRecord): Promise<AgentStatus> {
+    const { store } = await this.connect();
+    const running = (await store.runs.list(record.agent_id, { status: 'running', limit: 100 }))
+      .length;
+    const problem = this.checker.problemOf(record);
+    const next =
+      record.state === 'active' && !problem
+        ? scheduleOf(record).next(this.scheduleCursor(record))
+        : undefined;
+    return this.redactor.redact(buildStatus(record, running, next, problem));
+  }
+
+  /** Announces an agent's change as `background_agent_status`, for every process to follow. */
+  async publishStatus(record: AgentRecord, reason: string): Promise<void> {
+    const { publisher } = await this.connect();
+    const status = await this.status(record);
+    await publisher.publish('background_agent_status', record.agent_id, null, {
+      state: status.state,
+      is_running: status.is_running,
+      pause_reason: status.pause_reason,
+      next_run_at: status.next_run_at,
+      reason,
+    });
+  }
+}

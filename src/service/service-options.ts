@@ -1,0 +1,103 @@
+import type { RegisteredProvider } from '../agent/index.js';
+import type { ToolDefinition } from '../tools/index.js';
+import type { ModelRequestLimiter } from './model-request-limiter.js';
+import type { SchedulerSettings } from './scheduler-settings.js';
+import type { TickSchedulerFactory } from './tick-scheduler.js';
+
+/** The few log calls the service makes (a pino logger fits). */
+export interface ServiceLogger {
+  info(object: object, message?: string): void;
+  warn(object: object, message?: string): void;
+  error(object: object, message?: string): void;
+}
+
+/** Options of {@link BackgroundAgentService}; every one has a default. */
+export interface BackgroundAgentServiceOptions {
+  /** AI SDK providers registered in code, by the name agents use in `model_config.provider`. */
+  providers?: Record<string, RegisteredProvider>;
+  /** Local tools, by name (also `registerTool`). */
+  tools?: Record<string, ToolDefinition<never>>;
+  /**
+   * Settings of the built-in tools that reach configured resources; each tool is registered only
+   * when its setting is given: `file_write` (`files.directory`), `notify` (`webhooks`),
+   * `sql_query` and `sql_archive` (`connections`, with `archive_directory` for JSONL archives).
+   */
+  toolSettings?: ToolSettings;
+  /** Milliseconds a run's lease lasts without renewal; a dead process's runs are recovered after it. Default 30,000. */
+  leaseTtlMs?: number;
+  /** How often a manager checks for expired runs and agents changed by other processes. Default: leaseTtlMs / 2. */
+  syncIntervalMs?: number;
+  /** Grace for runs in flight when `shutdown()` is given no timeout, in milliseconds. Default 30,000. */
+  shutdownTimeoutMs?: number;
+  /** The environment API keys are read from. Default `process.env`. */
+  env?: Record<string, string | undefined>;
+  /** Replaces `fetch` for HTTP model providers. */
+  fetch?: typeof globalThis.fetch;
+  logger?: ServiceLogger;
+  /**
+   * Values to keep out of events, run records, stored conversations, status and logs (replaced
+   * by `[redacted]`, whatever their length), besides the API keys agents use and environment
+   * variables named like secrets (`*_KEY`, `*TOKEN*`, …; those only from 8 characters up).
+   */
+  secrets?: readonly string[];
+  /**
+   * The longest string stored (answers, tool results, messages, event payloads), in characters;
+   * a longer one is cut and ends with a note of its full length. Default 100,000.
+   */
+  maxStoredValueChars?: number;
+  /** The clock (tests). Timers still run on real time. */
+  now?: () => Date;
+  /**
+   * Where ticks come from. Default: in-process timers (`LocalScheduler`). Many processes or
+   * machines: `{ kind: 'bullmq', url }` (or `createBullmqScheduler(…)`), whose producer side
+   * also serves processes that never call `startManager()`.
+   */
+  scheduler?: TickSchedulerFactory | SchedulerSettings;
+  /** Names this process in run leases. Default: host, pid and a random suffix. */
+  instanceId?: string;
+  /**
+   * Caps on model requests in flight per provider (`model_config.provider`): for this process
+   * (`createProcessModelRequestLimiter({ openai: 8 })`) or fleet-wide
+   * (`createRedisModelRequestLimiter({ url, limits })`). A request waits for a slot inside its
+   * run's timeout. Closed with the service. Default: no cap.
+   */
+  modelRequestLimiter?: ModelRequestLimiter;
+}
+
+/** Settings of the built-in tools that need configuration (see `toolSettings`). */
+export interface ToolSettings {
+  /** `command_lines: true` lets `system_stats` list other processes' full command lines (they can carry secrets). */
+  system_stats?: { command_lines?: boolean };
+  files?: { directory: string };
+  /** Webhook name → URL; the model picks a name, never a URL. */
+  webhooks?: Record<string, string>;
+  /** Connection name → `postgres://…` or `sqlite:` URL. */
+  connections?: Record<string, string>;
+  archive_directory?: string;
+}
+
+/** Options of `runNow`. */
+export interface RunNowOptions {
+  /** Replaces the agent's `task_config.query` for this run. */
+  query?: string;
+  /** Resolve when the run has ended instead of as soon as it is dispatched. */
+  wait?: boolean;
+}
+
+/** A run's lease length when `leaseTtlMs` is not given. */
+export const DEFAULT_LEASE_TTL_MS = 30_000;
+
+/** The grace for runs in flight at shutdown when `shutdownTimeoutMs` is not given. */
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 30_000;
+
+/** How often a manager syncs when `syncIntervalMs` is not given: half a lease, at least 100 ms. */
+export function defaultSyncIntervalMs(leaseTtlMs: number): number {
+  return Math.max(100, Math.floor(leaseTtlMs / 2));
+}
+
+/** The logger used when none is given. */
+export const silentLogger: ServiceLogger = {
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+};
