@@ -28,4 +28,15 @@ export default tseslint.config(
       '@typescript-eslint/only-throw-error': 'off',
     },
   },
+  {
+    // The dashboard's browser scripts have their own program (DOM types, no Node types).
+    files: ['src/server/dashboard/browser/**/*.ts'],
+    languageOptions: {
+      parserOptions: {
+        projectService: false,
+        project: './tsconfig.browser.json',
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+  },
 );

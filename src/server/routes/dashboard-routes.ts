@@ -1,9 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import { renderAgentPage } from '../dashboard/agent-page.js';
+import { dashboardScripts, type DashboardPage } from '../dashboard/dashboard-scripts.js';
 import { renderFleetPage } from '../dashboard/fleet-page.js';
-import { contentSecurityPolicy } from '../dashboard/page-layout.js';
+import type { PageRequest } from '../dashboard/page-layout.js';
 import { renderRunPage } from '../dashboard/run-page.js';
+import { pageSecurityPolicy } from '../security-headers.js';
 import type { ServerContext, ServerEnvironment } from '../server-context.js';
 
 /**
@@ -14,18 +15,24 @@ export function dashboardRoutes({ options }: ServerContext): Hono<ServerEnvironm
   const routes = new Hono<ServerEnvironment>();
   const tokenRequired = options.token !== undefined;
 
-  const page = (c: Context<ServerEnvironment>, render: (nonce: string) => string) => {
-    const nonce = randomBytes(16).toString('base64');
-    c.header('Content-Security-Policy', contentSecurityPolicy(nonce));
-    return c.html(render(nonce));
+  const policy = pageSecurityPolicy();
+  // The policy's middleware made the nonce before the page is rendered; the page's script
+  // is inline, allowed by that nonce alone.
+  const page = async (
+    c: Context<ServerEnvironment>,
+    name: DashboardPage,
+    render: (request: PageRequest) => string,
+  ) => {
+    const script = (await dashboardScripts())[name];
+    return c.html(render({ tokenRequired, nonce: c.get('secureHeadersNonce') ?? '', script }));
   };
 
-  routes.get('/', (c) => page(c, (nonce) => renderFleetPage({ tokenRequired, nonce })));
-  routes.get('/agents/:agent_id', (c) =>
-    page(c, (nonce) => renderAgentPage({ agentId: c.req.param('agent_id'), tokenRequired, nonce })),
+  routes.get('/', policy, (c) => page(c, 'fleet-page', renderFleetPage));
+  routes.get('/agents/:agent_id', policy, (c) =>
+    page(c, 'agent-page', (request) => renderAgentPage(request, c.req.param('agent_id'))),
   );
-  routes.get('/runs/:run_id', (c) =>
-    page(c, (nonce) => renderRunPage({ runId: c.req.param('run_id'), tokenRequired, nonce })),
+  routes.get('/runs/:run_id', policy, (c) =>
+    page(c, 'run-page', (request) => renderRunPage(request, c.req.param('run_id'))),
   );
   return routes;
 }

@@ -1,0 +1,177 @@
+import type { NightshiftEvent } from '../../../storage/contracts/event-log.js';
+import type { RunRecord } from '../../../storage/contracts/run-store.js';
+import { durationOf, renderRunChart } from './agent-run-chart.js';
+import { agentPath, api } from './api.js';
+import type { AgentView } from './api-types.js';
+import { byId, el } from './dom.js';
+import { eventItem } from './event-item.js';
+import { followStream } from './event-stream.js';
+import { formatDuration, formatNumber, formatTime, formatWhen } from './format.js';
+import { errorMessage, reportFailure, UNAUTHORIZED } from './notice.js';
+import { debounce } from './timing.js';
+import { ready, whenReady } from './token.js';
+import { actionButtons, badge, card, runLink } from './widgets.js';
+
+// One agent's page (`/agents/:agent_id`): status, actions, runs and their chart, the live log.
+
+const agentId = document.querySelector<HTMLElement>('main [data-agent-id]')?.dataset.agentId ?? '';
+const path = agentPath(agentId);
+const LOG_LIMIT = 200;
+const HISTORY = 50;
+
+function renderStatus(agent: AgentView): void {
+  byId('agent-state').replaceChildren(
+    badge('state', agent.state),
+    ...(agent.is_running ? [el('span', { class: 'muted' }, ' running')] : []),
+  );
+  byId('agent-actions').replaceChildren(actionButtons(agent, () => void refresh()));
+  const small = { small: true };
+  byId('agent-cards').replaceChildren(
+    ...[
+      agent.state === 'invalid'
+        ? card('Why invalid', agent.invalid_reason || 'the stored definition cannot run', small)
+        : null,
+      card('Runs', formatNumber(agent.run_count)),
+      card('Errors', formatNumber(agent.error_count)),
+      card('Skipped', formatNumber(agent.skip_count)),
+      card('Missed', formatNumber(agent.missed_count)),
+      card('Tokens', formatNumber(agent.total_tokens)),
+      card('Avg duration', formatDuration(agent.avg_duration_ms)),
+      card(
+        'Last run',
+        agent.last_run_status
+          ? agent.last_run_status + ', ' + formatWhen(agent.last_run_at)
+          : 'never',
+        small,
+      ),
+      card('Next run', agent.next_run_at ? formatWhen(agent.next_run_at) : '–', small),
+      agent.pause_reason ? card('Why', agent.pause_reason, small) : null,
+      agent.last_error
+        ? card('Last error', agent.last_error.code + ': ' + agent.last_error.message, small)
+        : null,
+    ].filter((element) => element !== null),
+  );
+}
+
+function renderRuns(runs: readonly RunRecord[]): void {
+  byId('run-rows').replaceChildren(
+    ...(runs.length > 0
+      ? runs.map((run) => {
+          const detail = run.error
+            ? run.error.code + ': ' + run.error.message
+            : run.skip_reason
+              ? 'skipped: ' + run.skip_reason
+              : run.output || '';
+          return el(
+            'tr',
+            { 'data-run-id': run.run_id },
+            el(
+              'td',
+              {},
+              runLink(run.run_id, formatTime(run.started_at || run.scheduled_at), {
+                'data-role': 'run-link',
+              }),
+            ),
+            el('td', {}, run.trigger),
+            el('td', {}, badge('status', run.status)),
+            el('td', { class: 'num' }, formatDuration(durationOf(run))),
+            el('td', { class: 'num' }, formatNumber(run.usage.total_tokens)),
+            el('td', { class: 'clip', title: detail }, detail),
+          );
+        })
+      : [el('tr', {}, el('td', { colspan: 6, class: 'empty' }, 'No runs yet.'))]),
+  );
+  renderRunChart(runs);
+}
+
+const log = byId('event-log');
+const seen = new Set<string>();
+function addEvent(event: NightshiftEvent): void {
+  if (seen.has(event.id)) return;
+  seen.add(event.id);
+  log.querySelector('.empty')?.remove();
+  log.prepend(eventItem(event, { runLinks: true }));
+  while (log.children.length > LOG_LIMIT) log.lastElementChild?.remove();
+}
+
+/** The newest events first, then live ones from right after them: no gap, no repeat. */
+async function followEvents(): Promise<boolean> {
+  let since = '0';
+  try {
+    const { events } = await api<{ events: NightshiftEvent[] }>(
+      'GET',
+      '/api/events/recent?agent_id=' + encodeURIComponent(agentId) + '&limit=' + HISTORY,
+    );
+    events.forEach(addEvent);
+    since = events.at(-1)?.id ?? since;
+    if (events.length === 0) {
+      log.replaceChildren(
+        el('li', { class: 'empty' }, 'No events yet: they appear here as they happen.'),
+      );
+    }
+  } catch (error) {
+    if (errorMessage(error) === UNAUTHORIZED) return false;
+    reportFailure(agentId + ': could not load recent events: ', error);
+  }
+  followStream(path + '/events?since=' + encodeURIComponent(since), (event) => {
+    addEvent(event);
+    soon();
+  });
+  return true;
+}
+
+function renderNextRuns(agent: AgentView, nextRuns: readonly string[]): void {
+  const asScheduled = nextRuns[0] ? formatTime(nextRuns[0]) : '–';
+  byId('next-runs').replaceChildren(
+    ...(agent.state === 'active' && nextRuns.length > 0
+      ? nextRuns.map((iso) =>
+          el('li', { title: iso }, formatTime(iso) + ' (' + formatWhen(iso) + ')'),
+        )
+      : [
+          el(
+            'li',
+            { class: 'muted' },
+            agent.state === 'active'
+              ? 'none: the schedule has ended'
+              : 'none while ' + agent.state + '; as scheduled: ' + asScheduled,
+          ),
+        ]),
+  );
+}
+
+async function refresh(): Promise<void> {
+  if (!ready()) return;
+  try {
+    const [agent, { runs }, { next_runs: nextRuns }] = await Promise.all([
+      api<AgentView>('GET', path),
+      api<{ runs: RunRecord[] }>('GET', path + '/runs?limit=50'),
+      api<{ next_runs: string[] }>('GET', path + '/next-runs?n=5').catch(() => ({ next_runs: [] })),
+    ]);
+    renderStatus(agent);
+    renderRuns(runs);
+    renderNextRuns(agent, nextRuns);
+  } catch (error) {
+    reportFailure(agentId + ': ', error);
+  }
+}
+
+async function loadDefinition(): Promise<void> {
+  const definition = byId('definition');
+  try {
+    definition.textContent = JSON.stringify(await api('GET', path + '/definition'), null, 2);
+  } catch {
+    definition.textContent = 'unavailable';
+  }
+}
+
+const soon = debounce(() => void refresh(), 250);
+let following = false;
+whenReady(() => {
+  void refresh();
+  void loadDefinition();
+  if (!following) {
+    following = true;
+    void followEvents().then((started) => (following = started));
+  }
+});
+setInterval(() => void refresh(), 15000);

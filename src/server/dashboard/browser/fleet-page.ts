@@ -1,0 +1,160 @@
+import type { EventType } from '../../../storage/contracts/event-log.js';
+import type { FleetOverview } from '../fleet-overview-types.js';
+import { api } from './api.js';
+import type { AgentView, WorkerView } from './api-types.js';
+import { byId, el } from './dom.js';
+import { followStream, type EventStream } from './event-stream.js';
+import { formatNumber, formatTime, formatWhen } from './format.js';
+import {
+  renderCards,
+  renderFailuresChart,
+  renderRunsChart,
+  renderWorkers,
+} from './fleet-overview-panels.js';
+import { reportFailure } from './notice.js';
+import { debounce, throttle } from './timing.js';
+import { ready, whenReady } from './token.js';
+import { actionButtons, agentLink, badge } from './widgets.js';
+
+// The fleet page (`/`): the overview above the table of agents, kept current by the event stream.
+
+/** Events after which the overview is read again (a run ended, or an agent changed state). */
+const OVERVIEW_EVENTS: readonly EventType[] = [
+  'background_task_completed',
+  'background_task_error',
+  'background_task_skipped',
+  'background_agent_status',
+];
+
+const rows = byId('fleet-rows');
+const filter = byId<HTMLSelectElement>('state-filter');
+const summary = byId('fleet-summary');
+const windowSelect = byId<HTMLSelectElement>('overview-hours');
+const parameters = new URLSearchParams(location.search);
+filter.value = parameters.get('state') ?? '';
+windowSelect.value = parameters.get('hours') ?? '3';
+
+/** Keeps a choice in the address, so a reload or a shared link shows the same view. */
+function keepInUrl(name: string, value: string, fallback: string): void {
+  const url = new URL(location.href);
+  if (value && value !== fallback) url.searchParams.set(name, value);
+  else url.searchParams.delete(name);
+  history.replaceState(null, '', url);
+}
+
+const muted = (text: string) => el('span', { class: 'muted' }, text);
+
+function row(agent: AgentView): HTMLElement {
+  const lastError = agent.last_error;
+  return el(
+    'tr',
+    { 'data-agent-id': agent.agent_id },
+    el(
+      'td',
+      {},
+      agentLink(agent.agent_id),
+      agent.pause_reason ? el('div', { class: 'muted' }, agent.pause_reason) : null,
+      agent.invalid_reason
+        ? el('div', { class: 'error-text', 'data-role': 'invalid-reason' }, agent.invalid_reason)
+        : null,
+    ),
+    el('td', {}, badge('state', agent.state), agent.is_running ? muted(' running') : null),
+    el(
+      'td',
+      {
+        title: lastError
+          ? lastError.code + ': ' + lastError.message
+          : formatTime(agent.last_run_at),
+      },
+      agent.last_run_status ? badge('status', agent.last_run_status) : muted('never'),
+      agent.last_run_at ? muted(' ' + formatWhen(agent.last_run_at)) : null,
+    ),
+    el('td', { title: formatTime(agent.next_run_at) }, formatWhen(agent.next_run_at)),
+    el('td', { class: 'num', 'data-role': 'runs' }, formatNumber(agent.run_count)),
+    el('td', { class: 'num' }, formatNumber(agent.error_count)),
+    el('td', { class: 'num' }, formatNumber(agent.skip_count)),
+    el('td', { class: 'num' }, formatNumber(agent.missed_count)),
+    el('td', { class: 'num' }, formatNumber(agent.total_tokens)),
+    el(
+      'td',
+      {},
+      actionButtons(agent, () => void refresh()),
+    ),
+  );
+}
+
+async function refresh(): Promise<void> {
+  if (!ready()) return;
+  try {
+    const query = filter.value ? '?state=' + encodeURIComponent(filter.value) : '';
+    const { agents } = await api<{ agents: AgentView[] }>('GET', '/api/agents' + query);
+    const empty = filter.value ? 'No ' + filter.value + ' agents.' : 'No agents yet.';
+    rows.replaceChildren(
+      ...(agents.length > 0
+        ? agents.map(row)
+        : [el('tr', {}, el('td', { colspan: 10, class: 'empty' }, empty))]),
+    );
+    const running = agents.filter((agent) => agent.is_running).length;
+    summary.textContent =
+      agents.length +
+      (agents.length === 1 ? ' agent' : ' agents') +
+      (running ? ', ' + running + ' running' : '');
+  } catch (error) {
+    reportFailure('Could not load the fleet: ', error);
+  }
+}
+
+/** The local midnight of the viewer, so "today" is their day. */
+function localMidnight(): string {
+  const date = new Date();
+  date.setHours(0, 0, 0, 0);
+  return date.toISOString();
+}
+
+async function refreshOverview(): Promise<void> {
+  if (!ready()) return;
+  try {
+    const [overview, { workers }] = await Promise.all([
+      api<FleetOverview>(
+        'GET',
+        '/api/overview?hours=' +
+          encodeURIComponent(windowSelect.value) +
+          '&day_start=' +
+          encodeURIComponent(localMidnight()),
+      ),
+      api<{ workers: WorkerView[] }>('GET', '/api/workers'),
+    ]);
+    renderCards(overview);
+    renderRunsChart(overview);
+    renderFailuresChart(overview);
+    renderWorkers(workers);
+    byId('overview').dataset.generatedAt = overview.generated_at;
+  } catch (error) {
+    reportFailure('Could not load the overview: ', error);
+  }
+}
+
+filter.addEventListener('change', () => {
+  keepInUrl('state', filter.value, '');
+  void refresh();
+});
+windowSelect.addEventListener('change', () => {
+  keepInUrl('hours', windowSelect.value, '3');
+  void refreshOverview();
+});
+
+const soon = debounce(() => void refresh(), 250);
+// The overview reads more than the table: after runs end, at most every few seconds.
+const overviewSoon = throttle(() => void refreshOverview(), 3000);
+let stream: EventStream | undefined;
+whenReady(() => {
+  void refresh();
+  void refreshOverview();
+  stream ??= followStream('/api/events', (event) => {
+    soon();
+    if (OVERVIEW_EVENTS.includes(event.type)) overviewSoon();
+  });
+});
+// Relative times ("in 4 s") age even when no event comes (each refresh waits for a token).
+setInterval(() => void refresh(), 15000);
+setInterval(() => void refreshOverview(), 30000);
