@@ -1,19 +1,41 @@
-/** Stable error codes: callers branch on these, never on message text. */
-export type NightshiftErrorCode =
-  | 'config_invalid'
-  | 'agent_not_found'
-  | 'agent_exists'
-  | 'run_not_found'
-  | 'invalid_state'
-  | 'missing_api_key'
-  | 'storage_unavailable'
-  | 'limit_exceeded'
-  | 'model_error'
-  | 'tool_error'
-  | 'timeout'
-  | 'cancelled'
-  | 'shutting_down'
-  | 'internal';
+/**
+ * Every stable error code: callers branch on these, never on message text. The first group is
+ * thrown as {@link NightshiftError}; the second is what a run record's `error.code` carries
+ * besides those (a limit's own name, or how the run ended).
+ */
+export const ERROR_CODES = [
+  'config_invalid',
+  'agent_not_found',
+  'agent_exists',
+  'run_not_found',
+  'invalid_state',
+  'missing_api_key',
+  'storage_unavailable',
+  'limit_exceeded',
+  'model_error',
+  'tool_error',
+  'timeout',
+  'cancelled',
+  'shutting_down',
+  'internal',
+  // Run outcomes: the limit that stopped the run, or why it ended without an answer.
+  'max_steps',
+  'request_limit',
+  'total_tokens_limit',
+  'no_answer',
+  'interrupted',
+  'storage_error',
+  'run_error',
+  'unknown',
+] as const;
+
+/** A stable error code (see {@link ERROR_CODES}). */
+export type NightshiftErrorCode = (typeof ERROR_CODES)[number];
+
+/** True when `value` is one of {@link ERROR_CODES} (a code read from an HTTP body, a stored record). */
+export function isNightshiftErrorCode(value: unknown): value is NightshiftErrorCode {
+  return (ERROR_CODES as readonly unknown[]).includes(value);
+}
 
 /** One field that failed validation, named by its path (`agents[0].interval`). */
 export interface FieldError {

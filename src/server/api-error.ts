@@ -1,19 +1,34 @@
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { NightshiftError, type FieldError, type NightshiftErrorCode } from '../errors.js';
+import {
+  ERROR_CODES,
+  NightshiftError,
+  type FieldError,
+  type NightshiftErrorCode,
+} from '../errors.js';
 
 /** Codes the server adds to the service's own for refusals that happen before the service. */
-export type ServerErrorCode =
-  | 'unauthorized'
-  | 'host_not_allowed'
-  | 'origin_not_allowed'
-  | 'payload_too_large'
-  | 'unsupported_media_type'
-  | 'token_required'
-  | 'not_found';
+export const SERVER_ERROR_CODES = [
+  'unauthorized',
+  'host_not_allowed',
+  'origin_not_allowed',
+  'payload_too_large',
+  'unsupported_media_type',
+  'token_required',
+  'not_found',
+] as const;
+
+/** A refusal of the server itself (see {@link SERVER_ERROR_CODES}). */
+export type ServerErrorCode = (typeof SERVER_ERROR_CODES)[number];
+
+/** Every code an error response of the API may carry: the service's, then the server's. */
+export const API_ERROR_CODES = [...ERROR_CODES, ...SERVER_ERROR_CODES] as const;
+
+/** A code of an error response. */
+export type ApiErrorCode = (typeof API_ERROR_CODES)[number];
 
 /** The JSON body of every error response. */
 export interface ApiErrorBody {
-  error: { code: NightshiftErrorCode | ServerErrorCode; message: string; fields?: FieldError[] };
+  error: { code: ApiErrorCode; message: string; fields?: FieldError[] };
 }
 
 const statusByCode: Partial<Record<NightshiftErrorCode, ContentfulStatusCode>> = {
@@ -28,7 +43,7 @@ const statusByCode: Partial<Record<NightshiftErrorCode, ContentfulStatusCode>> =
 
 /** An error body from a code and a message. */
 export function errorBody(
-  code: NightshiftErrorCode | ServerErrorCode,
+  code: ApiErrorCode,
   message: string,
   fields?: FieldError[],
 ): ApiErrorBody {

@@ -1,18 +1,12 @@
 import type { Context } from 'hono';
-import type { AgentState, RunStatus } from '../storage/contracts/index.js';
-import { TERMINAL_STATUSES } from '../storage/contracts/index.js';
+import {
+  REPORTED_AGENT_STATES,
+  RUN_STATUSES,
+  type ReportedAgentState,
+  type RunStatus,
+} from '../storage/contracts/index.js';
 import { invalidField } from './api-error.js';
 
-/** What the list reports as a state: the stored states, and `invalid` for a record that cannot run. */
-type ReportedState = AgentState | 'invalid';
-const AGENT_STATES: readonly ReportedState[] = [
-  'created',
-  'active',
-  'paused',
-  'stopped',
-  'invalid',
-];
-const RUN_STATUSES: readonly RunStatus[] = ['pending', 'running', ...TERMINAL_STATUSES];
 /** Event ids of every backend: a sequence number (`42`) or a stream id (`1700000000000-3`). */
 const EVENT_ID = /^\d+(?:-\d+)?$/;
 
@@ -32,11 +26,11 @@ export function integerParameter(
 }
 
 /** The `state` filter of the agent list, if given. */
-export function agentStateParameter(c: Context): ReportedState | undefined {
+export function agentStateParameter(c: Context): ReportedAgentState | undefined {
   const text = c.req.query('state');
   if (text === undefined) return undefined;
-  const state = AGENT_STATES.find((candidate) => candidate === text);
-  if (!state) throw invalidField('state', `must be one of ${AGENT_STATES.join(', ')}`);
+  const state = REPORTED_AGENT_STATES.find((candidate) => candidate === text);
+  if (!state) throw invalidField('state', `must be one of ${REPORTED_AGENT_STATES.join(', ')}`);
   return state;
 }
 

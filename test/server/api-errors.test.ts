@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { REPORTED_AGENT_STATES, RUN_STATUSES } from '../../src/storage/index.js';
 import { scriptedAgent, startTestServer, TEST_TOKEN } from './server-fixtures.js';
 
 /** The field paths of a `config_invalid` answer. */
@@ -93,6 +94,25 @@ describe('HTTP API errors', () => {
         fields: [field],
       });
     }
+  });
+
+  it('accepts every word of the vocabulary as a filter, and lists them when refusing one', async () => {
+    const { api } = await startTestServer();
+    await api('POST', '/api/agents', scriptedAgent('target'));
+    for (const state of REPORTED_AGENT_STATES) {
+      expect((await api('GET', `/api/agents?state=${state}`)).status, state).toBe(200);
+    }
+    expect(
+      (await api('GET', `/api/agents/target/runs?status=${RUN_STATUSES.join(',')}`)).status,
+    ).toBe(200);
+    const badState = await api('GET', '/api/agents?state=sleeping');
+    expect(badState.body.error.fields[0].message).toBe(
+      `must be one of ${REPORTED_AGENT_STATES.join(', ')}`,
+    );
+    const badStatus = await api('GET', '/api/agents/target/runs?status=completed,done');
+    expect(badStatus.body.error.fields[0].message).toBe(
+      `must be one or more of ${RUN_STATUSES.join(', ')}`,
+    );
   });
 
   it('answers 404 agent_not_found on every agent route, run_not_found and not_found', async () => {

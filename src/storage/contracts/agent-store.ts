@@ -1,8 +1,8 @@
 import type { AgentDefinition } from '../../config/agent-definition.js';
 import type { ErrorInfo, RunStatus } from './run-store.js';
+import type { AgentState } from './vocabulary.js';
 
-/** Lifecycle state of an agent. */
-export type AgentState = 'created' | 'active' | 'paused' | 'stopped';
+export type { AgentState } from './vocabulary.js';
 
 /** Counters kept per agent, updated atomically as runs end. */
 export interface AgentStats {

@@ -1,5 +1,6 @@
 import type { ErrorInfo, RunTrigger } from './run-store.js';
 import type { Usage } from './usage.js';
+import type { EVENT_TYPES, ExactKeys } from './vocabulary.js';
 
 /** Payload of each event type, snake_case. */
 export interface EventPayloads {
@@ -41,8 +42,8 @@ export interface EventPayloads {
   };
 }
 
-/** Every event type. */
-export type EventType = keyof EventPayloads;
+/** Every event type: {@link EVENT_TYPES}, which must name exactly the keys of {@link EventPayloads}. */
+export type EventType = ExactKeys<EventPayloads, (typeof EVENT_TYPES)[number]>;
 
 /** An event before the log gives it an id. */
 export type NewEvent<T extends EventType = EventType> = {

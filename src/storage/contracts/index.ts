@@ -9,6 +9,7 @@ export * from './lease-store.js';
 export * from './message-store.js';
 export * from './run-store.js';
 export * from './usage.js';
+export * from './vocabulary.js';
 
 /** The service's memory: one contract per domain, built by a backend factory that owns its connections. */
 export interface Store {

@@ -1,27 +1,9 @@
+import type { NightshiftErrorCode } from '../../errors.js';
 import type { Usage } from './usage.js';
+import type { RunStatus, RunTrigger } from './vocabulary.js';
 
-/** Where a run is in its life. `pending` and `running` are the only non-terminal statuses. */
-export type RunStatus =
-  | 'pending'
-  | 'running'
-  | 'completed'
-  | 'failed'
-  | 'timed_out'
-  | 'budget_exceeded'
-  | 'cancelled'
-  | 'skipped'
-  | 'interrupted';
-
-/** Statuses a run can end in (DESIGN promise 2). */
-export const TERMINAL_STATUSES: readonly RunStatus[] = [
-  'completed',
-  'failed',
-  'timed_out',
-  'budget_exceeded',
-  'cancelled',
-  'skipped',
-  'interrupted',
-];
+export { TERMINAL_STATUSES } from './vocabulary.js';
+export type { RunStatus, RunTrigger } from './vocabulary.js';
 
 /** True when the run has ended. */
 export function isTerminal(status: RunStatus): boolean {
@@ -30,14 +12,11 @@ export function isTerminal(status: RunStatus): boolean {
 
 /** A failure as recorded: a stable code (the limit's name, `timeout`, `model_error` …) and a message. */
 export interface ErrorInfo {
-  code: string;
+  code: NightshiftErrorCode;
   message: string;
   /** Why a failed run was not retried although retries remained: a non-idempotent tool had started. */
   retry_blocked?: 'side_effects';
 }
-
-/** What started a run. */
-export type RunTrigger = 'schedule' | 'manual';
 
 /** One attempt of a run (retries add attempts). */
 export interface AttemptRecord {

@@ -1,0 +1,78 @@
+import { z } from 'zod';
+import {
+  EVENT_TYPES,
+  RUN_TRIGGERS,
+  type EventPayloads,
+  type EventType,
+  type NightshiftEvent,
+} from '../../storage/contracts/index.js';
+import { describing } from './describing.js';
+import { errorInfoSchema, instant, usageSchema } from './run-schemas.js';
+
+const message = z.object({ message: z.string() });
+const toolCall = { tool_name: z.string(), tool_args: z.unknown(), tool_call_id: z.string() };
+
+/** The payload of each event type (the map is checked against `EventPayloads` below). */
+const payloadSchemas = {
+  user_message: message,
+  agent_message: message,
+  tool_call_started: z.object(toolCall),
+  tool_call_result: z.object({ ...toolCall, result: z.unknown() }),
+  tool_call_error: z.object({ ...toolCall, error: z.string(), timed_out: z.boolean() }),
+  final_answer: message,
+  run_warning: z.object({ code: z.string(), message: z.string() }),
+  background_task_started: z.object({
+    scheduled_at: instant,
+    trigger: z.enum(RUN_TRIGGERS),
+    attempt: z.number().int().min(1),
+    query: z.string(),
+  }),
+  background_task_completed: z.object({
+    output: z.string(),
+    duration_ms: z.number().min(0),
+    usage: usageSchema,
+  }),
+  background_task_error: z.object({
+    error: errorInfoSchema,
+    attempt: z.number().int().min(1),
+    will_retry: z.boolean(),
+    status: z.string(),
+  }),
+  background_task_skipped: z.object({ scheduled_at: instant, reason: z.string() }),
+  background_task_missed: z.object({ missed: z.number().int().min(1), last_missed_at: instant }),
+  background_agent_status: z.object({
+    state: z.string(),
+    is_running: z.boolean(),
+    pause_reason: z.string().nullable(),
+    next_run_at: instant.nullable(),
+    reason: z.string().optional(),
+  }),
+} satisfies Record<EventType, z.ZodType>;
+
+/** Each payload schema's output is its event type's payload, and every event type has one. */
+describing<EventPayloads>()(z.object(payloadSchemas));
+
+/** What every event carries besides its type and payload. */
+const envelope = describing<Omit<NightshiftEvent, 'type' | 'payload'>>()(
+  z.object({
+    id: z.string(),
+    agent_id: z.string(),
+    run_id: z.string().nullable(),
+    timestamp: instant,
+  }),
+);
+
+function eventOf<Type extends EventType>(type: Type) {
+  return envelope.extend({ type: z.literal(type), payload: payloadSchemas[type] });
+}
+
+/** The schema of each event type's events, one per member of the union. */
+type EventSchema = { [Type in EventType]: ReturnType<typeof eventOf<Type>> }[EventType];
+
+// `map` over the tuple loses which payload goes with which type; the check below restores it.
+const eventSchemas = EVENT_TYPES.map(eventOf) as unknown as [EventSchema, ...EventSchema[]];
+
+/** A stored event, as the log, the JSON reads and each server-sent event's `data` carry it. */
+export const eventSchema = describing<NightshiftEvent>()(
+  z.discriminatedUnion('type', eventSchemas),
+);

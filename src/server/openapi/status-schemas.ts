@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import type { AgentStatus, WorkerInfo } from '../../service/index.js';
+import { REPORTED_AGENT_STATES, RUN_STATUSES } from '../../storage/contracts/index.js';
+import { API_ERROR_CODES, type ApiErrorBody } from '../api-error.js';
+import { describing } from './describing.js';
+import { errorInfoSchema, instant } from './run-schemas.js';
+
+const count = z.number().int().min(0);
+
+/** What the API reports about one agent. */
+export const agentStatusSchema = describing<AgentStatus>()(
+  z.object({
+    agent_id: z.string(),
+    state: z.enum(REPORTED_AGENT_STATES),
+    invalid_reason: z.string().optional().describe('Why an `invalid` agent cannot run.'),
+    is_running: z.boolean(),
+    running_runs: count,
+    run_count: count,
+    error_count: count,
+    skip_count: count,
+    missed_count: count,
+    consecutive_failures: count,
+    last_run_at: instant.nullable(),
+    last_run_status: z.enum(RUN_STATUSES).nullable(),
+    last_error: errorInfoSchema.nullable(),
+    next_run_at: instant.nullable(),
+    avg_duration_ms: z.number().nullable(),
+    total_tokens: count,
+    pause_reason: z.string().nullable(),
+    created_at: instant,
+    updated_at: instant,
+    schedule: z.object({
+      interval: z.number().optional(),
+      cron: z.string().optional(),
+      timezone: z.string().optional(),
+      run_at: z.string().optional(),
+    }),
+  }),
+);
+
+/** A worker process of a distributed scheduler. */
+export const workerSchema = describing<WorkerInfo>()(
+  z.object({
+    worker_id: z.string(),
+    host: z.string(),
+    pid: z.number().int(),
+    started_at: instant,
+    last_heartbeat: instant,
+    running_runs: z.array(z.string()).describe('Run ids executing in that worker now.'),
+  }),
+);
+
+/** The body of every error response. */
+export const errorBodySchema = describing<ApiErrorBody>()(
+  z.object({
+    error: z.object({
+      code: z.enum(API_ERROR_CODES),
+      message: z.string(),
+      fields: z
+        .array(z.object({ path: z.string(), message: z.string() }))
+        .optional()
+        .describe('Each bad field, named by its path (`model_config.provider`).'),
+    }),
+  }),
+);

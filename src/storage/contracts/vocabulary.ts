@@ -1,0 +1,79 @@
+/**
+ * The words Nightshift records and reports, each listed once: the types are derived from these
+ * lists, and so are the HTTP API's query parsing, its OpenAPI document, the CLI's choices and
+ * the dashboard's labels. Adding a word here is adding it everywhere.
+ */
+
+/** Every run status, in the order a run moves through them; `pending` and `running` are not terminal. */
+export const RUN_STATUSES = [
+  'pending',
+  'running',
+  'completed',
+  'failed',
+  'timed_out',
+  'budget_exceeded',
+  'cancelled',
+  'skipped',
+  'interrupted',
+] as const;
+
+/** Where a run is in its life. */
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+/** Statuses a run can end in (DESIGN promise 2): every status but `pending` and `running`. */
+export const TERMINAL_STATUSES: readonly RunStatus[] = RUN_STATUSES.filter(
+  (status) => status !== 'pending' && status !== 'running',
+);
+
+/** The lifecycle states an agent is stored in. */
+export const AGENT_STATES = ['created', 'active', 'paused', 'stopped'] as const;
+
+/** Lifecycle state of an agent. */
+export type AgentState = (typeof AGENT_STATES)[number];
+
+/** The states an agent's status reports: the stored ones, and `invalid` for a record that cannot run. */
+export const REPORTED_AGENT_STATES = [...AGENT_STATES, 'invalid'] as const;
+
+/** The state an agent's status reports. */
+export type ReportedAgentState = (typeof REPORTED_AGENT_STATES)[number];
+
+/** What can start a run. */
+export const RUN_TRIGGERS = ['schedule', 'manual'] as const;
+
+/** What started a run. */
+export type RunTrigger = (typeof RUN_TRIGGERS)[number];
+
+/** Every event type, in the order a run usually emits them (each has a payload in `EventPayloads`). */
+export const EVENT_TYPES = [
+  'background_task_started',
+  'user_message',
+  'agent_message',
+  'tool_call_started',
+  'tool_call_result',
+  'tool_call_error',
+  'final_answer',
+  'run_warning',
+  'background_task_completed',
+  'background_task_error',
+  'background_task_skipped',
+  'background_task_missed',
+  'background_agent_status',
+] as const;
+
+/** How a tool call recorded in a run step ended. */
+export const TOOL_OUTCOMES = ['success', 'error', 'timeout', 'cancelled'] as const;
+
+/** What a run step records: a model call or a tool call. */
+export const STEP_KINDS = ['model_call', 'tool_call'] as const;
+
+/** A step is written `started` before it runs and `completed` after. */
+export const STEP_STATES = ['started', 'completed'] as const;
+
+/**
+ * `Listed` when it names exactly the keys of `Map`: a key of `Map` missing from `Listed`, or a
+ * name in `Listed` that is no key of `Map`, fails the type check where it is used.
+ */
+export type ExactKeys<
+  Map extends { [Key in keyof Map]: Key extends Listed ? unknown : never },
+  Listed extends keyof Map,
+> = Listed;
