@@ -18,6 +18,7 @@ export {
   createMemoryEventLog,
   createMemoryStore,
   type MemoryEventLogOptions,
+  type MemoryStoreOptions,
 } from './memory/index.js';
 export {
   createPostgresEventLog,
@@ -31,6 +32,7 @@ export {
   createRedisStore,
   createRedisStreamEventLog,
   resolveRedisUrl,
+  type RedisLocationOptions,
   type RedisStoreOptions,
   type RedisStreamEventLogOptions,
 } from './redis/index.js';

@@ -1,5 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { NightshiftError } from '../errors.js';
+import { backoffDelayMs } from '../shared/backoff.js';
 
 /** What an optimistic attempt returns when another writer changed the value first. */
 export const CONFLICT: unique symbol = Symbol('conflict');
@@ -24,8 +25,8 @@ export async function retryOnConflict<T>(
     const result = await attempt();
     if (result !== CONFLICT) return result;
     if (attempts > IMMEDIATE_RETRIES) {
-      const ceiling = Math.min(MAX_BACKOFF_MS, 2 ** (attempts - IMMEDIATE_RETRIES));
-      await delay(Math.random() * ceiling);
+      const retry = attempts - IMMEDIATE_RETRIES;
+      await delay(backoffDelayMs(retry, { firstMs: 2, maxMs: MAX_BACKOFF_MS, jitter: 'full' }));
     }
   }
   throw new NightshiftError(

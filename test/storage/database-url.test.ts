@@ -51,7 +51,7 @@ describe('parseDatabaseUrl', () => {
       'config_invalid',
     );
     expect(() => parseDatabaseUrl('mysql://root:hunter2@db/nightshift')).toThrow(
-      /unsupported database URL scheme "mysql:".*root:\*\*\*@db/,
+      /unsupported database URL scheme "mysql:".*root:\[redacted\]@db/,
     );
     expect(() => parseDatabaseUrl('mysql://root:hunter2@db/nightshift')).not.toThrow(/hunter2/);
     expect(codeOf(() => parseDatabaseUrl('sqlite:'))).toBe('config_invalid');
@@ -62,8 +62,8 @@ describe('maskUrl', () => {
   it('hides the password and keeps the rest', () => {
     const masked = maskUrl('postgres://nightshift:s3cret@db.internal:5432/agents?sslmode=require');
     expect(masked).not.toContain('s3cret');
-    expect(masked).toBe('postgres://nightshift:***@db.internal:5432/agents?sslmode=require');
-    expect(maskUrl('redis://:s3cret@cache:6379/0')).toBe('redis://:***@cache:6379/0');
+    expect(masked).toBe('postgres://nightshift:[redacted]@db.internal:5432/agents?sslmode=require');
+    expect(maskUrl('redis://:s3cret@cache:6379/0')).toBe('redis://:[redacted]@cache:6379/0');
   });
 
   it('leaves URLs without a password as they are', () => {

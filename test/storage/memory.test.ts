@@ -7,8 +7,8 @@ import { describeLeaseStore } from './contracts/lease-store.js';
 import { describeMessageStore } from './contracts/message-store.js';
 import { describeRunStore } from './contracts/run-store.js';
 
-const storeFactory: StoreFactory = async () => {
-  const store = createMemoryStore();
+const storeFactory: StoreFactory = async (options = {}) => {
+  const store = createMemoryStore({ now: options.now });
   return { store, cleanup: () => store.close() };
 };
 

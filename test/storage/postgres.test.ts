@@ -13,7 +13,7 @@ import {
   createPostgresStore,
   type PostgresEventLogOptions,
 } from '../../src/storage/postgres/index.js';
-import { openDatabase } from '../../src/storage/postgres/database.js';
+import { openDatabase } from '../../src/storage/postgres/connection.js';
 import { describeAgentStore } from './contracts/agent-store.js';
 import { describeEventLog } from './contracts/event-log.js';
 import {
@@ -98,9 +98,9 @@ describePostgres('postgres', () => {
     await admin.end();
   });
 
-  const storeFactory: StoreFactory = async () => {
+  const storeFactory: StoreFactory = async (options = {}) => {
     const schema = uniqueName('nightshift_test');
-    const store = createPostgresStore({ url, schema });
+    const store = createPostgresStore({ url, namespace: schema, now: options.now });
     return {
       store,
       cleanup: async () => {
@@ -116,7 +116,7 @@ describePostgres('postgres', () => {
   describeLeaseStore('postgres', storeFactory);
   describeEventLog('postgres', async (options) => {
     const schema = uniqueName('nightshift_test');
-    const log = createPostgresEventLog({ url, schema, ...options });
+    const log = createPostgresEventLog({ url, namespace: schema, ...options });
     return {
       log,
       cleanup: async () => {
@@ -444,7 +444,7 @@ describePostgres('postgres', () => {
       const store = createPostgresStore({ url: unreachable, schema });
       const log = createPostgresEventLog({ url: unreachable, schema });
       opened.push(store, log);
-      expect(store.description).toBe(`postgres://user:***@127.0.0.1:1/x (schema ${schema})`);
+      expect(store.description).toBe(`postgres://user:[redacted]@127.0.0.1:1/x (schema ${schema})`);
       for (const attempt of [
         () => store.agents.get('alpha'),
         () => store.runs.claim(runRecord('alpha', minute(0))),
@@ -453,7 +453,7 @@ describePostgres('postgres', () => {
       ]) {
         const error: unknown = await attempt().catch((caught: unknown) => caught);
         expect(errorCode(error)).toBe('storage_unavailable');
-        expect((error as Error).message).toContain('postgres://user:***@127.0.0.1:1/x');
+        expect((error as Error).message).toContain('postgres://user:[redacted]@127.0.0.1:1/x');
         expect((error as Error).message).not.toContain('secret');
       }
     });

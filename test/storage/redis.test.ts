@@ -59,9 +59,14 @@ function admin(): Redis {
   return adminClient;
 }
 
-const storeFactory: StoreFactory = async () => {
+const storeFactory: StoreFactory = async (options = {}) => {
   const prefix = freshPrefix();
-  const store = createRedisStore({ url: REDIS_URL, prefix });
+  // The namespace is the prefix without its closing colon.
+  const store = createRedisStore({
+    url: REDIS_URL,
+    namespace: prefix.slice(0, -1),
+    now: options.now,
+  });
   return {
     store,
     cleanup: async () => {
@@ -101,8 +106,8 @@ describeRedis('redis backend', () => {
     const prefix = freshPrefix();
     const log = createRedisStreamEventLog({
       url: REDIS_URL,
-      prefix,
-      maxLen: options.maxEvents,
+      namespace: prefix.slice(0, -1),
+      maxEvents: options.maxEvents,
       onError: options.onError,
     });
     return {
@@ -470,7 +475,7 @@ describeRedis('redis backend', () => {
     function expectMaskedUnavailable(error: unknown): void {
       expect(NightshiftError.isInstance(error) && error.code).toBe('storage_unavailable');
       const message = (error as Error).message;
-      expect(message).toContain('redis://:***@127.0.0.1:1');
+      expect(message).toContain('redis://:[redacted]@127.0.0.1:1');
       expect(message).not.toContain('secret');
       expect(JSON.stringify((error as NightshiftError).details)).not.toContain('secret');
       expect(String((error as Error).cause)).not.toContain('secret');
@@ -479,7 +484,7 @@ describeRedis('redis backend', () => {
     it('fails the first use of a store with storage_unavailable, masked, without retrying', async () => {
       const store = createRedisStore({ url: unreachable });
       try {
-        expect(store.description).toBe('redis://:***@127.0.0.1:1');
+        expect(store.description).toBe('redis://:[redacted]@127.0.0.1:1');
         const started = Date.now();
         expectMaskedUnavailable(await errorOf(store.agents.get('alpha')));
         // A refused connection is reported at once, not after a round of reconnects.

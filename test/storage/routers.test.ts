@@ -114,14 +114,14 @@ describe('MemoryRouter and EventRouter', () => {
       new MemoryRouter('database', { url }),
       new EventRouter('database', { url }),
     ]) {
-      expect(router.description).toContain('nightshift:***@db.internal');
+      expect(router.description).toContain('nightshift:[redacted]@db.internal');
       expect(router.description).not.toContain('s3cret');
     }
   });
 
   it('routes redis and redis_stream to Redis (REDIS_URL by default), masking the password', () => {
     const memory = new MemoryRouter('redis', { url: 'redis://:hunter2hunter2@cache:6379' });
-    expect(memory.description).toBe('redis://:***@cache:6379');
+    expect(memory.description).toBe('redis://:[redacted]@cache:6379');
     const events = new EventRouter('redis_stream', { env: { REDIS_URL: 'redis://cache:6380' } });
     expect(events.description).toBe('redis://cache:6380');
     expect(errorOf(() => new MemoryRouter('redis', { url: 'http://cache' })).code).toBe(

@@ -26,9 +26,12 @@ import { describeMessageStore } from './contracts/message-store.js';
 import { describeRunStore } from './contracts/run-store.js';
 import { temporaryDirectory } from './temporary-directory.js';
 
-const storeFactory: StoreFactory = async () => {
+const storeFactory: StoreFactory = async (options = {}) => {
   const directory = temporaryDirectory();
-  const store = createSqliteStore({ path: join(directory.path, 'nightshift.db') });
+  const store = createSqliteStore({
+    path: join(directory.path, 'nightshift.db'),
+    now: options.now,
+  });
   return {
     store,
     cleanup: async () => {

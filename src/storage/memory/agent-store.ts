@@ -1,8 +1,9 @@
-import { applyAgentPatch } from '../apply-patch.js';
-import { applyStatsDelta, type AgentRecord, type AgentStore } from '../contracts/agent-store.js';
+import { agentChanges } from '../agent-changes.js';
+import type { AgentRecord, AgentStore } from '../contracts/agent-store.js';
+import type { MemoryConnection } from './connection.js';
 
 /** An {@link AgentStore} held in this process's memory; every read returns a copy. */
-export function createMemoryAgentStore(): AgentStore {
+export function createMemoryAgentStore({ now }: MemoryConnection): AgentStore {
   const agents = new Map<string, AgentRecord>();
 
   return {
@@ -24,22 +25,13 @@ export function createMemoryAgentStore(): AgentStore {
         .map((record) => structuredClone(record));
     },
 
-    async update(agentId, patch) {
+    ...agentChanges(async (agentId, change) => {
       const current = agents.get(agentId);
       if (!current) return undefined;
-      const next = applyAgentPatch(current, patch, new Date());
+      const next = change(current);
       agents.set(agentId, next);
       return structuredClone(next);
-    },
-
-    async updateStats(agentId, delta) {
-      const current = agents.get(agentId);
-      if (!current) return undefined;
-      // Counters are not part of the definition or state: version stays as it is.
-      const next = { ...current, stats: applyStatsDelta(current.stats, delta) };
-      agents.set(agentId, next);
-      return structuredClone(next);
-    },
+    }, now),
 
     async delete(agentId) {
       return agents.delete(agentId);

@@ -1,22 +1,17 @@
 import { NightshiftError } from '../../errors.js';
 import type { EventLog, NightshiftEvent } from '../contracts/event-log.js';
 import { parseEventSequence } from '../event-sequence.js';
-import { warnOnError, type ErrorReporter } from '../report-error.js';
+import { EVENT_LOG_LIMITS, type EventLogOptions } from '../event-log-options.js';
+import { handToSubscribers, subscriberOf, type EventSubscriber } from '../event-subscribers.js';
+import { warnOnError } from '../report-error.js';
 
 /** Options of {@link createMemoryEventLog}. */
-export interface MemoryEventLogOptions {
-  /** Events kept; the oldest are dropped beyond this (default 10,000). */
-  maxEvents?: number;
-  /** Hears errors thrown by listeners (default: a process warning). */
-  onError?: ErrorReporter;
-}
+export type MemoryEventLogOptions = EventLogOptions;
 
+/** Fewer than a stored log: they are held in this process's memory. */
 const DEFAULT_MAX_EVENTS = 10_000;
-const DEFAULT_READ_LIMIT = 1_000;
 
-interface Subscriber {
-  listener: (event: NightshiftEvent) => void;
-  agentId: string | undefined;
+interface Subscriber extends EventSubscriber {
   /** Sequence number of the newest event appended before it subscribed. */
   after: number;
 }
@@ -43,17 +38,11 @@ export function createMemoryEventLog(options: MemoryEventLogOptions = {}): Event
     if (dispatching) return;
     dispatching = true;
     try {
-      for (let event = pending.shift(); event; event = pending.shift()) {
+      for (let next = pending.shift(); next; next = pending.shift()) {
+        const event = next;
         const sequence = Number(event.id);
-        for (const subscriber of [...subscribers]) {
-          if (!subscribers.has(subscriber) || sequence <= subscriber.after) continue;
-          if (subscriber.agentId !== undefined && subscriber.agentId !== event.agent_id) continue;
-          try {
-            subscriber.listener(event);
-          } catch (error) {
-            onError(error);
-          }
-        }
+        const isNew = (subscriber: Subscriber): boolean => sequence > subscriber.after;
+        handToSubscribers(subscribers, event.agent_id, isNew, () => event, onError);
       }
     } finally {
       dispatching = false;
@@ -76,7 +65,7 @@ export function createMemoryEventLog(options: MemoryEventLogOptions = {}): Event
 
     async read(readOptions = {}) {
       const after = parseEventSequence(readOptions.after ?? '0');
-      const limit = Math.max(0, readOptions.limit ?? DEFAULT_READ_LIMIT);
+      const limit = Math.max(0, readOptions.limit ?? EVENT_LOG_LIMITS.readLimit);
       const found: NightshiftEvent[] = [];
       // Up to trimSlack older events may still sit in the array; they are out of the history.
       for (let index = Math.max(0, events.length - maxEvents); index < events.length; index += 1) {
@@ -92,8 +81,7 @@ export function createMemoryEventLog(options: MemoryEventLogOptions = {}): Event
 
     subscribe(listener, subscribeOptions = {}) {
       const subscriber: Subscriber = {
-        listener,
-        agentId: subscribeOptions.agent_id,
+        ...subscriberOf(listener, subscribeOptions),
         after: lastSequence,
       };
       subscribers.add(subscriber);

@@ -1,13 +1,7 @@
 import { applyRunPatch, applyStepPatch } from '../apply-patch.js';
 import { NightshiftError } from '../../errors.js';
-import {
-  isTerminal,
-  meetsCondition,
-  type RunRecord,
-  type RunStatus,
-  type RunStep,
-  type RunStore,
-} from '../contracts/run-store.js';
+import { isTerminal, meetsCondition } from '../contracts/run-store.js';
+import type { RunRecord, RunStatus, RunStep, RunStore } from '../contracts/run-store.js';
 
 const DEFAULT_LIST_LIMIT = 50;
 

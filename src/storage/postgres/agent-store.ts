@@ -1,85 +1,44 @@
-import type { AgentDefinition } from '../../config/agent-definition.js';
-import { applyAgentPatch } from '../apply-patch.js';
+import { agentChanges } from '../agent-changes.js';
+import { systemClock, type Clock } from '../clock.js';
+import type { AgentRecord, AgentStore } from '../contracts/agent-store.js';
 import {
-  applyStatsDelta,
-  type AgentRecord,
-  type AgentState,
-  type AgentStats,
-  type AgentStore,
-} from '../contracts/agent-store.js';
-import {
-  compareAndSet,
-  KnownVersions,
-  ROW_VERSION,
-  unchangedSince,
-  type Versioned,
-} from './compare-and-set.js';
-import type { PostgresDatabase } from './database.js';
+  agentFromRow,
+  agentToRow,
+  parsedJsonColumn,
+  valuesOf,
+  type AgentRow,
+} from '../sql/row-mapping.js';
+import { tableStatements, TABLES } from '../sql/schema.js';
+import { compareAndSet, KnownVersions, rowVersion, type Versioned } from './compare-and-set.js';
+import type { PostgresDatabase } from './connection.js';
+import { POSTGRES_DIALECT } from './migrations.js';
 
 /** Agents remembered for writing without a read (`compare-and-set.ts`). */
 const KNOWN_LIMIT = 10_000;
 
-interface AgentRow {
-  agent_id: string;
-  definition: AgentDefinition;
-  state: string;
-  pause_reason: string | null;
-  anchor_at: string | null;
-  created_at: string;
-  updated_at: string;
-  version: number;
-  stats: AgentStats;
-}
-
-const COLUMNS =
-  'agent_id, definition, state, pause_reason, anchor_at, created_at, updated_at, version, stats';
-
-/** The statement parameters of a record, in {@link COLUMNS} order; JSONB values as JSON text. */
-function toParameters(record: AgentRecord): unknown[] {
-  return [
-    record.agent_id,
-    JSON.stringify(record.definition),
-    record.state,
-    record.pause_reason,
-    record.anchor_at,
-    record.created_at,
-    record.updated_at,
-    record.version,
-    JSON.stringify(record.stats),
-  ];
-}
-
-function toRecord(row: AgentRow): AgentRecord {
-  return {
-    agent_id: row.agent_id,
-    definition: row.definition,
-    state: row.state as AgentState,
-    pause_reason: row.pause_reason,
-    anchor_at: row.anchor_at,
-    created_at: row.created_at,
-    updated_at: row.updated_at,
-    version: row.version,
-    stats: row.stats,
-  };
-}
+const AGENTS = tableStatements(TABLES.agents, POSTGRES_DIALECT);
+const COLUMNS = AGENTS.columns;
+const toRecord = (row: AgentRow): AgentRecord => agentFromRow(row, parsedJsonColumn);
 
 /** An {@link AgentStore} in a Postgres schema. */
-export function createPostgresAgentStore(database: PostgresDatabase): AgentStore {
+export function createPostgresAgentStore(
+  database: PostgresDatabase,
+  now: Clock = systemClock,
+): AgentStore {
   const agents = database.table('agents');
   const insert = database.prepare(`
-    INSERT INTO ${agents} (${COLUMNS}) VALUES ($1, $2::jsonb, $3, $4, $5, $6, $7, $8, $9::jsonb)
+    INSERT INTO ${agents} (${COLUMNS}) VALUES (${AGENTS.parameters})
     ON CONFLICT (agent_id) DO NOTHING
-    RETURNING ${ROW_VERSION}
+    RETURNING ${rowVersion.column}
   `);
   const select = database.prepare(
-    `SELECT ${ROW_VERSION}, ${COLUMNS} FROM ${agents} WHERE agent_id = $1`,
+    `SELECT ${rowVersion.column}, ${COLUMNS} FROM ${agents} WHERE agent_id = $1`,
   );
   const selectAll = database.prepare(`SELECT ${COLUMNS} FROM ${agents} ORDER BY agent_id`);
   const replace = database.prepare(`
-    UPDATE ${agents} SET definition = $2::jsonb, state = $3, pause_reason = $4, anchor_at = $5,
-      updated_at = $6, version = $7, stats = $8::jsonb
-    WHERE agent_id = $1 AND ${unchangedSince(9)}
-    RETURNING ${ROW_VERSION}
+    UPDATE ${agents} SET ${AGENTS.assignments}
+    WHERE agent_id = $1 AND ${rowVersion.unchangedSince(AGENTS.changing.length + 2)}
+    RETURNING ${rowVersion.column}
   `);
   const remove = database.prepare(`DELETE FROM ${agents} WHERE agent_id = $1`);
   const known = new KnownVersions<AgentRecord>({ limit: KNOWN_LIMIT });
@@ -103,15 +62,10 @@ export function createPostgresAgentStore(database: PostgresDatabase): AgentStore
         return { result: next, write: next };
       },
       async write(next, version) {
+        const row = agentToRow(next);
         const { rows } = await database.write<Versioned>(replace, [
-          next.agent_id,
-          JSON.stringify(next.definition),
-          next.state,
-          next.pause_reason,
-          next.anchor_at,
-          next.updated_at,
-          next.version,
-          JSON.stringify(next.stats),
+          row.agent_id,
+          ...valuesOf(row, AGENTS.changing),
           version,
         ]);
         return rows[0]?.row_version;
@@ -122,7 +76,10 @@ export function createPostgresAgentStore(database: PostgresDatabase): AgentStore
   return {
     async insert(record) {
       // One statement is atomic: the first insert wins, every other changes nothing.
-      const { rows } = await database.write<Versioned>(insert, toParameters(record));
+      const { rows } = await database.write<Versioned>(
+        insert,
+        valuesOf(agentToRow(record), TABLES.agents.columns),
+      );
       const version = rows[0]?.row_version;
       // As a read would give it back: only the columns.
       if (version !== undefined) known.remember(record.agent_id, version, toRecord(record));
@@ -131,12 +88,8 @@ export function createPostgresAgentStore(database: PostgresDatabase): AgentStore
 
     async get(agentId) {
       const { rows } = await database.read<AgentRow & Versioned>(select, [agentId]);
-      const row = rows[0];
-      if (!row) return undefined;
-      const record = toRecord(row);
-      // Most reads of one agent come before a change of it (its stats, when a run ends).
-      known.remember(agentId, row.row_version, record);
-      return record;
+      // Its stats change when its run ends.
+      return known.fromRow(agentId, rows[0], toRecord);
     },
 
     async list() {
@@ -144,21 +97,7 @@ export function createPostgresAgentStore(database: PostgresDatabase): AgentStore
       return rows.map(toRecord);
     },
 
-    async update(agentId, patch) {
-      // Applied after a read: a copy, so what the caller changes meanwhile does not reach it.
-      patch = structuredClone(patch);
-      return readModifyWrite(agentId, (record) => applyAgentPatch(record, patch, new Date()));
-    },
-
-    async updateStats(agentId, delta) {
-      // Applied after a read: a copy, so what the caller changes meanwhile does not reach it.
-      delta = structuredClone(delta);
-      // Counters are not part of the definition or state: version stays as it is.
-      return readModifyWrite(agentId, (record) => ({
-        ...record,
-        stats: applyStatsDelta(record.stats, delta),
-      }));
-    },
+    ...agentChanges(readModifyWrite, now),
 
     async delete(agentId) {
       const { rowCount } = await database.write(remove, [agentId]);

@@ -4,23 +4,25 @@ import { CONFLICT, retryOnConflict } from '../retry-on-conflict.js';
  * Read-modify-writes of one row by optimistic compare-and-set: autocommit statements, and
  * no lock held between them. A row's `xmin` names the transaction that wrote its current
  * version, so every UPDATE changes it: the row is read with {@link ROW_VERSION}, its next
- * value computed by the shared rules, and written `WHERE … AND ${unchangedSince(n)}`. No
+ * value computed by the shared rules, and written `WHERE … AND ${rowVersion.unchangedSince(n)}`. No
  * row written means another writer got there first (or the row is gone): read and decide
  * again. A writer that finds the row locked by another waits, then sees the other's new
  * version and misses, so of racing writers exactly one applies to each version.
  */
 
-/** The select-list item (and RETURNING item) that gives a row's version as `row_version`. */
-export const ROW_VERSION = 'xmin::text AS row_version';
+/**
+ * A row's version in statements: `rowVersion.column` is the select-list (and RETURNING) item
+ * that gives it as `row_version`; `rowVersion.unchangedSince(n)` the condition that the row is
+ * still the version passed as statement parameter `$n`.
+ */
+export const rowVersion = {
+  column: 'xmin::text AS row_version',
+  unchangedSince: (index: number): string => `xmin::text = $${index}`,
+} as const;
 
-/** A row read or written with {@link ROW_VERSION}. */
+/** A row read or written with {@link rowVersion}. */
 export interface Versioned {
   row_version: string;
-}
-
-/** The condition that the row is still the version passed as statement parameter `$index`. */
-export function unchangedSince(index: number): string {
-  return `xmin::text = $${index}`;
 }
 
 /** A row's value as of one version. */
@@ -67,6 +69,21 @@ export class KnownVersions<T> {
       const oldest = this.#rows.keys().next();
       if (!oldest.done) this.#rows.delete(oldest.value);
     }
+  }
+
+  /**
+   * The value of a row read with its version (undefined: no row), remembered: most reads of
+   * one row come before a change of it, which can then skip its own read.
+   */
+  fromRow<Row extends Versioned>(
+    key: string,
+    row: Row | undefined,
+    toValue: (row: Row) => T,
+  ): T | undefined {
+    if (!row) return undefined;
+    const value = toValue(row);
+    this.remember(key, row.row_version, value);
+    return value;
   }
 
   /** Forgets the row if it is still remembered as `version` (another call may know a newer one). */

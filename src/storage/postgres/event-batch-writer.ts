@@ -1,16 +1,10 @@
 import pg from 'pg';
 import type { NewEvent } from '../contracts/event-log.js';
-import type { PostgresDatabase } from './database.js';
+import type { EventRow as SqlEventRow } from '../sql/row-mapping.js';
+import type { PostgresDatabase } from './connection.js';
 
 /** A stored event as Postgres returns it; `id` is a BIGSERIAL, which arrives as text. */
-export interface EventRow {
-  id: string;
-  agent_id: string;
-  run_id: string | null;
-  type: string;
-  timestamp: string;
-  payload: unknown;
-}
+export type EventRow = SqlEventRow & { id: string };
 
 /** Options of {@link createEventBatchWriter}. */
 export interface EventBatchWriterOptions {

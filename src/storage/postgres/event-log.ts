@@ -2,35 +2,29 @@ import type pg from 'pg';
 import { NightshiftError } from '../../errors.js';
 import type { EventLog, NewEvent, NightshiftEvent } from '../contracts/event-log.js';
 import { parseEventSequence } from '../event-sequence.js';
-import { warnOnError, type ErrorReporter } from '../report-error.js';
-import { eventChannel, openDatabase, type PostgresConnectionOptions } from './database.js';
+import {
+  storedEventLogSettings,
+  EVENT_LOG_LIMITS,
+  type EventLogOptions,
+} from '../event-log-options.js';
+import { handToSubscribers, subscriberOf, type EventSubscriber } from '../event-subscribers.js';
+import { eventFromRow } from '../sql/row-mapping.js';
+import { eventChannel, openDatabase, type PostgresConnectionOptions } from './connection.js';
 import { createEventBatchWriter, type EventRow } from './event-batch-writer.js';
 import { createNotificationListener } from './notification-listener.js';
 
 /** Options of {@link createPostgresEventLog}. */
-export interface PostgresEventLogOptions extends PostgresConnectionOptions {
-  /** Events kept; older ones are trimmed from time to time (default 100,000). */
-  maxEvents?: number;
+export interface PostgresEventLogOptions extends PostgresConnectionOptions, EventLogOptions {
   /**
    * How often subscribers also look for new events without being notified (default 1 s):
    * a safety net under LISTEN/NOTIFY, not the way events normally arrive.
    */
   pollIntervalMs?: number;
-  /** Hears errors thrown by listeners, failed deliveries and a lost LISTEN connection (default: a process warning). */
-  onError?: ErrorReporter;
 }
 
-const DEFAULT_MAX_EVENTS = 100_000;
 const DEFAULT_POLL_INTERVAL_MS = 1_000;
-const DEFAULT_READ_LIMIT = 1_000;
-/** Events delivered per query while catching subscribers up. */
-const DELIVERY_BATCH = 500;
-/** At most this many appends between trims, whatever `maxEvents` is. */
-const MAX_APPENDS_BETWEEN_TRIMS = 1_000;
 
-interface Subscriber {
-  listener: (event: NightshiftEvent) => void;
-  agentId: string | undefined;
+interface Subscriber extends EventSubscriber {
   /**
    * Id of the last event this subscriber was handed (or skipped); never moves back.
    * Undefined until the newest id at the time it subscribed has been read.
@@ -51,16 +45,8 @@ interface LocalLog {
 /** Event logs by pool and schema, so an append reaches the subscribers of its siblings at once. */
 const logsByPool = new WeakMap<pg.Pool, Map<string, Set<LocalLog>>>();
 
-function toEvent(row: EventRow): NightshiftEvent {
-  return {
-    id: row.id,
-    type: row.type,
-    agent_id: row.agent_id,
-    run_id: row.run_id,
-    timestamp: row.timestamp,
-    payload: structuredClone(row.payload),
-  } as NightshiftEvent;
-}
+/** A copy of the payload: a row's parsed JSONB is handed out once per subscriber. */
+const toEvent = (row: EventRow): NightshiftEvent => eventFromRow(row, structuredClone);
 
 /**
  * An {@link EventLog} in a Postgres schema, shared by every process that uses it.
@@ -87,11 +73,10 @@ function toEvent(row: EventRow): NightshiftEvent {
  * comes back, and a slow safety poll while there are subscribers.
  */
 export function createPostgresEventLog(options: PostgresEventLogOptions): EventLog {
-  const maxEvents = Math.max(1, options.maxEvents ?? DEFAULT_MAX_EVENTS);
-  const pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
-  const onError = options.onError ?? warnOnError;
-  // Trimming scans the newest `maxEvents` ids, so it runs every tenth of them at most.
-  const trimEvery = Math.min(MAX_APPENDS_BETWEEN_TRIMS, Math.ceil(maxEvents / 10));
+  const { maxEvents, pollIntervalMs, onError, trimEvery } = storedEventLogSettings(
+    options,
+    DEFAULT_POLL_INTERVAL_MS,
+  );
   const database = openDatabase(options);
   const events = database.table('events');
   const channel = eventChannel(database.schema);
@@ -172,23 +157,18 @@ export function createPostgresEventLog(options: PostgresEventLogOptions): EventL
       if (cursors.length === 0) return;
       const { rows } = await database.read<EventRow>(
         `SELECT * FROM ${events} WHERE id > $1 ORDER BY id LIMIT $2`,
-        [Math.min(...cursors), DELIVERY_BATCH],
+        [Math.min(...cursors), EVENT_LOG_LIMITS.deliveryBatch],
       );
       for (const row of rows) {
         const id = Number(row.id);
-        for (const subscriber of [...subscribers]) {
-          if (!subscribers.has(subscriber) || subscriber.after === undefined) continue;
-          if (id <= subscriber.after) continue;
+        const isNew = (subscriber: Subscriber): boolean => {
+          if (subscriber.after === undefined || id <= subscriber.after) return false;
           subscriber.after = id;
-          if (subscriber.agentId !== undefined && subscriber.agentId !== row.agent_id) continue;
-          try {
-            subscriber.listener(toEvent(row));
-          } catch (error) {
-            onError(error);
-          }
-        }
+          return true;
+        };
+        handToSubscribers(subscribers, row.agent_id, isNew, () => toEvent(row), onError);
       }
-      if (rows.length < DELIVERY_BATCH) return;
+      if (rows.length < EVENT_LOG_LIMITS.deliveryBatch) return;
     }
   }
 
@@ -256,7 +236,7 @@ export function createPostgresEventLog(options: PostgresEventLogOptions): EventL
 
     async read(readOptions = {}) {
       const after = parseEventSequence(readOptions.after ?? '0');
-      const limit = Math.max(0, readOptions.limit ?? DEFAULT_READ_LIMIT);
+      const limit = Math.max(0, readOptions.limit ?? EVENT_LOG_LIMITS.readLimit);
       const { rows } =
         readOptions.agent_id === undefined
           ? await database.read<EventRow>(
@@ -273,8 +253,7 @@ export function createPostgresEventLog(options: PostgresEventLogOptions): EventL
     subscribe(listener, subscribeOptions = {}) {
       if (closed) throw closedError();
       const subscriber: Subscriber = {
-        listener,
-        agentId: subscribeOptions.agent_id,
+        ...subscriberOf(listener, subscribeOptions),
         after: undefined,
         onReady: subscribeOptions.onReady,
       };

@@ -1,15 +1,22 @@
+import { systemClock, type Clock } from '../clock.js';
 import type { Store } from '../contracts/index.js';
+import { maskUrl } from '../mask-url.js';
+import type { BackendOptions, StorageBackend } from '../storage-backend.js';
 import { createPostgresAgentStore } from './agent-store.js';
-import { openDatabase, type PostgresConnectionOptions } from './database.js';
+import { openDatabase, type PostgresConnectionOptions } from './connection.js';
+import { createPostgresEventLog } from './event-log.js';
 import { createPostgresLeaseStore } from './lease-store.js';
 import { createPostgresMessageStore } from './message-store.js';
 import { createPostgresRunStore } from './run-store.js';
 
-export type { PostgresConnectionOptions, PostgresPoolOptions } from './database.js';
+export type { PostgresConnectionOptions, PostgresPoolOptions } from './connection.js';
 export { createPostgresEventLog, type PostgresEventLogOptions } from './event-log.js';
 
 /** Options of {@link createPostgresStore}. */
-export type PostgresStoreOptions = PostgresConnectionOptions;
+export interface PostgresStoreOptions extends PostgresConnectionOptions {
+  /** The clock that stamps records (`updated_at`); default the real one. */
+  now?: Clock;
+}
 
 /**
  * A {@link Store} in a Postgres schema, for many processes and machines sharing one
@@ -20,7 +27,7 @@ export type PostgresStoreOptions = PostgresConnectionOptions;
 export function createPostgresStore(options: PostgresStoreOptions): Store {
   const database = openDatabase(options);
   return {
-    agents: createPostgresAgentStore(database),
+    agents: createPostgresAgentStore(database, options.now ?? systemClock),
     runs: createPostgresRunStore(database),
     messages: createPostgresMessageStore(database),
     leases: createPostgresLeaseStore(database),
@@ -30,3 +37,31 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     },
   };
 }
+
+/** Where a router's Postgres factories connect: a namespace also names the connections. */
+function connectionOf(url: string, { namespace }: BackendOptions): PostgresConnectionOptions {
+  if (namespace === undefined) return { url };
+  // So an operator can tell the connections apart in pg_stat_activity.
+  return { url, namespace, pool: { applicationName: `nightshift:${namespace}` } };
+}
+
+/** The `database` kind for `postgres://` and `postgresql://` URLs. */
+export const postgresBackend: StorageBackend<{ dialect: 'postgres'; url: string }> = {
+  name: 'postgres',
+  storeKind: 'database',
+  eventKind: 'database',
+  schemes: ['postgres', 'postgresql'],
+  urlForms: 'postgres://…',
+  urlSource: { env: 'DATABASE_URL' },
+  locate: (url) => ({
+    location: { dialect: 'postgres', url },
+    description: maskUrl(url),
+    openStore: (options) => createPostgresStore(connectionOf(url, options)),
+    openEventLog: (options) =>
+      createPostgresEventLog({
+        ...connectionOf(url, options),
+        maxEvents: options.maxEvents,
+        pollIntervalMs: options.pollIntervalMs,
+      }),
+  }),
+};

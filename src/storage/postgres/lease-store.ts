@@ -3,12 +3,11 @@ import { acquireSlot, holdsSlot, leaseOf, type LeaseSlot } from '../lease-rules.
 import {
   compareAndSet,
   KnownVersions,
-  ROW_VERSION,
-  unchangedSince,
+  rowVersion,
   type Decision,
   type Versioned,
 } from './compare-and-set.js';
-import type { PostgresDatabase } from './database.js';
+import type { PostgresDatabase } from './connection.js';
 
 /** Keys remembered for writing without a read (`compare-and-set.ts`). */
 const KNOWN_LIMIT = 10_000;
@@ -38,17 +37,17 @@ function toSlot(row: LeaseRow): LeaseSlot {
 export function createPostgresLeaseStore(database: PostgresDatabase): LeaseStore {
   const leases = database.table('leases');
   const select = database.prepare(
-    `SELECT ${ROW_VERSION}, key, holder, token, expires_at FROM ${leases} WHERE key = $1`,
+    `SELECT ${rowVersion.column}, key, holder, token, expires_at FROM ${leases} WHERE key = $1`,
   );
   // A key never held has no row yet: of racing first writers, the first insert wins and
   // the others, finding no row inserted, read the winner's.
   const insert = database.prepare(`
     INSERT INTO ${leases} (key, holder, token, expires_at) VALUES ($1, $2, $3, $4)
-    ON CONFLICT (key) DO NOTHING RETURNING ${ROW_VERSION}
+    ON CONFLICT (key) DO NOTHING RETURNING ${rowVersion.column}
   `);
   const write = database.prepare(`
     UPDATE ${leases} SET holder = $2, token = $3, expires_at = $4
-    WHERE key = $1 AND ${unchangedSince(5)} RETURNING ${ROW_VERSION}
+    WHERE key = $1 AND ${rowVersion.unchangedSince(5)} RETURNING ${rowVersion.column}
   `);
   const known = new KnownVersions<LeaseSlot>({ limit: KNOWN_LIMIT });
 
@@ -101,12 +100,8 @@ export function createPostgresLeaseStore(database: PostgresDatabase): LeaseStore
 
     async get(key) {
       const { rows } = await database.read<LeaseRow & Versioned>(select, [key]);
-      const row = rows[0];
-      if (!row) return undefined;
-      const slot = toSlot(row);
-      // Read before acquiring, most often: the acquisition can then skip the read.
-      known.remember(key, row.row_version, slot);
-      return leaseOf(slot, Date.now());
+      // Read before acquiring, most often.
+      return leaseOf(known.fromRow(key, rows[0], toSlot), Date.now());
     },
   };
 }

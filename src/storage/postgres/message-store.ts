@@ -3,7 +3,7 @@ import {
   type MessageStore,
   type StoredMessage,
 } from '../contracts/message-store.js';
-import type { PostgresDatabase } from './database.js';
+import type { PostgresDatabase } from './connection.js';
 
 /** A {@link MessageStore} in a Postgres schema. */
 export function createPostgresMessageStore(database: PostgresDatabase): MessageStore {

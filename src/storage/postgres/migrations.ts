@@ -1,94 +1,32 @@
 import pg from 'pg';
-import { NightshiftError } from '../../errors.js';
-
-/** One step of the schema, applied once per Postgres schema, in version order. */
-export interface Migration {
-  version: number;
-  name: string;
-  /** Statements run with `search_path` set to the target schema, so names stay unqualified. */
-  sql: string;
-}
+import {
+  checkSchemaVersion,
+  firstMigration,
+  type SqlDialect,
+  type SqlMigration,
+} from '../sql/schema.js';
 
 /**
- * The schema, oldest first. Never edit a released migration: add the next version.
- * JSONB columns hold what only the application reads; columns that queries filter or
- * order on are real columns. Times are kept as the ISO text the application wrote, so
- * they read back exactly; ids and times that are ordered use the "C" collation, the
- * code-unit order SQLite and the memory backend give.
+ * How Postgres writes the shared schema: JSON as JSONB, and sorted text in the "C"
+ * collation, the code-unit order SQLite and the memory backend give.
  */
-export const MIGRATIONS: readonly Migration[] = [
-  {
-    version: 1,
-    name: 'agents, runs, steps, messages, leases and events',
-    sql: `
-      CREATE TABLE agents (
-        agent_id     TEXT COLLATE "C" PRIMARY KEY,
-        definition   JSONB NOT NULL,
-        state        TEXT NOT NULL,
-        pause_reason TEXT,
-        anchor_at    TEXT,
-        created_at   TEXT NOT NULL,
-        updated_at   TEXT NOT NULL,
-        version      INTEGER NOT NULL,
-        stats        JSONB NOT NULL
-      );
-
-      CREATE TABLE runs (
-        run_id           TEXT COLLATE "C" PRIMARY KEY,
-        agent_id         TEXT COLLATE "C" NOT NULL,
-        "trigger"        TEXT NOT NULL,
-        scheduled_at     TEXT COLLATE "C" NOT NULL,
-        created_at       TEXT NOT NULL,
-        started_at       TEXT,
-        ended_at         TEXT,
-        status           TEXT NOT NULL,
-        query            TEXT NOT NULL,
-        attempts         JSONB NOT NULL,
-        output           TEXT,
-        error            JSONB,
-        usage            JSONB NOT NULL,
-        skip_reason      TEXT,
-        lease_owner      TEXT,
-        lease_expires_at TEXT
-      );
-      CREATE INDEX runs_by_agent ON runs (agent_id, scheduled_at DESC, run_id DESC);
-      CREATE INDEX runs_by_status ON runs (status, scheduled_at, run_id);
-
-      CREATE TABLE run_steps (
-        sequence BIGSERIAL PRIMARY KEY,
-        run_id   TEXT COLLATE "C" NOT NULL,
-        step_id  TEXT COLLATE "C" NOT NULL,
-        step     JSONB NOT NULL,
-        UNIQUE (run_id, step_id)
-      );
-      CREATE INDEX run_steps_by_run ON run_steps (run_id, sequence);
-
-      CREATE TABLE messages (
-        sequence   BIGSERIAL PRIMARY KEY,
-        session_id TEXT NOT NULL,
-        message    JSONB NOT NULL
-      );
-      CREATE INDEX messages_by_session ON messages (session_id, sequence);
-
-      CREATE TABLE leases (
-        key        TEXT PRIMARY KEY,
-        holder     TEXT,
-        token      BIGINT NOT NULL,
-        expires_at BIGINT NOT NULL
-      );
-
-      CREATE TABLE events (
-        id          BIGSERIAL PRIMARY KEY,
-        agent_id    TEXT NOT NULL,
-        run_id      TEXT,
-        type        TEXT NOT NULL,
-        "timestamp" TEXT NOT NULL,
-        payload     JSONB NOT NULL
-      );
-      CREATE INDEX events_by_agent ON events (agent_id, id);
-    `,
+export const POSTGRES_DIALECT: SqlDialect = {
+  types: {
+    text: 'TEXT',
+    sorted_text: 'TEXT COLLATE "C"',
+    json: 'JSONB',
+    integer: 'INTEGER',
+    big_integer: 'BIGINT',
+    sequence: 'BIGSERIAL PRIMARY KEY',
   },
-];
+  parameter: (index, column) => (column.type === 'json' ? `$${index}::jsonb` : `$${index}`),
+};
+
+/**
+ * The schema, oldest first. Never edit a released migration: add the next version. Each
+ * runs with `search_path` set to the target schema, so its names stay unqualified.
+ */
+export const MIGRATIONS: readonly SqlMigration[] = [firstMigration(POSTGRES_DIALECT)];
 
 /**
  * Brings `schema` to the newest version, creating it when missing. Runs inside the
@@ -98,7 +36,7 @@ export const MIGRATIONS: readonly Migration[] = [
 export async function migrate(
   client: pg.ClientBase,
   schema: string,
-  migrations: readonly Migration[] = MIGRATIONS,
+  migrations: readonly SqlMigration[] = MIGRATIONS,
 ): Promise<void> {
   const quoted = pg.escapeIdentifier(schema);
   await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
@@ -121,14 +59,7 @@ export async function migrate(
     'SELECT MAX(version) AS version FROM nightshift_migrations',
   );
   const current = rows[0]?.version ?? 0;
-  const newest = migrations.at(-1)?.version ?? 0;
-  if (current > newest) {
-    throw new NightshiftError(
-      'storage_unavailable',
-      `the Postgres schema "${schema}" is at version ${current}, newer than this Nightshift knows (${newest}); upgrade Nightshift`,
-      { details: { schema, version: current, known: newest } },
-    );
-  }
+  checkSchemaVersion(`the Postgres schema "${schema}"`, current, migrations, { schema });
   for (const migration of migrations) {
     if (migration.version <= current) continue;
     await client.query(migration.sql);

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { backoffDelayMs } from '../../shared/backoff.js';
 
 /** Options of {@link createNotificationListener}. */
 export interface NotificationListenerOptions {
@@ -45,7 +46,7 @@ export function createNotificationListener(
   }
 
   function scheduleRetry(attempt: number): void {
-    const delay = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** Math.min(failures - 1, 10));
+    const delay = backoffDelayMs(failures, { firstMs: FIRST_RETRY_MS, maxMs: MAX_RETRY_MS });
     retryTimer = setTimeout(() => {
       retryTimer = undefined;
       if (isCurrent(attempt)) void connect(attempt);

@@ -1,112 +1,26 @@
 import { NightshiftError } from '../../errors.js';
 import { applyRunPatch, applyStepPatch } from '../apply-patch.js';
 import { isTerminal, meetsCondition } from '../contracts/run-store.js';
-import type {
-  AttemptRecord,
-  ErrorInfo,
-  RunRecord,
-  RunStatus,
-  RunStep,
-  RunStore,
-  RunTrigger,
-} from '../contracts/run-store.js';
-import type { Usage } from '../contracts/usage.js';
+import type { RunRecord, RunStep, RunStore } from '../contracts/run-store.js';
 import {
-  compareAndSet,
-  KnownVersions,
-  ROW_VERSION,
-  unchangedSince,
-  type Versioned,
-} from './compare-and-set.js';
-import type { PostgresDatabase } from './database.js';
+  parsedJsonColumn,
+  runFromRow,
+  runToRow,
+  valuesOf,
+  type RunRow,
+} from '../sql/row-mapping.js';
+import { tableStatements, TABLES } from '../sql/schema.js';
+import { compareAndSet, KnownVersions, rowVersion, type Versioned } from './compare-and-set.js';
+import type { PostgresDatabase } from './connection.js';
+import { POSTGRES_DIALECT } from './migrations.js';
 
 const DEFAULT_LIST_LIMIT = 50;
 /** Unfinished runs and steps remembered for writing without a read (`compare-and-set.ts`). */
 const KNOWN_LIMIT = 10_000;
 
-interface RunRow {
-  run_id: string;
-  agent_id: string;
-  trigger: string;
-  scheduled_at: string;
-  created_at: string;
-  started_at: string | null;
-  ended_at: string | null;
-  status: string;
-  query: string;
-  attempts: AttemptRecord[];
-  output: string | null;
-  error: ErrorInfo | null;
-  usage: Usage;
-  skip_reason: string | null;
-  lease_owner: string | null;
-  lease_expires_at: string | null;
-}
-
-const COLUMNS =
-  'run_id, agent_id, "trigger", scheduled_at, created_at, started_at, ended_at, status, query, attempts, output, error, usage, skip_reason, lease_owner, lease_expires_at';
-const PLACEHOLDERS =
-  '$1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12::jsonb, $13::jsonb, $14, $15, $16';
-
-/** The statement parameters of a run, in {@link COLUMNS} order; JSONB values as JSON text. */
-function toParameters(run: RunRecord): unknown[] {
-  return [
-    run.run_id,
-    run.agent_id,
-    run.trigger,
-    run.scheduled_at,
-    run.created_at,
-    run.started_at,
-    run.ended_at,
-    run.status,
-    run.query,
-    JSON.stringify(run.attempts),
-    run.output,
-    run.error === null ? null : JSON.stringify(run.error),
-    JSON.stringify(run.usage),
-    run.skip_reason,
-    run.lease_owner,
-    run.lease_expires_at,
-  ];
-}
-
-/** The parameters of the update statement: the run id, then the columns a patch may move. */
-function toPatchParameters(run: RunRecord): unknown[] {
-  return [
-    run.run_id,
-    run.started_at,
-    run.ended_at,
-    run.status,
-    JSON.stringify(run.attempts),
-    run.output,
-    run.error === null ? null : JSON.stringify(run.error),
-    JSON.stringify(run.usage),
-    run.skip_reason,
-    run.lease_owner,
-    run.lease_expires_at,
-  ];
-}
-
-function toRecord(row: RunRow): RunRecord {
-  return {
-    run_id: row.run_id,
-    agent_id: row.agent_id,
-    trigger: row.trigger as RunTrigger,
-    scheduled_at: row.scheduled_at,
-    created_at: row.created_at,
-    started_at: row.started_at,
-    ended_at: row.ended_at,
-    status: row.status as RunStatus,
-    query: row.query,
-    attempts: row.attempts,
-    output: row.output,
-    error: row.error,
-    usage: row.usage,
-    skip_reason: row.skip_reason,
-    lease_owner: row.lease_owner,
-    lease_expires_at: row.lease_expires_at,
-  };
-}
+const RUNS = tableStatements(TABLES.runs, POSTGRES_DIALECT);
+const COLUMNS = RUNS.columns;
+const toRecord = (row: RunRow): RunRecord => runFromRow(row, parsedJsonColumn);
 
 /** The key of a step among the remembered ones. */
 function stepKey(runId: string, stepId: string): string {
@@ -118,19 +32,18 @@ export function createPostgresRunStore(database: PostgresDatabase): RunStore {
   const runs = database.table('runs');
   const steps = database.table('run_steps');
   // One statement is atomic on its own: the first claim inserts, every other changes nothing.
-  const claim = database.prepare(`INSERT INTO ${runs} (${COLUMNS}) VALUES (${PLACEHOLDERS})
-    ON CONFLICT (run_id) DO NOTHING RETURNING ${ROW_VERSION}`);
+  const claim = database.prepare(`INSERT INTO ${runs} (${COLUMNS})
+    VALUES (${RUNS.parameters})
+    ON CONFLICT (run_id) DO NOTHING RETURNING ${rowVersion.column}`);
   const select = database.prepare(`SELECT ${COLUMNS} FROM ${runs} WHERE run_id = $1`);
   const selectVersioned = database.prepare(
-    `SELECT ${ROW_VERSION}, ${COLUMNS} FROM ${runs} WHERE run_id = $1`,
+    `SELECT ${rowVersion.column}, ${COLUMNS} FROM ${runs} WHERE run_id = $1`,
   );
   // Only the columns a patch may move; identity columns are never written again.
   const replace = database.prepare(`
-    UPDATE ${runs} SET started_at = $2, ended_at = $3, status = $4, attempts = $5::jsonb,
-      output = $6, error = $7::jsonb, usage = $8::jsonb, skip_reason = $9, lease_owner = $10,
-      lease_expires_at = $11
-    WHERE run_id = $1 AND ${unchangedSince(12)}
-    RETURNING ${ROW_VERSION}
+    UPDATE ${runs} SET ${RUNS.assignments}
+    WHERE run_id = $1 AND ${rowVersion.unchangedSince(RUNS.changing.length + 2)}
+    RETURNING ${rowVersion.column}
   `);
   const byAgent = `SELECT ${COLUMNS} FROM ${runs} WHERE agent_id = $1`;
   const newestFirst = 'ORDER BY scheduled_at DESC, run_id DESC';
@@ -143,14 +56,14 @@ export function createPostgresRunStore(database: PostgresDatabase): RunStore {
   );
   const appendStep = database.prepare(`
     INSERT INTO ${steps} (run_id, step_id, step) VALUES ($1, $2, $3::jsonb)
-    ON CONFLICT DO NOTHING RETURNING ${ROW_VERSION}
+    ON CONFLICT DO NOTHING RETURNING ${rowVersion.column}
   `);
   const selectStep = database.prepare(
-    `SELECT ${ROW_VERSION}, step FROM ${steps} WHERE run_id = $1 AND step_id = $2`,
+    `SELECT ${rowVersion.column}, step FROM ${steps} WHERE run_id = $1 AND step_id = $2`,
   );
   const replaceStep = database.prepare(`
     UPDATE ${steps} SET step = $3::jsonb
-    WHERE run_id = $1 AND step_id = $2 AND ${unchangedSince(4)} RETURNING ${ROW_VERSION}
+    WHERE run_id = $1 AND step_id = $2 AND ${rowVersion.unchangedSince(4)} RETURNING ${rowVersion.column}
   `);
   const stepsOfRun = database.prepare(
     `SELECT step FROM ${steps} WHERE run_id = $1 ORDER BY sequence`,
@@ -172,7 +85,8 @@ export function createPostgresRunStore(database: PostgresDatabase): RunStore {
 
   return {
     async claim(run) {
-      const { rows } = await database.write<Versioned>(claim, toParameters(run));
+      const values = valuesOf(runToRow(run), TABLES.runs.columns);
+      const { rows } = await database.write<Versioned>(claim, values);
       const version = rows[0]?.row_version;
       // As a read would give it back: only the columns.
       if (version !== undefined) knownRuns.remember(run.run_id, version, toRecord(run));
@@ -204,7 +118,7 @@ export function createPostgresRunStore(database: PostgresDatabase): RunStore {
           return { result: next, write: next };
         },
         async write(next, version) {
-          const parameters = [...toPatchParameters(next), version];
+          const parameters = [next.run_id, ...valuesOf(runToRow(next), RUNS.changing), version];
           const { rows } = await database.write<Versioned>(replace, parameters);
           return rows[0]?.row_version;
         },

@@ -1,6 +1,7 @@
-import { applyAgentPatch } from '../apply-patch.js';
-import { applyStatsDelta, type AgentRecord, type AgentStore } from '../contracts/agent-store.js';
-import type { RedisConnection } from './client.js';
+import { agentChanges } from '../agent-changes.js';
+import { systemClock, type Clock } from '../clock.js';
+import type { AgentRecord, AgentStore } from '../contracts/agent-store.js';
+import type { RedisConnection } from './connection.js';
 import type { RedisKeys } from './keys.js';
 import { CONFLICT, retryOnConflict } from '../retry-on-conflict.js';
 import { readJsonValues } from './read-json-values.js';
@@ -9,7 +10,11 @@ import { readJsonValues } from './read-json-values.js';
  * An {@link AgentStore} in Redis: each agent a JSON value, and a sorted set of ids that
  * lists them in byte order (the order SQLite's BINARY collation gives).
  */
-export function createRedisAgentStore(connection: RedisConnection, keys: RedisKeys): AgentStore {
+export function createRedisAgentStore(
+  connection: RedisConnection,
+  keys: RedisKeys,
+  now: Clock = systemClock,
+): AgentStore {
   /** Reads, changes and writes one agent; retried when another writer got there first. */
   function readModifyWrite(
     agentId: string,
@@ -52,21 +57,7 @@ export function createRedisAgentStore(connection: RedisConnection, keys: RedisKe
       );
     },
 
-    async update(agentId, patch) {
-      // Applied after a read: a copy, so what the caller changes meanwhile does not reach it.
-      patch = structuredClone(patch);
-      return readModifyWrite(agentId, (record) => applyAgentPatch(record, patch, new Date()));
-    },
-
-    async updateStats(agentId, delta) {
-      // Applied after a read: a copy, so what the caller changes meanwhile does not reach it.
-      delta = structuredClone(delta);
-      // Counters are not part of the definition or state: version stays as it is.
-      return readModifyWrite(agentId, (record) => ({
-        ...record,
-        stats: applyStatsDelta(record.stats, delta),
-      }));
-    },
+    ...agentChanges(readModifyWrite, now),
 
     async delete(agentId) {
       return connection.run(() =>

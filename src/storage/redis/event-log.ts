@@ -5,38 +5,37 @@ import {
   type NewEvent,
   type NightshiftEvent,
 } from '../contracts/event-log.js';
-import { warnOnError, type ErrorReporter } from '../report-error.js';
-import { connectionName, createRedisConnection } from './client.js';
+import { EVENT_LOG_LIMITS, type EventLogOptions } from '../event-log-options.js';
+import { handToSubscribers, subscriberOf, type EventSubscriber } from '../event-subscribers.js';
+import { warnOnError } from '../report-error.js';
+import {
+  connectionName,
+  createRedisConnection,
+  keyPrefixOf,
+  type RedisLocationOptions,
+} from './connection.js';
 import { startEventTail, type EventTail } from './event-tail.js';
-import { DEFAULT_KEY_PREFIX, redisKeys } from './keys.js';
+import { redisKeys } from './keys.js';
 import type { StreamTrim } from './scripts.js';
 import { rangeStartAfter, toEvent, type StreamEntry } from './stream-entry.js';
 
 /** Options of {@link createRedisStreamEventLog}. */
-export interface RedisStreamEventLogOptions {
-  /** `redis://[:password@]host[:port][/db]` or `rediss://…`. */
-  url: string;
-  /** Prefix of every key (default `nightshift:`). */
-  prefix?: string;
+export interface RedisStreamEventLogOptions extends RedisLocationOptions, EventLogOptions {
   /**
    * Events kept in the fleet stream and in each agent's stream (default 100,000). Appends
    * trim with `MAXLEN ~`, which drops only whole stream nodes and so may keep up to a node
    * (100 entries by default) more; under 1,000 the trim is exact, as that slack would
    * dwarf the bound.
    */
+  maxEvents?: number;
+  /** @deprecated Use {@link RedisStreamEventLogOptions.maxEvents}, the name every backend uses. */
   maxLen?: number;
-  /** Hears errors thrown by listeners and failed tail reads (default: a process warning). */
-  onError?: ErrorReporter;
 }
 
-const DEFAULT_MAX_LEN = 100_000;
-/** Below this, streams are trimmed exactly (see `maxLen`). */
+/** Below this, streams are trimmed exactly (see `maxEvents`). */
 const APPROXIMATE_TRIM_FROM = 1_000;
-const DEFAULT_READ_LIMIT = 1_000;
 
-interface Subscriber {
-  listener: (event: NightshiftEvent) => void;
-  agentId: string | undefined;
+interface Subscriber extends EventSubscriber {
   /** The newest event id when it subscribed; undefined until known (or if that failed). */
   after: string | undefined;
   /** Settles once `after` is known (or could not be learned). */
@@ -54,10 +53,10 @@ function closedError(): NightshiftError {
  * a blocking connection and hands events to its subscribers, in order, once each.
  */
 export function createRedisStreamEventLog(options: RedisStreamEventLogOptions): EventLog {
-  const prefix = options.prefix ?? DEFAULT_KEY_PREFIX;
+  const prefix = keyPrefixOf(options);
   const keys = redisKeys(prefix);
   const onError = options.onError ?? warnOnError;
-  const maxLength = Math.max(1, options.maxLen ?? DEFAULT_MAX_LEN);
+  const maxLength = Math.max(1, options.maxEvents ?? options.maxLen ?? EVENT_LOG_LIMITS.maxEvents);
   const trim: StreamTrim = { maxLength, mode: maxLength < APPROXIMATE_TRIM_FROM ? '=' : '~' };
   const connection = createRedisConnection(options.url, {
     name: connectionName(prefix, 'events'),
@@ -90,18 +89,9 @@ export function createRedisStreamEventLog(options: RedisStreamEventLogOptions): 
         onError(error);
         continue;
       }
-      for (const subscriber of [...subscribers]) {
-        if (!subscribers.has(subscriber)) continue;
-        if (subscriber.after !== undefined && compareEventIds(event.id, subscriber.after) <= 0) {
-          continue;
-        }
-        if (subscriber.agentId !== undefined && subscriber.agentId !== event.agent_id) continue;
-        try {
-          subscriber.listener(structuredClone(event));
-        } catch (error) {
-          onError(error);
-        }
-      }
+      const isNew = (subscriber: Subscriber): boolean =>
+        subscriber.after === undefined || compareEventIds(event.id, subscriber.after) > 0;
+      handToSubscribers(subscribers, event.agent_id, isNew, () => structuredClone(event), onError);
     }
   }
 
@@ -139,7 +129,7 @@ export function createRedisStreamEventLog(options: RedisStreamEventLogOptions): 
 
     async read(readOptions = {}) {
       const start = rangeStartAfter(readOptions.after ?? '0');
-      const limit = Math.max(0, readOptions.limit ?? DEFAULT_READ_LIMIT);
+      const limit = Math.max(0, readOptions.limit ?? EVENT_LOG_LIMITS.readLimit);
       if (limit === 0) return [];
       const key =
         readOptions.agent_id === undefined
@@ -154,8 +144,7 @@ export function createRedisStreamEventLog(options: RedisStreamEventLogOptions): 
     subscribe(listener, subscribeOptions = {}) {
       if (closed) throw closedError();
       const subscriber: Subscriber = {
-        listener,
-        agentId: subscribeOptions.agent_id,
+        ...subscriberOf(listener, subscribeOptions),
         after: undefined,
         started: newestId().then(
           (id) => (subscriber.after = id),

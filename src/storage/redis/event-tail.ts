@@ -1,6 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import { backoffDelayMs } from '../../shared/backoff.js';
 import type { ErrorReporter } from '../report-error.js';
-import { createRedisConnection } from './client.js';
+import { createRedisConnection } from './connection.js';
 import type { RedisKeys } from './keys.js';
 import type { StreamEntry } from './stream-entry.js';
 
@@ -75,7 +76,10 @@ export function startEventTail(options: EventTailOptions): EventTail {
         failures += 1;
         // Once per outage: every retry failing the same way would say nothing new.
         if (failures === 1) options.onError(error);
-        const wait = Math.min(FIRST_RETRY_DELAY_MS * 2 ** (failures - 1), MAX_RETRY_DELAY_MS);
+        const wait = backoffDelayMs(failures, {
+          firstMs: FIRST_RETRY_DELAY_MS,
+          maxMs: MAX_RETRY_DELAY_MS,
+        });
         await delay(wait, undefined, { signal: stopping.signal }).catch(() => undefined);
       }
     }

@@ -1,21 +1,30 @@
+import { systemClock, type Clock } from '../clock.js';
 import type { Store } from '../contracts/index.js';
+import { maskUrl } from '../mask-url.js';
+import type { StorageBackend } from '../storage-backend.js';
 import { createRedisAgentStore } from './agent-store.js';
-import { connectionName, createRedisConnection } from './client.js';
-import { DEFAULT_KEY_PREFIX, redisKeys } from './keys.js';
+import {
+  connectionName,
+  createRedisConnection,
+  keyPrefixOf,
+  type RedisLocationOptions,
+} from './connection.js';
+import { createRedisStreamEventLog } from './event-log.js';
+import { redisKeys } from './keys.js';
 import { createRedisLeaseStore } from './lease-store.js';
 import { createRedisMessageStore } from './message-store.js';
+import { checkRedisUrl, DEFAULT_REDIS_URL } from './redis-url.js';
 import { createRedisRunStore } from './run-store.js';
 
+export type { RedisLocationOptions } from './connection.js';
 export { createRedisStreamEventLog, type RedisStreamEventLogOptions } from './event-log.js';
 export { DEFAULT_KEY_PREFIX } from './keys.js';
 export { checkRedisUrl, DEFAULT_REDIS_URL, resolveRedisUrl } from './redis-url.js';
 
 /** Options of {@link createRedisStore}. */
-export interface RedisStoreOptions {
-  /** `redis://[:password@]host[:port][/db]` or `rediss://…`. */
-  url: string;
-  /** Prefix of every key (default `nightshift:`), so several deployments can share a Redis. */
-  prefix?: string;
+export interface RedisStoreOptions extends RedisLocationOptions {
+  /** The clock that stamps records (`updated_at`); default the real one. */
+  now?: Clock;
 }
 
 /**
@@ -25,7 +34,7 @@ export interface RedisStoreOptions {
  * Throws `config_invalid` when the URL is not a Redis URL.
  */
 export function createRedisStore(options: RedisStoreOptions): Store {
-  const prefix = options.prefix ?? DEFAULT_KEY_PREFIX;
+  const prefix = keyPrefixOf(options);
   const keys = redisKeys(prefix);
   const connection = createRedisConnection(options.url, {
     name: connectionName(prefix, 'store'),
@@ -33,7 +42,7 @@ export function createRedisStore(options: RedisStoreOptions): Store {
     autoPipelining: true,
   });
   return {
-    agents: createRedisAgentStore(connection, keys),
+    agents: createRedisAgentStore(connection, keys, options.now ?? systemClock),
     runs: createRedisRunStore(connection, keys),
     messages: createRedisMessageStore(connection, keys),
     leases: createRedisLeaseStore(connection, keys),
@@ -41,3 +50,23 @@ export function createRedisStore(options: RedisStoreOptions): Store {
     close: () => connection.close(),
   };
 }
+
+/** The `redis` and `redis_stream` kinds: `redis://` and `rediss://` URLs. */
+export const redisBackend: StorageBackend<{ dialect: 'redis'; url: string }> = {
+  name: 'redis',
+  storeKind: 'redis',
+  eventKind: 'redis_stream',
+  schemes: ['redis', 'rediss'],
+  urlForms: 'redis://[:password@]host[:port][/db] or rediss://…',
+  urlSource: { env: 'REDIS_URL', defaultUrl: DEFAULT_REDIS_URL },
+  locate(url) {
+    checkRedisUrl(url);
+    return {
+      location: { dialect: 'redis', url },
+      description: maskUrl(url),
+      openStore: ({ namespace }) => createRedisStore({ url, namespace }),
+      openEventLog: ({ namespace, maxEvents }) =>
+        createRedisStreamEventLog({ url, namespace, maxEvents }),
+    };
+  },
+};

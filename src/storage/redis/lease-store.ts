@@ -1,6 +1,6 @@
 import type { Lease, LeaseStore } from '../contracts/lease-store.js';
 import { acquireSlot, holdsSlot, leaseOf, type LeaseSlot } from '../lease-rules.js';
-import type { RedisConnection } from './client.js';
+import type { RedisConnection } from './connection.js';
 import type { RedisKeys } from './keys.js';
 import { CONFLICT, retryOnConflict } from '../retry-on-conflict.js';
 

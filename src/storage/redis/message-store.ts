@@ -3,7 +3,7 @@ import {
   type MessageStore,
   type StoredMessage,
 } from '../contracts/message-store.js';
-import type { RedisConnection } from './client.js';
+import type { RedisConnection } from './connection.js';
 import type { RedisKeys } from './keys.js';
 
 /** A {@link MessageStore} in Redis: a list of JSON messages per session. */

@@ -1,4 +1,4 @@
-import type { RedisConnection } from './client.js';
+import type { RedisConnection } from './connection.js';
 
 /** Keys read per MGET, so a long listing never builds one huge reply. */
 const KEYS_PER_READ = 500;

@@ -9,7 +9,7 @@ import {
   type RunStep,
   type RunStore,
 } from '../contracts/run-store.js';
-import type { RedisConnection } from './client.js';
+import type { RedisConnection } from './connection.js';
 import type { RedisKeys } from './keys.js';
 import type { IndexMove } from './scripts.js';
 import { readJsonValues } from './read-json-values.js';

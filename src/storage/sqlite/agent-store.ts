@@ -1,64 +1,25 @@
-import type { AgentDefinition } from '../../config/agent-definition.js';
-import { applyAgentPatch } from '../apply-patch.js';
-import {
-  applyStatsDelta,
-  type AgentRecord,
-  type AgentState,
-  type AgentStats,
-  type AgentStore,
-} from '../contracts/agent-store.js';
-import type { SqliteConnection } from './database.js';
+import { agentChanges } from '../agent-changes.js';
+import { systemClock, type Clock } from '../clock.js';
+import type { AgentRecord, AgentStore } from '../contracts/agent-store.js';
+import { agentFromRow, agentToRow, parseJsonColumn, type AgentRow } from '../sql/row-mapping.js';
+import { tableStatements, TABLES } from '../sql/schema.js';
+import { SQLITE_DIALECT } from './migrations.js';
+import type { SqliteConnection } from './connection.js';
 
-interface AgentRow {
-  agent_id: string;
-  definition: string;
-  state: string;
-  pause_reason: string | null;
-  anchor_at: string | null;
-  created_at: string;
-  updated_at: string;
-  version: number;
-  stats: string;
-}
-
-function toRow(record: AgentRecord): AgentRow {
-  return {
-    agent_id: record.agent_id,
-    definition: JSON.stringify(record.definition),
-    state: record.state,
-    pause_reason: record.pause_reason,
-    anchor_at: record.anchor_at,
-    created_at: record.created_at,
-    updated_at: record.updated_at,
-    version: record.version,
-    stats: JSON.stringify(record.stats),
-  };
-}
-
-function toRecord(row: AgentRow): AgentRecord {
-  return {
-    agent_id: row.agent_id,
-    definition: JSON.parse(row.definition) as AgentDefinition,
-    state: row.state as AgentState,
-    pause_reason: row.pause_reason,
-    anchor_at: row.anchor_at,
-    created_at: row.created_at,
-    updated_at: row.updated_at,
-    version: row.version,
-    stats: JSON.parse(row.stats) as AgentStats,
-  };
-}
+const toRecord = (row: AgentRow): AgentRecord => agentFromRow(row, parseJsonColumn);
+const AGENTS = tableStatements(TABLES.agents, SQLITE_DIALECT);
 
 /** An {@link AgentStore} in a SQLite database; writes commit in the connection's batch. */
-export function createSqliteAgentStore({ database, writes }: SqliteConnection): AgentStore {
+export function createSqliteAgentStore(
+  { database, writes }: SqliteConnection,
+  now: Clock = systemClock,
+): AgentStore {
   const insert = database.prepare<[AgentRow]>(`
-    INSERT INTO agents (agent_id, definition, state, pause_reason, anchor_at, created_at, updated_at, version, stats)
-    VALUES (@agent_id, @definition, @state, @pause_reason, @anchor_at, @created_at, @updated_at, @version, @stats)
+    INSERT INTO agents (${AGENTS.columns}) VALUES (${AGENTS.parameters})
     ON CONFLICT (agent_id) DO NOTHING
   `);
   const replace = database.prepare<[AgentRow]>(`
-    UPDATE agents SET definition = @definition, state = @state, pause_reason = @pause_reason,
-      anchor_at = @anchor_at, updated_at = @updated_at, version = @version, stats = @stats
+    UPDATE agents SET ${AGENTS.assignments}
     WHERE agent_id = @agent_id
   `);
   const select = database.prepare<[string], AgentRow>('SELECT * FROM agents WHERE agent_id = ?');
@@ -76,7 +37,7 @@ export function createSqliteAgentStore({ database, writes }: SqliteConnection): 
     const row = select.get(agentId);
     if (!row) return undefined;
     const next = change(toRecord(row));
-    replace.run(toRow(next));
+    replace.run(agentToRow(next));
     return next;
   }
 
@@ -88,7 +49,7 @@ export function createSqliteAgentStore({ database, writes }: SqliteConnection): 
 
   return {
     async insert(record) {
-      const row = toRow(record);
+      const row = agentToRow(record);
       return writes.write(
         ['agents', record.agent_id],
         () => insert.run(row).changes === 1,
@@ -105,26 +66,12 @@ export function createSqliteAgentStore({ database, writes }: SqliteConnection): 
       return writes.read(['agents'], () => selectAll.all()).map(toRecord);
     },
 
-    async update(agentId, patch) {
-      // Applied when the batch commits: a copy, so later changes by the caller do not reach it.
-      const snapshot = structuredClone(patch);
-      return writes.write(
-        ['agents', agentId],
-        () => readModifyWrite(agentId, (record) => applyAgentPatch(record, snapshot, new Date())),
-        durable,
-      );
-    },
-
-    async updateStats(agentId, delta) {
-      // Counters are not part of the definition or state: version stays as it is.
-      const snapshot = structuredClone(delta);
-      return writes.write(['agents', agentId], () =>
-        readModifyWrite(agentId, (record) => ({
-          ...record,
-          stats: applyStatsDelta(record.stats, snapshot),
-        })),
-      );
-    },
+    // Applied when the batch commits, on the copies agentChanges takes.
+    ...agentChanges(
+      async (agentId, change, options) =>
+        writes.write(['agents', agentId], () => readModifyWrite(agentId, change), options),
+      now,
+    ),
 
     async delete(agentId) {
       return writes.write(['agents', agentId], () => remove.run(agentId).changes === 1, durable);

@@ -1,53 +1,32 @@
 import { NightshiftError } from '../../errors.js';
 import type { EventLog, NewEvent, NightshiftEvent } from '../contracts/event-log.js';
 import { parseEventSequence } from '../event-sequence.js';
-import { warnOnError, type ErrorReporter } from '../report-error.js';
-import { openDatabase, type SqliteConnectionOptions, type SqliteDatabase } from './database.js';
+import {
+  storedEventLogSettings,
+  EVENT_LOG_LIMITS,
+  type EventLogOptions,
+} from '../event-log-options.js';
+import { handToSubscribers, subscriberOf, type EventSubscriber } from '../event-subscribers.js';
+import { eventFromRow, parseJsonColumn, type EventRow as SqlEventRow } from '../sql/row-mapping.js';
+import { openDatabase, type SqliteConnectionOptions, type SqliteDatabase } from './connection.js';
 
 /** Options of {@link createSqliteEventLog}. */
-export interface SqliteEventLogOptions extends SqliteConnectionOptions {
-  /** Events kept; older ones are trimmed from time to time (default 100,000). */
-  maxEvents?: number;
+export interface SqliteEventLogOptions extends SqliteConnectionOptions, EventLogOptions {
   /** How often subscribers look for events appended by other processes (default 200 ms). */
   pollIntervalMs?: number;
-  /** Hears errors thrown by listeners and failed polls (default: a process warning). */
-  onError?: ErrorReporter;
 }
 
-const DEFAULT_MAX_EVENTS = 100_000;
 const DEFAULT_POLL_INTERVAL_MS = 200;
-const DEFAULT_READ_LIMIT = 1_000;
-/** Events delivered per query while catching subscribers up. */
-const DELIVERY_BATCH = 500;
-/** At most this many appends between trims, whatever `maxEvents` is. */
-const MAX_APPENDS_BETWEEN_TRIMS = 1_000;
 
-interface EventRow {
-  id: number;
-  agent_id: string;
-  run_id: string | null;
-  type: string;
-  timestamp: string;
-  payload: string;
-}
+/** An events row as SQLite gives it: the id an integer, the payload JSON text. */
+type EventRow = SqlEventRow & { id: number };
 
-interface Subscriber {
-  listener: (event: NightshiftEvent) => void;
-  agentId: string | undefined;
+interface Subscriber extends EventSubscriber {
   /** Id of the last event this subscriber was handed (or skipped); never moves back. */
   after: number;
 }
 
-function toEvent(row: EventRow): NightshiftEvent {
-  return {
-    id: String(row.id),
-    type: row.type,
-    agent_id: row.agent_id,
-    run_id: row.run_id,
-    timestamp: row.timestamp,
-    payload: JSON.parse(row.payload),
-  } as NightshiftEvent;
-}
+const toEvent = (row: EventRow): NightshiftEvent => eventFromRow(row, parseJsonColumn);
 
 /**
  * The event logs of this process on one connection, so an append through one reaches the
@@ -77,11 +56,10 @@ function siblingsOf(database: SqliteDatabase): Siblings {
  * once; appends by other processes on the same file reach them by polling.
  */
 export function createSqliteEventLog(options: SqliteEventLogOptions): EventLog {
-  const maxEvents = Math.max(1, options.maxEvents ?? DEFAULT_MAX_EVENTS);
-  const pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
-  const onError = options.onError ?? warnOnError;
-  // Trimming scans the newest `maxEvents` ids, so it runs every tenth of them at most.
-  const trimEvery = Math.min(MAX_APPENDS_BETWEEN_TRIMS, Math.ceil(maxEvents / 10));
+  const { maxEvents, pollIntervalMs, onError, trimEvery } = storedEventLogSettings(
+    options,
+    DEFAULT_POLL_INTERVAL_MS,
+  );
   const connection = openDatabase(options);
   const { database, writes } = connection;
 
@@ -134,20 +112,16 @@ export function createSqliteEventLog(options: SqliteEventLogOptions): EventLog {
     for (;;) {
       if (subscribers.size === 0) return;
       const from = Math.min(...[...subscribers].map((subscriber) => subscriber.after));
-      const rows = selectAfter.all(from, DELIVERY_BATCH);
+      const rows = selectAfter.all(from, EVENT_LOG_LIMITS.deliveryBatch);
       for (const row of rows) {
-        for (const subscriber of [...subscribers]) {
-          if (!subscribers.has(subscriber) || row.id <= subscriber.after) continue;
+        const isNew = (subscriber: Subscriber): boolean => {
+          if (row.id <= subscriber.after) return false;
           subscriber.after = row.id;
-          if (subscriber.agentId !== undefined && subscriber.agentId !== row.agent_id) continue;
-          try {
-            subscriber.listener(toEvent(row));
-          } catch (error) {
-            onError(error);
-          }
-        }
+          return true;
+        };
+        handToSubscribers(subscribers, row.agent_id, isNew, () => toEvent(row), onError);
       }
-      if (rows.length < DELIVERY_BATCH) return;
+      if (rows.length < EVENT_LOG_LIMITS.deliveryBatch) return;
     }
   }
 
@@ -196,7 +170,7 @@ export function createSqliteEventLog(options: SqliteEventLogOptions): EventLog {
 
     async read(readOptions = {}) {
       const after = parseEventSequence(readOptions.after ?? '0');
-      const limit = Math.max(0, readOptions.limit ?? DEFAULT_READ_LIMIT);
+      const limit = Math.max(0, readOptions.limit ?? EVENT_LOG_LIMITS.readLimit);
       const rows = writes.read(['events'], () =>
         readOptions.agent_id === undefined
           ? selectAfter.all(after, limit)
@@ -208,8 +182,7 @@ export function createSqliteEventLog(options: SqliteEventLogOptions): EventLog {
     subscribe(listener, subscribeOptions = {}) {
       if (closed) throw new NightshiftError('storage_unavailable', 'the event log is closed');
       const subscriber: Subscriber = {
-        listener,
-        agentId: subscribeOptions.agent_id,
+        ...subscriberOf(listener, subscribeOptions),
         // Appends issued before subscribing are not its to hear: commit them first.
         after: writes.read(['events'], () => selectNewestId.get())?.id ?? 0,
       };

@@ -1,6 +1,6 @@
 import type { Lease, LeaseStore } from '../contracts/lease-store.js';
 import { acquireSlot, holdsSlot, leaseOf, type LeaseSlot } from '../lease-rules.js';
-import type { SqliteConnection } from './database.js';
+import type { SqliteConnection } from './connection.js';
 
 /**
  * A {@link LeaseStore} in a SQLite database. Expiry is judged by each process's wall

@@ -3,7 +3,7 @@ import {
   type MessageStore,
   type StoredMessage,
 } from '../contracts/message-store.js';
-import type { SqliteConnection } from './database.js';
+import type { SqliteConnection } from './connection.js';
 
 /** A {@link MessageStore} in a SQLite database; writes commit in the connection's batch. */
 export function createSqliteMessageStore({ database, writes }: SqliteConnection): MessageStore {

@@ -2,87 +2,34 @@ import { NightshiftError } from '../../errors.js';
 import { applyRunPatch, applyStepPatch } from '../apply-patch.js';
 import { meetsCondition } from '../contracts/run-store.js';
 import type {
-  AttemptRecord,
-  ErrorInfo,
   RunCondition,
   RunPatch,
   RunRecord,
-  RunStatus,
   RunStep,
   RunStore,
-  RunTrigger,
 } from '../contracts/run-store.js';
-import type { Usage } from '../contracts/usage.js';
-import type { SqliteConnection } from './database.js';
+import { parseJsonColumn, runFromRow, runToRow, type RunRow } from '../sql/row-mapping.js';
+import { tableStatements, TABLES } from '../sql/schema.js';
+import { SQLITE_DIALECT } from './migrations.js';
+import type { SqliteConnection } from './connection.js';
 
 const DEFAULT_LIST_LIMIT = 50;
 
-interface RunRow {
-  run_id: string;
-  agent_id: string;
-  trigger: string;
-  scheduled_at: string;
-  created_at: string;
-  started_at: string | null;
-  ended_at: string | null;
-  status: string;
-  query: string;
-  attempts: string;
-  output: string | null;
-  error: string | null;
-  usage: string;
-  skip_reason: string | null;
-  lease_owner: string | null;
-  lease_expires_at: string | null;
-}
-
-function toRow(run: RunRecord): RunRow {
-  return {
-    ...run,
-    attempts: JSON.stringify(run.attempts),
-    error: run.error === null ? null : JSON.stringify(run.error),
-    usage: JSON.stringify(run.usage),
-  };
-}
-
-function toRecord(row: RunRow): RunRecord {
-  return {
-    run_id: row.run_id,
-    agent_id: row.agent_id,
-    trigger: row.trigger as RunTrigger,
-    scheduled_at: row.scheduled_at,
-    created_at: row.created_at,
-    started_at: row.started_at,
-    ended_at: row.ended_at,
-    status: row.status as RunStatus,
-    query: row.query,
-    attempts: JSON.parse(row.attempts) as AttemptRecord[],
-    output: row.output,
-    error: row.error === null ? null : (JSON.parse(row.error) as ErrorInfo),
-    usage: JSON.parse(row.usage) as Usage,
-    skip_reason: row.skip_reason,
-    lease_owner: row.lease_owner,
-    lease_expires_at: row.lease_expires_at,
-  };
-}
+const toRecord = (row: RunRow): RunRecord => runFromRow(row, parseJsonColumn);
+const toRow = runToRow;
+const RUNS = tableStatements(TABLES.runs, SQLITE_DIALECT);
 
 /**
  * A {@link RunStore} in a SQLite database. Writes commit in the connection's batch; each
  * read-modify-write reads inside it, under the write lock, so its condition holds when it writes.
  */
 export function createSqliteRunStore({ database, writes }: SqliteConnection): RunStore {
-  const columns =
-    'run_id, agent_id, "trigger", scheduled_at, created_at, started_at, ended_at, status, query, attempts, output, error, usage, skip_reason, lease_owner, lease_expires_at';
-  const parameters =
-    '@run_id, @agent_id, @trigger, @scheduled_at, @created_at, @started_at, @ended_at, @status, @query, @attempts, @output, @error, @usage, @skip_reason, @lease_owner, @lease_expires_at';
   // One statement is atomic on its own: the first claim inserts, every other changes nothing.
   const claim = database.prepare<[RunRow]>(
-    `INSERT INTO runs (${columns}) VALUES (${parameters}) ON CONFLICT (run_id) DO NOTHING`,
+    `INSERT INTO runs (${RUNS.columns}) VALUES (${RUNS.parameters}) ON CONFLICT (run_id) DO NOTHING`,
   );
   const replace = database.prepare<[RunRow]>(`
-    UPDATE runs SET started_at = @started_at, ended_at = @ended_at, status = @status,
-      attempts = @attempts, output = @output, error = @error, usage = @usage,
-      skip_reason = @skip_reason, lease_owner = @lease_owner, lease_expires_at = @lease_expires_at
+    UPDATE runs SET ${RUNS.assignments}
     WHERE run_id = @run_id
   `);
   const select = database.prepare<[string], RunRow>('SELECT * FROM runs WHERE run_id = ?');

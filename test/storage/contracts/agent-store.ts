@@ -16,6 +16,19 @@ export function describeAgentStore(name: string, factory: StoreFactory): void {
       await fixture.cleanup();
     });
 
+    it('stamps updated_at by the clock given to its factory', async () => {
+      const fixed = new Date('2031-02-03T04:05:06.789Z');
+      const clocked = await factory({ now: () => fixed });
+      try {
+        await clocked.store.agents.insert(agentRecord('alpha'));
+        const updated = await clocked.store.agents.update('alpha', { state: 'paused' });
+        expect(updated?.updated_at).toBe(fixed.toISOString());
+        expect((await clocked.store.agents.get('alpha'))?.updated_at).toBe(fixed.toISOString());
+      } finally {
+        await clocked.cleanup();
+      }
+    });
+
     it('stores an agent and reads it back', async () => {
       const record = agentRecord('alpha');
       expect(await agents.insert(record)).toBe(true);
@@ -97,7 +110,7 @@ export function describeAgentStore(name: string, factory: StoreFactory): void {
 
     it('moves counters as applyStatsDelta says: errors, failure streaks, totals', async () => {
       await agents.insert(agentRecord('alpha'));
-      const failed = { code: 'model_error', message: 'the model refused' };
+      const failed = { code: 'model_error', message: 'the model refused' } as const;
       const run = (status: NonNullable<StatsDelta['run']>['status'], minute: number) => ({
         run: {
           status,

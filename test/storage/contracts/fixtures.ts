@@ -19,8 +19,14 @@ export interface StoreFixture {
   cleanup(): Promise<void>;
 }
 
+/** What a store suite asks of a backend's store. */
+export interface StoreFactoryOptions {
+  /** The clock that stamps records, passed to the backend's factory as its `now` option. */
+  now?: () => Date;
+}
+
 /** Makes a fresh, empty store for one test (may connect to a server, create a schema …). */
-export type StoreFactory = () => Promise<StoreFixture>;
+export type StoreFactory = (options?: StoreFactoryOptions) => Promise<StoreFixture>;
 
 /** An event log under test and how to throw it away. */
 export interface EventLogFixture {

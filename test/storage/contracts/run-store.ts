@@ -83,7 +83,7 @@ export function describeRunStore(name: string, factory: StoreFactory): void {
         started_at: minute(1),
         ended_at: minute(2),
         status: 'failed' as const,
-        error: { code: 'timeout', message: 'took too long' },
+        error: { code: 'timeout', message: 'took too long' } as const,
         usage: { requests: 1, input_tokens: 5, output_tokens: 7, total_tokens: 12 },
       };
       const updated = await runs.update(run.run_id, {

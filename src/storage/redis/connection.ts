@@ -1,7 +1,8 @@
 import { Redis } from 'ioredis';
 import { errorMessage, NightshiftError } from '../../errors.js';
+import { backoffDelayMs } from '../../shared/backoff.js';
 import { maskUrl } from '../mask-url.js';
-import type { RedisKeys } from './keys.js';
+import { DEFAULT_KEY_PREFIX, type RedisKeys } from './keys.js';
 import { checkRedisUrl } from './redis-url.js';
 import { defineScripts, type RedisScripts } from './scripts.js';
 
@@ -15,6 +16,28 @@ const CONNECT_TIMEOUT_MS = 5_000;
 const MAX_RETRIES_PER_REQUEST = 5;
 const FIRST_RECONNECT_DELAY_MS = 100;
 const MAX_RECONNECT_DELAY_MS = 3_000;
+
+/** Where a Redis store or event log keeps its keys. */
+export interface RedisLocationOptions {
+  /** `redis://[:password@]host[:port][/db]` or `rediss://…`. */
+  url: string;
+  /**
+   * Keeps several deployments apart on one Redis: every key starts with `<namespace>:`
+   * (default `nightshift`).
+   */
+  namespace?: string;
+  /**
+   * @deprecated Use {@link RedisLocationOptions.namespace}, the name every backend uses:
+   * `prefix: 'name:'` is `namespace: 'name'`. The literal start of every key.
+   */
+  prefix?: string;
+}
+
+/** The start of every key: `<namespace>:`, else the deprecated `prefix`, else `nightshift:`. */
+export function keyPrefixOf(options: RedisLocationOptions): string {
+  if (options.namespace !== undefined) return `${options.namespace}:`;
+  return options.prefix ?? DEFAULT_KEY_PREFIX;
+}
 
 /** Options of {@link createRedisConnection}. */
 export interface RedisConnectionOptions {
@@ -91,7 +114,10 @@ export function createRedisConnection(
     enableAutoPipelining: options.autoPipelining ?? false,
     retryStrategy: (attempt) =>
       connectedOnce
-        ? Math.min(FIRST_RECONNECT_DELAY_MS * 2 ** (attempt - 1), MAX_RECONNECT_DELAY_MS)
+        ? backoffDelayMs(attempt, {
+            firstMs: FIRST_RECONNECT_DELAY_MS,
+            maxMs: MAX_RECONNECT_DELAY_MS,
+          })
         : null,
   });
   // Without a listener, an `error` event (every failed reconnect emits one) would throw.

@@ -10,6 +10,8 @@ export interface PostgresConnectionOptions {
   /** A `postgres://` or `postgresql://` URL. */
   url: string;
   /** The schema holding Nightshift's tables, created when missing (default `public`). */
+  namespace?: string;
+  /** @deprecated Use {@link PostgresConnectionOptions.namespace}, the name every backend uses. */
   schema?: string;
   /** Settings of the connection pool. */
   pool?: PostgresPoolOptions;
@@ -119,7 +121,10 @@ const sharedPools = new Map<string, SharedPool>();
  * schema, failing with `storage_unavailable` naming the masked URL when it cannot.
  */
 export function openDatabase(options: PostgresConnectionOptions): PostgresDatabase {
-  const schema = checkSchema(options.schema ?? DEFAULT_SCHEMA);
+  const schema = checkSchema(
+    options.namespace ?? options.schema ?? DEFAULT_SCHEMA,
+    options.namespace === undefined ? 'schema' : 'namespace',
+  );
   const { url } = options;
   const maskedUrl = maskUrl(url);
   const secrets = passwordsOf(url);
@@ -341,10 +346,10 @@ function wasNeverSent(error: unknown): boolean {
   return error instanceof Error && /not queryable/i.test(error.message);
 }
 
-function checkSchema(schema: string): string {
+function checkSchema(schema: string, field: string): string {
   if (SCHEMA_PATTERN.test(schema)) return schema;
   const message = `"${schema}" is not a usable schema name (lowercase letters, digits and _, starting with a letter or _, at most ${63 - CHANNEL_PREFIX.length} characters)`;
-  throw new NightshiftError('config_invalid', message, { fields: [{ path: 'schema', message }] });
+  throw new NightshiftError('config_invalid', message, { fields: [{ path: field, message }] });
 }
 
 /** The URL's password as written and as decoded, to cut out of error messages. */

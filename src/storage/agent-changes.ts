@@ -1,0 +1,48 @@
+import { applyAgentPatch } from './apply-patch.js';
+import type { Clock } from './clock.js';
+import { applyStatsDelta, type AgentRecord, type AgentStore } from './contracts/agent-store.js';
+
+/** How a change of one agent is written: `durable` for what the API acknowledges (promise 6). */
+export interface AgentChangeOptions {
+  durable: boolean;
+}
+
+/**
+ * A backend's read-modify-write of one agent: reads it, applies `change`, writes the result
+ * atomically (retrying on conflict where it must), and returns it; undefined when the agent
+ * does not exist.
+ */
+export type ReadModifyWriteAgent = (
+  agentId: string,
+  change: (record: AgentRecord) => AgentRecord,
+  options: AgentChangeOptions,
+) => Promise<AgentRecord | undefined>;
+
+/**
+ * `update` and `updateStats` of an {@link AgentStore}, the same for every backend once it
+ * knows how to read-modify-write one agent.
+ */
+export function agentChanges(
+  readModifyWrite: ReadModifyWriteAgent,
+  now: Clock,
+): Pick<AgentStore, 'update' | 'updateStats'> {
+  return {
+    async update(agentId, patch) {
+      // Applied after a read: a copy, so what the caller changes meanwhile does not reach it.
+      const snapshot = structuredClone(patch);
+      return readModifyWrite(agentId, (record) => applyAgentPatch(record, snapshot, now()), {
+        durable: true,
+      });
+    },
+
+    async updateStats(agentId, delta) {
+      const snapshot = structuredClone(delta);
+      // Counters are not part of the definition or state: version stays as it is.
+      return readModifyWrite(
+        agentId,
+        (record) => ({ ...record, stats: applyStatsDelta(record.stats, snapshot) }),
+        { durable: false },
+      );
+    },
+  };
+}
