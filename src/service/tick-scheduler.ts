@@ -1,5 +1,8 @@
-import type { MisfirePlan } from '../schedule/index.js';
-import type { AgentRecord } from '../storage/contracts/index.js';
+import type { MisfirePlan } from '../schedule/misfire.js';
+import type { AgentRecord } from '../storage/contracts/agent-store.js';
+import type { WorkerInfo } from './worker-info.js';
+
+export type { WorkerInfo } from './worker-info.js';
 
 /** A manual run requested in one process and delivered to whichever worker takes it. */
 export interface ManualRunRequest {
@@ -7,17 +10,6 @@ export interface ManualRunRequest {
   run_id: string;
   query: string;
   requested_at: string;
-}
-
-/** A process that executes runs, as a distributed scheduler knows it. */
-export interface WorkerInfo {
-  worker_id: string;
-  host: string;
-  pid: number;
-  started_at: string;
-  last_heartbeat: string;
-  /** Run ids executing in that worker now. */
-  running_runs: string[];
 }
 
 /**
