@@ -91,7 +91,7 @@ export const httpFetchTool: ToolDefinition<HttpFetchInput> = {
     const response = await safeFetch(input.url, {
       method: input.method,
       headers,
-      ...(body === undefined ? {} : { body }),
+      body,
       timeoutMs: input.timeout_seconds * 1000,
       maxBytes: input.max_bytes,
       signal: context.abortSignal,

@@ -8,7 +8,7 @@ export interface CappedBody {
   /** True when the body went on past the cap; the rest was never read. */
   truncated: boolean;
   /** How many bytes were left unread, when the server said how long the body was. */
-  unreadBytes?: number;
+  unreadBytes?: number | undefined;
 }
 
 function decoderFor(
@@ -63,6 +63,6 @@ export async function readCappedBody(
   return {
     body: Buffer.concat(chunks),
     truncated,
-    ...(unreadBytes === undefined ? {} : { unreadBytes }),
+    unreadBytes,
   };
 }

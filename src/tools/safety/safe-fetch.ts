@@ -22,7 +22,7 @@ const DEFAULT_HEADERS: Readonly<Record<string, string>> = {
 export interface SafeFetchOptions extends AddressPolicy {
   method?: 'GET' | 'POST' | 'HEAD';
   headers?: Readonly<Record<string, string>>;
-  body?: string | Uint8Array;
+  body?: string | Uint8Array | undefined;
   /** The whole exchange, redirects included, must finish within this. */
   timeoutMs: number;
   /** Body bytes to read at most; 0 reads none (for checks that need only the status). */
@@ -43,7 +43,7 @@ export interface SafeFetchResponse {
   headers: Record<string, string>;
   body: Buffer;
   truncated: boolean;
-  unreadBytes?: number;
+  unreadBytes?: number | undefined;
   /** Every URL redirected to, in order. */
   redirects: string[];
   /** From sending the last request to its response headers. */
