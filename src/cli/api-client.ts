@@ -1,10 +1,10 @@
 import {
   errorMessage,
+  isNightshiftErrorCode,
   NightshiftError,
   type FieldError,
-  type NightshiftErrorCode,
 } from '../errors.js';
-import type { RunReport } from '../server/dashboard/run-report.js';
+import type { RunReport } from '../server/index.js';
 import type { AgentStatus, RunNowOptions, WorkerInfo } from '../service/index.js';
 import type { ListRunsOptions, RunRecord, RunStep } from '../storage/index.js';
 
@@ -29,24 +29,6 @@ export interface EventStreamCursor {
   lastEventId?: string;
   signal?: AbortSignal;
 }
-
-/** Every code a `NightshiftError` may carry; an API error with one of them keeps it. */
-const SERVICE_CODES: Record<NightshiftErrorCode, true> = {
-  config_invalid: true,
-  agent_not_found: true,
-  agent_exists: true,
-  run_not_found: true,
-  invalid_state: true,
-  missing_api_key: true,
-  storage_unavailable: true,
-  limit_exceeded: true,
-  model_error: true,
-  tool_error: true,
-  timeout: true,
-  cancelled: true,
-  shutting_down: true,
-  internal: true,
-};
 
 /**
  * The Nightshift HTTP API over `fetch`, with the service's method names, so the CLI's commands
@@ -213,8 +195,9 @@ export class ApiClient {
         { details },
       );
     }
-    if (Object.hasOwn(SERVICE_CODES, code)) {
-      return new NightshiftError(code as NightshiftErrorCode, message, {
+    // An API error with one of the service's codes keeps it.
+    if (isNightshiftErrorCode(code)) {
+      return new NightshiftError(code, message, {
         fields: body?.error?.fields ?? [],
         details,
       });

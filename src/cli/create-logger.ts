@@ -1,6 +1,7 @@
 import { pino } from 'pino';
 import type { ServiceLogger } from '../service/index.js';
-import { redactValue, type Redactor } from './redact.js';
+import { redactStrings } from '../shared/redaction.js';
+import type { Redactor } from './redact.js';
 
 /** Log levels the CLI accepts, quietest last. */
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
@@ -18,7 +19,7 @@ export function createLogger(level: LogLevel, redact: Redactor): ServiceLogger {
   const log =
     (method: 'info' | 'warn' | 'error') =>
     (object: object, message?: string): void => {
-      const fields = redactValue(object, redact) as object;
+      const fields = redactStrings(object, redact);
       if (message === undefined) logger[method](fields);
       else logger[method](fields, redact(message));
     };

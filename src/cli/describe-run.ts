@@ -1,18 +1,12 @@
-import type { RunLink, RunReport, TimelineEntry } from '../server/dashboard/run-report.js';
-import { isTerminal, type NightshiftEvent, type RunRecord, type Usage } from '../storage/index.js';
+import type { RunLink, RunReport, TimelineEntry } from '../server/index.js';
+import { isTerminal, type RunRecord, type Usage } from '../storage/index.js';
 import { formatInstant } from './event-line.js';
+import { eventSummary } from './event-summary.js';
+import { formatDuration } from './format-duration.js';
 import { formatTable, truncate } from './table.js';
 
 /** Longest error message printed on a run's line (the record keeps all of it). */
 const LONGEST_ERROR = 200;
-
-/** `41 ms`, `2.5 s`, `3 min 20 s`. */
-export function formatDuration(milliseconds: number): string {
-  if (milliseconds < 1000) return `${Math.max(0, milliseconds)} ms`;
-  if (milliseconds < 60_000) return `${(milliseconds / 1000).toFixed(1)} s`;
-  const seconds = Math.round(milliseconds / 1000);
-  return `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
-}
 
 /** How long a run took, when it has started and ended. */
 export function runDuration(run: RunRecord): string | undefined {
@@ -42,6 +36,8 @@ export function describeRun(run: RunRecord): string {
 
 /** Longest tool argument or result printed on a timeline line (`--json` prints all of it). */
 const LONGEST_VALUE = 300;
+/** What an event's summary keeps of its values. */
+const SUMMARY_LENGTHS = { value: LONGEST_VALUE, error: LONGEST_ERROR };
 
 /** Options of {@link runReportLines}. */
 export interface RunReportLineOptions {
@@ -140,7 +136,9 @@ export function runReportLines(report: RunReport, options: RunReportLineOptions 
     const idWidth = Math.max(0, ...report.events.map((event) => event.id.length));
     for (const event of report.events) {
       const id = event.id.padStart(idWidth);
-      lines.push(`  ${id}  ${formatInstant(event.timestamp)} ${event.type}${eventSummary(event)}`);
+      lines.push(
+        `  ${id}  ${formatInstant(event.timestamp)} ${event.type}${eventSummary(event, SUMMARY_LENGTHS)}`,
+      );
     }
   }
   return lines;
@@ -194,38 +192,7 @@ function timelineLines(entry: TimelineEntry, ended: boolean): string[] {
   if (event.type === 'background_task_started') {
     return [`${head}attempt ${event.payload.attempt} started (${event.payload.trigger})`];
   }
-  return [`${head}${event.type}${eventSummary(event)}`];
-}
-
-/** What an event says, after its type: `: Check the disk.`, ` system_stats → {…}`. */
-function eventSummary(event: NightshiftEvent): string {
-  switch (event.type) {
-    case 'user_message':
-    case 'agent_message':
-    case 'final_answer':
-      return `: ${truncate(event.payload.message, LONGEST_VALUE)}`;
-    case 'tool_call_started':
-      return ` ${event.payload.tool_name} ${compactJson(event.payload.tool_args)}`;
-    case 'tool_call_result':
-      return ` ${event.payload.tool_name} → ${compactJson(event.payload.result)}`;
-    case 'tool_call_error':
-      return ` ${event.payload.tool_name}: ${truncate(event.payload.error, LONGEST_ERROR)}`;
-    case 'run_warning':
-      return `: ${event.payload.code}: ${truncate(event.payload.message, LONGEST_ERROR)}`;
-    case 'background_task_started':
-      return ` attempt ${event.payload.attempt} (${event.payload.trigger})`;
-    case 'background_task_completed':
-      return ` in ${formatDuration(event.payload.duration_ms)}, ${event.payload.usage.total_tokens} tokens`;
-    case 'background_task_error': {
-      const { error, status, will_retry: willRetry } = event.payload;
-      const message = truncate(`${error.code}: ${error.message}`, LONGEST_ERROR);
-      return ` ${status} (${message})${willRetry ? ', will retry' : ''}`;
-    }
-    case 'background_task_skipped':
-      return `: ${truncate(event.payload.reason, LONGEST_ERROR)}`;
-    default:
-      return ` ${compactJson(event.payload)}`;
-  }
+  return [`${head}${event.type}${eventSummary(event, SUMMARY_LENGTHS)}`];
 }
 
 function compactJson(value: unknown): string {

@@ -1,6 +1,6 @@
 import type { AgentStatus } from '../service/index.js';
 import { formatSeconds } from './describe-schedule.js';
-import { formatDuration } from './describe-run.js';
+import { formatDuration } from './format-duration.js';
 import { formatInstant } from './event-line.js';
 
 /** An agent's state in a word or two: `active (running)`, `paused (maintenance)`. */

@@ -6,7 +6,7 @@ import {
   type FieldError,
   type NightshiftErrorCode,
 } from '../errors.js';
-import { redactDefinition } from '../server/redact-definition.js';
+import { redactDefinition } from '../server/index.js';
 import { BackgroundAgentService, type AgentStatus, type RunNowOptions } from '../service/index.js';
 import type { ListRunsOptions, RunRecord } from '../storage/index.js';
 import { ApiClient } from './api-client.js';
@@ -85,23 +85,28 @@ export function selectedApi(
   };
 }
 
+/** A server's API client, its redactor, and a printer to standard output that redacts. */
+export interface RequiredApi extends SelectedApi {
+  say: (line: string) => void;
+}
+
 /**
  * The API client of a selection for a command that needs a running Nightshift (a store read
  * directly has no process to ask); `config_invalid` saying so, with `why`, when none is named.
  */
 export function requireSelectedApi(
   selection: TargetSelection,
-  env: Record<string, string | undefined>,
+  context: CliContext,
   why: string,
-): SelectedApi {
-  const selected = selectedApi(selection, env);
+): RequiredApi {
+  const selected = selectedApi(selection, context.env);
   if (!selected) {
     throw new NightshiftError(
       'config_invalid',
       `${why}: pass --url of its HTTP API (or set NIGHTSHIFT_URL)`,
     );
   }
-  return selected;
+  return { ...selected, say: (line) => context.out(selected.redact(line)) };
 }
 
 /**

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errorMessage, NightshiftError } from '../errors.js';
+import { backoffDelayMs } from '../shared/backoff.js';
 import { compareEventIds, type NightshiftEvent } from '../storage/index.js';
 import type { ApiClient } from './api-client.js';
 import { parseServerSentEvents } from './server-sent-events.js';
@@ -52,7 +53,8 @@ export async function* readEventStream(
   let cursor = options.since ?? '0';
   let reconnecting = false;
   let retryMs = DEFAULT_RETRY_MS;
-  let delayMs = FIRST_RECONNECT_DELAY_MS;
+  // Failed reconnections since the last stream that opened (`: connected`).
+  let failures = 0;
 
   while (!options.signal.aborted) {
     const connection = new AbortController();
@@ -85,8 +87,7 @@ export async function* readEventStream(
       for await (const item of parseServerSentEvents(response.body)) {
         rearm();
         if (item.kind === 'retry') retryMs = item.milliseconds;
-        if (item.kind === 'comment' && item.text === 'connected')
-          delayMs = FIRST_RECONNECT_DELAY_MS;
+        if (item.kind === 'comment' && item.text === 'connected') failures = 0;
         if (item.kind !== 'message') continue;
         const event = JSON.parse(item.data) as NightshiftEvent;
         if (compareEventIds(event.id, cursor) <= 0) continue;
@@ -117,8 +118,12 @@ export async function* readEventStream(
       connection.abort();
     }
     reconnecting = true;
+    failures += 1;
+    const delayMs = backoffDelayMs(failures, {
+      firstMs: FIRST_RECONNECT_DELAY_MS,
+      maxMs: Math.max(retryMs, FIRST_RECONNECT_DELAY_MS),
+    });
     await sleep(delayMs, undefined, { signal: options.signal }).catch(() => undefined);
-    delayMs = Math.min(delayMs * 2, Math.max(retryMs, FIRST_RECONNECT_DELAY_MS));
   }
 }
 

@@ -6,27 +6,18 @@ import { InvalidArgumentError } from 'commander';
  */
 export const MINIMUM_LEASE_SECONDS = 1;
 
-/** A command-line number of seconds: 0 or more, greater than 0, or at least `minimum`. */
+/** A command-line number of seconds: 0 or more, or at least `minimum`. */
 export function secondsArgument(
-  rule: 'zero_or_more' | 'above_zero' | { minimum: number },
+  rule: 'zero_or_more' | { minimum: number },
 ): (value: string) => number {
   return (value) => {
     const parsed = Number(value);
-    const valid =
-      value.trim() !== '' &&
-      Number.isFinite(parsed) &&
-      (rule === 'zero_or_more'
-        ? parsed >= 0
-        : rule === 'above_zero'
-          ? parsed > 0
-          : parsed >= rule.minimum);
-    if (!valid) {
+    const minimum = rule === 'zero_or_more' ? 0 : rule.minimum;
+    if (value.trim() === '' || !Number.isFinite(parsed) || parsed < minimum) {
       throw new InvalidArgumentError(
         rule === 'zero_or_more'
           ? 'must be a number of seconds, 0 or more'
-          : rule === 'above_zero'
-            ? 'must be a number of seconds greater than 0'
-            : `must be a number of seconds, at least ${rule.minimum}`,
+          : `must be a number of seconds, at least ${rule.minimum}`,
       );
     }
     return parsed;

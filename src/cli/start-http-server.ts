@@ -84,7 +84,7 @@ export async function startHttpServer(
       port: settings.port,
       // Never undefined: startServer would fall back to this process's own NIGHTSHIFT_TOKEN.
       token: settings.token ?? '',
-      ...(settings.allowedEnv === undefined ? {} : { allowedEnv: settings.allowedEnv }),
+      allowedEnv: settings.allowedEnv,
       allowUnauthenticatedChanges: settings.allowUnauthenticatedChanges,
       env: settings.env,
       logger,

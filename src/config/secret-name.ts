@@ -1,2 +1,2 @@
-/** Environment variable names that say their value is a secret (`OPENAI_API_KEY`, `DB_PASSWORD`, …). */
-export const SECRET_NAME = /KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH/i;
+/** Environment variable names that say their value is a secret (kept here for config's importers). */
+export { SECRET_NAME } from '../shared/redaction.js';

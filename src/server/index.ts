@@ -27,3 +27,10 @@ export type { ApiErrorBody, ServerErrorCode } from './api-error.js';
 export { isLoopbackHost } from './loopback-host.js';
 export { openApiDocument } from './openapi-document.js';
 export type { ServerEnvironment } from './server-context.js';
+export { redactDefinition } from './redact-definition.js';
+export {
+  buildRunReport,
+  type RunLink,
+  type RunReport,
+  type TimelineEntry,
+} from './dashboard/run-report.js';

@@ -1,7 +1,5 @@
 import type { AgentDefinition } from '../config/agent-definition.js';
-
-/** What a hidden value reads as. */
-export const REDACTED = '***';
+import { maskUrl, REDACTED } from '../shared/redaction.js';
 
 /**
  * The definition with credentials hidden (DESIGN promise 8): the values of MCP servers' `env`
@@ -9,39 +7,26 @@ export const REDACTED = '***';
  * set.
  */
 export function redactDefinition(definition: AgentDefinition): AgentDefinition {
-  const hide = (values: Record<string, string> | undefined) =>
-    values === undefined
-      ? undefined
-      : Object.fromEntries(Object.keys(values).map((key) => [key, REDACTED]));
   const baseUrl = definition.model_config.base_url;
   return {
     ...definition,
     model_config: {
       ...definition.model_config,
-      ...(baseUrl === undefined ? {} : { base_url: redactUrl(baseUrl) }),
+      ...(baseUrl === undefined ? {} : { base_url: maskUrl(baseUrl, { queryValues: true }) }),
     },
     mcp_tools: definition.mcp_tools.map((server) => {
-      const env = hide(server.env);
-      const headers = hide(server.headers);
+      const { env, headers, url } = server;
       return {
         ...server,
-        ...(env === undefined ? {} : { env }),
-        ...(headers === undefined ? {} : { headers }),
-        ...(server.url === undefined ? {} : { url: redactUrl(server.url) }),
+        ...(env === undefined ? {} : { env: hideValues(env) }),
+        ...(headers === undefined ? {} : { headers: hideValues(headers) }),
+        ...(url === undefined ? {} : { url: maskUrl(url, { queryValues: true }) }),
       };
     }),
   };
 }
 
-/** A URL with its password and the values of its query string hidden (keys carry tokens there too). */
-function redactUrl(text: string): string {
-  try {
-    const url = new URL(text);
-    if (url.password === '' && url.search === '') return text;
-    if (url.password !== '') url.password = REDACTED;
-    for (const key of [...url.searchParams.keys()]) url.searchParams.set(key, REDACTED);
-    return url.toString();
-  } catch {
-    return text;
-  }
+/** The same keys, every value hidden. */
+function hideValues(values: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.keys(values).map((key) => [key, REDACTED]));
 }

@@ -6,6 +6,10 @@ import type { ServerEnvironment } from './server-context.js';
 /**
  * Requires `Authorization: Bearer <token>` (401 otherwise). The token is only ever compared,
  * in constant time; it is never echoed, logged or accepted in a URL (URLs end up in logs).
+ *
+ * Not `hono/bearer-auth`: it refuses any token with a character outside the RFC 6750 token68
+ * set (`NIGHTSHIFT_TOKEN` may hold any text, so such a server could never be reached) and
+ * answers a malformed header with 400 and its own body, thrown as an `HTTPException`.
  */
 export function tokenGuard(token: string): MiddlewareHandler<ServerEnvironment> {
   return async (c, next) => {

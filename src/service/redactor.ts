@@ -1,15 +1,14 @@
-import { SECRET_NAME } from '../config/secret-name.js';
+import {
+  MIN_GUESSED_SECRET_LENGTH,
+  redactStrings,
+  SECRET_NAME,
+  secretHider,
+  type SecretHider,
+  urlPasswords,
+} from '../shared/redaction.js';
 
-/** What replaces a secret value wherever it would be written. */
-export const REDACTED = '[redacted]';
-
-/**
- * Values guessed to be secrets (environment variables named like secrets) shorter than this are
- * not redacted: they would blot out ordinary words. Declared secrets are redacted at any length.
- */
-const MIN_GUESSED_SECRET_LENGTH = 8;
 /** The default cap on one stored string, in characters (see `maxStoredValueChars`). */
-export const DEFAULT_MAX_STORED_VALUE_CHARS = 100_000;
+const DEFAULT_MAX_STORED_VALUE_CHARS = 100_000;
 
 /** Options of {@link Redactor}. */
 export interface RedactorOptions {
@@ -19,13 +18,13 @@ export interface RedactorOptions {
 
 /**
  * Guards everything about to be stored, served or logged (promise 8): known secret values (API
- * keys, tokens, passwords from connection URLs) become `[redacted]`, and a string longer than
+ * keys, tokens, passwords from connection URLs) become `REDACTED` (`[redacted]`), and a string longer than
  * the cap is cut with a note of how long it was.
  */
 export class Redactor {
   readonly #secrets = new Set<string>();
   readonly #maxStringLength: number;
-  #pattern: RegExp | undefined;
+  #hide: SecretHider | undefined;
 
   constructor(options: RedactorOptions = {}) {
     this.#maxStringLength = options.maxStringLength ?? DEFAULT_MAX_STORED_VALUE_CHARS;
@@ -34,10 +33,10 @@ export class Redactor {
   /** Adds a declared secret value, redacted whatever its length; a URL also adds its password. */
   add(value: string | undefined): void {
     if (!value) return;
-    this.#addUrlPassword(value);
+    for (const password of urlPasswords(value)) this.add(password);
     if (this.#secrets.has(value)) return;
     this.#secrets.add(value);
-    this.#pattern = undefined;
+    this.#hide = undefined;
   }
 
   /** Adds the values of environment variables whose names say they hold secrets (long enough to tell). */
@@ -54,30 +53,7 @@ export class Redactor {
    * where something changed, `value` itself (never modified) where nothing did.
    */
   redact<T>(value: T): T {
-    return this.#walk(value) as T;
-  }
-
-  /** Copies only the arrays and objects on the way to a replaced string. */
-  #walk(value: unknown): unknown {
-    if (typeof value === 'string') return this.#redactString(value);
-    if (Array.isArray(value)) {
-      let copy: unknown[] | undefined;
-      for (let index = 0; index < value.length; index += 1) {
-        const item: unknown = value[index];
-        const walked = this.#walk(item);
-        if (walked !== item) (copy ??= [...value])[index] = walked;
-      }
-      return copy ?? value;
-    }
-    if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
-      let copy: Record<string, unknown> | undefined;
-      for (const [key, item] of Object.entries(value)) {
-        const walked = this.#walk(item);
-        if (walked !== item) (copy ??= { ...value })[key] = walked;
-      }
-      return copy ?? value;
-    }
-    return value;
+    return redactStrings(value, (text) => this.#redactString(text));
   }
 
   #redactString(text: string): string {
@@ -97,24 +73,7 @@ export class Redactor {
   }
 
   #replaceSecrets(text: string): string {
-    this.#pattern ??= new RegExp(
-      [...this.#secrets]
-        .sort((a, b) => b.length - a.length)
-        .map((secret) => secret.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
-        .join('|'),
-      'g',
-    );
-    this.#pattern.lastIndex = 0;
-    return this.#pattern.test(text) ? text.replace(this.#pattern, REDACTED) : text;
-  }
-
-  #addUrlPassword(value: string): void {
-    if (!value.includes('://')) return;
-    try {
-      const password = decodeURIComponent(new URL(value).password);
-      if (password) this.add(password);
-    } catch {
-      // Not a URL: nothing more to add.
-    }
+    this.#hide ??= secretHider(this.#secrets);
+    return this.#hide(text);
   }
 }

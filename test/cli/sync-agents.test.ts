@@ -175,7 +175,7 @@ describe('applying a Nightshift file to a store', () => {
     await syncAgents(service, [withServer('${FIRST_TOKEN}')]);
     const hide = (shown: ReturnType<typeof definition>) => ({
       ...shown,
-      mcp_tools: shown.mcp_tools.map((server) => ({ ...server, env: { API_TOKEN: '***' } })),
+      mcp_tools: shown.mcp_tools.map((server) => ({ ...server, env: { API_TOKEN: '[redacted]' } })),
     });
     const shownAsStored = {
       getAgentDefinition: async (agentId: string) =>

@@ -83,7 +83,7 @@ describe('nightshift validate', () => {
     const env = { SECRET_DIRECTORY: secretDirectory, API_TOKEN: 'tok-9b8c7d6e5f' };
     const valid = await runInProcess(['validate', file], env);
     expect(valid.code).toBe(0);
-    expect(valid.stdout).toContain('memory: sqlite:***/memory.db');
+    expect(valid.stdout).toContain('memory: sqlite:[redacted]/memory.db');
     const invalidFile = space.writeFile('invalid.yaml', {
       agents: [scriptedAgent('${API_TOKEN}', { interval: -1 })],
     });

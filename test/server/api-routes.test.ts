@@ -68,8 +68,8 @@ describe('HTTP API routes', () => {
     expect(text).not.toContain('sk-live');
     expect(text).not.toContain('hunter2pass');
     expect(definition.body.mcp_tools[0]).toMatchObject({
-      headers: { Authorization: '***' },
-      env: { API_KEY: '***' },
+      headers: { Authorization: '[redacted]' },
+      env: { API_KEY: '[redacted]' },
     });
   });
 

@@ -11,9 +11,9 @@ import {
 import {
   buildFleetOverview,
   OVERVIEW_RUN_BUDGET,
-  type FleetOverview,
   type OverviewReader,
 } from '../../src/server/dashboard/fleet-overview.js';
+import type { FleetOverview } from '../../src/server/dashboard/fleet-overview-types.js';
 import { onCleanup, scriptedAgent, startTestServer } from './server-fixtures.js';
 import { storedAgentRecord } from '../helpers/stored-agent-record.js';
 

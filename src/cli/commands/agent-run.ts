@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NightshiftError } from '../../errors.js';
+import { backoffDelayMs } from '../../shared/backoff.js';
 import { isTerminal, type RunRecord } from '../../storage/index.js';
 import type { ApiClient } from '../api-client.js';
 import type { CliContext } from '../cli-context.js';
@@ -42,18 +43,14 @@ export async function agentRunCommand(
   context: CliContext,
 ): Promise<number> {
   // A store read directly has no process running its agents to hand the run to.
-  const { api, redact } = requireSelectedApi(
+  const { api, redact, say } = requireSelectedApi(
     options,
-    context.env,
+    context,
     'agents run asks a running Nightshift to run the agent',
   );
-  const say = (line: string) => context.out(redact(line));
   let dispatched: RunRecord;
   try {
-    dispatched = await api.runNow(
-      agentId,
-      options.query === undefined ? {} : { query: options.query },
-    );
+    dispatched = await api.runNow(agentId, { query: options.query });
   } catch (error) {
     throw await runsNoAgents(error, api, agentId);
   }
@@ -91,12 +88,12 @@ async function runEnd(
   notice: (line: string) => void,
 ): Promise<RunRecord> {
   let current: RunRecord = run;
-  let delay = FIRST_POLL_MS;
+  let polls = 0;
   const since = Date.now();
   let noticed = false;
   while (!isTerminal(current.status)) {
-    await sleep(delay);
-    delay = Math.min(delay * 2, LONGEST_POLL_MS);
+    polls += 1;
+    await sleep(backoffDelayMs(polls, { firstMs: FIRST_POLL_MS, maxMs: LONGEST_POLL_MS }));
     try {
       current = await api.getRun(run.run_id);
     } catch (error) {

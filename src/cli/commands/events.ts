@@ -1,9 +1,9 @@
 import type { NightshiftEvent } from '../../storage/index.js';
 import type { CliContext } from '../cli-context.js';
 import { createEventLineFormatter, formatInstant } from '../event-line.js';
+import { eventSummary } from '../event-summary.js';
 import { requireSelectedApi, type TargetSelection } from '../fleet-target.js';
 import { readEventStream } from '../read-event-stream.js';
-import { truncate } from '../table.js';
 
 /** Options of `nightshift events`. */
 export interface EventsCommandOptions extends Pick<TargetSelection, 'url' | 'token'> {
@@ -15,7 +15,7 @@ export interface EventsCommandOptions extends Pick<TargetSelection, 'url' | 'tok
   json?: boolean;
 }
 
-/** Longest detail (a message, tool arguments or a result) printed on an event's line. */
+/** Longest detail (a message, tool arguments, a result or an error) printed on an event's line. */
 const LONGEST_DETAIL = 160;
 
 /**
@@ -28,9 +28,9 @@ export async function eventsCommand(
   options: EventsCommandOptions,
   context: CliContext,
 ): Promise<void> {
-  const { api, redact } = requireSelectedApi(
+  const { api, redact, say } = requireSelectedApi(
     options,
-    context.env,
+    context,
     'events reads the live events of a running Nightshift',
   );
   const stop = new AbortController();
@@ -42,12 +42,12 @@ export async function eventsCommand(
     agentId,
     follow: Boolean(options.follow),
     signal: stop.signal,
-    ...(options.since === undefined ? {} : { since: options.since }),
+    since: options.since,
     onReconnect: (reason) =>
       context.err(redact(`warning: event stream lost (${reason}); resuming`)),
   });
   for await (const event of events) {
-    context.out(redact(options.json ? JSON.stringify(event) : describe(event)));
+    say(options.json ? JSON.stringify(event) : describe(event));
   }
 }
 
@@ -57,28 +57,7 @@ function createEventDescriber(): (event: NightshiftEvent) => string {
   return (event) => {
     const line =
       runLine(event) ??
-      `${formatInstant(event.timestamp)} ${event.agent_id} ${event.type}${eventDetail(event)}`;
+      `${formatInstant(event.timestamp)} ${event.agent_id} ${event.type}${eventSummary(event, { value: LONGEST_DETAIL, error: LONGEST_DETAIL })}`;
     return `${event.id}  ${line}`;
   };
-}
-
-function eventDetail(event: NightshiftEvent): string {
-  switch (event.type) {
-    case 'user_message':
-    case 'agent_message':
-    case 'final_answer':
-      return `: ${truncate(event.payload.message, LONGEST_DETAIL)}`;
-    case 'tool_call_started':
-      return ` ${event.payload.tool_name} ${compact(event.payload.tool_args)}`;
-    case 'tool_call_result':
-      return ` ${event.payload.tool_name} → ${compact(event.payload.result)}`;
-    case 'tool_call_error':
-      return ` ${event.payload.tool_name}: ${truncate(event.payload.error, LONGEST_DETAIL)}`;
-    default:
-      return ` ${compact(event.payload)}`;
-  }
-}
-
-function compact(value: unknown): string {
-  return truncate(JSON.stringify(value) ?? 'undefined', LONGEST_DETAIL);
 }

@@ -9,6 +9,7 @@ import { createEventLineFormatter, formatInstant } from '../event-line.js';
 import { loadRunnableFile } from '../load-runnable-file.js';
 import { packageVersion } from '../package-version.js';
 import { createRedactor } from '../redact.js';
+import { runnerServiceOptions, type RunnerFlags } from '../runner-service-options.js';
 import {
   describeHttpServer,
   httpServerSettings,
@@ -18,11 +19,7 @@ import {
 import { syncAgents, type SyncedAgent } from '../sync-agents.js';
 
 /** Options of `nightshift run`. */
-export interface RunCommandOptions extends HttpServerFlags {
-  /** Seconds runs in flight get to finish after SIGINT / SIGTERM before they end `interrupted`. */
-  shutdownTimeout: number;
-  /** Seconds a run's lease lasts without renewal: how soon another process recovers it after a crash. */
-  leaseTtl: number;
+export interface RunCommandOptions extends HttpServerFlags, RunnerFlags {
   logLevel: LogLevel;
 }
 
@@ -44,15 +41,9 @@ export async function runCommand(
   const say = (line: string) => context.out(redact(line));
   const logger = createLogger(options.logLevel, redact);
   const service = new BackgroundAgentService(routers.memory, routers.events, {
-    env: context.env,
-    leaseTtlMs: options.leaseTtl * 1000,
-    shutdownTimeoutMs: options.shutdownTimeout * 1000,
-    // Values the file took from the environment stay out of events and run records too.
-    secrets: config.secrets,
-    toolSettings: config.toolSettings,
+    ...runnerServiceOptions(config, options, context.env, logger),
     // A `bullmq` scheduler makes this process a BullMQ worker (run) or producer (serve).
     scheduler: config.scheduler,
-    logger,
   });
   // Listen before starting anything: a signal during start-up shuts down as soon as it is done.
   const stop = context.waitForStop();

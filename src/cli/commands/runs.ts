@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
 import { NightshiftError } from '../../errors.js';
-import { buildRunReport, type RunReport } from '../../server/dashboard/run-report.js';
+import { buildRunReport, type RunReport } from '../../server/index.js';
 import { BackgroundAgentService } from '../../service/index.js';
 import { resolveDatabaseUrl } from '../../storage/database-url.js';
 import { EventRouter, type RunRecord, type RunStatus } from '../../storage/index.js';
 import type { CliContext } from '../cli-context.js';
+import { targetOptions } from '../command-options.js';
 import { runDuration, runReportLines } from '../describe-run.js';
 import { formatInstant } from '../event-line.js';
 import { selectedApi, withFleetTarget, type TargetSelection } from '../fleet-target.js';
@@ -93,13 +94,9 @@ export interface RunShowCommandOptions extends TargetSelection {
  * `runs show X` shows run X, `runs monitor` still lists monitor's runs. The options of `runs`
  * stop at `show` (positional options), so `runs show X --url …` gives them to `show`.
  */
-export function registerRunsShowCommand(
-  runs: Command,
-  addTargetOptions: (command: Command) => Command,
-  context: CliContext,
-): void {
+export function registerRunsShowCommand(runs: Command, context: CliContext): void {
   runs.enablePositionalOptions();
-  addTargetOptions(
+  targetOptions(
     runs
       .command('show')
       .description(
@@ -135,11 +132,7 @@ export async function runShowCommand(
     say(JSON.stringify(report, null, 2));
     return;
   }
-  for (const line of runReportLines(
-    report,
-    eventsUnavailable === undefined ? {} : { eventsUnavailable },
-  ))
-    say(line);
+  for (const line of runReportLines(report, { eventsUnavailable })) say(line);
 }
 
 async function readRunSource(

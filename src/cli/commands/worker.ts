@@ -1,27 +1,29 @@
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { NightshiftError } from '../../errors.js';
 import { BackgroundAgentService, createBullmqScheduler } from '../../service/index.js';
 import { maskUrl, resolveRedisUrl } from '../../storage/index.js';
 import type { CliContext } from '../cli-context.js';
-import { createLogger, LOG_LEVELS, type LogLevel } from '../create-logger.js';
+import {
+  leaseTtlOption,
+  logLevelOption,
+  positiveInteger,
+  shutdownTimeoutOption,
+} from '../command-options.js';
+import { createLogger, type LogLevel } from '../create-logger.js';
 import { formatSeconds } from '../describe-schedule.js';
 import { loadServableFile } from '../load-runnable-file.js';
 import { packageVersion } from '../package-version.js';
 import { createRedactor } from '../redact.js';
-import { MINIMUM_LEASE_SECONDS, secondsArgument } from '../seconds-argument.js';
+import { runnerServiceOptions, type RunnerFlags } from '../runner-service-options.js';
 
 /** Options of `nightshift worker`. */
-export interface WorkerCommandOptions {
+export interface WorkerCommandOptions extends RunnerFlags {
   /** The Redis of the BullMQ queue; overrides the file's `scheduler.url`. */
   redis?: string;
   /** Runs this process takes at once; overrides the file's `scheduler.concurrency`. */
   concurrency?: number;
   /** The BullMQ queue name (every process of one fleet uses the same). */
   queue: string;
-  /** Seconds runs in flight get to finish after SIGINT / SIGTERM before they end `interrupted`. */
-  shutdownTimeout: number;
-  /** Seconds a run's lease (and its BullMQ job's lock) lasts without renewal. */
-  leaseTtl: number;
   logLevel: LogLevel;
 }
 
@@ -44,34 +46,20 @@ export function registerWorkerCommand(program: Command, context: CliContext): vo
       new Option(
         '--concurrency <n>',
         "runs this process executes at once (default: the file's, else 50)",
-      ).argParser(wholeNumber),
+      ).argParser(positiveInteger),
     )
     .option(
       '--queue <name>',
       'the BullMQ queue name, the same in every process of the fleet',
       'nightshift',
     )
+    .addOption(shutdownTimeoutOption())
     .addOption(
-      new Option(
-        '--shutdown-timeout <seconds>',
-        'on SIGINT / SIGTERM, how long runs in flight may finish before they end interrupted',
-      )
-        .argParser(secondsArgument('zero_or_more'))
-        .default(30),
-    )
-    .addOption(
-      new Option(
-        '--lease-ttl <seconds>',
+      leaseTtlOption(
         "how long a run's lease and its job's lock last without renewal (a killed worker's runs are recovered after it)",
-      )
-        .argParser(secondsArgument({ minimum: MINIMUM_LEASE_SECONDS }))
-        .default(30),
+      ),
     )
-    .addOption(
-      new Option('--log-level <level>', 'log level of warnings on standard error')
-        .choices(LOG_LEVELS)
-        .default('warn'),
-    )
+    .addOption(logLevelOption())
     .action((file: string, options: WorkerCommandOptions) => workerCommand(file, options, context));
 }
 
@@ -104,12 +92,7 @@ export async function workerCommand(
   const redact = createRedactor(config.secrets);
   const say = (line: string) => context.out(redact(line));
   const service = new BackgroundAgentService(routers.memory, routers.events, {
-    env: context.env,
-    leaseTtlMs: options.leaseTtl * 1000,
-    shutdownTimeoutMs: options.shutdownTimeout * 1000,
-    secrets: config.secrets,
-    toolSettings: config.toolSettings,
-    logger: createLogger(options.logLevel, redact),
+    ...runnerServiceOptions(config, options, context.env, createLogger(options.logLevel, redact)),
     scheduler: createBullmqScheduler({
       url,
       concurrency,
@@ -135,12 +118,4 @@ export async function workerCommand(
   );
   await service.shutdown({ timeout: options.shutdownTimeout * 1000 });
   say('nightshift: worker stopped');
-}
-
-function wholeNumber(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed <= 0) {
-    throw new InvalidArgumentError('must be a whole number greater than 0');
-  }
-  return parsed;
 }

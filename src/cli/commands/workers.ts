@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import type { WorkerInfo } from '../../service/index.js';
 import type { CliContext } from '../cli-context.js';
-import { formatDuration } from '../describe-run.js';
+import { serverOptions } from '../command-options.js';
+import { formatDuration } from '../format-duration.js';
 import { formatInstant } from '../event-line.js';
 import { requireSelectedApi, type TargetSelection } from '../fleet-target.js';
 import { formatTable, type TableColumn } from '../table.js';
@@ -23,16 +24,13 @@ const COLUMNS: TableColumn[] = [
 
 /** Registers `nightshift workers` on the program. */
 export function registerWorkersCommand(program: Command, context: CliContext): void {
-  program
-    .command('workers')
-    .description(
-      'list the worker processes of a BullMQ fleet through a server: host, pid, heartbeat and the runs each executes now (none with the in-process scheduler)',
-    )
-    .option(
-      '--url <url>',
-      'the HTTP API of a running Nightshift, e.g. http://127.0.0.1:7420 (default: NIGHTSHIFT_URL)',
-    )
-    .option('--token <token>', 'its bearer token (default: NIGHTSHIFT_TOKEN)')
+  serverOptions(
+    program
+      .command('workers')
+      .description(
+        'list the worker processes of a BullMQ fleet through a server: host, pid, heartbeat and the runs each executes now (none with the in-process scheduler)',
+      ),
+  )
     .option('--json', 'print JSON instead of a table')
     .action((options: WorkersCommandOptions) => workersCommand(options, context));
 }
@@ -45,12 +43,11 @@ export async function workersCommand(
   options: WorkersCommandOptions,
   context: CliContext,
 ): Promise<void> {
-  const { api, redact } = requireSelectedApi(
+  const { api, say } = requireSelectedApi(
     options,
-    context.env,
+    context,
     'workers asks a running Nightshift for its workers',
   );
-  const say = (line: string) => context.out(redact(line));
   const workers = await api.listWorkers();
   if (options.json) {
     say(JSON.stringify(workers, null, 2));

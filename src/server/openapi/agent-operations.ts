@@ -104,7 +104,8 @@ export const AGENT_OPERATIONS: readonly OperationRow[] = [
   {
     method: 'get',
     path: '/api/agents/{agent_id}/definition',
-    summary: "The agent's definition as stored (defaults filled in, credentials shown as `***`)",
+    summary:
+      "The agent's definition as stored (defaults filled in, credentials shown as `[redacted]`)",
     tag: 'agents',
     parameters: [agentIdParameter],
     responses: { '200': jsonResponse('The definition.', ref('AgentDefinition')), ...agentErrors },

@@ -40,7 +40,7 @@ const requestSchemas = {
 /** What the server answers: described as output, every default filled in. */
 const responseSchemas = {
   AgentDefinition: agentDefinitionSchema.describe(
-    'The definition as stored: defaults filled in, credentials shown as `***`.',
+    'The definition as stored: defaults filled in, credentials shown as `[redacted]`.',
   ),
   AgentStatus: agentStatusSchema,
   Usage: usageSchema,

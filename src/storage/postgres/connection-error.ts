@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { errorMessage, NightshiftError } from '../../errors.js';
+import { hideSecrets } from '../../shared/redaction.js';
 
 /**
  * SQLSTATE classes that mean the database cannot serve us rather than that a statement was
@@ -36,12 +37,11 @@ export function unavailableError(
   error: unknown,
   what = 'is unavailable',
 ): NightshiftError {
-  let detail = errorMessage(error);
-  for (const secret of secrets) if (secret !== '') detail = detail.split(secret).join('***');
+  const detail = hideSecrets(errorMessage(error), secrets);
   const code = error instanceof Error && 'code' in error ? String(error.code) : undefined;
   return new NightshiftError(
     'storage_unavailable',
     `the Postgres database at ${maskedUrl} ${what}: ${detail}`,
-    { cause: error, details: { url: maskedUrl, ...(code === undefined ? {} : { code }) } },
+    { cause: error, details: code === undefined ? { url: maskedUrl } : { url: maskedUrl, code } },
   );
 }

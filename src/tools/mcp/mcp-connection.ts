@@ -10,6 +10,8 @@ import {
 import type { McpServerConfig } from '../../config/agent-definition.js';
 import { describeFields } from '../../config/format-issues.js';
 import { errorMessage, NightshiftError } from '../../errors.js';
+import { backoffDelayMs } from '../../shared/backoff.js';
+import { secretHider } from '../../shared/redaction.js';
 import type { ToolDefinition } from '../tool-definition.js';
 import { isLinkFailure, isUndelivered } from './call-failure.js';
 import {
@@ -25,7 +27,6 @@ import {
 } from './mcp-tool-definition.js';
 import { mcpToolOutput } from './mcp-tool-result.js';
 import { DeadlineExceeded, raceDeadline } from './race-deadline.js';
-import { secretRedactor } from './redact-server-secrets.js';
 
 /** Seconds a server may take to start and answer, when its config sets no `timeout`. */
 export const DEFAULT_CONNECT_TIMEOUT_SECONDS = 30;
@@ -69,10 +70,6 @@ export interface McpConnectionOptions {
 interface Session {
   client: Client;
   handle: McpTransportHandle;
-}
-
-function reconnectDelay(failures: number): number {
-  return Math.min(FIRST_RETRY_DELAY_MS * 2 ** (failures - 1), MAX_RETRY_DELAY_MS);
 }
 
 function inputArguments(input: unknown): Record<string, unknown> {
@@ -259,8 +256,8 @@ export class McpConnection {
 
   /** A `tool_error` about this server, with secrets blanked out. */
   #error(what: string, cause?: unknown): NightshiftError {
-    const redact = secretRedactor(this.#secrets);
-    return new NightshiftError('tool_error', redact(`MCP server "${this.name}" ${what}`), {
+    const hide = secretHider(this.#secrets);
+    return new NightshiftError('tool_error', hide(`MCP server "${this.name}" ${what}`), {
       ...(cause === undefined ? {} : { cause }),
       details: { server: this.name },
     });
@@ -297,7 +294,12 @@ export class McpConnection {
       return session;
     } catch (error) {
       this.#failures += 1;
-      this.#retryAt = this.#now() + reconnectDelay(this.#failures);
+      this.#retryAt =
+        this.#now() +
+        backoffDelayMs(this.#failures, {
+          firstMs: FIRST_RETRY_DELAY_MS,
+          maxMs: MAX_RETRY_DELAY_MS,
+        });
       throw error;
     }
   }

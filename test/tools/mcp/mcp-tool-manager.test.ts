@@ -139,7 +139,7 @@ describe('McpToolManager', () => {
     const error = await rejection(manager.connect());
     await manager.close();
     expect(error.message).toMatch(/"broken" .* closed the connection before answering/);
-    expect(error.message).toMatch(/its stderr ends with: bad token \*\*\*/);
+    expect(error.message).toMatch(/its stderr ends with: bad token \[redacted\]/);
     expect(error.message).not.toContain('sk-very-secret');
   });
 

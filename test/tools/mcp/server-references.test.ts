@@ -106,7 +106,7 @@ describe('${NAME} references in MCP env and headers, resolved at connect', () =>
       { env: { SECRET_X: SECRET } },
     );
     const error = await rejection(broken.connect());
-    expect(error.message).toMatch(/its stderr ends with: bad token \*\*\*/);
+    expect(error.message).toMatch(/its stderr ends with: bad token \[redacted\]/);
     expect(error.message).not.toContain(SECRET);
   });
 

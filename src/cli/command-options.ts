@@ -1,0 +1,84 @@
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { LOG_LEVELS } from './create-logger.js';
+import { MINIMUM_LEASE_SECONDS, secondsArgument } from './seconds-argument.js';
+
+/** How every command names its Nightshift file argument. */
+export const FILE_ARGUMENT = 'the Nightshift file (.yaml, .yml or .json)';
+
+/** `--url` and `--token`: commands that only work through a server. */
+export function serverOptions(command: Command): Command {
+  return command
+    .option(
+      '--url <url>',
+      'the HTTP API of a running Nightshift, e.g. http://127.0.0.1:7420 (default: NIGHTSHIFT_URL)',
+    )
+    .option('--token <token>', 'its bearer token (default: NIGHTSHIFT_TOKEN)');
+}
+
+/** Where a command reads: a server (`--url`, `NIGHTSHIFT_URL`) or a store (`--memory`, `--file`). */
+export function targetOptions(command: Command): Command {
+  return serverOptions(command)
+    .option(
+      '--memory <url>',
+      'read a store directly, as a database URL such as sqlite:./.nightshift/nightshift.db (default: DATABASE_URL, else that file)',
+    )
+    .option(
+      '--file <nightshift-file>',
+      "read the store named by a Nightshift file's memory section directly",
+    )
+    .option('--json', 'print JSON instead of a table');
+}
+
+/** `--port`, described for the command that takes it. */
+export function portOption(description: string): Option {
+  return new Option('--port <port>', `${description} (0 picks a free one)`).argParser(port);
+}
+
+/** `--log-level` of a long-running command's warnings. */
+export function logLevelOption(): Option {
+  return new Option('--log-level <level>', 'log level of warnings on standard error')
+    .choices(LOG_LEVELS)
+    .default('warn');
+}
+
+/** `--shutdown-timeout` of a process that runs agents. */
+export function shutdownTimeoutOption(): Option {
+  return new Option(
+    '--shutdown-timeout <seconds>',
+    'on SIGINT / SIGTERM, how long runs in flight may finish before they end interrupted',
+  )
+    .argParser(secondsArgument('zero_or_more'))
+    .default(30);
+}
+
+/** `--lease-ttl` of a process that runs agents, described for it. */
+export function leaseTtlOption(description: string): Option {
+  return new Option('--lease-ttl <seconds>', description)
+    .argParser(secondsArgument({ minimum: MINIMUM_LEASE_SECONDS }))
+    .default(30);
+}
+
+/** Parses a whole number greater than 0 (`--limit`, `--concurrency`). */
+export function positiveInteger(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed <= 0) {
+    throw new InvalidArgumentError('must be a whole number greater than 0');
+  }
+  return parsed;
+}
+
+/** Parses an event id (`42`, `1700000000000-3`), `0` for the start. */
+export function eventId(value: string): string {
+  if (!/^\d+(?:-\d+)?$/.test(value)) {
+    throw new InvalidArgumentError('must be an event id (42, or 1700000000000-3), 0 for the start');
+  }
+  return value;
+}
+
+function port(value: string): number {
+  const parsed = Number(value);
+  if (!/^\d+$/.test(value) || parsed > 65_535) {
+    throw new InvalidArgumentError('must be a port number from 0 to 65535');
+  }
+  return parsed;
+}

@@ -1,0 +1,118 @@
+import type { Command } from 'commander';
+import type { CliContext } from '../cli-context.js';
+import { FILE_ARGUMENT, serverOptions, targetOptions } from '../command-options.js';
+import { agentRunCommand, type AgentRunCommandOptions } from './agent-run.js';
+import {
+  agentPauseCommand,
+  agentResumeCommand,
+  agentsListCommand,
+  agentStatusCommand,
+  agentStopCommand,
+  type AgentsCommandOptions,
+  type PauseCommandOptions,
+  type StopCommandOptions,
+} from './agents.js';
+import { agentsApplyCommand, type ApplyCommandOptions } from './agents-apply.js';
+import { agentsCreateCommand } from './agents-create.js';
+import { agentDeleteCommand, type DeleteCommandOptions } from './agents-delete.js';
+
+/**
+ * Registers `nightshift agents` and its subcommands on the program. `exitWith` takes the exit
+ * code of a command that failed on its own terms (`agents run` of a run that failed).
+ */
+export function registerAgentsCommand(
+  program: Command,
+  context: CliContext,
+  exitWith: (code: number) => void,
+): void {
+  const agents = program
+    .command('agents')
+    .description(
+      'list, inspect, create, apply, pause, resume, stop, run and delete agents, in a store or through a server (--url)',
+    );
+  /** `agents <name> <agent_id> [flag]`, reading a store or a server. */
+  const onAgent = (name: string, description: string, flag?: [string, string]) => {
+    const command = agents
+      .command(name)
+      .description(description)
+      .argument('<agent_id>', 'the agent');
+    return targetOptions(flag ? command.option(...flag) : command);
+  };
+
+  targetOptions(
+    agents
+      .command('list', { isDefault: true })
+      .description('list the agents with their state and counters (the default)'),
+  ).action((options: AgentsCommandOptions) => agentsListCommand(options, context));
+
+  onAgent('status', "one agent's status").action((agentId: string, options: AgentsCommandOptions) =>
+    agentStatusCommand(agentId, options, context),
+  );
+
+  onAgent('pause', 'take an agent off its schedule until resumed (a run in flight finishes)', [
+    '--reason <text>',
+    'why, shown with its status',
+  ]).action((agentId: string, options: PauseCommandOptions) =>
+    agentPauseCommand(agentId, options, context),
+  );
+
+  onAgent('resume', 'put a paused agent back on its schedule').action(
+    (agentId: string, options: AgentsCommandOptions) =>
+      agentResumeCommand(agentId, options, context),
+  );
+
+  onAgent('stop', 'take an agent off its schedule for good (until started again)', [
+    '--cancel',
+    'also cancel the run in flight',
+  ]).action((agentId: string, options: StopCommandOptions) =>
+    agentStopCommand(agentId, options, context),
+  );
+
+  serverOptions(
+    agents
+      .command('apply')
+      .description(
+        "create or update the agents of a Nightshift file and print what changed, through a server (--url) or on the file's own store; new agents are started, paused and stopped ones stay so",
+      )
+      .argument('<file>', FILE_ARGUMENT)
+      .option('--dry-run', 'print what would change, and change nothing'),
+  )
+    .option('--json', 'print JSON')
+    .action((file: string, options: ApplyCommandOptions) =>
+      agentsApplyCommand(file, options, context),
+    );
+
+  targetOptions(
+    agents
+      .command('create')
+      .description(
+        'create and start new agents from a JSON definition, or a .yaml / .json file holding one or a list (agents apply updates existing ones)',
+      )
+      .argument('<file-or-json>', 'a definition as JSON, or a file holding one or a list'),
+  ).action((source: string, options: AgentsCommandOptions) =>
+    agentsCreateCommand(source, options, context),
+  );
+
+  onAgent(
+    'delete',
+    'delete an agent with its runs and its conversation, for good (asks first on a terminal)',
+    ['--yes', 'delete without asking (needed when there is no terminal to ask on)'],
+  ).action((agentId: string, options: DeleteCommandOptions) =>
+    agentDeleteCommand(agentId, options, context),
+  );
+
+  serverOptions(
+    agents
+      .command('run')
+      .description(
+        'run an agent now through a server (exit code 1 when the run ends other than completed)',
+      )
+      .argument('<agent_id>', 'the agent')
+      .option('--wait', 'wait for the run to end and print its answer')
+      .option('--query <text>', "this run's query instead of the agent's task_config.query"),
+  )
+    .option('--json', 'print JSON')
+    .action(async (agentId: string, options: AgentRunCommandOptions) =>
+      exitWith(await agentRunCommand(agentId, options, context)),
+    );
+}

@@ -1,0 +1,46 @@
+import type { NightshiftEvent } from '../storage/index.js';
+import { formatDuration } from './format-duration.js';
+import { truncate } from './table.js';
+
+/** How many characters of an event's values a summary keeps. */
+export interface SummaryLengths {
+  /** A message, tool arguments or a result. */
+  value: number;
+  /** An error message or a skip reason. */
+  error: number;
+}
+
+/** What an event says, after its type: `: Check the disk.`, ` system_stats → {…}`. */
+export function eventSummary(event: NightshiftEvent, longest: SummaryLengths): string {
+  switch (event.type) {
+    case 'user_message':
+    case 'agent_message':
+    case 'final_answer':
+      return `: ${truncate(event.payload.message, longest.value)}`;
+    case 'tool_call_started':
+      return ` ${event.payload.tool_name} ${compactJson(event.payload.tool_args, longest.value)}`;
+    case 'tool_call_result':
+      return ` ${event.payload.tool_name} → ${compactJson(event.payload.result, longest.value)}`;
+    case 'tool_call_error':
+      return ` ${event.payload.tool_name}: ${truncate(event.payload.error, longest.error)}`;
+    case 'run_warning':
+      return `: ${event.payload.code}: ${truncate(event.payload.message, longest.error)}`;
+    case 'background_task_started':
+      return ` attempt ${event.payload.attempt} (${event.payload.trigger})`;
+    case 'background_task_completed':
+      return ` in ${formatDuration(event.payload.duration_ms)}, ${event.payload.usage.total_tokens} tokens`;
+    case 'background_task_error': {
+      const { error, status, will_retry: willRetry } = event.payload;
+      const message = truncate(`${error.code}: ${error.message}`, longest.error);
+      return ` ${status} (${message})${willRetry ? ', will retry' : ''}`;
+    }
+    case 'background_task_skipped':
+      return `: ${truncate(event.payload.reason, longest.error)}`;
+    default:
+      return ` ${compactJson(event.payload, longest.value)}`;
+  }
+}
+
+function compactJson(value: unknown, longest: number): string {
+  return truncate(JSON.stringify(value) ?? 'undefined', longest);
+}
