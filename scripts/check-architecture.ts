@@ -29,7 +29,15 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
  * schemas), so they have no face here yet.
  */
 const FACES: Readonly<Record<string, readonly string[]>> = {
-  service: ['service/index.ts', 'service/bullmq/index.ts'],
+  // agent-status.ts and worker-info.ts: public types in files that import no Node module, so the
+  // dashboard's browser program (which has no Node types) can read them; both are re-exported
+  // by service/index.ts.
+  service: [
+    'service/index.ts',
+    'service/bullmq/index.ts',
+    'service/agent-status.ts',
+    'service/worker-info.ts',
+  ],
   server: ['server/index.ts'],
   agent: ['agent/index.ts'],
   tools: ['tools/index.ts', 'tools/mcp/index.ts'],
