@@ -65,7 +65,7 @@ function isZodSchema(schema: unknown): boolean {
  * gets a hard timeout (a tool that ignores its abort signal does not hold the run), and a
  * failure or timeout becomes an error result for the model while the run goes on.
  */
-export function wrapTool(name: string, definition: ToolDefinition, context: ToolCallContext): Tool {
+function wrapTool(name: string, definition: ToolDefinition, context: ToolCallContext): Tool {
   const execute = async (input: unknown, options: { toolCallId: string }) => {
     const index = context.nextStepIndex();
     const stepId = `${context.attempt}.${index}`;

@@ -47,7 +47,7 @@ export function changedPaths(stored: AgentDefinition, wanted: AgentDefinition): 
 }
 
 /** Deep equality of JSON-like values; a key set to undefined counts as absent. */
-export function sameValue(a: unknown, b: unknown): boolean {
+function sameValue(a: unknown, b: unknown): boolean {
   return canonicalJson(a) === canonicalJson(b);
 }
 

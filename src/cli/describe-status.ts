@@ -11,7 +11,7 @@ export function describeState(status: AgentStatus): string {
 }
 
 /** The schedule of a status: `every 5 min`, `cron "0 9 * * *" (Europe/Paris)`, `once at …`. */
-export function describeStatusSchedule(schedule: AgentStatus['schedule']): string {
+function describeStatusSchedule(schedule: AgentStatus['schedule']): string {
   if (schedule.interval !== undefined) return `every ${formatSeconds(schedule.interval)}`;
   if (schedule.cron !== undefined) return `cron "${schedule.cron}" (${schedule.timezone ?? 'UTC'})`;
   if (schedule.run_at !== undefined) return `once at ${schedule.run_at}`;

@@ -114,7 +114,7 @@ export function requireSelectedApi(
  * `NIGHTSHIFT_URL` when no store is chosen), else a store read directly (`--memory`, `--file`,
  * else `DATABASE_URL` or the embedded SQLite file) through a service that runs nothing.
  */
-export function openFleetTarget(
+function openFleetTarget(
   selection: TargetSelection,
   env: Record<string, string | undefined>,
 ): FleetTarget {
@@ -169,7 +169,7 @@ export interface AdministrationTarget {
  * embedded file), through a service that knows only the built-in tools and keeps its events to
  * itself: managers sharing that store take the change at their next sync.
  */
-export function openAdministrationTarget(
+function openAdministrationTarget(
   selection: TargetSelection,
   context: CliContext,
   loaded?: { config: ServiceSections; routers: FileRouters },
@@ -263,7 +263,7 @@ const SERVICE_CODES: ReadonlySet<string> = new Set<NightshiftErrorCode>([
  * API client's `listAgents`, whose errors say so; a refusal here is the server's judgement of the
  * change, kept with its code and fields.
  */
-export class AgentChangeClient implements AgentAdministration {
+class AgentChangeClient implements AgentAdministration {
   readonly #api: ApiClient;
   readonly #token: string | undefined;
 

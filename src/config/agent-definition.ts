@@ -11,9 +11,9 @@ import { DEFAULTS, type BUILT_IN_PROVIDERS } from './defaults.js';
  */
 export const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
 /** The longest `interval`: ten years (the scheduler waits for it in steps under the timer limit). */
-export const MAX_INTERVAL_SECONDS = 10 * 366 * 86_400;
+const MAX_INTERVAL_SECONDS = 10 * 366 * 86_400;
 /** The shortest `interval`: fire times are whole milliseconds. */
-export const MIN_INTERVAL_SECONDS = 0.001;
+const MIN_INTERVAL_SECONDS = 0.001;
 
 const tooLong = `must be at most ${MAX_TIMER_SECONDS} seconds (about 24.8 days, the longest a timer waits)`;
 
@@ -41,7 +41,7 @@ const isoDate = z.string().refine((value) => parseIsoInstant(value) !== undefine
 });
 
 /** One step of a `scripted` model's plan. */
-export const scriptStepSchema = z.strictObject({
+const scriptStepSchema = z.strictObject({
   /** Call this tool (with `args`) at this step. */
   tool: z.string().min(1).optional(),
   args: z.record(z.string(), z.unknown()).optional(),
@@ -88,7 +88,7 @@ export const taskConfigSchema = z.strictObject({
 });
 
 /** How much conversation history a run loads. */
-export const memoryConfigSchema = z.strictObject({
+const memoryConfigSchema = z.strictObject({
   mode: z.enum(['sliding_window', 'token_budget']),
   value: z.number().int().gt(0),
 });
@@ -253,7 +253,7 @@ function scheduleFieldsReadable(agent: {
  * Why the scheduler could not run these schedule keys, or undefined: validation builds the very
  * schedule the scheduler will, so it accepts exactly what can run.
  */
-export function scheduleProblem(
+function scheduleProblem(
   definition: Parameters<typeof scheduleSpecOf>[0],
 ): { field: string; message: string } | undefined {
   try {
@@ -317,5 +317,3 @@ export type AgentLimits = AgentDefinition['agent_config'];
 export type MemoryConfig = AgentLimits['memory_config'];
 /** An MCP server declaration. */
 export type McpServerConfig = AgentDefinition['mcp_tools'][number];
-/** What to do when a tick comes while the previous run is still going. */
-export type OverlapPolicy = AgentDefinition['overlap_policy'];

@@ -54,7 +54,7 @@ export const serverSectionSchema = z.strictObject({
 });
 
 /** Where ticks come from: in-process timers, or BullMQ job schedulers on Redis. */
-export const schedulerSectionSchema = z.strictObject({
+const schedulerSectionSchema = z.strictObject({
   kind: z.enum(['local', 'bullmq']).default('local'),
   /** The Redis URL of a `bullmq` scheduler. */
   url: z.string().min(1, { error: 'must not be empty' }).optional(),

@@ -7,7 +7,7 @@ import { didYouMean } from './did-you-mean.js';
 export const SCRIPT_TEMPLATE_PATTERN = /\{\{\s*([A-Za-z0-9_-]+)((?:\.[A-Za-z0-9_]+)*)\s*\}\}/g;
 
 /** The name `{{last}}` stands for: the latest output of any tool. */
-export const LATEST_OUTPUT_NAME = 'last';
+const LATEST_OUTPUT_NAME = 'last';
 
 /** One placeholder of an answer, as written and split into the tool and the field path. */
 export interface ScriptTemplate {
@@ -20,7 +20,7 @@ export interface ScriptTemplate {
 }
 
 /** The placeholders of an answer, in order. */
-export function scriptTemplates(answer: string): ScriptTemplate[] {
+function scriptTemplates(answer: string): ScriptTemplate[] {
   return [...answer.matchAll(SCRIPT_TEMPLATE_PATTERN)].map((match) => ({
     text: match[0],
     name: match[1] ?? '',

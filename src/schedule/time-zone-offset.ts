@@ -45,7 +45,7 @@ export function wallClockMs(
 }
 
 /** The UTC offset of `timezone` at an instant, in milliseconds (positive east of Greenwich). */
-export function timezoneOffsetMs(instantMs: number, timezone: string): number {
+function timezoneOffsetMs(instantMs: number, timezone: string): number {
   const fields = { year: 0, month: 0, day: 0, hour: 0, minute: 0, second: 0 };
   for (const part of formatterFor(timezone).formatToParts(new Date(instantMs))) {
     if (part.type in fields) fields[part.type as keyof typeof fields] = Number(part.value);

@@ -7,7 +7,7 @@ import {
 } from '../errors.js';
 
 /** Codes the server adds to the service's own for refusals that happen before the service. */
-export const SERVER_ERROR_CODES = [
+const SERVER_ERROR_CODES = [
   'unauthorized',
   'host_not_allowed',
   'origin_not_allowed',

@@ -33,7 +33,7 @@ export function eventStreamResponse(
     context.metrics.trackEventStream(1);
     try {
       const events: AsyncIterable<NightshiftEvent> = context.service.streamAgentEvents(agentId, {
-        ...(since === undefined ? {} : { since }),
+        since,
         signal: stop.signal,
       });
       // Sent at once, after subscribing: a client that has read it misses no later event.

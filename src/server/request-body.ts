@@ -6,7 +6,7 @@ import { errorBody, invalidField } from './api-error.js';
 import type { ServerEnvironment } from './server-context.js';
 
 /** The path that names the request body as a whole in field errors. */
-export const BODY_FIELD = '(body)';
+const BODY_FIELD = '(body)';
 
 /** The deepest nesting of arrays and objects a body may have; definitions need a handful. */
 export const MAX_BODY_DEPTH = 64;
@@ -41,7 +41,7 @@ export function jsonContentType(): MiddlewareHandler<ServerEnvironment> {
 }
 
 /** The body parsed as JSON; `undefined` when it is empty. Malformed JSON is a 400 naming the body. */
-export async function readJsonBody(c: Context): Promise<unknown> {
+async function readJsonBody(c: Context): Promise<unknown> {
   const text = await c.req.text();
   if (text.trim() === '') return undefined;
   // Checked on the text, before parsing: everything after JSON.parse (validation, cloning,

@@ -7,7 +7,7 @@ import {
 /** Options of `streamAgentEvents`. */
 export interface StreamEventsOptions {
   /** `'0'` replays the stored history first; an event id resumes after that event. Default: live only. */
-  since?: string;
+  since?: string | undefined;
   /** Ends the stream at once when it aborts. */
   signal?: AbortSignal;
 }

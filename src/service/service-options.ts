@@ -79,9 +79,9 @@ export interface ToolSettings {
 /** Options of `runNow`. */
 export interface RunNowOptions {
   /** Replaces the agent's `task_config.query` for this run. */
-  query?: string;
+  query?: string | undefined;
   /** Resolve when the run has ended instead of as soon as it is dispatched. */
-  wait?: boolean;
+  wait?: boolean | undefined;
 }
 
 /** A run's lease length when `leaseTtlMs` is not given. */

@@ -1,5 +1,5 @@
 import { NightshiftError } from '../errors.js';
-import { maskUrl } from './mask-url.js';
+import { maskUrl } from '../shared/redaction.js';
 import { memoryBackend } from './memory/index.js';
 import { postgresBackend } from './postgres/index.js';
 import { redisBackend } from './redis/index.js';

@@ -12,7 +12,7 @@ export {
   type DatabaseLocation,
   type DatabaseUrlOptions,
 } from './database-url.js';
-export { maskUrl } from './mask-url.js';
+export { maskUrl } from '../shared/redaction.js';
 export type { ErrorReporter } from './report-error.js';
 export {
   createMemoryEventLog,

@@ -12,7 +12,7 @@ export interface LeaseSlot {
 }
 
 /** True while the slot is held by someone: taken, and not yet expired at `now`. */
-export function isHeld(slot: LeaseSlot | undefined, now: number): slot is LeaseSlot & Lease {
+function isHeld(slot: LeaseSlot | undefined, now: number): slot is LeaseSlot & Lease {
   return slot !== undefined && slot.holder !== null && slot.expires_at > now;
 }
 

@@ -121,7 +121,7 @@ interface RunSource {
  * `nightshift runs show <run_id>`: the run page in the terminal, read from a server (`--url`)
  * or a store (`--memory`, `--file`, where its events come from the store's event log).
  */
-export async function runShowCommand(
+async function runShowCommand(
   runId: string,
   options: RunShowCommandOptions,
   context: CliContext,

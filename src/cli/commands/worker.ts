@@ -69,7 +69,7 @@ export function registerWorkerCommand(program: Command, context: CliContext): vo
  * managed from any process sharing the store. On a signal it stops taking jobs, lets runs in
  * flight finish within the shutdown timeout (then they end `interrupted`) and resolves.
  */
-export async function workerCommand(
+async function workerCommand(
   file: string,
   options: WorkerCommandOptions,
   context: CliContext,

@@ -15,7 +15,7 @@ const BUILT_SCRIPTS = new URL('./browser/', import.meta.url);
 let loading: Promise<DashboardScripts> | undefined;
 
 /** Reads the bundles a build wrote into directory (`<page>.js` each). */
-export async function readBuiltScripts(directory: URL): Promise<DashboardScripts> {
+async function readBuiltScripts(directory: URL): Promise<DashboardScripts> {
   const texts = await Promise.all(
     DASHBOARD_PAGES.map((page) => readFile(new URL(`${page}.js`, directory), 'utf8')),
   );

@@ -3,7 +3,7 @@ import type { ReportedAgentState, RunStatus } from '../../storage/contracts/voca
 import type { DashboardVocabulary } from './dashboard-vocabulary-shape.js';
 
 /** How the dashboard names each run status; a status without a label fails to compile. */
-export const RUN_STATUS_LABELS: Record<RunStatus, string> = {
+const RUN_STATUS_LABELS: Record<RunStatus, string> = {
   pending: 'pending',
   running: 'running',
   completed: 'completed',

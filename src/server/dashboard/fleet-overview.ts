@@ -44,7 +44,7 @@ const MINUTE = 60_000;
 const HOUR = 3_600_000;
 
 /** Minutes per bar for a window of `hours`: 1 up to 3 hours, then growing. */
-export function bucketMinutesFor(hours: number): number {
+function bucketMinutesFor(hours: number): number {
   return Math.max(1, Math.ceil((hours * 60) / TARGET_BUCKETS));
 }
 

@@ -51,7 +51,7 @@ export async function buildRunReport(
 }
 
 /** A run's timing: durations derived from its instants. */
-export function runTiming(run: RunRecord): RunTiming {
+function runTiming(run: RunRecord): RunTiming {
   const between = (from: string | null, to: string | null) =>
     from === null || to === null ? null : Math.max(0, Date.parse(to) - Date.parse(from));
   return {
@@ -109,7 +109,7 @@ const duration = (from: string, to: string | null) =>
  * when it ended; every other event is an entry of its own. Events carry no attempt number, so
  * each belongs to the attempt whose `background_task_started` came last before it.
  */
-export function buildTimeline(
+function buildTimeline(
   steps: readonly RunStep[],
   events: readonly NightshiftEvent[],
 ): TimelineEntry[] {

@@ -20,7 +20,7 @@ export async function followFleetEvents(
   while (!options.signal.aborted) {
     try {
       const events = service.streamAgentEvents(undefined, {
-        ...(lastId === undefined ? {} : { since: lastId }),
+        since: lastId,
         signal: options.signal,
       });
       for await (const event of events) {

@@ -38,10 +38,7 @@ export function agentActionRoutes({ service }: ServerContext): Hono<ServerEnviro
 
   routes.post('/agents/:agent_id/run', async (c) => {
     const { query, wait } = await readJsonInput(c, runBodySchema);
-    const run = await service.runNow(c.req.param('agent_id'), {
-      ...(query === undefined ? {} : { query }),
-      ...(wait === undefined ? {} : { wait }),
-    });
+    const run = await service.runNow(c.req.param('agent_id'), { query, wait });
     // 202 while the run goes on in the background; 200 once it has ended.
     return c.json(run, run.ended_at === null ? 202 : 200);
   });

@@ -3,7 +3,7 @@ import { abortableSleep } from '../abortable-sleep.js';
 import { renewalIntervalMs } from './run-heartbeat.js';
 
 /** The lease key that keeps one agent's runs from overlapping, cluster-wide. */
-export function overlapLeaseKey(agentId: string): string {
+function overlapLeaseKey(agentId: string): string {
   return `overlap:${agentId}`;
 }
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { NightshiftError } from '../../errors.js';
-import { maskUrl } from '../mask-url.js';
+import { maskUrl, urlPasswords } from '../../shared/redaction.js';
 import { isConnectionError, unavailableError } from './connection-error.js';
 import { migrate } from './migrations.js';
 
@@ -127,7 +127,7 @@ export function openDatabase(options: PostgresConnectionOptions): PostgresDataba
   );
   const { url } = options;
   const maskedUrl = maskUrl(url);
-  const secrets = passwordsOf(url);
+  const secrets = urlPasswords(url);
   const poolOptions = options.pool ?? {};
   const clientConfig: pg.ClientConfig = {
     connectionString: url,
@@ -350,17 +350,6 @@ function checkSchema(schema: string, field: string): string {
   if (SCHEMA_PATTERN.test(schema)) return schema;
   const message = `"${schema}" is not a usable schema name (lowercase letters, digits and _, starting with a letter or _, at most ${63 - CHANNEL_PREFIX.length} characters)`;
   throw new NightshiftError('config_invalid', message, { fields: [{ path: field, message }] });
-}
-
-/** The URL's password as written and as decoded, to cut out of error messages. */
-function passwordsOf(url: string): string[] {
-  try {
-    const { password } = new URL(url);
-    if (password === '') return [];
-    return [password, decodeURIComponent(password)];
-  } catch {
-    return [];
-  }
 }
 
 /** The name of the channel an event log in `schema` notifies on. */

@@ -1,6 +1,6 @@
 import { systemClock, type Clock } from '../clock.js';
 import type { Store } from '../contracts/index.js';
-import { maskUrl } from '../mask-url.js';
+import { maskUrl } from '../../shared/redaction.js';
 import type { BackendOptions, StorageBackend } from '../storage-backend.js';
 import { createPostgresAgentStore } from './agent-store.js';
 import { openDatabase, type PostgresConnectionOptions } from './connection.js';

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { errorMessage, NightshiftError } from '../../errors.js';
 import { backoffDelayMs } from '../../shared/backoff.js';
-import { maskUrl } from '../mask-url.js';
+import { maskUrl } from '../../shared/redaction.js';
 import { DEFAULT_KEY_PREFIX, type RedisKeys } from './keys.js';
 import { checkRedisUrl } from './redis-url.js';
 import { defineScripts, type RedisScripts } from './scripts.js';

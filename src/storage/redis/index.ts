@@ -1,6 +1,6 @@
 import { systemClock, type Clock } from '../clock.js';
 import type { Store } from '../contracts/index.js';
-import { maskUrl } from '../mask-url.js';
+import { maskUrl } from '../../shared/redaction.js';
 import type { StorageBackend } from '../storage-backend.js';
 import { createRedisAgentStore } from './agent-store.js';
 import {

@@ -1,5 +1,5 @@
 import { NightshiftError } from '../../errors.js';
-import { maskUrl } from '../mask-url.js';
+import { maskUrl } from '../../shared/redaction.js';
 
 /** The Redis used when neither an URL nor `REDIS_URL` is given. */
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';

@@ -133,12 +133,12 @@ export const TABLES = {
 } as const satisfies Record<string, SqlTable>;
 
 /** Quotes a name, so words SQL keeps for itself (`trigger`, `timestamp`) can name columns. */
-export function quoteName(name: string): string {
+function quoteName(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
 /** `CREATE TABLE` and `CREATE INDEX` statements for `tables`, in the dialect's types. */
-export function createTablesSql(tables: readonly SqlTable[], dialect: SqlDialect): string {
+function createTablesSql(tables: readonly SqlTable[], dialect: SqlDialect): string {
   return tables
     .map((table) => {
       const lines = table.columns.map((column) =>

@@ -1,7 +1,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NightshiftError } from '../../errors.js';
-import { maskUrl } from '../mask-url.js';
+import { maskUrl } from '../../shared/redaction.js';
 
 /** The database used when neither an URL nor `DATABASE_URL` is given. */
 export const DEFAULT_DATABASE_URL = 'sqlite:./.nightshift/nightshift.db';

@@ -32,7 +32,7 @@ export interface McpTransportOptions {
 }
 
 /** The environment of a stdio server: PATH and HOME of this process, then the config's `env`. */
-export function serverEnvironment(env: Record<string, string> | undefined): Record<string, string> {
+function serverEnvironment(env: Record<string, string> | undefined): Record<string, string> {
   const inherited: Record<string, string> = {};
   for (const name of INHERITED_VARIABLES) {
     const value = process.env[name];

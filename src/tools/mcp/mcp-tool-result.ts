@@ -21,7 +21,7 @@ function blockText(block: ContentBlock): string {
 }
 
 /** The text content of a result, blocks joined by newlines. */
-export function resultText(result: CallToolResult): string {
+function resultText(result: CallToolResult): string {
   return result.content
     .map(blockText)
     .filter((text) => text !== '')

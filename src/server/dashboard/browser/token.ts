@@ -13,7 +13,7 @@ export function token(): string {
 }
 
 /** Calls listener each time the user saves a token. */
-export function onToken(listener: () => void): void {
+function onToken(listener: () => void): void {
   tokenListeners.push(listener);
 }
 

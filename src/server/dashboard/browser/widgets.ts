@@ -9,7 +9,7 @@ export function badge(kind: 'state' | 'status', value: string | null): HTMLEleme
 }
 
 /** The dashboard page of a run. */
-export function runPage(runId: string): string {
+function runPage(runId: string): string {
   return '/runs/' + encodeURIComponent(runId);
 }
 

@@ -16,7 +16,7 @@ export type ExtendedQuery = pg.QueryConfig & { queryMode: 'extended'; rowMode?: 
 const CURSOR = 'nightshift_rows';
 
 /** Statements a cursor can be declared for: only these return rows as a cursor can fetch them. */
-export function returnsRows(sql: string): boolean {
+function returnsRows(sql: string): boolean {
   const start = sql.replace(/^(\s+|--[^\n]*\n?|\/\*[\s\S]*?\*\/|\()+/, '');
   return /^(select|with|values|table)\b/i.test(start);
 }

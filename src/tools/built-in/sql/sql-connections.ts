@@ -13,7 +13,7 @@ export type SqlConnection =
  * Reads a connection URL: `postgres://…` / `postgresql://…`, or `sqlite:relative/file.db` /
  * `sqlite:///absolute/file.db`. Errors name the connection, never the URL (it may hold a password).
  */
-export function parseSqlConnection(name: string, url: string, cwd: string): SqlConnection {
+function parseSqlConnection(name: string, url: string, cwd: string): SqlConnection {
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url.trim())?.[1]?.toLowerCase();
   if (scheme === 'postgres' || scheme === 'postgresql') {
     return { name, dialect: 'postgres', url: url.trim() };
