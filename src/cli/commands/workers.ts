@@ -39,10 +39,7 @@ export function registerWorkersCommand(program: Command, context: CliContext): v
  * `nightshift workers`: the workers registered with a distributed scheduler, read from the
  * heartbeat registry through a server's `GET /api/workers`.
  */
-async function workersCommand(
-  options: WorkersCommandOptions,
-  context: CliContext,
-): Promise<void> {
+async function workersCommand(options: WorkersCommandOptions, context: CliContext): Promise<void> {
   const { api, say } = requireSelectedApi(
     options,
     context,
