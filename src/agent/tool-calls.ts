@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { jsonSchema, tool, type Tool, type ToolSet } from 'ai';
+import { jsonSchema, tool, type FlexibleSchema, type Tool, type ToolSet } from 'ai';
+import type { z } from 'zod';
 import { errorMessage, NightshiftError } from '../errors.js';
 import type { RunStep, ToolOutcome } from '../storage/contracts/index.js';
 import type { ToolDefinition } from '../tools/index.js';
@@ -56,7 +57,7 @@ export function whenAborted(signal: AbortSignal): Promise<never> {
   });
 }
 
-function isZodSchema(schema: unknown): boolean {
+function isZodSchema(schema: unknown): schema is z.ZodType {
   return typeof schema === 'object' && schema !== null && '_zod' in schema;
 }
 
@@ -161,11 +162,12 @@ function wrapTool(name: string, definition: ToolDefinition, context: ToolCallCon
     void call.catch(() => undefined).finally(() => context.inFlight.delete(call));
     return call;
   };
-  return tool({
+  const inputSchema: FlexibleSchema<unknown> = isZodSchema(definition.inputSchema)
+    ? definition.inputSchema
+    : jsonSchema<unknown>(definition.inputSchema);
+  return tool<unknown, unknown>({
     description: definition.description,
-    inputSchema: (isZodSchema(definition.inputSchema)
-      ? definition.inputSchema
-      : jsonSchema(definition.inputSchema as Parameters<typeof jsonSchema>[0])) as never,
+    inputSchema,
     execute,
   });
 }

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { NightshiftError } from '../../src/errors.js';
 import {
   backendKinds,
   locateBackend,
@@ -12,6 +11,7 @@ import { EventRouter, MemoryRouter } from '../../src/storage/index.js';
 import { agentMessage, agentRecord } from './contracts/fixtures.js';
 import { postgresTestUrl, postgresUnavailableReason, uniqueName } from './postgres-server.js';
 import { deleteKeys, probeRedis, REDIS_URL } from './redis-server.js';
+import { thrownError } from '../helpers/thrown-error.js';
 
 /** A URL of each scheme the registry lists: a new backend's schemes get a line here. */
 const EXAMPLE_URLS: Record<string, string> = {
@@ -23,16 +23,6 @@ const EXAMPLE_URLS: Record<string, string> = {
   redis: 'redis://:s3cret@cache:6379/0',
   rediss: 'rediss://cache:6380',
 };
-
-function errorOf(action: () => unknown): NightshiftError {
-  try {
-    action();
-  } catch (error) {
-    if (NightshiftError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a NightshiftError');
-}
 
 describe('the storage backend registry', () => {
   it('lists the kinds of both routers from its backends, in order', () => {
@@ -61,7 +51,9 @@ describe('the storage backend registry', () => {
   });
 
   it('names the url field, the scheme and the accepted forms for a scheme no backend of the kind opens', () => {
-    const error = errorOf(() => new MemoryRouter('database', { url: 'mysql://root:hunter2@db/x' }));
+    const error = thrownError(
+      () => new MemoryRouter('database', { url: 'mysql://root:hunter2@db/x' }),
+    );
     expect(error.code).toBe('config_invalid');
     expect(error.fields.map((field) => field.path)).toEqual(['url']);
     expect(error.message).toMatch(/^unsupported database URL scheme "mysql:"/);
@@ -70,16 +62,16 @@ describe('the storage backend registry', () => {
     expect(error.message).not.toContain('hunter2');
 
     // A Redis URL is not a database, nor a database URL a Redis.
-    const events = errorOf(() => new EventRouter('database', { url: 'redis://cache:6379' }));
+    const events = thrownError(() => new EventRouter('database', { url: 'redis://cache:6379' }));
     expect(events.fields[0]?.path).toBe('url');
     expect(events.message).toMatch(/^unsupported database URL scheme "redis:"/);
-    const redis = errorOf(() => new MemoryRouter('redis', { url: 'postgres://db/x' }));
+    const redis = thrownError(() => new MemoryRouter('redis', { url: 'postgres://db/x' }));
     expect(redis.fields[0]?.path).toBe('url');
     expect(redis.message).toContain('redis://[:password@]host[:port][/db]');
   });
 
   it('names the kind field for an unknown kind', () => {
-    const error = errorOf(() => locateBackend('event', 'kafka'));
+    const error = thrownError(() => locateBackend('event', 'kafka'));
     expect(error.code).toBe('config_invalid');
     expect(error.fields[0]?.path).toBe('kind');
     expect(error.message).toContain('in_memory, database, redis_stream');

@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { NightshiftError } from '../../src/errors.js';
 import {
   EventRouter,
   MemoryRouter,
@@ -10,16 +9,7 @@ import {
 } from '../../src/storage/index.js';
 import { agentMessage, agentRecord } from './contracts/fixtures.js';
 import { temporaryDirectory } from './temporary-directory.js';
-
-function errorOf(action: () => unknown): NightshiftError {
-  try {
-    action();
-  } catch (error) {
-    if (NightshiftError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a NightshiftError');
-}
+import { thrownError } from '../helpers/thrown-error.js';
 
 describe('MemoryRouter and EventRouter', () => {
   const directories: ReturnType<typeof temporaryDirectory>[] = [];
@@ -124,18 +114,18 @@ describe('MemoryRouter and EventRouter', () => {
     expect(memory.description).toBe('redis://:[redacted]@cache:6379');
     const events = new EventRouter('redis_stream', { env: { REDIS_URL: 'redis://cache:6380' } });
     expect(events.description).toBe('redis://cache:6380');
-    expect(errorOf(() => new MemoryRouter('redis', { url: 'http://cache' })).code).toBe(
+    expect(thrownError(() => new MemoryRouter('redis', { url: 'http://cache' })).code).toBe(
       'config_invalid',
     );
   });
 
   it('names an unknown kind and the allowed ones', () => {
-    const memory = errorOf(() => new MemoryRouter('mongo' as MemoryBackendKind));
+    const memory = thrownError(() => new MemoryRouter('mongo' as MemoryBackendKind));
     expect(memory.code).toBe('config_invalid');
     expect(memory.message).toBe(
       'unknown memory backend "mongo" (expected one of: in_memory, database, redis)',
     );
-    const events = errorOf(() => new EventRouter('kafka' as EventBackendKind));
+    const events = thrownError(() => new EventRouter('kafka' as EventBackendKind));
     expect(events.message).toBe(
       'unknown event backend "kafka" (expected one of: in_memory, database, redis_stream)',
     );
