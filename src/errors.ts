@@ -24,6 +24,7 @@ export const ERROR_CODES = [
   'total_tokens_limit',
   'no_answer',
   'interrupted',
+  'resume_limit',
   'storage_error',
   'run_error',
   'unknown',

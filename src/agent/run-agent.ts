@@ -3,6 +3,7 @@ import {
   APICallError,
   generateText,
   RetryError,
+  wrapLanguageModel,
   type ModelMessage,
   type StepResult,
   type ToolSet,
@@ -10,8 +11,10 @@ import {
 import type { AgentDefinition } from '../config/agent-definition.js';
 import { errorMessage, NightshiftError } from '../errors.js';
 import {
+  addUsage,
   emptyUsage,
   type MessageStore,
+  type RunStep,
   type StoredMessage,
   type Usage,
 } from '../storage/contracts/index.js';
@@ -21,7 +24,7 @@ import { sanitizeConversation, selectHistory } from './conversation.js';
 import type { AgentErrorCode, AgentRunResult, AgentRunStatus } from './run-result.js';
 import { whenAborted, wrapTools, type StepRecorder } from './tool-calls.js';
 import { runWarningOf } from './providers/scripted-model.js';
-import { readReportedUsage } from './reported-usage.js';
+import { journalMiddleware, RunJournal, type ModelCallInProgress } from './run-journal.js';
 
 /** Everything one run of one agent needs. Options are camelCase; the definition keeps the seed's keys. */
 export interface RunAgentOptions {
@@ -47,6 +50,14 @@ export interface RunAgentOptions {
   timeoutMs?: number;
   /** Usage of earlier attempts of the same run: limits count the whole run. */
   priorUsage?: Usage;
+  /**
+   * The recorded steps this attempt goes on from (a run resumed after its process died): their
+   * model calls are answered from the journal, their tool calls return what they recorded. Their
+   * usage is part of `priorUsage`.
+   */
+  journal?: readonly RunStep[];
+  /** The index of this attempt's first step (a resumed attempt's marker takes index 0). */
+  firstStepIndex?: number;
   /** Retries of one model call on 429, 5xx and network errors (AI SDK retry); not new requests. */
   maxRetries?: number;
   now?: () => Date;
@@ -83,11 +94,17 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentRunResult
   const prior = options.priorUsage ?? emptyUsage();
   const query = options.query ?? definition.task_config.query;
   const usage = emptyUsage();
+  const journal = new RunJournal(options.journal ?? []);
+  // Limits count the run's usage up to the current step: what came before the journal, then
+  // each journal call as it is answered again, then this attempt's own calls.
+  const beforeJournal = subtractUsage(prior, journal.replayedUsage());
+  const replayed = emptyUsage();
+  let modelCalls = 0;
   let steps = 0;
   let toolCalls = 0;
   let toolsStarted = false;
   let sideEffects = false;
-  let stepIndex = 0;
+  let stepIndex = options.firstStepIndex ?? 0;
   let storageFailure: unknown;
 
   const controller = new AbortController();
@@ -127,12 +144,9 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentRunResult
 
   const limitReached = (): StopReason | undefined => {
     if (steps >= limits.max_steps) return 'max_steps';
-    if (limits.request_limit > 0 && prior.requests + usage.requests >= limits.request_limit)
-      return 'request_limit';
-    if (
-      limits.total_tokens_limit > 0 &&
-      prior.total_tokens + usage.total_tokens >= limits.total_tokens_limit
-    ) {
+    const spent = addUsage(addUsage(beforeJournal, replayed), usage);
+    if (limits.request_limit > 0 && spent.requests >= limits.request_limit) return 'request_limit';
+    if (limits.total_tokens_limit > 0 && spent.total_tokens >= limits.total_tokens_limit) {
       return 'total_tokens_limit';
     }
     return undefined;
@@ -153,7 +167,8 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentRunResult
   const executedCalls = new Set<string>();
 
   try {
-    const before = limitReached();
+    // A resumed run's first calls are answered from the journal: only a live call is limited.
+    const before = journal.modelCalls.length === 0 ? limitReached() : undefined;
     if (before && before !== 'max_steps') return limitResult(before);
 
     const history = options.messages
@@ -177,6 +192,7 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentRunResult
       recorder: options.recorder,
       now,
       nextStepIndex: () => stepIndex++,
+      journal,
       inFlight,
       onToolStarted: (toolCallId, idempotent) => {
         executedCalls.add(toolCallId);
@@ -186,9 +202,31 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentRunResult
       },
     });
 
-    let modelStepId: string | undefined;
-    const generation = generateText({
+    let current: ModelCallInProgress = { replay: undefined, stepId: undefined };
+    const model = wrapLanguageModel({
       model: options.model,
+      middleware: journalMiddleware(
+        () => current,
+        async (call, reply, callUsage) => {
+          if (!call.stepId) return;
+          try {
+            await options.recorder?.updateStep(options.runId, call.stepId, {
+              state: 'completed',
+              ended_at: now().toISOString(),
+              usage: callUsage,
+              finish_reason: reply.finish_reason,
+              reply,
+            });
+          } catch (error) {
+            storageFailure ??= error;
+          }
+          // Write-ahead: a reply that could not be recorded is not acted on.
+          if (storageFailure) throw storageFailure;
+        },
+      ),
+    });
+    const generation = generateText({
+      model,
       system: definition.system_instruction,
       messages: [...history, userMessage],
       tools,
@@ -206,14 +244,19 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentRunResult
       // Evaluated only after a step that called tools: the loop stops before the next model call.
       stopWhen: () => limitReached() !== undefined,
       experimental_onStepStart: async () => {
+        const replay = journal.modelCalls[modelCalls++];
+        current = { replay, stepId: undefined };
+        // Answered from the journal: no request, nothing new to record.
+        if (replay) return;
         // A request counts when it is made, even if it then fails: it may have been billed.
         usage.requests += 1;
         const index = stepIndex++;
-        modelStepId = `${attempt}.${index}`;
+        const stepId = `${attempt}.${index}`;
+        current.stepId = stepId;
         try {
           await options.recorder?.appendStep({
             run_id: options.runId,
-            step_id: modelStepId,
+            step_id: stepId,
             attempt,
             index,
             kind: 'model_call',
@@ -227,7 +270,15 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentRunResult
       },
       onStepFinish: async (step: StepResult<ToolSet>) => {
         steps += 1;
-        const { usage: stepUsage, problems } = readReportedUsage(step.usage);
+        produced = step.response.messages;
+        const call = current;
+        if (call.replay) {
+          // Its events were published, and its usage counted, when it was first answered.
+          Object.assign(replayed, addUsage(replayed, call.replay.usage));
+          return;
+        }
+        const stepUsage = call.usage ?? emptyUsage();
+        const problems = call.problems ?? [];
         if (problems.length > 0) {
           await emit({
             type: 'run_warning',
@@ -244,16 +295,7 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentRunResult
         usage.input_tokens += stepUsage.input_tokens;
         usage.output_tokens += stepUsage.output_tokens;
         usage.total_tokens += stepUsage.total_tokens;
-        produced = step.response.messages;
         try {
-          if (modelStepId) {
-            await options.recorder?.updateStep(options.runId, modelStepId, {
-              state: 'completed',
-              ended_at: now().toISOString(),
-              usage: stepUsage,
-              finish_reason: step.finishReason,
-            });
-          }
           // Malformed calls (unknown tool, input failing its schema) never reach a tool: report them too.
           for (const part of step.content) {
             if (part.type === 'tool-error' && !executedCalls.has(part.toolCallId)) {
@@ -319,11 +361,42 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentRunResult
     await Promise.allSettled([...inFlight]);
     if (options.messages && produced.length > 0) {
       // A stored conversation must stay valid to send again: no tool call without its result.
-      await options.messages
-        .append(sessionId, sanitizeConversation([userMessage, ...produced]) as StoredMessage[])
-        .catch(() => undefined);
+      const turn = sanitizeConversation([userMessage, ...produced]) as StoredMessage[];
+      await appendOnce(options.messages, sessionId, turn, journal.modelCalls.length > 0).catch(
+        () => undefined,
+      );
     }
   }
+}
+
+/**
+ * Appends the run's turn to its session. A resumed run replays its turn exactly, so when its
+ * process died after storing the turn and before ending the run, the session already ends with
+ * it: it is not stored twice.
+ */
+async function appendOnce(
+  messages: MessageStore,
+  sessionId: string,
+  turn: StoredMessage[],
+  resumed: boolean,
+): Promise<void> {
+  if (resumed) {
+    const tail = await messages.list(sessionId, { limit: turn.length });
+    const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+    if (tail.length === turn.length && tail.every((message, index) => same(message, turn[index])))
+      return;
+  }
+  await messages.append(sessionId, turn);
+}
+
+/** `a - b`, never below zero. */
+function subtractUsage(a: Usage, b: Usage): Usage {
+  return {
+    requests: Math.max(0, a.requests - b.requests),
+    input_tokens: Math.max(0, a.input_tokens - b.input_tokens),
+    output_tokens: Math.max(0, a.output_tokens - b.output_tokens),
+    total_tokens: Math.max(0, a.total_tokens - b.total_tokens),
+  };
 }
 
 /** A model failure in a line: the HTTP status when there is one, and the provider's message. */

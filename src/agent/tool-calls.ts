@@ -5,6 +5,12 @@ import { errorMessage, NightshiftError } from '../errors.js';
 import type { RunStep, ToolOutcome } from '../storage/contracts/index.js';
 import type { ToolDefinition } from '../tools/index.js';
 import type { AgentEventSink } from './agent-events.js';
+import {
+  journalResult,
+  outcomeUnknown,
+  unknownOutcomeResult,
+  type RunJournal,
+} from './run-journal.js';
 
 /** Writes a run's steps as they happen (a `RunStore` is one). */
 export interface StepRecorder {
@@ -26,6 +32,8 @@ export interface ToolCallContext {
   recorder: StepRecorder | undefined;
   now: () => Date;
   nextStepIndex: () => number;
+  /** What a resumed run recorded before its process died (empty for a fresh attempt). */
+  journal: RunJournal;
   /** Settles when every tool call started so far has recorded its end. */
   inFlight: Set<Promise<unknown>>;
   onToolStarted: (toolCallId: string, idempotent: boolean) => void;
@@ -67,11 +75,21 @@ function isZodSchema(schema: unknown): schema is z.ZodType {
  * failure or timeout becomes an error result for the model while the run goes on.
  */
 function wrapTool(name: string, definition: ToolDefinition, context: ToolCallContext): Tool {
+  const idempotent = definition.idempotent === true;
   const execute = async (input: unknown, options: { toolCallId: string }) => {
+    const toolCallId = options.toolCallId;
+    const recorded = context.journal.toolCall(toolCallId);
+    if (recorded && !outcomeUnknown(recorded)) {
+      // Reached before the process died, and its outcome recorded: the model gets it again.
+      if (recorded.outcome === 'success' || recorded.outcome === 'unknown_outcome')
+        return recorded.result;
+      throw new Error(recorded.error ?? `the tool ended with ${recorded.outcome ?? 'an error'}`);
+    }
     const index = context.nextStepIndex();
     const stepId = `${context.attempt}.${index}`;
-    const toolCallId = options.toolCallId;
-    context.onToolStarted(options.toolCallId, definition.idempotent === true);
+    if (recorded && !idempotent)
+      return notRunAgain(name, input, toolCallId, stepId, index, context);
+    context.onToolStarted(options.toolCallId, idempotent);
     await context.recorder?.appendStep({
       run_id: context.runId,
       step_id: stepId,
@@ -84,6 +102,8 @@ function wrapTool(name: string, definition: ToolDefinition, context: ToolCallCon
       tool_name: name,
       tool_call_id: toolCallId,
       args_digest: digest(input),
+      args: input,
+      idempotent,
     });
     await context.emit({
       type: 'tool_call_started',
@@ -103,12 +123,13 @@ function wrapTool(name: string, definition: ToolDefinition, context: ToolCallCon
         ),
       context.toolCallTimeout * 1000,
     );
-    const finish = async (outcome: ToolOutcome, error?: string) => {
+    const finish = async (outcome: ToolOutcome, error?: string, result?: unknown) => {
       await context.recorder?.updateStep(context.runId, stepId, {
         state: 'completed',
         ended_at: context.now().toISOString(),
         outcome,
         ...(error === undefined ? {} : { error }),
+        ...(outcome === 'success' ? journalResult(result) : {}),
       });
     };
     const call = (async () => {
@@ -125,7 +146,7 @@ function wrapTool(name: string, definition: ToolDefinition, context: ToolCallCon
           ),
           whenAborted(controller.signal),
         ]);
-        await finish('success');
+        await finish('success', undefined, result);
         await context.emit({
           type: 'tool_call_result',
           payload: { tool_name: name, tool_args: input, tool_call_id: toolCallId, result },
@@ -170,6 +191,54 @@ function wrapTool(name: string, definition: ToolDefinition, context: ToolCallCon
     inputSchema,
     execute,
   });
+}
+
+/**
+ * A call of a tool that is not idempotent, found started and not finished by a resumed run: it
+ * may have taken effect, so it is not run again. The model is told so (a tool result, not an
+ * error: the run goes on), the journal records it, and `tool_call_error` says `unknown_outcome`.
+ */
+async function notRunAgain(
+  name: string,
+  input: unknown,
+  toolCallId: string,
+  stepId: string,
+  index: number,
+  context: ToolCallContext,
+): Promise<unknown> {
+  const result = unknownOutcomeResult(name);
+  const at = context.now().toISOString();
+  context.onToolStarted(toolCallId, false);
+  await context.recorder?.appendStep({
+    run_id: context.runId,
+    step_id: stepId,
+    attempt: context.attempt,
+    index,
+    kind: 'tool_call',
+    state: 'completed',
+    started_at: at,
+    ended_at: at,
+    tool_name: name,
+    tool_call_id: toolCallId,
+    args_digest: digest(input),
+    args: input,
+    idempotent: false,
+    outcome: 'unknown_outcome',
+    error: result.message,
+    result,
+  });
+  await context.emit({
+    type: 'tool_call_error',
+    payload: {
+      tool_name: name,
+      tool_args: input,
+      tool_call_id: toolCallId,
+      error: result.message ?? 'unknown_outcome',
+      timed_out: false,
+      unknown_outcome: true,
+    },
+  });
+  return result;
 }
 
 /** The AI SDK tool set of one run. */

@@ -85,6 +85,14 @@ export const taskConfigSchema = z.strictObject({
   session_policy: z.enum(['agent', 'per_run']).default(DEFAULTS.task_config.session_policy),
   /** Retry even after a tool that is not idempotent has started (it may have taken effect). */
   retry_side_effects: z.boolean().default(DEFAULTS.task_config.retry_side_effects),
+  /**
+   * A run whose process died: `resume` goes on from its journal (no recorded model call sent
+   * again, no non-idempotent tool run twice), `restart` starts it again as a retry, `fail` ends it
+   * `interrupted`.
+   */
+  on_interrupt: z.enum(['resume', 'restart', 'fail']).default(DEFAULTS.task_config.on_interrupt),
+  /** Resumes one run may have (a run that kills its process every time ends `resume_limit`). */
+  max_resumes: z.number().int().min(0).default(DEFAULTS.task_config.max_resumes),
 });
 
 /** How much conversation history a run loads. */

@@ -21,6 +21,10 @@ export const DEFAULTS = {
     timeout: 300,
     session_policy: 'agent',
     retry_side_effects: false,
+    /** What recovery does with a run whose process died: go on from its journal. */
+    on_interrupt: 'resume',
+    /** How many times one run may be resumed after its process died. */
+    max_resumes: 3,
   },
   agent_config: {
     max_steps: 15,

@@ -1,5 +1,5 @@
 import type { LanguageModelV3 } from '@ai-sdk/provider';
-import { runAgent, type AgentRunResult } from '../agent/index.js';
+import { outcomeUnknown, runAgent, type AgentRunResult } from '../agent/index.js';
 import type { AgentDefinition } from '../config/agent-definition.js';
 import { errorMessage, NightshiftError } from '../errors.js';
 import {
@@ -10,12 +10,14 @@ import {
   type ErrorInfo,
   type RunRecord,
   type RunStatus,
+  type RunStep,
 } from '../storage/contracts/index.js';
 import type { ToolDefinition } from '../tools/index.js';
 import { abortableSleep } from './abortable-sleep.js';
 import { retryDelayMs } from './retry-delay.js';
 import type { RunTurns } from './run-turns.js';
 import { abortReasons, endingOnAbort } from './runs/abort-reasons.js';
+import { freshAttempts, resumeChain, resumeMarker } from './runs/resume-plan.js';
 import { renewalIntervalMs } from './runs/run-heartbeat.js';
 import type { EndedRun, RunTransitions, TransitionContext } from './runs/run-transitions.js';
 
@@ -121,6 +123,7 @@ export async function executeRun(
         attempt,
         query: claimed.query,
       });
+      const resume = await resumeOf(context, agent, runId, attempts, attempt);
       let result: AttemptResult;
       let setupFailed = false;
       try {
@@ -141,6 +144,7 @@ export async function executeRun(
           signal,
           timeoutMs: task.timeout * 1000,
           priorUsage: usage,
+          ...(resume ? { journal: resume.journal, firstStepIndex: 1 } : {}),
           now,
           emit: async (event) => {
             await events.publish(event.type, agent.agent_id, runId, event.payload);
@@ -167,13 +171,15 @@ export async function executeRun(
         error,
         usage: result.usage,
         worker_id: instanceId,
+        ...(resume ? { resumed_from: resume.from } : {}),
       });
       if (status === 'completed') {
         final = { status, output: result.output, error: null };
         break;
       }
       const retryable = (status === 'failed' || status === 'timed_out') && !setupFailed;
-      const retriesLeft = attempt <= task.max_retries && !signal.aborted;
+      // Resumes are bounded apart (`max_resumes`): only attempts that started afresh are retries.
+      const retriesLeft = freshAttempts(attempts) <= task.max_retries && !signal.aborted;
       // A tool that is not idempotent may have taken effect: repeating the run could do it twice.
       const blocked = retryable && retriesLeft && result.side_effects && !task.retry_side_effects;
       if (blocked && error) {
@@ -215,4 +221,45 @@ export async function executeRun(
   if (lost || !final) return unrecorded();
 
   return (await transitions.finish(latest, { ...final, usage, attempts })) ?? unrecorded();
+}
+
+/** Where a resuming attempt goes on from. */
+interface Resume {
+  journal: RunStep[];
+  from: string | null;
+}
+
+/**
+ * When recovery marked this attempt as resuming the run (its process died), the journal it goes
+ * on from; `background_task_resumed` says how far the run had got. Undefined for a fresh attempt.
+ */
+async function resumeOf(
+  context: ExecutorContext,
+  agent: AgentRecord,
+  runId: string,
+  attempts: readonly AttemptRecord[],
+  attempt: number,
+): Promise<Resume | undefined> {
+  // Only recovery marks a resume, after recording the dead attempt `interrupted`.
+  if (attempts.at(-1)?.status !== 'interrupted') return undefined;
+  const steps = await context.store.runs.listSteps(runId);
+  const marker = resumeMarker(steps, attempt);
+  if (!marker) return undefined;
+  const journal = resumeChain(steps, attempt);
+  const latest = new Map<string, RunStep>();
+  for (const step of journal) {
+    if (step.kind === 'tool_call' && step.tool_call_id) latest.set(step.tool_call_id, step);
+  }
+  const unknown = [...latest.values()].filter(
+    (step) => outcomeUnknown(step) && step.idempotent !== true,
+  ).length;
+  await context.events.publish('background_task_resumed', agent.agent_id, runId, {
+    attempt,
+    from_step: marker.resumed_from ?? null,
+    skipped_model_calls: journal.filter(
+      (step) => step.kind === 'model_call' && step.state === 'completed' && step.reply,
+    ).length,
+    unknown_outcome_calls: unknown,
+  });
+  return { journal, from: marker.resumed_from ?? null };
 }

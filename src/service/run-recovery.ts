@@ -1,14 +1,26 @@
 import {
-  emptyUsage,
+  addUsage,
+  type AgentRecord,
   type AttemptRecord,
   type ErrorInfo,
   type RunRecord,
+  type RunStep,
 } from '../storage/contracts/index.js';
+import {
+  lastStepBefore,
+  recordedUsage,
+  resumeCount,
+  resumeMarker,
+  resumeStepId,
+} from './runs/resume-plan.js';
 import type { ServiceContext } from './service-context.js';
 
 /**
- * Runs whose lease expired (their process died) end `interrupted`, or go on here if retries
- * remain. Taking a run over is a compare-and-set on its lease, so one process recovers it, once.
+ * Runs whose lease expired (their process died) are taken over — a compare-and-set on their
+ * lease, so one process recovers each, once — and, by `task_config.on_interrupt`, go on from
+ * their journal in a new attempt (`resume`, the default, up to `max_resumes`), start again as a
+ * retry when retries remain (`restart`), or end `interrupted` (`fail`, or no way on). The dead
+ * attempt keeps the usage its journal recorded.
  */
 export async function recoverRuns(context: ServiceContext): Promise<void> {
   const { store, transitions } = await context.connect();
@@ -19,44 +31,102 @@ export async function recoverRuns(context: ServiceContext): Promise<void> {
     const taken = await transitions.takeOver(run);
     if (!taken) continue;
     const { agent } = taken;
+    const steps = run.started_at ? await store.runs.listSteps(run.run_id) : [];
     const attempt = run.attempts.length + 1;
-    const error: ErrorInfo = {
-      code: 'interrupted',
-      message: 'the process running it stopped before it finished (its lease expired)',
-    };
-    const attempts = run.started_at
-      ? [...run.attempts, interruptedAttempt(run, attempt, error, now)]
-      : run.attempts;
-    const willRetry =
-      !!agent &&
-      run.started_at !== null &&
-      attempt <= agent.definition.task_config.max_retries &&
-      agent.state !== 'stopped';
+    const dead = run.started_at ? deadAttempt(run, attempt, steps, now) : undefined;
+    const attempts = dead ? [...run.attempts, dead] : run.attempts;
+    const usage = dead ? addUsage(run.usage, dead.usage) : run.usage;
+    const way = wayOn(agent, run, attempts, steps);
     const dispatcher = context.dispatcher;
-    if (willRetry && agent && dispatcher) {
-      await transitions.attemptFailed(run, { error, attempt, willRetry, status: 'interrupted' });
-      const resumed = await transitions.retry(run.run_id, attempts, run.usage);
-      if (resumed) context.background(dispatcher.resume(agent, resumed), `retrying ${run.run_id}`);
+    if (way.kind !== 'end' && agent && dispatcher) {
+      const error = interruptedError();
+      // A recovery that died between its marker and its retry left the marker: it stands.
+      if (way.kind === 'resume' && !resumeMarker(steps, attempt + 1)) {
+        const next = attempt + 1;
+        await store.runs.appendStep({
+          run_id: run.run_id,
+          step_id: resumeStepId(next),
+          attempt: next,
+          index: 0,
+          kind: 'resume',
+          state: 'completed',
+          started_at: now.toISOString(),
+          ended_at: now.toISOString(),
+          resumed_from: lastStepBefore(steps, next),
+        });
+      }
+      await transitions.attemptFailed(run, {
+        error,
+        attempt,
+        willRetry: true,
+        status: 'interrupted',
+      });
+      const resumed = await transitions.retry(run.run_id, attempts, usage);
+      if (resumed) {
+        context.background(
+          dispatcher.resume(agent, resumed),
+          `${way.kind === 'resume' ? 'resuming' : 'retrying'} ${run.run_id}`,
+        );
+      }
       continue;
     }
-    await transitions.interrupt(taken.run, { error, attempt }, attempts);
+    const error = way.kind === 'end' ? way.error : interruptedError();
+    await transitions.interrupt(taken.run, { error, attempt }, attempts, usage);
   }
 }
 
-/** The attempt a dead process left running, as recovery records it. */
-function interruptedAttempt(
+/** What recovery does with a run it took over. */
+type WayOn = { kind: 'resume' } | { kind: 'restart' } | { kind: 'end'; error: ErrorInfo };
+
+function wayOn(
+  agent: AgentRecord | undefined,
+  run: RunRecord,
+  attempts: readonly AttemptRecord[],
+  steps: readonly RunStep[],
+): WayOn {
+  const end: WayOn = { kind: 'end', error: interruptedError() };
+  if (!agent || agent.state === 'stopped' || run.started_at === null) return end;
+  const task = agent.definition.task_config;
+  if (task.on_interrupt === 'fail') return end;
+  if (task.on_interrupt === 'restart') {
+    const retries = attempts.filter((entry) => entry.resumed_from === undefined).length;
+    return retries <= task.max_retries ? { kind: 'restart' } : end;
+  }
+  const resumes = resumeCount(steps);
+  if (resumes < task.max_resumes) return { kind: 'resume' };
+  return {
+    kind: 'end',
+    error: {
+      code: 'resume_limit',
+      message: `the process running it stopped before it finished, and the run was resumed ${resumes} times already (task_config.max_resumes ${task.max_resumes})`,
+    },
+  };
+}
+
+function interruptedError(): ErrorInfo {
+  return {
+    code: 'interrupted',
+    message: 'the process running it stopped before it finished (its lease expired)',
+  };
+}
+
+/** The attempt a dead process left running, as recovery records it: with what its journal recorded. */
+function deadAttempt(
   run: RunRecord,
   attempt: number,
-  error: ErrorInfo,
+  steps: readonly RunStep[],
   now: Date,
 ): AttemptRecord {
+  const marker = resumeMarker(steps, attempt);
+  const started = steps.find((step) => step.attempt === attempt)?.started_at;
   return {
     attempt,
-    started_at: run.started_at ?? run.created_at,
+    started_at: started ?? run.started_at ?? run.created_at,
     ended_at: now.toISOString(),
     status: 'interrupted',
-    error,
-    usage: emptyUsage(),
+    error: interruptedError(),
+    usage: recordedUsage(steps, attempt),
     ...(run.lease_owner ? { worker_id: run.lease_owner } : {}),
+    ...(marker ? { resumed_from: marker.resumed_from ?? null } : {}),
   };
 }

@@ -208,15 +208,19 @@ export class RunTransitions {
     return { run: taken, agent };
   }
 
-  /** A run taken over by recovery ends `interrupted`: its process stopped before it finished. */
+  /**
+   * A run taken over by recovery ends `interrupted`: its process stopped before it finished.
+   * `usage` is the run's, with what the dead attempt's journal recorded.
+   */
   async interrupt(
     run: RunRecord,
     failure: Omit<AttemptFailure, 'willRetry' | 'status'>,
     attempts: AttemptRecord[],
+    usage: Usage = run.usage,
   ): Promise<EndedRun | undefined> {
     const ended = await this.#end(
       run,
-      { status: 'interrupted', error: failure.error, attempts },
+      { status: 'interrupted', error: failure.error, attempts, usage },
       { lease_owner: this.#context.instanceId },
     );
     if (ended)

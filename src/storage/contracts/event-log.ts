@@ -19,6 +19,8 @@ export interface EventPayloads {
     tool_call_id: string;
     error: string;
     timed_out: boolean;
+    /** A resumed run did not run the call again: it may or may not have taken effect. */
+    unknown_outcome?: boolean;
   };
   final_answer: { message: string };
   /** Something in the run was not as it should be, and was corrected or left as it is (stable `code`). */
@@ -28,6 +30,16 @@ export interface EventPayloads {
     trigger: RunTrigger;
     attempt: number;
     query: string;
+  };
+  /** A run whose process died goes on from its journal in a new attempt. */
+  background_task_resumed: {
+    attempt: number;
+    /** The last step recorded before the process died (null: none was). */
+    from_step: string | null;
+    /** Model calls answered from the journal instead of being sent again. */
+    skipped_model_calls: number;
+    /** Calls of tools that are not idempotent, started and not finished: not run again. */
+    unknown_outcome_calls: number;
   };
   background_task_completed: { output: string; duration_ms: number; usage: Usage };
   background_task_error: { error: ErrorInfo; attempt: number; will_retry: boolean; status: string };

@@ -1,6 +1,6 @@
 import type { NightshiftErrorCode } from '../../errors.js';
 import type { Usage } from './usage.js';
-import type { RunStatus, RunTrigger } from './vocabulary.js';
+import type { RunStatus, RunTrigger, StepKind, ToolOutcome } from './vocabulary.js';
 
 export { TERMINAL_STATUSES } from './vocabulary.js';
 export type { RunStatus, RunTrigger } from './vocabulary.js';
@@ -28,6 +28,11 @@ export interface AttemptRecord {
   usage: Usage;
   /** The process that executed the attempt (the service's `instanceId`, a worker's id). */
   worker_id?: string;
+  /**
+   * Set on an attempt that went on from the run's journal after its process died: the last step
+   * recorded before (null when none was). Absent on an attempt that started from the beginning.
+   */
+  resumed_from?: string | null;
 }
 
 /** One run of one agent: one tick, or one manual run. */
@@ -70,8 +75,32 @@ export type RunPatch = Partial<
   >
 >;
 
-/** The outcome of a tool call as the run records it. */
-export type ToolOutcome = 'success' | 'error' | 'timeout' | 'cancelled';
+export type { StepKind, ToolOutcome } from './vocabulary.js';
+
+/** A tool call as the model asked for it, in a recorded reply. */
+export interface RecordedToolCall {
+  tool_call_id: string;
+  tool_name: string;
+  /** The arguments, parsed. */
+  args?: unknown;
+  /** The arguments as the model sent them, when they were not valid JSON. */
+  args_text?: string;
+}
+
+/** What a model call answered, recorded before any tool of it runs: enough to answer it again. */
+export interface ModelReply {
+  text: string;
+  tool_calls: RecordedToolCall[];
+  finish_reason: string;
+}
+
+/** Where a stored tool result was cut to the journal's cap. */
+export interface ResultCut {
+  /** The cap, in characters of JSON. */
+  cap_chars: number;
+  /** The length of the whole result, in characters of JSON. */
+  original_chars: number;
+}
 
 /**
  * One step of a run, written when it happens: a model call, or a tool call recorded
@@ -84,20 +113,30 @@ export interface RunStep {
   step_id: string;
   attempt: number;
   index: number;
-  kind: 'model_call' | 'tool_call';
+  kind: StepKind;
   state: 'started' | 'completed';
   started_at: string;
   ended_at: string | null;
-  /** Model calls: the usage of the call and why it finished. */
+  /** Model calls: the usage of the call, why it finished, and its reply (recorded before its tools run). */
   usage?: Usage;
   finish_reason?: string;
+  reply?: ModelReply;
   /** Tool calls. */
   tool_name?: string;
   tool_call_id?: string;
   /** SHA-256 of the canonical JSON of the arguments. */
   args_digest?: string;
+  /** The arguments (redacted like every stored value). */
+  args?: unknown;
+  /** Whether the tool may run twice safely (it decides what a resumed run does with the call). */
+  idempotent?: boolean;
   outcome?: ToolOutcome;
   error?: string;
+  /** What the tool returned (redacted; cut to the journal's cap, saying so in `result_cut`). */
+  result?: unknown;
+  result_cut?: ResultCut;
+  /** Resume steps: the last step recorded before the process died (null when none was). */
+  resumed_from?: string | null;
 }
 
 /**

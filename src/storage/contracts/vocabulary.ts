@@ -46,6 +46,7 @@ export type RunTrigger = (typeof RUN_TRIGGERS)[number];
 /** Every event type, in the order a run usually emits them (each has a payload in `EventPayloads`). */
 export const EVENT_TYPES = [
   'background_task_started',
+  'background_task_resumed',
   'user_message',
   'agent_message',
   'tool_call_started',
@@ -61,10 +62,18 @@ export const EVENT_TYPES = [
 ] as const;
 
 /** How a tool call recorded in a run step ended. */
-export const TOOL_OUTCOMES = ['success', 'error', 'timeout', 'cancelled'] as const;
+export const TOOL_OUTCOMES = [
+  'success',
+  'error',
+  'timeout',
+  'cancelled',
+  // A resumed run found the call started but not finished, and the tool is not idempotent: it
+  // was not run again, and the model was told it may or may not have taken effect.
+  'unknown_outcome',
+] as const;
 
-/** What a run step records: a model call or a tool call. */
-export const STEP_KINDS = ['model_call', 'tool_call'] as const;
+/** What a run step records: a model call, a tool call, or where a resumed attempt went on from. */
+export const STEP_KINDS = ['model_call', 'tool_call', 'resume'] as const;
 
 /** A step is written `started` before it runs and `completed` after. */
 export const STEP_STATES = ['started', 'completed'] as const;
@@ -77,3 +86,9 @@ export type ExactKeys<
   Map extends { [Key in keyof Map]: Key extends Listed ? unknown : never },
   Listed extends keyof Map,
 > = Listed;
+
+/** How a recorded tool call ended. */
+export type ToolOutcome = (typeof TOOL_OUTCOMES)[number];
+
+/** What a run step records. */
+export type StepKind = (typeof STEP_KINDS)[number];
