@@ -5,6 +5,9 @@ import { eventSummary } from './event-summary.js';
 import { formatDuration } from './format-duration.js';
 import { formatTable, truncate } from './table.js';
 
+type ModelCallEntry = Extract<TimelineEntry, { kind: 'model_call' }>;
+type ToolCallEntry = Extract<TimelineEntry, { kind: 'tool_call' }>;
+
 /** Longest error message printed on a run's line (the record keeps all of it). */
 const LONGEST_ERROR = 200;
 
@@ -36,6 +39,8 @@ export function describeRun(run: RunRecord): string {
 
 /** Longest tool argument or result printed on a timeline line (`--json` prints all of it). */
 const LONGEST_VALUE = 300;
+/** Longest model reply printed on a timeline line, tool calls included. */
+const LONGEST_REPLY = 200;
 /** What an event's summary keeps of its values. */
 const SUMMARY_LENGTHS = { value: LONGEST_VALUE, error: LONGEST_ERROR };
 
@@ -46,9 +51,10 @@ export interface RunReportLineOptions {
 }
 
 /**
- * A run report as `nightshift runs show` prints it: the run's fields, its attempts, its
- * timeline (model calls with their replies, tool calls with arguments and results, errors)
- * and its events, each section under a heading.
+ * A run report as `nightshift runs show` prints it: the run's fields, its attempts (and where
+ * each resumed), its timeline (model calls with their usage and replies, tool calls with
+ * arguments, outcomes and results, resume markers, errors) and its events, each section under
+ * a heading.
  */
 export function runReportLines(report: RunReport, options: RunReportLineOptions = {}): string[] {
   const { run, timing } = report;
@@ -95,7 +101,9 @@ export function runReportLines(report: RunReport, options: RunReportLineOptions 
   } else {
     const rows = run.attempts.map((attempt) => [
       String(attempt.attempt),
-      attempt.status,
+      attempt.resumed_from === undefined
+        ? attempt.status
+        : `${attempt.status} (${resumedFrom(attempt.resumed_from)})`,
       attempt.worker_id ?? '-',
       formatInstant(attempt.started_at),
       attempt.ended_at === null
@@ -157,35 +165,73 @@ function labelled(label: string, value: string, indent = ''): string[] {
   return [`${indent}${label}  ${first}`, ...rest.map((line) => `${indent}${padding}${line}`)];
 }
 
+/** `resumed from step 1.3`, or what an attempt says when no step was recorded before it resumed. */
+export function resumedFrom(step: string | null): string {
+  return step === null ? 'resumed with no step recorded before' : `resumed from step ${step}`;
+}
+
+/** `150 tokens (120 in, 30 out)`. */
+function describeTokens(usage: Usage): string {
+  return `${usage.total_tokens} tokens (${usage.input_tokens} in, ${usage.output_tokens} out)`;
+}
+
+/** A model's reply on one line: the start of its text, then the tools it called by name. */
+function replySummary(entry: ModelCallEntry): string | undefined {
+  const names = entry.tool_calls.map((call) => call.tool_name);
+  const calls = names.length > 0 ? `calls ${names.join(', ')}` : undefined;
+  if (entry.reply === null) return calls;
+  const text = truncate(entry.reply, calls ? LONGEST_REPLY - calls.length - 3 : LONGEST_REPLY);
+  return calls ? `${text} → ${calls}` : text;
+}
+
+/**
+ * A timeline entry as lines: a step's head (time, kind, id, state, what it cost or how it
+ * ended), then one line each of what it said (reply, arguments, result, error).
+ */
 function timelineLines(entry: TimelineEntry, ended: boolean): string[] {
   const head = `  ${formatInstant(entry.at)}  `;
-  const detail = (label: string, value: string) => labelled(label.padEnd(9), value, '      ');
-  const took = (state: string, milliseconds: number | null) =>
-    state === 'started'
-      ? ended
-        ? 'never finished'
-        : 'in progress'
-      : milliseconds === null
-        ? '-'
-        : formatDuration(milliseconds);
+  const detail = (label: string, value: string) => [`      ${label.padEnd(9)}  ${value}`];
+  const state = (step: ModelCallEntry | ToolCallEntry) =>
+    step.state === 'started'
+      ? `started, ${ended ? 'never finished' : 'in progress'}`
+      : `completed in ${step.duration_ms === null ? '-' : formatDuration(step.duration_ms)}`;
   if (entry.kind === 'model_call') {
     const facts = [
-      took(entry.state, entry.duration_ms),
+      state(entry),
+      entry.usage ? describeTokens(entry.usage) : undefined,
       entry.finish_reason ? `finish ${entry.finish_reason}` : undefined,
-      entry.usage ? `${entry.usage.total_tokens} tokens` : undefined,
     ].filter((fact) => fact !== undefined);
+    const reply = replySummary(entry);
     return [
       `${head}model call ${entry.step_id}: ${facts.join(', ')}`,
-      ...(entry.reply === null ? [] : detail('reply', entry.reply)),
+      ...(reply === undefined ? [] : detail('reply', reply)),
     ];
   }
   if (entry.kind === 'tool_call') {
-    const outcome = entry.outcome ?? (entry.state === 'started' ? '' : 'done');
+    const unknown = entry.outcome === 'unknown_outcome';
+    const outcome = unknown ? 'not run again: outcome unknown' : entry.outcome;
+    const facts = [state(entry), outcome].filter(Boolean).join(', ');
+    const cut = entry.result_cut
+      ? ` (cut: ${entry.result_cut.original_chars} characters, ${entry.result_cut.cap_chars} kept)`
+      : '';
     return [
-      `${head}tool call ${entry.step_id} ${entry.tool_name}: ${[outcome, took(entry.state, entry.duration_ms)].filter(Boolean).join(', ')}`,
+      `${head}tool call ${entry.step_id} ${entry.tool_name}: ${facts}`,
       ...('arguments' in entry ? detail('arguments', compactJson(entry.arguments)) : []),
-      ...('result' in entry ? detail('result', compactJson(entry.result)) : []),
-      ...(entry.error === null ? [] : detail('error', entry.error)),
+      // The result of a call not run again only repeats why: the error line says it.
+      ...('result' in entry && !unknown
+        ? detail('result', `${compactJson(entry.result)}${cut}`)
+        : []),
+      ...(entry.error === null ? [] : detail('error', truncate(entry.error, LONGEST_ERROR))),
+    ];
+  }
+  if (entry.kind === 'resume') {
+    const counts =
+      entry.skipped_model_calls === null
+        ? ''
+        : ` (${plural(entry.skipped_model_calls, 'model call')} answered from the journal, ` +
+          `${plural(entry.unknown_outcome_calls ?? 0, 'tool call')} not run again)`;
+    return [
+      `${head}resume ${entry.step_id}: attempt ${entry.attempt} ${resumedFrom(entry.resumed_from)}${counts}`,
     ];
   }
   const { event } = entry;
@@ -193,6 +239,10 @@ function timelineLines(entry: TimelineEntry, ended: boolean): string[] {
     return [`${head}attempt ${event.payload.attempt} started (${event.payload.trigger})`];
   }
   return [`${head}${event.type}${eventSummary(event, SUMMARY_LENGTHS)}`];
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
 function compactJson(value: unknown): string {

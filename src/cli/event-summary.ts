@@ -22,11 +22,18 @@ export function eventSummary(event: NightshiftEvent, longest: SummaryLengths): s
     case 'tool_call_result':
       return ` ${event.payload.tool_name} → ${compactJson(event.payload.result, longest.value)}`;
     case 'tool_call_error':
-      return ` ${event.payload.tool_name}: ${truncate(event.payload.error, longest.error)}`;
+      return event.payload.unknown_outcome
+        ? ` ${event.payload.tool_name}: not run again: outcome unknown`
+        : ` ${event.payload.tool_name}: ${truncate(event.payload.error, longest.error)}`;
     case 'run_warning':
       return `: ${event.payload.code}: ${truncate(event.payload.message, longest.error)}`;
     case 'background_task_started':
       return ` attempt ${event.payload.attempt} (${event.payload.trigger})`;
+    case 'background_task_resumed': {
+      const { attempt, from_step: from, skipped_model_calls: skipped } = event.payload;
+      const unknown = event.payload.unknown_outcome_calls;
+      return ` attempt ${attempt} from ${from === null ? 'the start' : `step ${from}`} (${skipped} model calls from the journal, ${unknown} tool calls not run again)`;
+    }
     case 'background_task_completed':
       return ` in ${formatDuration(event.payload.duration_ms)}, ${event.payload.usage.total_tokens} tokens`;
     case 'background_task_error': {

@@ -3,6 +3,7 @@ import type { RunReport } from '../../src/server/dashboard/run-report.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
 import { BackgroundAgentService } from '../../src/service/index.js';
 import { EventRouter, MemoryRouter, type RunRecord } from '../../src/storage/index.js';
+import { resumedRun, writeResumedRun, type ResumedRun } from '../server/resumed-run-fixture.js';
 import { createWorkspace, nightshiftFile, scriptedAgent, type Workspace } from './cli-process.js';
 import { runInProcess } from './in-process.js';
 
@@ -16,6 +17,7 @@ describe('nightshift runs show', () => {
   let file: string;
   const runs: RunRecord[] = [];
   let failed: RunRecord;
+  let resumed: ResumedRun;
 
   beforeAll(async () => {
     space = createWorkspace();
@@ -57,6 +59,12 @@ describe('nightshift runs show', () => {
     for (let index = 0; index < 3; index += 1)
       runs.push(await service.runNow('monitor', { wait: true }));
     failed = await service.runNow('flaky', { wait: true });
+    // A run resumed after its process died, as its journal left it in the store.
+    resumed = resumedRun('mailer', Date.now() - 120_000);
+    const memory = new MemoryRouter('database', { url: space.databaseUrl });
+    const log = new EventRouter('database', { url: space.databaseUrl });
+    await writeResumedRun(resumed, (await memory.connect()).runs, await log.connect());
+    await Promise.all([memory.close(), log.close()]);
     server = await startServer(service, { port: 0, token: TOKEN });
   });
 
@@ -121,14 +129,20 @@ describe('nightshift runs show', () => {
     expect(heads).toEqual([
       'attempt 1 started (manual)',
       'user_message: Check the disk.',
-      expect.stringMatching(/^model call 1\.0: \d+ ms, finish tool-calls, 150 tokens$/),
-      expect.stringMatching(/^tool call 1\.1 system_stats: success, \d+ ms$/),
-      expect.stringMatching(/^model call 1\.2: \d+ ms, finish stop, 225 tokens$/),
+      expect.stringMatching(
+        /^model call 1\.0: completed in \d+ ms, 150 tokens \(120 in, 30 out\), finish tool-calls$/,
+      ),
+      expect.stringMatching(/^tool call 1\.1 system_stats: completed in \d+ ms, success$/),
+      expect.stringMatching(
+        /^model call 1\.2: completed in \d+ ms, 225 tokens \(200 in, 25 out\), finish stop$/,
+      ),
       expect.stringMatching(/^background_task_completed in \d+ ms, 375 tokens$/),
     ]);
     expect(timeline).toContain('      arguments  {"top_processes":5,"cpu_sample_ms":50}');
     expect(timeline.some((line) => line.startsWith('      result     {"hostname":'))).toBe(true);
-    expect(timeline).toContain('      reply      All disks have room.');
+    // A reply on one line: the tools it called by name, or the start of its text.
+    expect(timeline).toContain('      reply      calls system_stats');
+    expect(timeline).toContain('      reply      All disks have room. Nothing to do.');
 
     expect(stdout).toContain('events (6)');
     const events = stdout.slice(stdout.indexOf('events (6)') + 1);
@@ -182,7 +196,9 @@ describe('nightshift runs show', () => {
     expect(shown.stdout).toContain('status        failed');
     expect(shown.stdout).toContain('error         model_error: upstream said no');
     expect(shown.stdout).toContain('previous run  -');
-    expect(shown.stdout.some((line) => /model call 1\.0: never finished$/.test(line))).toBe(true);
+    expect(
+      shown.stdout.some((line) => /model call 1\.0: started, never finished$/.test(line)),
+    ).toBe(true);
     expect(
       shown.stdout.some((line) =>
         / background_task_error failed \(model_error: upstream said no\)$/.test(line),
@@ -197,6 +213,63 @@ describe('nightshift runs show', () => {
       expect(missing.code).toBe(1);
       expect(missing.stderr).toEqual(['error: no run with id "monitor.42"']);
     }
+  });
+
+  it('shows a resumed run: where each attempt resumed, the resume, replies, outcomes and results', async () => {
+    const runId = resumed.run.run_id;
+    const [stored, served] = await Promise.all([
+      runInProcess(['runs', 'show', runId, '--memory', space.databaseUrl]),
+      runInProcess(['runs', 'show', runId, '--url', server.url, '--token', TOKEN]),
+    ]);
+    expect(stored.stderr).toEqual([]);
+    expect(served.stdout).toEqual(stored.stdout);
+    const { stdout } = stored;
+    expect(stdout).toContain('status        completed (2 attempts)');
+    const attempts = stdout.indexOf('attempts');
+    expect(stdout[attempts + 2]?.trim().split(/\s{2,}/)).toEqual([
+      '1',
+      'interrupted',
+      'box-1:11:dead',
+      expect.stringMatching(new RegExp(`^${INSTANT}$`)),
+      '1 min 0 s',
+      '360',
+      'interrupted: the process running it stopped',
+    ]);
+    expect(stdout[attempts + 3]?.trim().split(/\s{2,}/)).toEqual([
+      '2',
+      'completed (resumed from step 1.3)',
+      'box-2:22:live',
+      expect.stringMatching(new RegExp(`^${INSTANT}$`)),
+      '9.0 s',
+      '180',
+    ]);
+
+    const timeline = stdout.slice(
+      stdout.indexOf('timeline') + 1,
+      stdout.findIndex((line) => line.startsWith('events')) - 1,
+    );
+    expect(timeline.map((line) => line.replace(new RegExp(`^  ${INSTANT}  `), ''))).toEqual([
+      'attempt 1 started (manual)',
+      'user_message: Confirm order 42 to its buyer.',
+      'model call 1.0: completed in 1.0 s, 120 tokens (100 in, 20 out), finish tool-calls',
+      '      reply      Let me look the order up first. → calls lookup_order',
+      'tool call 1.1 lookup_order: completed in 1.0 s, success',
+      '      arguments  {"id":42}',
+      `      result     "${'x'.repeat(60)}" (cut: 5000 characters, 60 kept)`,
+      'model call 1.2: completed in 1.0 s, 240 tokens (200 in, 40 out), finish tool-calls',
+      '      reply      calls send_email',
+      'tool call 1.3 send_email: started, never finished',
+      '      arguments  {"to":"buyer@example.com"}',
+      'background_task_error interrupted (interrupted: the process running it stopped), will retry',
+      'attempt 2 started (manual)',
+      'resume 2.0: attempt 2 resumed from step 1.3 (2 model calls answered from the journal, 1 tool call not run again)',
+      'tool call 2.1 send_email: completed in 0 ms, not run again: outcome unknown',
+      '      arguments  {"to":"buyer@example.com"}',
+      '      error      the process running this call of send_email stopped before its result was recorded',
+      'model call 2.2: completed in 6.0 s, 180 tokens (150 in, 30 out), finish stop',
+      '      reply      Order 42 shipped; the email may not have gone out. Check the outbox.',
+      'background_task_completed in 1 min 10 s, 540 tokens',
+    ]);
   });
 
   it('still lists runs with `runs <agent_id>`', async () => {

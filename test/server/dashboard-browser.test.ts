@@ -1,6 +1,6 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   BackgroundAgentService,
@@ -9,20 +9,15 @@ import {
   parseAgentDefinition,
   type RunRecord,
 } from '../../src/index.js';
+import {
+  ARTIFACTS,
+  eventually,
+  launchChromium,
+  skipBrowser,
+  watchedPage,
+} from './chromium-fixture.js';
 import { onCleanup, scriptedAgent, startTestServer, TEST_TOKEN } from './server-fixtures.js';
 import { storedAgentRecord } from '../helpers/stored-agent-record.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = resolve(import.meta.dirname, '../../test-artifacts');
-const chromiumMissing = !existsSync(CHROMIUM);
-/** Polls what the page shows until it matches, with room for a slow, busy machine. */
-const eventually = <T>(read: () => Promise<T>) =>
-  expect.poll(read, { timeout: 10_000, interval: 50 });
-if (chromiumMissing && process.env.CI !== 'true') {
-  console.warn(
-    `dashboard browser test skipped: no Chromium at ${CHROMIUM} (install the Debian "chromium" package)`,
-  );
-}
 
 /**
  * A fleet with hours of history: a service whose clock runs minutes or hours behind while a
@@ -77,21 +72,10 @@ async function fleetWithHistory() {
 
 describe('dashboard in a real browser', () => {
   // In CI a missing Chromium is not skipped: launching it fails the suite.
-  describe.skipIf(chromiumMissing && process.env.CI !== 'true')('with Chromium', () => {
+  describe.skipIf(skipBrowser)('with Chromium', () => {
     let browser: Browser;
     beforeAll(async () => {
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-          '--no-first-run',
-        ],
-      });
+      browser = await launchChromium();
     });
     afterAll(async () => {
       await browser?.close();
@@ -132,12 +116,7 @@ describe('dashboard in a real browser', () => {
         await api('POST', '/api/agents/disk_monitor/run', { wait: true });
       await api('POST', '/api/agents/archiver/run', { wait: true });
 
-      const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-      const problems: string[] = [];
-      page.on('pageerror', (error) => problems.push(error.message));
-      page.on('console', (message) => {
-        if (message.type() === 'error') problems.push(message.text());
-      });
+      const { page, problems } = await watchedPage(browser);
 
       await page.goto(url);
       await page.locator('#token-input').fill(TEST_TOKEN);
@@ -217,6 +196,12 @@ describe('dashboard in a real browser', () => {
       const tool = page.locator('#timeline li[data-kind="tool_call"]');
       expect(await tool.locator('pre.arguments').textContent()).toContain('top_processes');
       expect(await tool.locator('pre.result').textContent()).toContain('memory');
+      expect(await tool.getAttribute('data-outcome')).toBe('success');
+      expect(
+        await page
+          .locator('#timeline li[data-step-id="1.0"] [data-role="tool-calls"]')
+          .textContent(),
+      ).toBe('Calls system_stats');
       expect(await page.locator('#timeline pre.reply').textContent()).toMatch(
         /^Memory at [\d.]+%$/,
       );
@@ -261,12 +246,7 @@ describe('dashboard in a real browser', () => {
         },
       ]);
 
-      const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-      const problems: string[] = [];
-      page.on('pageerror', (error) => problems.push(error.message));
-      page.on('console', (message) => {
-        if (message.type() === 'error') problems.push(message.text());
-      });
+      const { page, problems } = await watchedPage(browser);
       await page.goto(url);
       await page.locator('#overview[data-generated-at]').waitFor();
       const cards = page.locator('#overview-cards');

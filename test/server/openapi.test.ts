@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { BackgroundAgentService, EventRouter, MemoryRouter } from '../../src/index.js';
 import { createApp } from '../../src/server/index.js';
 import { API_ERROR_CODES } from '../../src/server/api-error.js';
 import {
@@ -7,7 +8,14 @@ import {
   RUN_STATUSES,
 } from '../../src/storage/contracts/index.js';
 import { schemaProblems, type Schema } from './json-schema-check.js';
-import { scriptedAgent, startService, startTestServer, type ApiAnswer } from './server-fixtures.js';
+import { resumedRun, writeResumedRun } from './resumed-run-fixture.js';
+import {
+  onCleanup,
+  scriptedAgent,
+  startService,
+  startTestServer,
+  type ApiAnswer,
+} from './server-fixtures.js';
 
 interface Operation {
   parameters?: { name: string; in: string; schema: Schema }[];
@@ -119,6 +127,14 @@ describe('/openapi.json', () => {
         ]),
       );
     }
+    // What recovery does with a run whose process died, and how often.
+    const taskConfig = (schemas.AgentDefinition?.properties as Record<string, Schema>).task_config
+      ?.properties as Record<string, Schema>;
+    expect(taskConfig.on_interrupt).toMatchObject({
+      enum: ['resume', 'restart', 'fail'],
+      default: 'resume',
+    });
+    expect(taskConfig.max_resumes).toMatchObject({ type: 'integer', minimum: 0, default: 3 });
     expect(schemas.AgentDefinitionInput?.required).toEqual([
       'agent_id',
       'model_config',
@@ -155,6 +171,46 @@ describe('/openapi.json', () => {
     expect(agentList.find((parameter) => parameter.name === 'state')?.schema.enum).toEqual([
       ...REPORTED_AGENT_STATES,
     ]);
+  });
+
+  it('describes a resumed run as the server answers it: its journal, the resume, its events', async () => {
+    const memory = new MemoryRouter('in_memory');
+    const log = new EventRouter('in_memory');
+    const service = new BackgroundAgentService(memory, log);
+    await service.startManager();
+    onCleanup(() => service.shutdown({ timeout: 1000 }));
+    const fixture = resumedRun('mailer', Date.now() - 120_000);
+    await writeResumedRun(fixture, (await memory.connect()).runs, await log.connect());
+    const server = await startTestServer({}, service);
+    const document = (await (await fetch(`${server.url}/openapi.json`)).json()) as Document;
+    const runId = encodeURIComponent(fixture.run.run_id);
+    const checks: Array<[string, string]> = [
+      ['/api/runs/{run_id}', `/api/runs/${runId}`],
+      ['/api/runs/{run_id}/report', `/api/runs/${runId}/report`],
+      ['/api/runs/{run_id}/events', `/api/runs/${runId}/events`],
+    ];
+    for (const [template, path] of checks) {
+      const answer = await server.api('GET', path);
+      expect(answer.status, path).toBe(200);
+      const schema = document.paths[template]?.get?.responses['200']?.content?.['application/json']
+        ?.schema as Schema;
+      expect(schemaProblems(answer.body, schema, document), path).toEqual([]);
+    }
+    const report = (await server.api('GET', `/api/runs/${runId}/report`)).body;
+    expect(report.events.map((event: { type: string }) => event.type)).toContain(
+      'background_task_resumed',
+    );
+    // The check bites: a step kind or an outcome the document does not name fails it.
+    const drifted = structuredClone(document);
+    const step = drifted.components.schemas.RunStep as { properties: Record<string, Schema> };
+    step.properties.outcome = { type: 'string', enum: ['success', 'error', 'timeout'] };
+    step.properties.kind = { type: 'string', enum: ['model_call', 'tool_call'] };
+    const problems = schemaProblems(
+      report.steps,
+      { type: 'array', items: { $ref: '#/components/schemas/RunStep' } },
+      drifted,
+    );
+    expect(problems.length).toBe(2);
   });
 
   it('matches what a running server answers, route by route', async () => {

@@ -1,6 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import type { RunReport, TimelineEntry } from '../../src/server/dashboard/run-report.js';
-import { scriptedAgent, startTestServer, TEST_TOKEN } from './server-fixtures.js';
+import { BackgroundAgentService, EventRouter, MemoryRouter } from '../../src/index.js';
+import {
+  buildRunReport,
+  type RunReport,
+  type TimelineEntry,
+} from '../../src/server/dashboard/run-report.js';
+import {
+  RESUMED_ANSWER,
+  resumedRun,
+  UNKNOWN_OUTCOME_MESSAGE,
+  writeResumedRun,
+} from './resumed-run-fixture.js';
+import { onCleanup, scriptedAgent, startTestServer, TEST_TOKEN } from './server-fixtures.js';
 
 /** A monitor that calls a tool, then answers quoting it: two model calls and a tool call a run. */
 const monitor = scriptedAgent('disk_monitor', {
@@ -72,6 +83,7 @@ describe('the run page and its API', () => {
       finish_reason: 'tool-calls',
       usage: { input_tokens: 120, output_tokens: 30 },
       reply: null,
+      tool_calls: [{ tool_name: 'system_stats' }],
     });
     expect(tool).toMatchObject({
       kind: 'tool_call',
@@ -138,6 +150,82 @@ describe('the run page and its API', () => {
       [1, 'started'],
       [2, 'started'],
     ]);
+  });
+
+  it('reports a resumed run from its journal: recorded replies and results, the resume, each attempt', async () => {
+    const memory = new MemoryRouter('in_memory');
+    const log = new EventRouter('in_memory');
+    const service = new BackgroundAgentService(memory, log);
+    await service.startManager();
+    onCleanup(() => service.shutdown({ timeout: 1000 }));
+    const fixture = resumedRun('mailer', Date.now() - 120_000);
+    await writeResumedRun(fixture, (await memory.connect()).runs, await log.connect());
+    const { api } = await startTestServer({}, service);
+    const path = `/api/runs/${encodeURIComponent(fixture.run.run_id)}/report`;
+    const report = (await api('GET', path)).body as RunReport;
+
+    expect(report.run.attempts.map((attempt) => attempt.resumed_from)).toEqual([undefined, '1.3']);
+    expect(shape(report.timeline)).toEqual([
+      'background_task_started',
+      'user_message',
+      'model_call',
+      'tool_call',
+      'model_call',
+      'tool_call',
+      'background_task_error',
+      'background_task_started',
+      'resume',
+      'tool_call',
+      'model_call',
+      'background_task_completed',
+    ]);
+    const byStep = (stepId: string) =>
+      report.timeline.find((entry) => 'step_id' in entry && entry.step_id === stepId);
+    // The recorded reply wins, and its message event is not listed again.
+    expect(byStep('1.0')).toMatchObject({
+      reply: 'Let me look the order up first.',
+      tool_calls: [{ tool_call_id: 'call-1', tool_name: 'lookup_order' }],
+    });
+    expect(byStep('1.2')).toMatchObject({
+      reply: null,
+      tool_calls: [{ tool_call_id: 'call-2', tool_name: 'send_email' }],
+    });
+    // The journal's result (cut to its cap) rather than the event's.
+    expect(byStep('1.1')).toMatchObject({
+      outcome: 'success',
+      idempotent: true,
+      arguments: { id: 42 },
+      result: 'x'.repeat(60),
+      result_cut: { cap_chars: 60, original_chars: 5000 },
+    });
+    expect(byStep('1.3')).toMatchObject({ state: 'started', outcome: null, idempotent: false });
+    expect(byStep('2.0')).toEqual({
+      kind: 'resume',
+      step_id: '2.0',
+      attempt: 2,
+      at: fixture.events.find((event) => event.type === 'background_task_resumed')?.timestamp,
+      resumed_from: '1.3',
+      skipped_model_calls: 2,
+      unknown_outcome_calls: 1,
+    });
+    expect(byStep('2.1')).toMatchObject({
+      outcome: 'unknown_outcome',
+      error: UNKNOWN_OUTCOME_MESSAGE,
+      result: { error: 'unknown_outcome' },
+    });
+    expect(byStep('2.2')).toMatchObject({ reply: RESUMED_ANSWER, finish_reason: 'stop' });
+
+    // Without the events, the steps alone say as much; the marker keeps its own time.
+    const bare = await buildRunReport(service, fixture.run.run_id, { events: false });
+    const marker = bare.timeline.find((entry) => entry.kind === 'resume');
+    expect(marker).toMatchObject({
+      at: fixture.steps[4]?.started_at,
+      resumed_from: '1.3',
+      skipped_model_calls: null,
+    });
+    expect(
+      bare.timeline.find((entry) => 'step_id' in entry && entry.step_id === '1.0'),
+    ).toMatchObject({ reply: 'Let me look the order up first.' });
   });
 
   it('answers 404 for an unknown run, and 401 without the token', async () => {

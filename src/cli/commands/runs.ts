@@ -100,7 +100,7 @@ export function registerRunsShowCommand(runs: Command, context: CliContext): voi
     runs
       .command('show')
       .description(
-        'one run in full: status, attempts, timings, usage, the step timeline (model replies, tool arguments and results, errors), its events, and the previous and next runs',
+        'one run in full: status, attempts (and where each resumed), timings, usage, the step timeline (model calls with usage and replies, tool calls with arguments, outcomes and results, resumes, errors), its events, and the previous and next runs',
       )
       .argument('<run_id>', 'the run (as `nightshift runs <agent_id>` lists them)'),
   ).action((runId: string, _options: RunShowCommandOptions, command: Command) =>

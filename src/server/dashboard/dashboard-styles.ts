@@ -132,6 +132,13 @@ ul.plain li:last-child { border-bottom: 0; }
 .timeline > li.model_call::before { border-color: var(--accent); }
 .timeline > li.tool_call::before { border-color: var(--amber); }
 .timeline > li.bad::before { border-color: var(--red); background: var(--red); }
+.timeline > li.resume { border-left-style: dashed; border-left-color: var(--accent); }
+.timeline > li.resume::before { border-radius: 2px; transform: rotate(45deg); border-color: var(--accent); background: var(--accent); }
+.timeline > li.unknown::before { border-color: var(--amber); background: var(--amber); }
+.timeline .outcome { font-size: 12px; margin-top: 2px; }
+.timeline li.bad .outcome { color: var(--red); }
+.timeline li.unknown .outcome { color: var(--amber); font-weight: 600; }
+.timeline .calls, .timeline .note { font-size: 12px; color: var(--muted); margin-top: 4px; }
 .timeline .head { display: flex; flex-wrap: wrap; gap: 8px; align-items: baseline; }
 .timeline .head .what { font-weight: 600; }
 .timeline .head .facts { color: var(--muted); font-size: 12px; }

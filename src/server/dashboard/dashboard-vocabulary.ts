@@ -34,6 +34,7 @@ const BAD_EVENT_TYPES: Record<EventType, boolean> = {
   final_answer: false,
   run_warning: true,
   background_task_started: false,
+  background_task_resumed: false,
   background_task_completed: false,
   background_task_error: true,
   background_task_skipped: false,

@@ -15,8 +15,9 @@ const ATTEMPT_COLUMNS = [
 
 /**
  * One run's page (`/runs/:run_id`): status, timings, usage (and a place for cost), the
- * attempts, the step timeline with model replies and tool arguments and results, the run's
- * events, and links to the agent's previous and next runs.
+ * attempts (and where each resumed), the step timeline with model replies, tool arguments,
+ * outcomes and results, and resume markers, the run's events, and links to the agent's
+ * previous and next runs.
  */
 export function renderRunPage(request: PageRequest, runId: string): string {
   return renderPage(

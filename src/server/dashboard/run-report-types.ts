@@ -1,5 +1,6 @@
 import type { NightshiftEvent } from '../../storage/contracts/event-log.js';
 import type {
+  ResultCut,
   RunRecord,
   RunStatus,
   RunStep,
@@ -35,7 +36,13 @@ interface TimelineBase {
   attempt: number;
 }
 
-/** A model call, with the text it answered when the run's events say so. */
+/** A tool call a model's reply asked for. */
+export interface RequestedToolCall {
+  tool_call_id: string;
+  tool_name: string;
+}
+
+/** A model call, with what it answered (from its recorded reply, or else the run's events). */
 export interface ModelCallEntry extends TimelineBase {
   kind: 'model_call';
   step_id: string;
@@ -44,11 +51,13 @@ export interface ModelCallEntry extends TimelineBase {
   duration_ms: number | null;
   usage: Usage | null;
   finish_reason: string | null;
-  /** The model's text: a message beside tool calls, or the final answer. */
+  /** The model's text: a message beside tool calls, or the final answer (null: none, or not known). */
   reply: string | null;
+  /** The tool calls the reply asked for, in order (empty when it asked for none or was not recorded). */
+  tool_calls: RequestedToolCall[];
 }
 
-/** A tool call, with its arguments and result (or error) from the run's events. */
+/** A tool call, with its arguments and result (or error) as its step records them, or the run's events. */
 export interface ToolCallEntry extends TimelineBase {
   kind: 'tool_call';
   step_id: string;
@@ -57,11 +66,30 @@ export interface ToolCallEntry extends TimelineBase {
   duration_ms: number | null;
   tool_name: string;
   tool_call_id: string | null;
+  /** `unknown_outcome`: a resumed run did not run the call again (it may have taken effect). */
   outcome: ToolOutcome | null;
-  /** Absent when the run's events were not read (or are gone from the log). */
+  /** Whether the tool may run twice safely (null: not recorded). */
+  idempotent: boolean | null;
+  /** Absent when neither the step nor the run's events (not read, or gone from the log) hold them. */
   arguments?: unknown;
   result?: unknown;
+  /** Set when the recorded result was cut to the journal's cap. */
+  result_cut: ResultCut | null;
   error: string | null;
+}
+
+/** Where an attempt went on from the run's journal after its process died. */
+export interface ResumeEntry extends TimelineBase {
+  kind: 'resume';
+  step_id: string;
+  /** The last step recorded before the process died (null when none was). */
+  resumed_from: string | null;
+  /**
+   * From the attempt's `background_task_resumed` event (null when it was not read): model calls
+   * answered from the journal, and calls of tools that are not idempotent that were not run again.
+   */
+  skipped_model_calls: number | null;
+  unknown_outcome_calls: number | null;
 }
 
 /** An event of the run that is not part of a step: the query, warnings, errors, the outcome. */
@@ -71,7 +99,7 @@ export interface EventEntry extends TimelineBase {
 }
 
 /** One line of a run's timeline. */
-export type TimelineEntry = ModelCallEntry | ToolCallEntry | EventEntry;
+export type TimelineEntry = ModelCallEntry | ToolCallEntry | ResumeEntry | EventEntry;
 
 /** Everything the run page and `nightshift runs show` say about one run. */
 export interface RunReport {

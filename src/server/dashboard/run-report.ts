@@ -3,6 +3,7 @@ import type { ListRunsOptions, NightshiftEvent, RunRecord, RunStep } from '../..
 import { readRunEvents, type EventReader } from './event-history.js';
 import type {
   ModelCallEntry,
+  ResumeEntry,
   RunLink,
   RunReport,
   RunTiming,
@@ -12,7 +13,13 @@ import type {
 
 // The report's shapes have their own file (the browser scripts read them); callers of the
 // report keep importing them from here.
-export type { RunLink, RunReport, RunTiming, TimelineEntry } from './run-report-types.js';
+export type {
+  ResumeEntry,
+  RunLink,
+  RunReport,
+  RunTiming,
+  TimelineEntry,
+} from './run-report-types.js';
 
 /** What a run report reads: the service's public methods (or a service over a store). */
 export interface RunReportReader extends EventReader {
@@ -92,22 +99,82 @@ async function findNeighbours(
   return neighbours;
 }
 
-/** Order of entries that happen within one millisecond: the start, the query, steps, the rest. */
+/** Order of entries that happen within one millisecond: the start, a resume, the query, steps, the rest. */
 function rankOf(entry: TimelineEntry): number {
-  if (entry.kind !== 'event') return 2;
+  if (entry.kind === 'resume') return 1;
+  if (entry.kind !== 'event') return 3;
   if (entry.event.type === 'background_task_started') return 0;
-  if (entry.event.type === 'user_message') return 1;
-  return 3;
+  if (entry.event.type === 'user_message') return 2;
+  return 4;
 }
 
 const duration = (from: string, to: string | null) =>
   to === null ? null : Math.max(0, Date.parse(to) - Date.parse(from));
 
+/** A model call of the timeline, and whether a message event was matched to it yet. */
+interface ModelCallSlot {
+  entry: ModelCallEntry;
+  /** Its reply came from the journal: a message event only confirms it. */
+  recorded: boolean;
+  heard: boolean;
+}
+
+/** A step as a timeline entry: what it recorded, to be completed from the run's events. */
+function stepEntry(step: RunStep): ModelCallEntry | ToolCallEntry | ResumeEntry {
+  const base = {
+    at: step.started_at,
+    attempt: step.attempt,
+    step_id: step.step_id,
+  };
+  if (step.kind === 'resume') {
+    return {
+      ...base,
+      kind: 'resume',
+      resumed_from: step.resumed_from ?? null,
+      skipped_model_calls: null,
+      unknown_outcome_calls: null,
+    };
+  }
+  const timed = {
+    ...base,
+    state: step.state,
+    ended_at: step.ended_at,
+    duration_ms: duration(step.started_at, step.ended_at),
+  };
+  if (step.kind === 'model_call') {
+    return {
+      ...timed,
+      kind: 'model_call',
+      usage: step.usage ?? null,
+      finish_reason: step.finish_reason ?? step.reply?.finish_reason ?? null,
+      reply: step.reply && step.reply.text !== '' ? step.reply.text : null,
+      tool_calls: (step.reply?.tool_calls ?? []).map((call) => ({
+        tool_call_id: call.tool_call_id,
+        tool_name: call.tool_name,
+      })),
+    };
+  }
+  return {
+    ...timed,
+    kind: 'tool_call',
+    tool_name: step.tool_name ?? 'unknown tool',
+    tool_call_id: step.tool_call_id ?? null,
+    outcome: step.outcome ?? null,
+    idempotent: step.idempotent ?? null,
+    ...('args' in step ? { arguments: step.args } : {}),
+    ...('result' in step ? { result: step.result } : {}),
+    result_cut: step.result_cut ?? null,
+    error: step.error ?? null,
+  };
+}
+
 /**
- * Merges a run's steps and events: a tool call gets its arguments and result (or error) from
- * the events that name its `tool_call_id`, a model call the message or final answer emitted
- * when it ended; every other event is an entry of its own. Events carry no attempt number, so
- * each belongs to the attempt whose `background_task_started` came last before it.
+ * Merges a run's steps and events. A step says what it recorded (a model call's reply, a tool
+ * call's arguments and result); what it did not record comes from its events: a tool call's
+ * from the events that name its `tool_call_id`, a model call's text from the message or final
+ * answer emitted when it ended. A resume marker takes its attempt's `background_task_resumed`.
+ * Every other event is an entry of its own. Events carry no attempt number, so each belongs to
+ * the attempt whose `background_task_started` came last before it.
  */
 function buildTimeline(
   steps: readonly RunStep[],
@@ -115,44 +182,38 @@ function buildTimeline(
 ): TimelineEntry[] {
   const entries: Array<{ entry: TimelineEntry; order: number }> = [];
   const toolCalls = new Map<string, ToolCallEntry>();
-  const modelCalls: ModelCallEntry[] = [];
+  const modelCalls: ModelCallSlot[] = [];
+  const resumes = new Map<number, ResumeEntry>();
   for (const step of steps) {
-    const base = {
-      at: step.started_at,
-      attempt: step.attempt,
-      step_id: step.step_id,
-      state: step.state,
-      ended_at: step.ended_at,
-      duration_ms: duration(step.started_at, step.ended_at),
-    };
-    if (step.kind === 'model_call') {
-      const entry: ModelCallEntry = {
-        ...base,
-        kind: 'model_call',
-        usage: step.usage ?? null,
-        finish_reason: step.finish_reason ?? null,
-        reply: null,
-      };
-      modelCalls.push(entry);
-      entries.push({ entry, order: step.index });
-    } else {
-      const entry: ToolCallEntry = {
-        ...base,
-        kind: 'tool_call',
-        tool_name: step.tool_name ?? 'unknown tool',
-        tool_call_id: step.tool_call_id ?? null,
-        outcome: step.outcome ?? null,
-        error: step.error ?? null,
-      };
-      if (step.tool_call_id) toolCalls.set(`${step.attempt}:${step.tool_call_id}`, entry);
-      entries.push({ entry, order: step.index });
+    const entry = stepEntry(step);
+    entries.push({ entry, order: step.index });
+    if (entry.kind === 'model_call') {
+      modelCalls.push({ entry, recorded: step.reply !== undefined, heard: false });
+    } else if (entry.kind === 'resume') {
+      resumes.set(entry.attempt, entry);
+    } else if (entry.tool_call_id) {
+      toolCalls.set(`${entry.attempt}:${entry.tool_call_id}`, entry);
     }
   }
 
   let attempt = steps[0]?.attempt ?? 1;
   events.forEach((event, position) => {
-    if (event.type === 'background_task_started' || event.type === 'background_task_error') {
+    if (
+      event.type === 'background_task_started' ||
+      event.type === 'background_task_resumed' ||
+      event.type === 'background_task_error'
+    ) {
       attempt = event.payload.attempt;
+    }
+    if (event.type === 'background_task_resumed') {
+      const marker = resumes.get(attempt);
+      if (marker) {
+        // The marker is written when recovery takes the run over; the attempt goes on now.
+        marker.at = event.timestamp;
+        marker.skipped_model_calls = event.payload.skipped_model_calls;
+        marker.unknown_outcome_calls = event.payload.unknown_outcome_calls;
+        return;
+      }
     }
     if (
       event.type === 'tool_call_started' ||
@@ -161,16 +222,18 @@ function buildTimeline(
     ) {
       const call = toolCalls.get(`${attempt}:${event.payload.tool_call_id}`);
       if (call) {
-        call.arguments = event.payload.tool_args;
-        if (event.type === 'tool_call_result') call.result = event.payload.result;
-        if (event.type === 'tool_call_error') call.error = event.payload.error;
+        if (!('arguments' in call)) call.arguments = event.payload.tool_args;
+        if (event.type === 'tool_call_result' && !('result' in call))
+          call.result = event.payload.result;
+        if (event.type === 'tool_call_error') call.error ??= event.payload.error;
         return;
       }
     }
     if (event.type === 'agent_message' || event.type === 'final_answer') {
       const call = replyingCall(modelCalls, attempt, Date.parse(event.timestamp));
       if (call) {
-        call.reply = event.payload.message;
+        call.heard = true;
+        if (!call.recorded) call.entry.reply = event.payload.message;
         return;
       }
     }
@@ -192,18 +255,19 @@ function buildTimeline(
 }
 
 /**
- * The model call a message belongs to: the latest of its attempt that had ended by then and has
- * none yet (calls come in the order they were made).
+ * The model call a message belongs to: the latest of its attempt that had ended by then and was
+ * matched to none yet (calls come in the order they were made).
  */
 function replyingCall(
-  modelCalls: readonly ModelCallEntry[],
+  modelCalls: readonly ModelCallSlot[],
   attempt: number,
   instant: number,
-): ModelCallEntry | undefined {
-  let found: ModelCallEntry | undefined;
+): ModelCallSlot | undefined {
+  let found: ModelCallSlot | undefined;
   for (const call of modelCalls) {
-    if (call.attempt !== attempt || call.reply !== null || call.ended_at === null) continue;
-    if (Date.parse(call.ended_at) > instant) continue;
+    const { entry } = call;
+    if (entry.attempt !== attempt || call.heard || entry.ended_at === null) continue;
+    if (Date.parse(entry.ended_at) > instant) continue;
     found = call;
   }
   return found;

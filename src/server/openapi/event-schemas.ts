@@ -18,7 +18,15 @@ const payloadSchemas = {
   agent_message: message,
   tool_call_started: z.object(toolCall),
   tool_call_result: z.object({ ...toolCall, result: z.unknown() }),
-  tool_call_error: z.object({ ...toolCall, error: z.string(), timed_out: z.boolean() }),
+  tool_call_error: z.object({
+    ...toolCall,
+    error: z.string(),
+    timed_out: z.boolean(),
+    unknown_outcome: z
+      .boolean()
+      .optional()
+      .describe('A resumed run did not run the call again: it may or may not have taken effect.'),
+  }),
   final_answer: message,
   run_warning: z.object({ code: z.string(), message: z.string() }),
   background_task_started: z.object({
@@ -27,6 +35,27 @@ const payloadSchemas = {
     attempt: z.number().int().min(1),
     query: z.string(),
   }),
+  background_task_resumed: z
+    .object({
+      attempt: z.number().int().min(1),
+      from_step: z
+        .string()
+        .nullable()
+        .describe('The last step recorded before the process died (null: none was).'),
+      skipped_model_calls: z
+        .number()
+        .int()
+        .min(0)
+        .describe('Model calls answered from the journal instead of being sent again.'),
+      unknown_outcome_calls: z
+        .number()
+        .int()
+        .min(0)
+        .describe(
+          'Calls of tools that are not idempotent, started and not finished: not run again.',
+        ),
+    })
+    .describe('A run whose process died goes on from its journal in a new attempt.'),
   background_task_completed: z.object({
     output: z.string(),
     duration_ms: z.number().min(0),

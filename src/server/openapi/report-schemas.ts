@@ -12,6 +12,7 @@ import { eventSchema } from './event-schemas.js';
 import {
   errorInfoSchema,
   instant,
+  resultCutSchema,
   runRecordSchema,
   runStepSchema,
   usageSchema,
@@ -36,7 +37,7 @@ const stepEntry = {
   duration_ms: milliseconds,
 };
 
-/** One line of a run's timeline: a model call, a tool call, or another event of the run. */
+/** One line of a run's timeline: a model call, a tool call, a resume, or another event of the run. */
 const timelineEntrySchema = z.discriminatedUnion('kind', [
   z.object({
     ...stepEntry,
@@ -47,16 +48,49 @@ const timelineEntrySchema = z.discriminatedUnion('kind', [
       .string()
       .nullable()
       .describe('The model’s text: a message beside tool calls, or the final answer.'),
+    tool_calls: z
+      .array(z.object({ tool_call_id: z.string(), tool_name: z.string() }))
+      .describe(
+        'The tool calls the reply asked for (empty when none, or the reply was not recorded).',
+      ),
   }),
   z.object({
     ...stepEntry,
     kind: z.literal('tool_call'),
     tool_name: z.string(),
     tool_call_id: z.string().nullable(),
-    outcome: z.enum(TOOL_OUTCOMES).nullable(),
-    arguments: z.unknown().optional().describe('Absent when the run’s events were not read.'),
+    outcome: z
+      .enum(TOOL_OUTCOMES)
+      .nullable()
+      .describe(
+        '`unknown_outcome`: a resumed run did not run the call again (it may have taken effect).',
+      ),
+    idempotent: z.boolean().nullable().describe('Null when the step did not record it.'),
+    arguments: z
+      .unknown()
+      .optional()
+      .describe('Absent when neither the step nor the run’s events (not read) hold them.'),
     result: z.unknown().optional(),
+    result_cut: resultCutSchema.nullable(),
     error: z.string().nullable(),
+  }),
+  z.object({
+    at: instant.describe('When the attempt went on (the marker’s time when events were not read).'),
+    attempt: z.number().int().min(1),
+    kind: z.literal('resume'),
+    step_id: z.string(),
+    resumed_from: z
+      .string()
+      .nullable()
+      .describe('The last step recorded before the process died (null when none was).'),
+    skipped_model_calls: count
+      .nullable()
+      .describe('Model calls answered from the journal (null: the run’s events were not read).'),
+    unknown_outcome_calls: count
+      .nullable()
+      .describe(
+        'Calls of tools that are not idempotent, found started and not finished: not run again.',
+      ),
   }),
   z.object({
     at: instant,

@@ -8,6 +8,9 @@ import {
   TOOL_OUTCOMES,
   type AttemptRecord,
   type ErrorInfo,
+  type ModelReply,
+  type RecordedToolCall,
+  type ResultCut,
   type RunRecord,
   type RunStep,
   type Usage,
@@ -50,6 +53,13 @@ export const attemptSchema = describing<AttemptRecord>()(
     error: errorInfoSchema.nullable(),
     usage: usageSchema,
     worker_id: z.string().optional().describe('The process that executed the attempt.'),
+    resumed_from: z
+      .string()
+      .nullable()
+      .optional()
+      .describe(
+        'Set on an attempt that went on from the run’s journal after its process died: the last step recorded before (null when none was). Absent on an attempt that started from the beginning.',
+      ),
   }),
 );
 
@@ -75,7 +85,48 @@ export const runRecordSchema = describing<RunRecord>()(
   }),
 );
 
-/** One step of a run: a model call, or a tool call recorded `started` before the tool runs. */
+/** A tool call as the model asked for it, in a recorded reply. */
+const recordedToolCallSchema = describing<RecordedToolCall>()(
+  z.object({
+    tool_call_id: z.string(),
+    tool_name: z.string(),
+    args: z.unknown().optional().describe('The arguments, parsed.'),
+    args_text: z
+      .string()
+      .optional()
+      .describe('The arguments as the model sent them, when they were not valid JSON.'),
+  }),
+);
+
+/** What a model call answered, recorded before any tool of it runs. */
+const modelReplySchema = describing<ModelReply>()(
+  z
+    .object({
+      text: z.string(),
+      tool_calls: z.array(recordedToolCallSchema),
+      finish_reason: z.string(),
+    })
+    .describe(
+      'What the model answered, recorded before any tool of it runs: enough to answer it again.',
+    ),
+);
+
+/** Where a stored tool result was cut to the journal's cap. */
+export const resultCutSchema = describing<ResultCut>()(
+  z
+    .object({
+      cap_chars: count.describe('The cap, in characters of JSON.'),
+      original_chars: count.describe('The length of the whole result, in characters of JSON.'),
+    })
+    .describe(
+      'Set when the stored result was cut to the journal’s cap (`result` is then its JSON, cut).',
+    ),
+);
+
+/**
+ * One step of a run: a model call, a tool call recorded `started` before the tool runs, or the
+ * marker of where a resumed attempt went on from.
+ */
 export const runStepSchema = describing<RunStep>()(
   z.object({
     run_id: z.string(),
@@ -88,11 +139,36 @@ export const runStepSchema = describing<RunStep>()(
     ended_at: instant.nullable(),
     usage: usageSchema.optional(),
     finish_reason: z.string().optional(),
+    reply: modelReplySchema.optional(),
     tool_name: z.string().optional(),
     tool_call_id: z.string().optional(),
     args_digest: z.string().optional().describe('SHA-256 of the canonical JSON of the arguments.'),
-    outcome: z.enum(TOOL_OUTCOMES).optional(),
+    args: z.unknown().optional().describe('The arguments (redacted like every stored value).'),
+    idempotent: z
+      .boolean()
+      .optional()
+      .describe(
+        'Whether the tool may run twice safely (it decides what a resumed run does with the call).',
+      ),
+    outcome: z
+      .enum(TOOL_OUTCOMES)
+      .optional()
+      .describe(
+        '`unknown_outcome`: a resumed run found the call started and not finished, and did not run it again (the tool is not idempotent).',
+      ),
     error: z.string().optional(),
+    result: z
+      .unknown()
+      .optional()
+      .describe('What the tool returned (redacted; cut to the journal’s cap, see `result_cut`).'),
+    result_cut: resultCutSchema.optional(),
+    resumed_from: z
+      .string()
+      .nullable()
+      .optional()
+      .describe(
+        'Resume steps: the last step recorded before the process died (null when none was).',
+      ),
   }),
 );
 

@@ -4,12 +4,27 @@ import { formatDuration, formatJson, formatNumber, formatTime } from './format.j
 import { isBadEventType } from './vocabulary.js';
 import { runLink } from './widgets.js';
 
+const plural = (count: number, noun: string) => count + ' ' + noun + (count === 1 ? '' : 's');
+
 /** One line about an event, for logs and timelines. */
 export function summarizeEvent(event: NightshiftEvent): string {
   switch (event.type) {
     case 'background_task_started': {
       const { trigger, attempt, query } = event.payload;
       return trigger + ' run, attempt ' + attempt + ': ' + query;
+    }
+    case 'background_task_resumed': {
+      const { attempt, from_step: from } = event.payload;
+      return (
+        'attempt ' +
+        attempt +
+        (from === null ? ' resumed' : ' resumed from step ' + from) +
+        ': ' +
+        plural(event.payload.skipped_model_calls, 'model call') +
+        ' answered from the journal, ' +
+        plural(event.payload.unknown_outcome_calls, 'tool call') +
+        ' not run again'
+      );
     }
     case 'user_message':
     case 'agent_message':
@@ -20,7 +35,9 @@ export function summarizeEvent(event: NightshiftEvent): string {
     case 'tool_call_result':
       return event.payload.tool_name + ' → ' + JSON.stringify(event.payload.result);
     case 'tool_call_error':
-      return event.payload.tool_name + ': ' + event.payload.error;
+      return event.payload.unknown_outcome
+        ? event.payload.tool_name + ': not run again: outcome unknown'
+        : event.payload.tool_name + ': ' + event.payload.error;
     case 'run_warning':
       return event.payload.code + ': ' + event.payload.message;
     case 'background_task_completed': {

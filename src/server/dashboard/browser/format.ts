@@ -60,3 +60,9 @@ export function formatClock(ms: number): string {
 export function formatJson(value: unknown): string {
   return value === undefined ? 'undefined' : JSON.stringify(value, null, 2);
 }
+
+/** Text cut to `limit` characters, saying how much was left out (a page stays light with a huge result). */
+export function clipText(text: string, limit: number): string {
+  if (text.length <= limit) return text;
+  return text.slice(0, limit) + '… (' + formatNumber(text.length - limit) + ' more characters)';
+}

@@ -104,7 +104,20 @@ function renderAttempts(report: RunReport): void {
       'tr',
       { 'data-attempt': attempt.attempt },
       el('td', { class: 'num' }, String(attempt.attempt)),
-      el('td', {}, badge('status', attempt.status)),
+      el(
+        'td',
+        {},
+        badge('status', attempt.status),
+        attempt.resumed_from === undefined
+          ? null
+          : el(
+              'span',
+              { class: 'muted', 'data-role': 'resumed-from' },
+              attempt.resumed_from === null
+                ? ' resumed with no step recorded before'
+                : ' resumed from step ' + attempt.resumed_from,
+            ),
+      ),
       el('td', { class: 'clip', title: attempt.worker_id || '' }, attempt.worker_id || '–'),
       el('td', { title: attempt.started_at }, formatTime(attempt.started_at)),
       el('td', { title: attempt.ended_at || '' }, formatTime(attempt.ended_at)),
