@@ -14,12 +14,18 @@ import { startInProcess } from './in-process.js';
 /** Short leases, so a killed process's run is recovered within a second or two. */
 const SHORT_LEASE = ['--lease-ttl', '1', '--shutdown-timeout', '0'];
 
-/** An agent whose first model call takes 30 s: a run that is surely in flight when the process dies. */
+/** An agent whose first model call takes 30 s: a run that is surely in flight when the process dies; restarted, not resumed. */
 function slowAgent(agentId: string, maxRetries: number): Record<string, unknown> {
   return scriptedAgent(agentId, {
     model_config: { provider: 'scripted', script: [{ answer: 'finally', delay: 30 }] },
     tools: [],
-    task_config: { query: 'Take your time.', max_retries: maxRetries, retry_delay: 0 },
+    // `restart`: the behaviour these cases are about (a resume is test/cli/durable-resume.test.ts).
+    task_config: {
+      query: 'Take your time.',
+      max_retries: maxRetries,
+      retry_delay: 0,
+      on_interrupt: 'restart',
+    },
   });
 }
 

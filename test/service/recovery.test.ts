@@ -22,6 +22,9 @@ function serviceOn(
   return service;
 }
 
+/** The behaviour before durable runs: a dead process's run starts again only as a retry. */
+const RESTART = { task_config: { query: 'Do the task.', on_interrupt: 'restart' as const } };
+
 function orphan(agentId: string, overrides: Partial<RunRecord> = {}): RunRecord {
   const past = new Date(Date.now() - 60_000).toISOString();
   return {
@@ -49,7 +52,7 @@ describe('recovery', () => {
   it('ends a run whose process died (lease expired) interrupted, on the record and in the counters', async () => {
     const memory = new MemoryRouter('in_memory');
     const service = serviceOn(memory);
-    await service.create(scriptedAgent('orphaned'));
+    await service.create(scriptedAgent('orphaned', RESTART));
     const store = await memory.connect();
     const run = orphan('orphaned');
     await store.runs.claim(run);
@@ -90,7 +93,7 @@ describe('recovery', () => {
   it('leaves a run alone while its lease is live, and recovers it once the lease expires', async () => {
     const memory = new MemoryRouter('in_memory');
     const service = serviceOn(memory);
-    await service.create(scriptedAgent('later'));
+    await service.create(scriptedAgent('later', RESTART));
     const store = await memory.connect();
     const run = orphan('later', { lease_expires_at: new Date(Date.now() + 300).toISOString() });
     await store.runs.claim(run);
