@@ -44,7 +44,7 @@ async function terminal(
 }
 
 describe.skipIf(!redis.available)('worker crashes and shutdowns', () => {
-  it('a worker killed mid-run: the run ends interrupted there and is retried on another worker; the stalled job runs nothing twice', async () => {
+  it('a worker killed mid-run: its attempt ends interrupted there and the run resumes on another worker; the stalled job runs nothing twice', async () => {
     const fleet = newFleet({ leaseTtlMs: 1_500 });
     cleanups.push(() => dropFleet(fleet));
     const workers = await startWorkers(fleet, ['worker-a', 'worker-b']);
@@ -61,6 +61,12 @@ describe.skipIf(!redis.available)('worker crashes and shutdowns', () => {
     const victim = workers.find((worker) => worker.id === running.lease_owner);
     const survivor = workers.find((worker) => worker.id !== running.lease_owner);
     expect(victim && survivor).toBeTruthy();
+    // Killed once the model call is on the record (the request in flight, its reply not).
+    await waitFor(async () => (await control.getRunSteps(running.run_id)).length > 0, {
+      timeoutMs: 15_000,
+      intervalMs: 20,
+      what: 'the model call to be recorded',
+    });
     await victim?.kill();
 
     const ended = await terminal(control, running.run_id);
@@ -69,9 +75,15 @@ describe.skipIf(!redis.available)('worker crashes and shutdowns', () => {
       ['interrupted', victim?.id],
       ['completed', survivor?.id],
     ]);
-    const errors = (await control.readEvents({ agent_id: 'slow' })).filter(
-      (event) => event.type === 'background_task_error',
-    );
+    // The survivor resumed the run from its journal: the model call in flight had no reply on
+    // the record, so it was sent again, and both requests count.
+    expect(ended.attempts[1]?.resumed_from).toBe('1.0');
+    expect(ended.usage.requests).toBe(2);
+    const events = await control.readEvents({ agent_id: 'slow' });
+    expect(
+      events.filter((event) => event.type === 'background_task_resumed').map((e) => e.payload),
+    ).toEqual([{ attempt: 2, from_step: '1.0', skipped_model_calls: 0, unknown_outcome_calls: 0 }]);
+    const errors = events.filter((event) => event.type === 'background_task_error');
     expect(errors.map((event) => event.payload)).toMatchObject([
       { status: 'interrupted', will_retry: true },
     ]);
