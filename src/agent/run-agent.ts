@@ -194,6 +194,9 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentRunResult
       nextStepIndex: () => stepIndex++,
       journal,
       inFlight,
+      onSideEffectsBefore: () => {
+        sideEffects = true;
+      },
       onToolStarted: (toolCallId, idempotent) => {
         executedCalls.add(toolCallId);
         if (!idempotent) sideEffects = true;

@@ -37,6 +37,8 @@ export interface ToolCallContext {
   /** Settles when every tool call started so far has recorded its end. */
   inFlight: Set<Promise<unknown>>;
   onToolStarted: (toolCallId: string, idempotent: boolean) => void;
+  /** A call answered from the journal was of a tool that is not idempotent (it ran before the crash). */
+  onSideEffectsBefore: () => void;
 }
 
 /** SHA-256 of the canonical JSON of a value (object keys sorted), for recording arguments without their content. */
@@ -80,7 +82,9 @@ function wrapTool(name: string, definition: ToolDefinition, context: ToolCallCon
     const toolCallId = options.toolCallId;
     const recorded = context.journal.toolCall(toolCallId);
     if (recorded && !outcomeUnknown(recorded)) {
-      // Reached before the process died, and its outcome recorded: the model gets it again.
+      // Reached before the process died, and its outcome recorded: the model gets it again. A
+      // tool that is not idempotent ran in this run: a retry must not run it again.
+      if (recorded.idempotent !== true) context.onSideEffectsBefore();
       if (recorded.outcome === 'success' || recorded.outcome === 'unknown_outcome')
         return recorded.result;
       throw new Error(recorded.error ?? `the tool ended with ${recorded.outcome ?? 'an error'}`);

@@ -90,7 +90,20 @@ function wayOn(
   if (task.on_interrupt === 'fail') return end;
   if (task.on_interrupt === 'restart') {
     const retries = attempts.filter((entry) => entry.resumed_from === undefined).length;
-    return retries <= task.max_retries ? { kind: 'restart' } : end;
+    if (retries > task.max_retries) return end;
+    // Starting again would run again a tool that may have taken effect (promise 9).
+    const sideEffects = steps.some((step) => step.kind === 'tool_call' && step.idempotent !== true);
+    if (sideEffects && !task.retry_side_effects) {
+      return {
+        kind: 'end',
+        error: {
+          ...interruptedError(),
+          message: `${interruptedError().message} (not restarted: a tool that is not idempotent had started; set task_config.retry_side_effects to restart anyway, or on_interrupt: resume)`,
+          retry_blocked: 'side_effects',
+        },
+      };
+    }
+    return { kind: 'restart' };
   }
   const resumes = resumeCount(steps);
   if (resumes < task.max_resumes) return { kind: 'resume' };

@@ -49,10 +49,13 @@ function temporaryDatabase(): string {
  */
 function phasedModel() {
   const requests: number[] = [];
+  /** Phases whose request fails (a 400: not retried by the SDK). */
+  const failing = new Set<number>();
   const model = new MockLanguageModelV3({
     doGenerate: async (options: LanguageModelV3CallOptions) => {
       const phase = options.prompt.filter((message) => message.role === 'tool').length;
       requests.push(phase);
+      if (failing.has(phase)) throw new Error(`the model failed at phase ${phase}`);
       const reply: MockReply =
         phase === 0
           ? { tools: [{ name: 'lookup', args: { key: 'rows' } }] }
@@ -63,7 +66,7 @@ function phasedModel() {
       return result;
     },
   });
-  return { model, requests };
+  return { model, requests, failing };
 }
 
 /** The counting tools: how many times each really ran, and a hook into each run. */
@@ -351,6 +354,51 @@ describe('durable runs: a run whose process died goes on from its journal', () =
     expect(f.model.requests).toEqual([0, 0, 1, 2]);
     // The lost reply's request was made (and may have been billed): it counts, its tokens unknown.
     expect(done.usage).toMatchObject({ requests: 4, total_tokens: 30 });
+  });
+
+  it('a resumed run that fails is not retried from the start when a non-idempotent tool ran before the crash', async () => {
+    const f = await fleet({
+      ...AGENT,
+      task_config: { ...AGENT.task_config, max_retries: 2, retry_delay: 0 },
+    });
+    const frozen = await f.frozenStore();
+    const { service } = await f.manager('doomed', frozen);
+    let modelCalls = 0;
+    // Dies as the third model call is recorded: archive has run and its result is on the record.
+    frozen.arm(
+      (method, args) =>
+        method === 'appendStep' && (args[0] as RunStep).kind === 'model_call' && ++modelCalls === 3,
+    );
+    const run = await service.runNow('archiver');
+    await waitFor(() => frozen.frozen);
+    f.model.failing.add(2);
+    await f.manager('heir');
+    const done = await ended(f.store, run.run_id);
+    expect(done).toMatchObject({
+      status: 'failed',
+      error: { code: 'model_error', retry_blocked: 'side_effects' },
+    });
+    expect(done.attempts).toHaveLength(2);
+    expect(f.tools.ran.archive).toBe(1);
+  });
+
+  it('on_interrupt: restart does not start again a run whose non-idempotent tool had started', async () => {
+    const f = await fleet({
+      ...AGENT,
+      task_config: { ...AGENT.task_config, on_interrupt: 'restart', max_retries: 2 },
+    });
+    const frozen = await f.frozenStore();
+    const { service } = await f.manager('doomed', frozen);
+    f.tools.hooks.onArchive = () => frozen.freezeNow();
+    const run = await service.runNow('archiver');
+    await waitFor(() => frozen.frozen);
+    await f.manager('heir');
+    const done = await ended(f.store, run.run_id);
+    expect(done).toMatchObject({
+      status: 'interrupted',
+      error: { code: 'interrupted', retry_blocked: 'side_effects' },
+    });
+    expect(f.tools.ran.archive).toBe(1);
   });
 
   it('on_interrupt: fail ends the run interrupted; over max_resumes it ends resume_limit', async () => {
