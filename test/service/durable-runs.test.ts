@@ -401,6 +401,31 @@ describe('durable runs: a run whose process died goes on from its journal', () =
     expect(f.tools.ran.archive).toBe(1);
   });
 
+  it('a resumed run keeps its limits: steps and requests before the crash count', async () => {
+    for (const [limits, code] of [
+      [{ max_steps: 2 }, 'max_steps'],
+      [{ request_limit: 2 }, 'request_limit'],
+    ] as const) {
+      const f = await fleet({ ...AGENT, agent_config: limits });
+      const frozen = await f.frozenStore();
+      const { service } = await f.manager('doomed', frozen);
+      let toolCalls = 0;
+      // Dies as archive (the second tool call, after the second model call) is recorded.
+      frozen.arm(
+        (method, args) =>
+          method === 'appendStep' && (args[0] as RunStep).kind === 'tool_call' && ++toolCalls === 2,
+      );
+      const run = await service.runNow('archiver');
+      await waitFor(() => frozen.frozen);
+      await f.manager('heir');
+      const done = await ended(f.store, run.run_id);
+      expect(done, code).toMatchObject({ status: 'budget_exceeded', error: { code } });
+      // No third request: the two before the crash used the limit up.
+      expect(f.model.requests, code).toEqual([0, 1]);
+      expect(done.usage.requests, code).toBe(2);
+    }
+  });
+
   it('on_interrupt: fail ends the run interrupted; over max_resumes it ends resume_limit', async () => {
     for (const [task, code, attempts] of [
       [{ on_interrupt: 'fail' }, 'interrupted', 1],
