@@ -131,7 +131,10 @@ function deadAttempt(
   now: Date,
 ): AttemptRecord {
   const marker = resumeMarker(steps, attempt);
-  const started = steps.find((step) => step.attempt === attempt)?.started_at;
+  // Its first work: a resume marker is written before the attempt waits for its turn.
+  const started = steps.find(
+    (step) => step.attempt === attempt && step.kind !== 'resume',
+  )?.started_at;
   return {
     attempt,
     started_at: started ?? run.started_at ?? run.created_at,

@@ -122,7 +122,8 @@ async function journalSpan(
   let first = Infinity;
   let last = -Infinity;
   for (const step of await store.runs.listSteps(runId)) {
-    if (step.attempt !== attempt) continue;
+    // A resume marker is written by recovery, before the attempt waits for its turn: not work.
+    if (step.attempt !== attempt || step.kind === 'resume') continue;
     first = Math.min(first, Date.parse(step.started_at));
     last = Math.max(last, Date.parse(step.ended_at ?? step.started_at));
   }
