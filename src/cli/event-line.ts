@@ -14,9 +14,9 @@ export function formatInstant(isoInstant: string): string {
 
 /**
  * A formatter of the lines `nightshift run` prints: one when a run (attempt) starts, one when it
- * ends (completed, failed, timed out, …), one per skipped or missed tick and per change of an
- * agent's state. It remembers when each run's latest attempt started, to say how long a failed
- * one took.
+ * resumes from its journal, one when it ends (completed, failed, timed out, …), one per skipped
+ * or missed tick and per change of an agent's state. It remembers when each run's latest attempt
+ * started, to say how long a failed one took.
  */
 export function createEventLineFormatter(): EventLineFormatter {
   const attemptStarts = new Map<string, number>();
@@ -27,6 +27,14 @@ export function createEventLineFormatter(): EventLineFormatter {
         if (event.run_id) attemptStarts.set(event.run_id, Date.parse(event.timestamp));
         const manual = event.payload.trigger === 'manual' ? ', manual' : '';
         return `${head} run started (attempt ${event.payload.attempt}${manual})`;
+      }
+      case 'background_task_resumed': {
+        const { attempt, from_step: from, skipped_model_calls: skipped } = event.payload;
+        const unknown = event.payload.unknown_outcome_calls;
+        const where = from === null ? 'from the start' : `from step ${from}`;
+        const notAgain =
+          unknown === 0 ? '' : `, ${unknown} tool call${unknown === 1 ? '' : 's'} not run again`;
+        return `${head} resumed (attempt ${attempt} ${where}: ${skipped} model call${skipped === 1 ? '' : 's'} from the journal${notAgain})`;
       }
       case 'background_task_completed': {
         if (event.run_id) attemptStarts.delete(event.run_id);

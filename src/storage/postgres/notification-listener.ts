@@ -25,6 +25,9 @@ export interface NotificationListener {
   stop(): Promise<void>;
 }
 
+/** `ref`/`unref` exist on pg's Client since 8.x but are missing from its type declarations. */
+type RefCountedClient = pg.Client & { ref(): void; unref(): void };
+
 const FIRST_RETRY_MS = 100;
 const MAX_RETRY_MS = 5_000;
 
@@ -87,8 +90,7 @@ export function createNotificationListener(
     if (lost || !isCurrent(attempt)) return;
     failures = 0;
     // A subscription never keeps the process alive on its own (as the SQLite log's poll).
-    // (`unref` exists on pg's Client since 8.x but is missing from its type declarations.)
-    (connection as pg.Client & { unref(): void }).unref();
+    (connection as RefCountedClient).unref();
     options.onListening();
   }
 
@@ -110,6 +112,9 @@ export function createNotificationListener(
       // Also cuts short an attempt still connecting, which then sees it is stale.
       const connection = current;
       current = undefined;
+      // Held again while it closes: a process awaiting stop() (shutting down, nothing else left
+      // to do) would otherwise exit with nothing keeping it alive, before the promise settles.
+      (connection as RefCountedClient | undefined)?.ref();
       await connection?.end().catch(() => undefined);
     },
   };
