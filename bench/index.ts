@@ -9,6 +9,7 @@ import { backendsSuite } from './backends.js';
 import { distributedSuite } from './distributed.js';
 import type { ChildRuntime } from './child-process.js';
 import { idleMemorySuite } from './idle-memory.js';
+import { journalSuite } from './journal.js';
 import { printSuite, printSummary, type Figure } from './report.js';
 import { runtimeSuite } from './runtime.js';
 import { schedulerSuite } from './scheduler.js';
@@ -16,6 +17,7 @@ import type { BenchOptions, Suite } from './suite.js';
 
 const DEFAULT_SUITES: readonly Suite[] = [
   runtimeSuite,
+  journalSuite,
   schedulerSuite,
   idleMemorySuite,
   backendsSuite,
