@@ -13,10 +13,12 @@ import {
   resumeMarker,
   resumeStepId,
 } from './runs/resume-plan.js';
+import { ownerKnownDead } from '../shared/process-liveness.js';
 import type { ServiceContext } from './service-context.js';
 
 /**
- * Runs whose lease expired (their process died) are taken over — a compare-and-set on their
+ * Runs whose lease expired (their process died), or whose process is known dead (it lived on
+ * this machine and its pid is gone: `ownerKnownDead`), are taken over — a compare-and-set on their
  * lease, so one process recovers each, once — and, by `task_config.on_interrupt`, go on from
  * their journal in a new attempt (`resume`, the default, up to `max_resumes`), start again as a
  * retry when retries remain (`restart`), or end `interrupted` (`fail`, or no way on). The dead
@@ -26,9 +28,11 @@ export async function recoverRuns(context: ServiceContext): Promise<void> {
   const { store, transitions } = await context.connect();
   const now = context.now();
   for (const run of await store.runs.listUnfinished()) {
-    if (run.lease_expires_at && new Date(run.lease_expires_at) > now) continue;
+    // A process of this machine that is gone is dead for sure: no need to wait for its lease.
+    const ownerDead = ownerKnownDead(run.lease_owner);
+    if (!ownerDead && run.lease_expires_at && new Date(run.lease_expires_at) > now) continue;
     if (context.dispatcher?.completion(run.run_id)) continue;
-    const taken = await transitions.takeOver(run);
+    const taken = await transitions.takeOver(run, ownerDead);
     if (!taken) continue;
     const { agent } = taken;
     const steps = run.started_at ? await store.runs.listSteps(run.run_id) : [];

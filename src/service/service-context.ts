@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import os from 'node:os';
 import type { AgentDefinition } from '../config/agent-definition.js';
 import { parseAgentDefinition } from '../config/parse-agent-definition.js';
 import { errorMessage, NightshiftError } from '../errors.js';
 import { scheduleOf } from '../schedule/index.js';
+import { defaultInstanceId } from '../shared/process-liveness.js';
 import type { EventRouter, MemoryRouter } from '../storage/index.js';
 import type { AgentRecord, EventLog, Store } from '../storage/contracts/index.js';
 import { AgentRuntimes } from './agent-runtimes.js';
@@ -92,8 +91,7 @@ export class ServiceContext {
     this.schedulerFactory = schedulerFactoryFor(options.scheduler);
     this.redactor.addFromEnvironment(this.env);
     for (const secret of options.secrets ?? []) this.redactor.add(secret);
-    this.instanceId =
-      options.instanceId ?? `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+    this.instanceId = options.instanceId ?? defaultInstanceId();
     this.tools = createServiceTools(options.toolSettings ?? {}, options.tools ?? {}, this.redactor);
     const providers = { ...options.providers };
     this.providerNames = Object.keys(providers);

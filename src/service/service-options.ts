@@ -53,7 +53,11 @@ export interface BackgroundAgentServiceOptions {
    * also serves processes that never call `startManager()`.
    */
   scheduler?: TickSchedulerFactory | SchedulerSettings;
-  /** Names this process in run leases. Default: host, pid and a random suffix. */
+  /**
+   * Names this process in run leases. Default: host, pid, a random suffix and the pid namespace
+   * (`host:pid:suffix.scope`), which lets a process on the same machine tell that this one died
+   * and take its runs over before their leases run out.
+   */
   instanceId?: string;
   /**
    * Caps on model requests in flight per provider (`model_config.provider`): for this process

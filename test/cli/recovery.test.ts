@@ -105,4 +105,57 @@ describe('nightshift run after a killed process', () => {
     expect(await store.runs.listUnfinished()).toEqual([]);
     expect((await store.agents.get('spent'))?.stats.error_count).toBeGreaterThanOrEqual(1);
   });
+
+  it.runIf(process.platform === 'linux')(
+    'takes over the run of a process killed on this machine at once, not a 30 s lease later',
+    async () => {
+      const space = createWorkspace();
+      workspaces.push(space);
+      const agent = (script: unknown[]) =>
+        scriptedAgent('sudden', {
+          model_config: { provider: 'scripted', script },
+          tools: [],
+          interval: 3600,
+          run_immediately: true,
+          task_config: { query: 'Take your time.', max_retries: 0 },
+        });
+      const file = space.writeFile(
+        'nightshift.yaml',
+        nightshiftFile(space, [agent([{ answer: 'finally', delay: 60 }])]),
+      );
+      // The default lease: 30 s.
+      const doomed = startCli(['run', file, '--shutdown-timeout', '0']);
+      await doomed.waitForLine(/ sudden run started \(attempt 1\)$/, 20_000);
+      const store = createSqliteStore({ path: space.databasePath });
+      stores.push(store);
+      const running = await waitFor(
+        async () => (await store.runs.list('sudden', { status: 'running' }))[0],
+        'the run in flight in the store',
+      );
+      doomed.child.kill('SIGKILL');
+      expect(await doomed.exited()).toBe('SIGKILL');
+      const killedAt = Date.now();
+
+      space.writeFile('nightshift.yaml', nightshiftFile(space, [agent([{ answer: 'resumed' }])]));
+      const revived = startCli(['run', file, '--shutdown-timeout', '0']);
+      const done = await waitFor(
+        async () => {
+          const record = await store.runs.get(running.run_id);
+          return record?.status === 'completed' ? record : undefined;
+        },
+        'the killed run to be resumed and completed',
+        20_000,
+      );
+      // Well before the dead process's leases (the run's and the agent's overlap lease) ran out.
+      expect(Date.now()).toBeLessThan(Date.parse(running.lease_expires_at!));
+      expect(Date.now() - killedAt).toBeLessThan(20_000);
+      expect(done.output).toBe('resumed');
+      expect(done.attempts.map((attempt) => attempt.status)).toEqual(['interrupted', 'completed']);
+      await revived.waitForLine(
+        / sudden resumed \(attempt 2 from the start: 0 model calls from the journal\)$/,
+      );
+      revived.child.kill('SIGTERM');
+      expect(await revived.exited(15_000)).toBe(0);
+    },
+  );
 });

@@ -1,4 +1,7 @@
+import { spawn } from 'node:child_process';
+import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
+import { localScope } from '../../src/shared/process-liveness.js';
 import {
   EventRouter,
   MemoryRouter,
@@ -129,6 +132,65 @@ describe('recovery', () => {
     expect(events.some((event) => event.type === 'background_task_completed')).toBe(false);
     expect((await service.getAgentStatus('contested')).run_count).toBe(0);
   });
+});
+
+describe('recovery of a process known dead', () => {
+  /** A process of this machine, and the instance id it would have had; killed, or alive. */
+  async function processOnThisMachine(alive: boolean): Promise<string> {
+    const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], {
+      stdio: 'ignore',
+    });
+    await new Promise<void>((spawned) => child.once('spawn', () => spawned()));
+    const scope = localScope();
+    if (scope === undefined) throw new Error('no pid namespace to tell');
+    const id = `${hostname()}:${child.pid}:c0ffee.${scope}`;
+    if (alive) onCleanup(() => void child.kill('SIGKILL'));
+    else {
+      const exited = new Promise<void>((done) => child.once('exit', () => done()));
+      child.kill('SIGKILL');
+      await exited;
+    }
+    return id;
+  }
+
+  it.runIf(process.platform === 'linux')(
+    'takes over a dead process’s run and overlap lease at once, long before they run out, and leaves a live one’s alone',
+    async () => {
+      const memory = new MemoryRouter('in_memory');
+      const service = serviceOn(memory, { leaseTtlMs: 600_000 });
+      await service.create(scriptedAgent('sudden', {}));
+      await service.create(scriptedAgent('alive', RESTART));
+      const store = await memory.connect();
+      const dead = await processOnThisMachine(false);
+      const living = await processOnThisMachine(true);
+      const inTenMinutes = new Date(Date.now() + 600_000).toISOString();
+      const orphaned = orphan('sudden', { lease_owner: dead, lease_expires_at: inTenMinutes });
+      const busy = orphan('alive', { lease_owner: living, lease_expires_at: inTenMinutes });
+      await store.runs.claim(orphaned);
+      await store.runs.claim(busy);
+      // The dead process also held the agent's overlap lease for ten minutes.
+      const overlap = await store.leases.acquire(
+        'overlap:sudden',
+        `${dead}/${orphaned.run_id}`,
+        600_000,
+      );
+      expect(overlap).toBeDefined();
+      await service.startManager();
+
+      // Resumed and completed under the service's default lease of ten minutes: neither lease
+      // was waited for.
+      const done = await waitFor(async () => {
+        const run = await service.getRun(orphaned.run_id);
+        return run.status === 'completed' ? run : undefined;
+      });
+      expect(done.attempts.map((attempt) => attempt.status)).toEqual(['interrupted', 'completed']);
+      expect(done.attempts[1]?.resumed_from).toBeNull();
+      expect(await service.getRun(busy.run_id)).toMatchObject({
+        status: 'running',
+        lease_owner: living,
+      });
+    },
+  );
 });
 
 describe('recovery and missed ticks', () => {

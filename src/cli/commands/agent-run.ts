@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NightshiftError } from '../../errors.js';
 import { backoffDelayMs } from '../../shared/backoff.js';
+import { parseInstanceId, processAnswers } from '../../shared/process-liveness.js';
 import { isTerminal, type RunRecord } from '../../storage/index.js';
 import type { ApiClient } from '../api-client.js';
 import type { CliContext } from '../cli-context.js';
@@ -164,27 +165,15 @@ async function lastRunner(api: ApiClient, agentId: string): Promise<Runner | und
 
 /** Reads a default instance id (`host:pid:suffix`, the service's `instanceId`). */
 function runnerOf(instanceId: string): Runner {
-  const match = /^(.+):(\d+):[0-9a-f]+$/.exec(instanceId);
-  if (!match) return { instance_id: instanceId };
-  const host = match[1] ?? '';
-  const pid = Number(match[2]);
+  const parts = parseInstanceId(instanceId);
+  if (!parts) return { instance_id: instanceId };
+  const { host, pid } = parts;
   return {
     instance_id: instanceId,
     host,
     pid,
     ...(host === hostname() ? { alive: processAnswers(pid) } : {}),
   };
-}
-
-/** Whether a process with this pid exists here (signal 0 checks without signalling). */
-function processAnswers(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists, under another user.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function describeRunner(runner: Runner): string {

@@ -1,4 +1,5 @@
 import type { Lease, LeaseStore } from '../../storage/contracts/index.js';
+import { ownerKnownDead } from '../../shared/process-liveness.js';
 import { abortableSleep } from '../abortable-sleep.js';
 import { renewalIntervalMs } from './run-heartbeat.js';
 
@@ -32,12 +33,22 @@ export class OverlapLeases {
     return (await this.#context.leases.get(overlapLeaseKey(agentId)))?.holder;
   }
 
-  /** Takes an agent's lease for one run; undefined when another holds it. */
-  acquire(agentId: string, runId: string): Promise<Lease | undefined> {
+  /**
+   * Takes an agent's lease for one run; undefined when another holds it. A lease whose holder is
+   * known dead (a process of this machine that is gone) is released first, fenced by its token.
+   */
+  async acquire(agentId: string, runId: string): Promise<Lease | undefined> {
+    const { leases, instanceId, leaseTtlMs } = this.#context;
+    const key = overlapLeaseKey(agentId);
     // The holder names this process as well as the run: two processes firing the same tick must
     // not both "hold" the lease (the loser would release it while the winner's run goes on).
-    const holder = `${this.#context.instanceId}/${runId}`;
-    return this.#context.leases.acquire(overlapLeaseKey(agentId), holder, this.#context.leaseTtlMs);
+    const holder = `${instanceId}/${runId}`;
+    const lease = await leases.acquire(key, holder, leaseTtlMs);
+    if (lease) return lease;
+    const held = await leases.get(key);
+    if (!held || !ownerKnownDead(held.holder)) return undefined;
+    await leases.release(key, held.holder, held.token);
+    return leases.acquire(key, holder, leaseTtlMs);
   }
 
   /**

@@ -193,12 +193,16 @@ export class RunTransitions {
    * Takes over a run whose lease expired (its process died): a compare-and-set on its lease, so
    * one process recovers it, once. Its tick counts as dealt with from now on (it has a run).
    */
-  async takeOver(run: RunRecord): Promise<EndedRun | undefined> {
+  async takeOver(run: RunRecord, ownerDead = false): Promise<EndedRun | undefined> {
     const { store, instanceId, now } = this.#context;
+    // The owner known dead: its lease need not have run out, only not have been renewed since
+    // it was read (a renewal would say the owner lives after all).
+    const expiredAt =
+      ownerDead && run.lease_expires_at ? run.lease_expires_at : now().toISOString();
     const taken = await store.runs.update(
       run.run_id,
       { lease_owner: instanceId, lease_expires_at: this.leaseExpiry() },
-      { lease_owner: run.lease_owner, status: [run.status], lease_expired_at: now().toISOString() },
+      { lease_owner: run.lease_owner, status: [run.status], lease_expired_at: expiredAt },
     );
     if (!taken) return undefined;
     const agent =
