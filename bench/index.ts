@@ -6,6 +6,7 @@
  */
 import os from 'node:os';
 import { backendsSuite } from './backends.js';
+import { budgetsSuite } from './budgets.js';
 import { distributedSuite } from './distributed.js';
 import type { ChildRuntime } from './child-process.js';
 import { idleMemorySuite } from './idle-memory.js';
@@ -18,6 +19,7 @@ import type { BenchOptions, Suite } from './suite.js';
 const DEFAULT_SUITES: readonly Suite[] = [
   runtimeSuite,
   journalSuite,
+  budgetsSuite,
   schedulerSuite,
   idleMemorySuite,
   backendsSuite,

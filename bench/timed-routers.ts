@@ -98,6 +98,7 @@ export class TimedMemoryRouter extends MemoryRouter {
         runs: timedObject('runs', store.runs, timer),
         messages: timedObject('messages', store.messages, timer),
         leases: timedObject('leases', store.leases, timer),
+        budgets: timedObject('budgets', store.budgets, timer),
         description: store.description,
         close: () => store.close(),
       };

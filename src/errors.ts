@@ -1,9 +1,31 @@
+/** What a budget caps, as a definition names it. */
+export const BUDGET_DIMENSION_NAMES = ['usd', 'tokens', 'requests', 'tool_calls'] as const;
+/** Budget windows an agent, a tag or the fleet may have beside one run's. */
+export const BUDGET_WINDOWS = ['per_day', 'per_month'] as const;
+/** Who a budget belongs to. */
+export const BUDGET_SCOPES = ['agent', 'tag', 'fleet'] as const;
+
+/** The code of a run stopped by a budget: `budget.run.usd`, `budget.agent.per_day.usd`, … */
+export type BudgetErrorCode =
+  | `budget.run.${(typeof BUDGET_DIMENSION_NAMES)[number]}`
+  | `budget.${(typeof BUDGET_SCOPES)[number]}.${(typeof BUDGET_WINDOWS)[number]}.${(typeof BUDGET_DIMENSION_NAMES)[number]}`;
+
+/** Every {@link BudgetErrorCode}. */
+export const BUDGET_ERROR_CODES: readonly BudgetErrorCode[] = [
+  ...BUDGET_DIMENSION_NAMES.map((dimension) => `budget.run.${dimension}` as const),
+  ...BUDGET_SCOPES.flatMap((scope) =>
+    BUDGET_WINDOWS.flatMap((window) =>
+      BUDGET_DIMENSION_NAMES.map((dimension) => `budget.${scope}.${window}.${dimension}` as const),
+    ),
+  ),
+];
+
 /**
- * Every stable error code: callers branch on these, never on message text. The first group is
- * thrown as {@link NightshiftError}; the second is what a run record's `error.code` carries
- * besides those (a limit's own name, or how the run ended).
+ * The stable error codes besides the budgets': callers branch on these, never on message text.
+ * The first group is thrown as {@link NightshiftError}; the second is what a run record's
+ * `error.code` carries besides those (a limit's own name, or how the run ended).
  */
-export const ERROR_CODES = [
+const BASE_ERROR_CODES = [
   'config_invalid',
   'agent_not_found',
   'agent_exists',
@@ -29,6 +51,15 @@ export const ERROR_CODES = [
   'run_error',
   'unknown',
 ] as const;
+
+/**
+ * Every stable error code: the service's, the run outcomes (a limit's own name, or how the run
+ * ended) and the budgets' (`budget.<scope>.<window>.<dimension>`).
+ */
+export const ERROR_CODES: readonly [
+  (typeof BASE_ERROR_CODES)[number],
+  ...((typeof BASE_ERROR_CODES)[number] | BudgetErrorCode)[],
+] = [...BASE_ERROR_CODES, ...BUDGET_ERROR_CODES];
 
 /** A stable error code (see {@link ERROR_CODES}). */
 export type NightshiftErrorCode = (typeof ERROR_CODES)[number];

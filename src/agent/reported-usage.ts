@@ -8,6 +8,8 @@ export interface ReportedTokens {
   inputTokens: number | undefined;
   outputTokens: number | undefined;
   totalTokens: number | undefined;
+  /** Input tokens read from the provider's prompt cache (part of the input). */
+  cachedInputTokens?: number | undefined;
 }
 
 /**
@@ -36,8 +38,17 @@ export function readReportedUsage(reported: ReportedTokens): { usage: Usage; pro
     );
     total = input + output;
   }
+  const reportedCached = clamp(reported.cachedInputTokens, 'cached input tokens');
+  const cached = reportedCached === undefined ? undefined : Math.min(reportedCached, input);
   return {
-    usage: { requests: 1, input_tokens: input, output_tokens: output, total_tokens: total },
+    usage: {
+      requests: 1,
+      input_tokens: input,
+      output_tokens: output,
+      total_tokens: total,
+      // Reported only when some input came from the cache: most calls have none.
+      ...(cached === undefined || cached === 0 ? {} : { cached_input_tokens: cached }),
+    },
     problems,
   };
 }

@@ -24,7 +24,16 @@ import { sanitizeConversation, selectHistory } from './conversation.js';
 import type { AgentErrorCode, AgentRunResult, AgentRunStatus } from './run-result.js';
 import { whenAborted, wrapTools, type StepRecorder } from './tool-calls.js';
 import { runWarningOf } from './providers/scripted-model.js';
-import { journalMiddleware, RunJournal, type ModelCallInProgress } from './run-journal.js';
+import type { ModelPricing } from '../config/pricing.js';
+import {
+  budgetMiddleware,
+  budgetStopError,
+  DEFAULT_BUDGETED_OUTPUT_TOKENS,
+  isBudgetStopError,
+  type BudgetStop,
+  type RunBudget,
+} from './run-budget.js';
+import { journalMiddleware, RunJournal, usageOf, type ModelCallInProgress } from './run-journal.js';
 
 /** Everything one run of one agent needs. Options are camelCase; the definition keeps the seed's keys. */
 export interface RunAgentOptions {
@@ -60,6 +69,13 @@ export interface RunAgentOptions {
   firstStepIndex?: number;
   /** Retries of one model call on 429, 5xx and network errors (AI SDK retry); not new requests. */
   maxRetries?: number;
+  /** The model's price, when it has one: each model call's usage records its `cost_usd`. */
+  pricing?: ModelPricing;
+  /**
+   * The budgets each model request and tool call is held against before it is made; a call
+   * that does not fit is not made, and the run ends `budget_exceeded` with the budget's code.
+   */
+  budget?: RunBudget;
   now?: () => Date;
 }
 
@@ -157,6 +173,16 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentRunResult
       message: LIMIT_MESSAGES[reason](reason === 'max_steps' ? limits.max_steps : limits[reason]),
     });
 
+  const maxOutputTokens =
+    definition.model_config.max_tokens ??
+    (options.budget ? DEFAULT_BUDGETED_OUTPUT_TOKENS : undefined);
+  /** Ends the run at once: a call would cross a budget, so it is not made. */
+  const stopForBudget = (stop: BudgetStop): never => {
+    const error = budgetStopError(stop);
+    controller.abort(error);
+    throw error;
+  };
+
   const sessionId =
     options.sessionId ??
     definition.task_config.session_id ??
@@ -194,6 +220,8 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentRunResult
       nextStepIndex: () => stepIndex++,
       journal,
       inFlight,
+      budget: options.budget,
+      stopForBudget,
       onSideEffectsBefore: () => {
         sideEffects = true;
       },
@@ -206,27 +234,58 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentRunResult
     });
 
     let current: ModelCallInProgress = { replay: undefined, stepId: undefined };
+    // The journal answers recorded calls first; only a live request reaches the budget's hold.
+    const budgeted = options.budget
+      ? [
+          budgetMiddleware(
+            options.budget,
+            () => current.stepId,
+            async (stop) => {
+              // Never sent: not a request, and its step says why it has no reply.
+              usage.requests -= 1;
+              if (current.stepId) {
+                await options.recorder
+                  ?.updateStep(options.runId, current.stepId, {
+                    state: 'completed',
+                    ended_at: now().toISOString(),
+                    usage: emptyUsage(),
+                    error: stop.message,
+                  })
+                  .catch((error: unknown) => {
+                    storageFailure ??= error;
+                  });
+              }
+              return stopForBudget(stop);
+            },
+            (reported) => usageOf(reported, options.pricing).usage,
+          ),
+        ]
+      : [];
     const model = wrapLanguageModel({
       model: options.model,
-      middleware: journalMiddleware(
-        () => current,
-        async (call, reply, callUsage) => {
-          if (!call.stepId) return;
-          try {
-            await options.recorder?.updateStep(options.runId, call.stepId, {
-              state: 'completed',
-              ended_at: now().toISOString(),
-              usage: callUsage,
-              finish_reason: reply.finish_reason,
-              reply,
-            });
-          } catch (error) {
-            storageFailure ??= error;
-          }
-          // Write-ahead: a reply that could not be recorded is not acted on.
-          if (storageFailure) throw storageFailure;
-        },
-      ),
+      middleware: [
+        journalMiddleware(
+          () => current,
+          async (call, reply, callUsage) => {
+            if (!call.stepId) return;
+            try {
+              await options.recorder?.updateStep(options.runId, call.stepId, {
+                state: 'completed',
+                ended_at: now().toISOString(),
+                usage: callUsage,
+                finish_reason: reply.finish_reason,
+                reply,
+              });
+            } catch (error) {
+              storageFailure ??= error;
+            }
+            // Write-ahead: a reply that could not be recorded is not acted on.
+            if (storageFailure) throw storageFailure;
+          },
+          options.pricing,
+        ),
+        ...budgeted,
+      ],
     });
     const generation = generateText({
       model,
@@ -238,9 +297,8 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentRunResult
       ...(definition.model_config.temperature === undefined
         ? {}
         : { temperature: definition.model_config.temperature }),
-      ...(definition.model_config.max_tokens === undefined
-        ? {}
-        : { maxOutputTokens: definition.model_config.max_tokens }),
+      // Under a budget a reply is capped, so the hold before the request is its worst case.
+      ...(maxOutputTokens === undefined ? {} : { maxOutputTokens }),
       ...(definition.model_config.top_p === undefined
         ? {}
         : { topP: definition.model_config.top_p }),
@@ -295,9 +353,8 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentRunResult
         for (const warning of step.warnings ?? []) {
           await emit({ type: 'run_warning', payload: runWarningOf(warning) });
         }
-        usage.input_tokens += stepUsage.input_tokens;
-        usage.output_tokens += stepUsage.output_tokens;
-        usage.total_tokens += stepUsage.total_tokens;
+        // Requests were counted as they were made.
+        Object.assign(usage, addUsage(usage, { ...stepUsage, requests: 0 }));
         try {
           // Malformed calls (unknown tool, input failing its schema) never reach a tool: report them too.
           for (const part of step.content) {
@@ -342,6 +399,12 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentRunResult
   } catch (error) {
     if (controller.signal.aborted) {
       const reason: unknown = controller.signal.reason;
+      if (isBudgetStopError(reason)) {
+        return result('budget_exceeded', null, {
+          code: reason.code as AgentErrorCode,
+          message: reason.message,
+        });
+      }
       if (NightshiftError.isInstance(reason) && reason.code === 'timeout') {
         return result('timed_out', null, { code: 'timeout', message: reason.message });
       }

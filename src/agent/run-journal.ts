@@ -14,6 +14,7 @@ import {
   type RunStep,
   type Usage,
 } from '../storage/contracts/index.js';
+import { costMicroUsd, microUsdToUsd, type ModelPricing } from '../config/pricing.js';
 import { readReportedUsage } from './reported-usage.js';
 
 /** The most characters of JSON one tool result keeps in the journal; a longer one is cut, saying so. */
@@ -138,16 +139,26 @@ function replayedResult(call: RecordedModelCall): LanguageModelV3GenerateResult 
   };
 }
 
-/** One model call's usage from what the provider reported (clamped, see `readReportedUsage`). */
-export function usageOf(reported: LanguageModelV3Usage): { usage: Usage; problems: string[] } {
+/**
+ * One model call's usage from what the provider reported (clamped, see `readReportedUsage`),
+ * with its cost when the model has a price.
+ */
+export function usageOf(
+  reported: LanguageModelV3Usage,
+  pricing?: ModelPricing,
+): { usage: Usage; problems: string[] } {
   const input = reported.inputTokens.total;
   const output = reported.outputTokens.total;
-  return readReportedUsage({
+  const read = readReportedUsage({
     inputTokens: input,
     outputTokens: output,
     totalTokens:
       input === undefined && output === undefined ? undefined : (input ?? 0) + (output ?? 0),
+    cachedInputTokens: reported.inputTokens.cacheRead,
   });
+  if (!pricing) return read;
+  const cost = microUsdToUsd(costMicroUsd(read.usage, pricing));
+  return { usage: { ...read.usage, cost_usd: cost }, problems: read.problems };
 }
 
 /** The model call in progress, as the run's step hooks and the journal middleware share it. */
@@ -176,6 +187,7 @@ export type ReplyRecorder = (
 export function journalMiddleware(
   current: () => ModelCallInProgress,
   record: ReplyRecorder,
+  pricing?: ModelPricing,
 ): LanguageModelV3Middleware {
   return {
     specificationVersion: 'v3',
@@ -183,7 +195,7 @@ export function journalMiddleware(
       const call = current();
       if (call.replay) return replayedResult(call.replay);
       const result = await doGenerate();
-      const { usage, problems } = usageOf(result.usage);
+      const { usage, problems } = usageOf(result.usage, pricing);
       call.usage = usage;
       call.problems = problems;
       await record(call, replyOf(result.content, result.finishReason), usage);

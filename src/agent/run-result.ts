@@ -1,3 +1,4 @@
+import type { BudgetErrorCode } from '../errors.js';
 import type { ErrorInfo, Usage } from '../storage/contracts/index.js';
 
 /** How one run of the runtime ended. Never `completed` with an error inside (promise 5). */
@@ -13,7 +14,8 @@ export type AgentErrorCode =
   | 'model_error'
   | 'no_answer'
   | 'storage_error'
-  | 'run_error';
+  | 'run_error'
+  | BudgetErrorCode;
 
 /** The typed result of one run of one agent. */
 export interface AgentRunResult {

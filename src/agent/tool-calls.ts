@@ -5,6 +5,7 @@ import { errorMessage, NightshiftError } from '../errors.js';
 import type { RunStep, ToolOutcome } from '../storage/contracts/index.js';
 import type { ToolDefinition } from '../tools/index.js';
 import type { AgentEventSink } from './agent-events.js';
+import { isBudgetStop, type BudgetStop, type RunBudget } from './run-budget.js';
 import {
   journalResult,
   outcomeUnknown,
@@ -39,6 +40,10 @@ export interface ToolCallContext {
   onToolStarted: (toolCallId: string, idempotent: boolean) => void;
   /** A call answered from the journal was of a tool that is not idempotent (it ran before the crash). */
   onSideEffectsBefore: () => void;
+  /** The budgets a tool call is held against before it runs (none: not held). */
+  budget: RunBudget | undefined;
+  /** Ends the run with the budget's code: the call would cross it, so it does not run. */
+  stopForBudget: (stop: BudgetStop) => never;
 }
 
 /** SHA-256 of the canonical JSON of a value (object keys sorted), for recording arguments without their content. */
@@ -93,6 +98,8 @@ function wrapTool(name: string, definition: ToolDefinition, context: ToolCallCon
     const stepId = `${context.attempt}.${index}`;
     if (recorded && !idempotent)
       return notRunAgain(name, input, toolCallId, stepId, index, context);
+    const held = context.budget ? await context.budget.holdToolCall(stepId, name) : undefined;
+    if (held && isBudgetStop(held)) context.stopForBudget(held);
     context.onToolStarted(options.toolCallId, idempotent);
     await context.recorder?.appendStep({
       run_id: context.runId,
@@ -181,6 +188,7 @@ function wrapTool(name: string, definition: ToolDefinition, context: ToolCallCon
       } finally {
         clearTimeout(timer);
         context.runSignal.removeEventListener('abort', onRunAbort);
+        await held?.settle(undefined);
       }
     })();
     context.inFlight.add(call);

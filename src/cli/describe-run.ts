@@ -1,4 +1,4 @@
-import type { RunLink, RunReport, TimelineEntry } from '../server/index.js';
+import { formatUsd, type RunLink, type RunReport, type TimelineEntry } from '../server/index.js';
 import { isTerminal, type RunRecord, type Usage } from '../storage/index.js';
 import { formatInstant } from './event-line.js';
 import { eventSummary } from './event-summary.js';
@@ -18,16 +18,17 @@ export function runDuration(run: RunRecord): string | undefined {
 }
 
 /**
- * A run on one line: `monitor.manual-…: completed in 41 ms, 120 tokens`,
- * `…: failed (model_error: upstream said no) after 2.5 s`, `…: skipped (a run is in flight)`,
- * `…: running`.
+ * A run on one line: `monitor.manual-…: completed in 41 ms, 120 tokens, $0.0004` (the cost when
+ * it has one), `…: failed (model_error: upstream said no) after 2.5 s`,
+ * `…: skipped (a run is in flight)`, `…: running`.
  */
 export function describeRun(run: RunRecord): string {
   const head = `${run.run_id}: ${run.status}`;
   const duration = runDuration(run);
   const attempts = run.attempts.length > 1 ? `, ${run.attempts.length} attempts` : '';
   if (run.status === 'completed') {
-    return `${head} in ${duration ?? '?'}, ${run.usage.total_tokens} tokens${attempts}`;
+    const cost = run.usage.cost_usd === undefined ? '' : `, ${formatUsd(run.usage.cost_usd)}`;
+    return `${head} in ${duration ?? '?'}, ${run.usage.total_tokens} tokens${cost}${attempts}`;
   }
   if (run.status === 'skipped') return `${head} (${run.skip_reason ?? 'no reason recorded'})`;
   if (!isTerminal(run.status)) return head;
@@ -78,8 +79,7 @@ export function runReportLines(report: RunReport, options: RunReportLineOptions 
     ['ended', instant(timing.ended_at)],
     ['duration', milliseconds(timing.duration_ms)],
     ['usage', describeUsage(run.usage)],
-    // Run records carry no cost yet: the line says so rather than guess one.
-    ['cost', '- (not tracked yet)'],
+    ['cost', describeCost(run.usage)],
     ['previous run', link(report.previous_run)],
     ['next run', link(report.next_run)],
   ];
@@ -158,6 +158,11 @@ function describeUsage(usage: Usage): string {
   return `${requests}, ${usage.total_tokens} tokens (${usage.input_tokens} in, ${usage.output_tokens} out)`;
 }
 
+/** `$0.0004`, or why there is none: the run's model is free or has no price. */
+function describeCost(usage: Usage): string {
+  return usage.cost_usd === undefined ? '- (free or unpriced model)' : formatUsd(usage.cost_usd);
+}
+
 /** `label  value`, a long or multi-line value continued under itself. */
 function labelled(label: string, value: string, indent = ''): string[] {
   const [first = '', ...rest] = value.split('\n');
@@ -170,9 +175,10 @@ export function resumedFrom(step: string | null): string {
   return step === null ? 'resumed with no step recorded before' : `resumed from step ${step}`;
 }
 
-/** `150 tokens (120 in, 30 out)`. */
+/** `150 tokens (120 in, 30 out)`, and `, $0.0004` when the call has a cost. */
 function describeTokens(usage: Usage): string {
-  return `${usage.total_tokens} tokens (${usage.input_tokens} in, ${usage.output_tokens} out)`;
+  const cost = usage.cost_usd === undefined ? '' : `, ${formatUsd(usage.cost_usd)}`;
+  return `${usage.total_tokens} tokens (${usage.input_tokens} in, ${usage.output_tokens} out)${cost}`;
 }
 
 /** A model's reply on one line: the start of its text, then the tools it called by name. */

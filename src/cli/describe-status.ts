@@ -1,3 +1,4 @@
+import { formatUsd } from '../server/index.js';
 import type { AgentStatus } from '../service/index.js';
 import { formatSeconds } from './describe-schedule.js';
 import { formatDuration } from './format-duration.js';
@@ -40,6 +41,10 @@ export function statusLines(status: AgentStatus): string[] {
       status.avg_duration_ms === null ? '-' : formatDuration(status.avg_duration_ms),
     ],
     ['tokens', String(status.total_tokens)],
+    [
+      'cost',
+      `${formatUsd(status.cost_today_usd)} today, ${formatUsd(status.cost_month_usd)} this month, ${formatUsd(status.cost_total_usd)} in all`,
+    ],
   ];
   if (status.last_error) {
     pairs.push(['last error', `${status.last_error.code}: ${status.last_error.message}`]);

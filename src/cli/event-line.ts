@@ -1,3 +1,4 @@
+import { formatUsd } from '../server/index.js';
 import type { NightshiftEvent } from '../storage/index.js';
 import { truncate } from './table.js';
 
@@ -39,7 +40,9 @@ export function createEventLineFormatter(): EventLineFormatter {
       case 'background_task_completed': {
         if (event.run_id) attemptStarts.delete(event.run_id);
         const { duration_ms: duration, usage } = event.payload;
-        return `${head} completed in ${duration} ms, ${usage.total_tokens} tokens`;
+        // A free or unpriced model's run has no cost: the line says nothing of money then.
+        const cost = usage.cost_usd === undefined ? '' : `, ${formatUsd(usage.cost_usd)}`;
+        return `${head} completed in ${duration} ms, ${usage.total_tokens} tokens${cost}`;
       }
       case 'background_task_error': {
         const { error, status, will_retry: willRetry } = event.payload;

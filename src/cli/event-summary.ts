@@ -1,4 +1,5 @@
 import type { NightshiftEvent } from '../storage/index.js';
+import { formatUsd } from '../server/index.js';
 import { formatDuration } from './format-duration.js';
 import { truncate } from './table.js';
 
@@ -34,8 +35,13 @@ export function eventSummary(event: NightshiftEvent, longest: SummaryLengths): s
       const unknown = event.payload.unknown_outcome_calls;
       return ` attempt ${attempt} from ${from === null ? 'the start' : `step ${from}`} (${skipped} model calls from the journal, ${unknown} tool calls not run again)`;
     }
-    case 'background_task_completed':
-      return ` in ${formatDuration(event.payload.duration_ms)}, ${event.payload.usage.total_tokens} tokens`;
+    case 'budget_exhausted':
+      return `: ${event.payload.code}: ${truncate(event.payload.message, longest.error)}`;
+    case 'background_task_completed': {
+      const { usage } = event.payload;
+      const cost = usage.cost_usd === undefined ? '' : `, ${formatUsd(usage.cost_usd)}`;
+      return ` in ${formatDuration(event.payload.duration_ms)}, ${usage.total_tokens} tokens${cost}`;
+    }
     case 'background_task_error': {
       const { error, status, will_retry: willRetry } = event.payload;
       const message = truncate(`${error.code}: ${error.message}`, longest.error);

@@ -11,7 +11,7 @@ export interface RunnerFlags {
 
 /** The service options a process that runs agents takes from its Nightshift file and flags. */
 export function runnerServiceOptions(
-  config: Pick<ServiceSections, 'secrets' | 'toolSettings'>,
+  config: Pick<ServiceSections, 'secrets' | 'toolSettings' | 'pricing' | 'budgets'>,
   flags: RunnerFlags,
   env: Record<string, string | undefined>,
   logger: ServiceLogger,
@@ -23,6 +23,8 @@ export function runnerServiceOptions(
     // Values the file took from the environment stay out of events and run records too.
     secrets: config.secrets,
     toolSettings: config.toolSettings,
+    pricing: config.pricing,
+    budgets: config.budgets,
     logger,
   };
 }

@@ -57,6 +57,62 @@ const scriptStepSchema = z.strictObject({
     .optional(),
 });
 
+/** A price in US dollars per million tokens: a number at least 0. */
+const pricePerMillion = z
+  .number({ error: 'must be a price in US dollars per million tokens' })
+  .min(0, { error: 'must be at least 0' })
+  .max(1_000_000, { error: 'must be at most 1000000' });
+
+/** What a model costs per million tokens: input, output and (when cheaper) cached input. */
+export const modelPricingSchema = z.strictObject({
+  input_per_million: pricePerMillion,
+  output_per_million: pricePerMillion,
+  /** Input tokens read from the provider's prompt cache; default: the input price. */
+  cached_input_per_million: pricePerMillion.optional(),
+});
+
+/** One window's caps: any of dollars, tokens, model requests and tool calls. */
+export const budgetLimitsSchema = z
+  .strictObject({
+    usd: z
+      .number({ error: 'must be an amount in US dollars' })
+      .min(0, { error: 'must be at least 0' })
+      .max(1_000_000_000, { error: 'must be at most 1000000000' })
+      .optional(),
+    tokens: z.number().int({ error: 'must be a whole number' }).min(0).optional(),
+    requests: z.number().int({ error: 'must be a whole number' }).min(0).optional(),
+    tool_calls: z.number().int({ error: 'must be a whole number' }).min(0).optional(),
+  })
+  .refine((limits) => Object.values(limits).some((value) => value !== undefined), {
+    error: 'must cap at least one of usd, tokens, requests, tool_calls',
+  });
+
+/** Budgets by window: one run, a day, a month (days and months in the agent's `timezone`). */
+export const windowBudgetsSchema = z.strictObject({
+  per_run: budgetLimitsSchema.optional(),
+  per_day: budgetLimitsSchema.optional(),
+  per_month: budgetLimitsSchema.optional(),
+});
+
+/** A day's and a month's caps, for the fleet or a tag (UTC days and months). */
+export const sharedWindowBudgetsSchema = z.strictObject({
+  per_day: budgetLimitsSchema.optional(),
+  per_month: budgetLimitsSchema.optional(),
+});
+
+/** A tag's name, as agents list it in `tags`. */
+export const tagNameSchema = z
+  .string()
+  .min(1)
+  .max(64, { error: 'must be at most 64 characters' })
+  .regex(/^[A-Za-z0-9_.-]+$/, { error: 'may contain only letters, digits, "_", "." and "-"' });
+
+/** An agent's budgets, held before each model request and tool call. */
+export const budgetConfigSchema = windowBudgetsSchema.extend({
+  /** What a run does when a budget runs out: `fail` ends it `budget_exceeded`. */
+  on_exhausted: z.enum(['fail']).default('fail'),
+});
+
 /** Which model an agent talks to and how. */
 export const modelConfigSchema = z.strictObject({
   provider: z.string().min(1, { error: 'required' }),
@@ -71,6 +127,8 @@ export const modelConfigSchema = z.strictObject({
   top_p: z.number().gt(0).max(1).optional(),
   /** Only for `provider: scripted`: the plan the offline model follows. */
   script: z.array(scriptStepSchema).min(1).optional(),
+  /** What this model costs, over the built-in price table and the file's `pricing`. */
+  pricing: modelPricingSchema.optional(),
 });
 
 /** What each run does, and how attempts are bounded and retried. */
@@ -162,6 +220,10 @@ const agentFields = {
   task_config: taskConfigSchema,
   agent_config: agentConfigSchema.default(() => agentConfigSchema.parse({})),
   tools: z.array(z.string().min(1)).default([]),
+  /** Labels grouping agents; a budget per tag (the file's `budgets.tags`) caps them together. */
+  tags: z.array(tagNameSchema).default([]),
+  /** Spend caps per run, day and month; `request_limit` and `total_tokens_limit` still cap a run. */
+  budget_config: budgetConfigSchema.optional(),
   /** Hosts, IPs or CIDRs the network tools may reach even though they are private or loopback. */
   allow_hosts: z.array(allowHostEntrySchema).default([]),
   mcp_tools: z.array(mcpServerSchema).default([]),
@@ -186,9 +248,15 @@ export const agentDefinitionSchema = agentObjectSchema.superRefine((agent, conte
   const cronProblem =
     agent.cron === undefined ? undefined : cronPatternProblem(agent.cron, agent.timezone);
   if (cronProblem) context.addIssue({ code: 'custom', path: ['cron'], message: cronProblem });
-  const strayTimezone = agent.timezone !== undefined && agent.cron === undefined;
+  // A zone also says where an agent's budget days and months begin.
+  const strayTimezone =
+    agent.timezone !== undefined && agent.cron === undefined && agent.budget_config === undefined;
   if (strayTimezone) {
-    context.addIssue({ code: 'custom', path: ['timezone'], message: 'only applies with cron' });
+    context.addIssue({
+      code: 'custom',
+      path: ['timezone'],
+      message: 'only applies with cron or budget_config',
+    });
   }
   if (kinds.length === 1 && !cronProblem && !strayTimezone && scheduleFieldsReadable(agent)) {
     const problem = scheduleProblem(agent);

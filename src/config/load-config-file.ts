@@ -75,6 +75,7 @@ export function loadNightshiftFile(
       env,
       ...(tools ? { tools } : {}),
       ...(options.providers ? { providers: options.providers } : {}),
+      ...(parsed.success && parsed.data.pricing ? { pricing: parsed.data.pricing } : {}),
     });
     fields.push(...checked.fields.map(withSettingHint));
     if (checked.definition) {
@@ -194,7 +195,7 @@ function serviceSections(
   environmentValues: readonly string[],
   cwd: string,
 ): ServiceSections {
-  const { memory, events, server, scheduler, ...settings } = data;
+  const { memory, events, server, scheduler, pricing, budgets, ...settings } = data;
   const toolSettings = resolveToolSettings(settings, cwd);
   const token = server?.token === '' ? undefined : server?.token;
   return {
@@ -211,6 +212,8 @@ function serviceSections(
         : { allow_unauthenticated_changes: server.allow_unauthenticated_changes }),
     },
     scheduler,
+    pricing: pricing ?? {},
+    budgets: budgets ?? {},
     toolSettings,
     secrets: [
       ...new Set([

@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import type { AgentDefinition } from './agent-definition.js';
+import {
+  modelPricingSchema,
+  sharedWindowBudgetsSchema,
+  tagNameSchema,
+  type AgentDefinition,
+} from './agent-definition.js';
 import { toolSettingsFields, type ToolSettingsSection } from './tool-settings.js';
 
 /** Where the HTTP server listens unless the file says otherwise (the server's own defaults). */
@@ -68,6 +73,15 @@ const serviceSectionFields = {
   events: eventsSectionSchema.default({ backend: 'database' }),
   server: serverSectionSchema.optional(),
   scheduler: schedulerSectionSchema.default({ kind: 'local' }),
+  /** Prices by model name (US dollars per million tokens), over the built-in table. */
+  pricing: z.record(z.string().min(1), modelPricingSchema).optional(),
+  /** Budgets beyond each agent's own: the fleet's and each tag's, per UTC day and month. */
+  budgets: z
+    .strictObject({
+      fleet: sharedWindowBudgetsSchema.optional(),
+      tags: z.record(tagNameSchema, sharedWindowBudgetsSchema).optional(),
+    })
+    .optional(),
   ...toolSettingsFields,
 };
 
@@ -92,6 +106,8 @@ export type MemorySection = z.output<typeof memorySectionSchema>;
 export type EventsSection = z.output<typeof eventsSectionSchema>;
 /** The `server` section with defaults filled in. */
 export type ServerSection = z.output<typeof serverSectionSchema>;
+/** The `budgets` section. */
+export type BudgetsSection = NonNullable<z.output<typeof serviceSectionsSchema>['budgets']>;
 /** The `scheduler` section with defaults filled in. */
 export type SchedulerSection = z.output<typeof schedulerSectionSchema>;
 
@@ -104,6 +120,10 @@ export interface ServiceSections {
   /** The `server` block as written (defaults filled in; an empty token is none); undefined when absent. */
   server: ServerSection | undefined;
   scheduler: SchedulerSection;
+  /** The `pricing:` block: prices by model name ({} when absent). */
+  pricing: Record<string, z.output<typeof modelPricingSchema>>;
+  /** The `budgets:` block: the fleet's and the tags' budgets ({} when absent). */
+  budgets: BudgetsSection;
   /** `files`, `webhooks`, `connections`, `archive_directory`, directories made absolute. */
   toolSettings: ToolSettingsSection;
   /**

@@ -15,6 +15,7 @@ import {
   issuesToFieldErrors,
   requiredErrorMap,
 } from './format-issues.js';
+import { resolvePrice, type ModelPricing } from './pricing.js';
 import { scriptPlanProblems } from './script-plan.js';
 import { missingSettingHint, SETTING_TOOL_NAMES } from './tool-settings.js';
 
@@ -28,6 +29,8 @@ export interface DefinitionContext {
   env?: Readonly<Record<string, string | undefined>>;
   /** Path prefix for error messages, such as `['agents', 2]`. */
   path?: readonly PropertyKey[];
+  /** Prices by model name (the Nightshift file's `pricing:`), over the built-in table. */
+  pricing?: Readonly<Record<string, ModelPricing>>;
 }
 
 /** The environment variable holding a model's API key, or undefined when none is needed. */
@@ -44,7 +47,7 @@ export function apiKeyEnvFor(modelConfig: AgentDefinition['model_config']): stri
 function contextFieldErrors(input: unknown, context: DefinitionContext): FieldError[] {
   const fields: FieldError[] = [];
   if (typeof input !== 'object' || input === null) return fields;
-  const raw = input as { model_config?: unknown; tools?: unknown };
+  const raw = input as { model_config?: unknown; tools?: unknown; budget_config?: unknown };
   const at = (...path: PropertyKey[]) => formatPath([...(context.path ?? []), ...path]);
   const registered = context.providers ?? [];
   const providers = new Set<string>([...BUILT_IN_PROVIDERS, ...registered]);
@@ -76,6 +79,8 @@ function contextFieldErrors(input: unknown, context: DefinitionContext): FieldEr
       }
     });
   }
+  const usdProblem = unpricedBudget(raw, modelConfig, context.pricing);
+  if (usdProblem) fields.push({ path: at('model_config', 'pricing'), message: usdProblem });
   if (provider === 'scripted') {
     for (const problem of scriptPlanProblems(modelConfig?.script)) {
       fields.push({
@@ -85,6 +90,26 @@ function contextFieldErrors(input: unknown, context: DefinitionContext): FieldEr
     }
   }
   return fields;
+}
+
+/** Why a budget in dollars cannot be held: the model has no price (none given, none in the table). */
+function unpricedBudget(
+  raw: { budget_config?: unknown },
+  modelConfig: AgentDefinition['model_config'] | undefined,
+  pricing: Readonly<Record<string, ModelPricing>> | undefined,
+): string | undefined {
+  const budgets = raw.budget_config;
+  if (typeof budgets !== 'object' || budgets === null) return undefined;
+  const windows = ['per_run', 'per_day', 'per_month'] as const;
+  const inUsd = windows.filter((window) => {
+    const limits = (budgets as Record<string, unknown>)[window];
+    return typeof limits === 'object' && limits !== null && 'usd' in limits;
+  });
+  if (inUsd.length === 0 || typeof modelConfig?.provider !== 'string') return undefined;
+  if (typeof modelConfig.model !== 'string' && modelConfig.model !== undefined) return undefined;
+  const model = { ...modelConfig, model: modelConfig.model ?? '' };
+  if (resolvePrice(model, pricing)) return undefined;
+  return `is required: budget_config.${inUsd[0]}.usd caps spend in dollars, and the model "${model.model}" has no known price (give model_config.pricing, or a pricing: entry for it in the Nightshift file)`;
 }
 
 /**

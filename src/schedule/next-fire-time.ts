@@ -26,6 +26,8 @@ const SPEC_KEYS = ['interval', 'cron', 'timezone', 'run_at', 'start_at', 'end_at
 export function scheduleSpecOf(source: ScheduleSpec): ScheduleSpec {
   const spec: Record<string, unknown> = {};
   for (const key of SPEC_KEYS) if (source[key] !== undefined) spec[key] = source[key];
+  // A definition's zone without a cron is where its budget days begin, not part of its schedule.
+  if (source.cron === undefined) delete spec.timezone;
   return spec;
 }
 

@@ -28,6 +28,7 @@ export { isLoopbackHost } from './loopback-host.js';
 export { openApiDocument } from './openapi-document.js';
 export type { ServerEnvironment } from './server-context.js';
 export { redactDefinition } from './redact-definition.js';
+export { formatUsd } from './dashboard/format-usd.js';
 export {
   buildRunReport,
   type RunLink,

@@ -28,4 +28,10 @@ export interface AgentStatus extends Pick<
   created_at: string;
   updated_at: string;
   schedule: { interval?: number; cron?: string; timezone?: string; run_at?: string };
+  /** What the agent's runs cost today, in US dollars (the day in the agent's `timezone`, UTC by default). */
+  cost_today_usd: number;
+  /** What they cost this month (in the agent's `timezone`), in US dollars. */
+  cost_month_usd: number;
+  /** What every run of the agent cost, in US dollars. */
+  cost_total_usd: number;
 }

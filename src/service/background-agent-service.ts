@@ -84,6 +84,7 @@ export class BackgroundAgentService {
         leaseTtlMs: context.leaseTtlMs,
         runtimeFor: (record) => context.runtimes.runtimeFor(record),
         turns: new RunTurns(),
+        budgets: context.budgets,
       },
       {
         onRunEnded: (agentId, run, agent) => afterRun(context, agentId, run, agent),

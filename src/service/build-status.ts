@@ -1,14 +1,26 @@
-import type { AgentRecord } from '../storage/contracts/agent-store.js';
+import {
+  spendPeriodOf,
+  withStatsDefaults,
+  type AgentRecord,
+} from '../storage/contracts/agent-store.js';
 import type { AgentStatus } from './agent-status.js';
 
-/** Derives an agent's status from its stored record and what is known of its runs now. */
+/**
+ * Derives an agent's status from its stored record and what is known of its runs now. The spend
+ * of today and this month is what the stats hold for the day and month `now` falls in, in the
+ * agent's `timezone` (0 once a new one has begun and no priced run has ended in it yet).
+ */
 export function buildStatus(
   record: AgentRecord,
   runningRuns: number,
   nextRunAt: Date | undefined,
   invalidReason?: string,
+  now: Date = new Date(),
 ): AgentStatus {
-  const { stats, definition } = record;
+  const { definition } = record;
+  // Records written before costs were counted lack the cost fields.
+  const stats = withStatsDefaults(record.stats);
+  const period = spendPeriodOf(now, definition.timezone);
   return {
     agent_id: record.agent_id,
     state: invalidReason === undefined ? record.state : 'invalid',
@@ -36,5 +48,8 @@ export function buildStatus(
       ...(definition.timezone === undefined ? {} : { timezone: definition.timezone }),
       ...(definition.run_at === undefined ? {} : { run_at: definition.run_at }),
     },
+    cost_today_usd: stats.cost_day?.day === period.day ? stats.cost_day.usd : 0,
+    cost_month_usd: stats.cost_month?.month === period.month ? stats.cost_month.usd : 0,
+    cost_total_usd: stats.cost_total_usd,
   };
 }

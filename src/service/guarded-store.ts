@@ -14,6 +14,8 @@ export function guardedStore(store: Store, redactor: Redactor): Store {
     description: store.description,
     close: () => store.close(),
     leases: store.leases,
+    // Budgets hold only keys, ids and whole numbers: nothing to redact.
+    budgets: store.budgets,
     agents: {
       insert: (record) => agents.insert(redactor.redact(record)),
       get: (agentId) => agents.get(agentId),

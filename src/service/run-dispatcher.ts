@@ -141,6 +141,17 @@ export class RunDispatcher {
   }
 
   async #dispatchUnderPolicy(agent: AgentRecord, run: RunRecord): Promise<RunRecord | undefined> {
+    // A tick while one of the agent's windows is spent is skipped: no model call, nothing spent.
+    if (run.trigger === 'schedule') {
+      const { budgets, store, events } = this.#context;
+      const spent = await budgets.spent(agent.definition, store.budgets);
+      if (spent) {
+        const skipped = await this.#transitions.skip(run, spent.reason);
+        if (skipped)
+          await events.publish('budget_exhausted', agent.agent_id, run.run_id, spent.payload);
+        return skipped;
+      }
+    }
     const policy = agent.definition.overlap_policy;
     const busyLocally = this.#busyHere(agent.agent_id);
 

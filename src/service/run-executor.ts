@@ -1,5 +1,10 @@
 import type { LanguageModelV3 } from '@ai-sdk/provider';
-import { outcomeUnknown, runAgent, type AgentRunResult } from '../agent/index.js';
+import {
+  outcomeUnknown,
+  runAgent,
+  type AgentRunResult,
+  type RunAgentOptions,
+} from '../agent/index.js';
 import type { AgentDefinition } from '../config/agent-definition.js';
 import { errorMessage, NightshiftError } from '../errors.js';
 import {
@@ -11,8 +16,10 @@ import {
   type RunRecord,
   type RunStatus,
   type RunStep,
+  type Store,
 } from '../storage/contracts/index.js';
 import type { ToolDefinition } from '../tools/index.js';
+import type { ServiceBudgets } from './budgets/service-budgets.js';
 import { abortableSleep } from './abortable-sleep.js';
 import { retryDelayMs } from './retry-delay.js';
 import type { RunTurns } from './run-turns.js';
@@ -37,6 +44,8 @@ export interface ExecutorContext extends TransitionContext {
   runtimeFor(record: AgentRecord): Promise<AgentRuntime>;
   /** Where a run that has just started waits for its turn, so ticks due meanwhile start on time. */
   turns: RunTurns;
+  /** Prices and the budgets each run's calls are held against. */
+  budgets: ServiceBudgets;
 }
 
 /** One attempt's result: the runtime's, or a setup failure carrying any Nightshift error code. */
@@ -145,6 +154,7 @@ export async function executeRun(
           timeoutMs: task.timeout * 1000,
           priorUsage: usage,
           ...(resume ? { journal: resume.journal, firstStepIndex: 1 } : {}),
+          ...budgetOptions(context, runtime.definition, runId, store),
           now,
           emit: async (event) => {
             await events.publish(event.type, agent.agent_id, runId, event.payload);
@@ -262,4 +272,16 @@ async function resumeOf(
     unknown_outcome_calls: unknown,
   });
   return { journal, from: marker.resumed_from ?? null };
+}
+
+/** The model's price for the record, and the budgets the run's calls are held against. */
+function budgetOptions(
+  context: ExecutorContext,
+  definition: AgentDefinition,
+  runId: string,
+  store: Store,
+): Pick<RunAgentOptions, 'pricing' | 'budget'> {
+  const pricing = context.budgets.recordedPricing(definition);
+  const budget = context.budgets.forRun(definition, runId, store.budgets);
+  return { ...(pricing ? { pricing } : {}), ...(budget ? { budget } : {}) };
 }

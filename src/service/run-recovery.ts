@@ -36,6 +36,9 @@ export async function recoverRuns(context: ServiceContext): Promise<void> {
     if (!taken) continue;
     const { agent } = taken;
     const steps = run.started_at ? await store.runs.listSteps(run.run_id) : [];
+    // What the dead attempt still held is released, settled to what its journal shows it spent.
+    if (run.started_at)
+      await context.budgets.releaseRun(run.run_id, steps, store.budgets, agent?.definition);
     const attempt = run.attempts.length + 1;
     const dead = run.started_at ? deadAttempt(run, attempt, steps, now) : undefined;
     const attempts = dead ? [...run.attempts, dead] : run.attempts;

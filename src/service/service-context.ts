@@ -7,6 +7,8 @@ import type { EventRouter, MemoryRouter } from '../storage/index.js';
 import type { AgentRecord, EventLog, Store } from '../storage/contracts/index.js';
 import { AgentRuntimes } from './agent-runtimes.js';
 import type { AgentStatus } from './agent-status.js';
+import type { ModelPricing } from '../config/pricing.js';
+import { ServiceBudgets } from './budgets/service-budgets.js';
 import { buildStatus } from './build-status.js';
 import { EventPublisher } from './event-publisher.js';
 import { guardedStore } from './guarded-store.js';
@@ -56,6 +58,10 @@ export class ServiceContext {
   readonly providerNames: string[];
   readonly modelRequestLimiter: ModelRequestLimiter | undefined;
   readonly schedulerFactory: TickSchedulerFactory;
+  /** Prices and budgets (the agent's, its tags', the fleet's), held before each call. */
+  readonly budgets: ServiceBudgets;
+  /** Prices by model name, over the built-in table (`pricing` of the options). */
+  readonly pricing: Readonly<Record<string, ModelPricing>>;
   /** Agent versions this manager has scheduled, to notice changes made by other processes. */
   readonly seenVersions = new Map<string, number>();
   /** The full scheduler, once this process is a manager. */
@@ -92,6 +98,16 @@ export class ServiceContext {
     this.redactor.addFromEnvironment(this.env);
     for (const secret of options.secrets ?? []) this.redactor.add(secret);
     this.instanceId = options.instanceId ?? defaultInstanceId();
+    this.pricing = options.pricing ?? {};
+    this.budgets = new ServiceBudgets({
+      fleet: options.budgets ?? {},
+      pricing: this.pricing,
+      now: this.now,
+      publish: async (agentId, runId, payload) => {
+        const { publisher } = await this.connect();
+        await publisher.publish('budget_exhausted', agentId, runId, payload);
+      },
+    });
     this.tools = createServiceTools(options.toolSettings ?? {}, options.tools ?? {}, this.redactor);
     const providers = { ...options.providers };
     this.providerNames = Object.keys(providers);
@@ -144,6 +160,7 @@ export class ServiceContext {
       providers: this.providerNames,
       tools: this.tools.registry.names(),
       env: this.env,
+      pricing: this.pricing,
     });
   }
 
@@ -242,7 +259,7 @@ export class ServiceContext {
       record.state === 'active' && !problem
         ? scheduleOf(record).next(this.scheduleCursor(record))
         : undefined;
-    return this.redactor.redact(buildStatus(record, running, next, problem));
+    return this.redactor.redact(buildStatus(record, running, next, problem, this.now()));
   }
 
   /** Announces an agent's change as `background_agent_status`, for every process to follow. */

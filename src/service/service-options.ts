@@ -1,3 +1,5 @@
+import type { ModelPricing } from '../config/pricing.js';
+import type { FleetBudgets } from './budgets/budget-lines.js';
 import type { RegisteredProvider } from '../agent/index.js';
 import type { ToolDefinition } from '../tools/index.js';
 import type { ModelRequestLimiter } from './model-request-limiter.js';
@@ -66,6 +68,14 @@ export interface BackgroundAgentServiceOptions {
    * run's timeout. Closed with the service. Default: no cap.
    */
   modelRequestLimiter?: ModelRequestLimiter;
+  /**
+   * Budgets beyond each agent's own `budget_config`: the fleet's (`{ fleet: { per_day: { usd: 20 } } }`)
+   * and each tag's (`{ tags: { nightly: { per_month: { usd: 50 } } } }`); days and months in UTC.
+   * Held before every model request and tool call, across every process on the store.
+   */
+  budgets?: FleetBudgets;
+  /** Prices by model name (US dollars per million tokens), over the built-in price table. */
+  pricing?: Readonly<Record<string, ModelPricing>>;
 }
 
 /** Settings of the built-in tools that need configuration (see `toolSettings`). */

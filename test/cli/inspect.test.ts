@@ -54,6 +54,8 @@ describe('nightshift agents and nightshift runs', () => {
       'LAST STATUS',
       'NEXT RUN',
       'TOKENS',
+      'COST TODAY',
+      'THIS MONTH',
     ];
     expect(header.split(/\s{2,}/)).toEqual(names);
     expect(rows).toHaveLength(2);
@@ -68,6 +70,9 @@ describe('nightshift agents and nightshift runs', () => {
       'failed',
       '-',
       '0',
+      // Scripted models are free: no spend.
+      '$0.00',
+      '$0.00',
     ]);
     const monitorCells = monitor.split(/\s+/);
     expect(monitorCells.slice(0, 7)).toEqual([

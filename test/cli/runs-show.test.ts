@@ -92,7 +92,7 @@ describe('nightshift runs show', () => {
     expect(stdout).toContain('agent         monitor');
     expect(stdout).toContain('status        completed');
     expect(stdout).toContain('usage         2 requests, 375 tokens (320 in, 55 out)');
-    expect(stdout).toContain('cost          - (not tracked yet)');
+    expect(stdout).toContain('cost          - (free or unpriced model)');
     expect(text).toMatch(
       new RegExp(`^started       ${INSTANT} \\(\\d+ ms after it was due\\)$`, 'm'),
     );

@@ -68,7 +68,7 @@ describe('validation reports every problem in one pass', () => {
     );
     expect(byPath(fields)).toEqual({
       interval: 'must be a number of seconds',
-      timezone: 'only applies with cron',
+      timezone: 'only applies with cron or budget_config',
       'model_config.script[0]': expect.stringContaining('without an answer'),
     });
   });

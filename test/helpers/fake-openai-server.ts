@@ -15,6 +15,8 @@ import type { AddressInfo } from 'node:net';
 export interface ScriptedUsage {
   input_tokens: number;
   output_tokens: number;
+  /** Input tokens read from the prompt cache (part of `input_tokens`). Default 0. */
+  cached_input_tokens?: number;
 }
 
 /** One tool call the fake model asks for; `id` is generated when absent. */
@@ -425,11 +427,12 @@ function splitArguments(argumentsJson: string): string[] {
   );
 }
 
-function chatUsage(usage: ScriptedUsage): Record<string, number> {
+function chatUsage(usage: ScriptedUsage): Record<string, unknown> {
   return {
     prompt_tokens: usage.input_tokens,
     completion_tokens: usage.output_tokens,
     total_tokens: usage.input_tokens + usage.output_tokens,
+    prompt_tokens_details: { cached_tokens: usage.cached_input_tokens ?? 0 },
   };
 }
 
@@ -511,7 +514,7 @@ function chatCompletionChunks(answer: Answer, includeUsage: boolean): ServerSent
 function responsesUsage(usage: ScriptedUsage): Record<string, unknown> {
   return {
     input_tokens: usage.input_tokens,
-    input_tokens_details: { cached_tokens: 0 },
+    input_tokens_details: { cached_tokens: usage.cached_input_tokens ?? 0 },
     output_tokens: usage.output_tokens,
     output_tokens_details: { reasoning_tokens: 0 },
     total_tokens: usage.input_tokens + usage.output_tokens,

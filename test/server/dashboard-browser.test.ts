@@ -7,6 +7,8 @@ import {
   EventRouter,
   MemoryRouter,
   parseAgentDefinition,
+  spendPeriodOf,
+  type AgentStats,
   type RunRecord,
 } from '../../src/index.js';
 import {
@@ -254,7 +256,8 @@ describe('dashboard in a real browser', () => {
       expect(await cards.locator('[data-state="invalid"]').textContent()).toContain('1');
       expect(await cards.locator('[data-role="runs-total"] .value').textContent()).toBe('14');
       expect(await cards.locator('[data-role="failures"] .value').textContent()).toBe('3');
-      expect(await cards.locator('[data-role="spend-today"] .value').textContent()).toBe('—');
+      // Scripted models are free: nothing spent.
+      expect(await cards.locator('[data-role="spend-today"] .value').textContent()).toBe('$0.00');
       expect(await page.locator('#invalid-agents').textContent()).toContain('broken');
       expect(await page.locator('#runs-chart svg rect.bar-failed').count()).toBe(3);
       expect(await page.locator('#runs-chart svg rect.bar-completed').count()).toBe(11);
@@ -322,6 +325,132 @@ describe('dashboard in a real browser', () => {
         fullPage: true,
       });
 
+      expect(problems).toEqual([]);
+      await page.close();
+    });
+
+    it("shows what agents spent today and this month, the fleet's spend today, and a run's cost", async () => {
+      // Records with costs written straight into the store, as priced runs leave them.
+      const memory = new MemoryRouter('in_memory');
+      const store = await memory.connect();
+      const now = new Date();
+      const { day, month } = spendPeriodOf(now);
+      const at = now.toISOString();
+      const agent = (agentId: string, stats: Partial<AgentStats>) => ({
+        ...storedAgentRecord(agentId, parseAgentDefinition(scriptedAgent(agentId))),
+        state: 'created' as const,
+        stats: { ...storedAgentRecord(agentId, {}).stats, run_count: 1, ...stats },
+      });
+      await store.agents.insert(
+        agent('digest', {
+          last_run_at: at,
+          last_run_status: 'completed',
+          total_tokens: 901,
+          cost_total_usd: 1.5,
+          cost_day: { day, usd: 0.0123 },
+          cost_month: { month, usd: 0.75 },
+        }),
+      );
+      // Spent long ago only: nothing today or this month.
+      await store.agents.insert(
+        agent('archiver', {
+          cost_total_usd: 0.5,
+          cost_day: { day: '2000-01-01', usd: 0.5 },
+          cost_month: { month: '2000-01', usd: 0.5 },
+        }),
+      );
+      const used = {
+        requests: 1,
+        input_tokens: 800,
+        output_tokens: 101,
+        total_tokens: 901,
+        cost_usd: 0.0123,
+      };
+      const run: RunRecord = {
+        run_id: 'digest.manual-priced',
+        agent_id: 'digest',
+        trigger: 'manual',
+        scheduled_at: at,
+        created_at: at,
+        started_at: at,
+        ended_at: at,
+        status: 'completed',
+        query: 'Summarise the news.',
+        attempts: [
+          {
+            attempt: 1,
+            started_at: at,
+            ended_at: at,
+            status: 'completed',
+            error: null,
+            usage: used,
+          },
+        ],
+        output: 'done',
+        error: null,
+        usage: used,
+        skip_reason: null,
+        lease_owner: null,
+        lease_expires_at: null,
+      };
+      await store.runs.claim(run);
+      await store.runs.appendStep({
+        run_id: run.run_id,
+        step_id: '1.0',
+        attempt: 1,
+        index: 0,
+        kind: 'model_call',
+        state: 'completed',
+        started_at: at,
+        ended_at: at,
+        usage: used,
+        finish_reason: 'stop',
+        reply: { text: 'done', tool_calls: [], finish_reason: 'stop' },
+      });
+      const service = new BackgroundAgentService(memory, new EventRouter('in_memory'));
+      await service.startManager();
+      onCleanup(() => service.shutdown({ timeout: 1000 }));
+      const { url } = await startTestServer({ token: '' }, service);
+
+      const { page, problems } = await watchedPage(browser);
+      await page.goto(url);
+      await page.locator('#overview[data-generated-at]').waitFor();
+      expect(
+        await page.locator('#overview-cards [data-role="spend-today"] .value').textContent(),
+      ).toBe('$0.0123');
+      const row = (agentId: string) => page.locator(`tr[data-agent-id="${agentId}"]`);
+      await row('digest').waitFor();
+      expect(await row('digest').locator('[data-role="cost-today"]').textContent()).toBe('$0.0123');
+      expect(await row('digest').locator('[data-role="cost-month"]').textContent()).toBe('$0.75');
+      expect(await row('archiver').locator('[data-role="cost-today"]').textContent()).toBe('$0.00');
+      expect(await row('archiver').locator('[data-role="cost-month"]').textContent()).toBe('$0.00');
+      await page.screenshot({ path: resolve(ARTIFACTS, 'dashboard-spend.png'), fullPage: true });
+
+      await row('digest').getByRole('link', { name: 'digest' }).click();
+      await page.waitForURL(`${url}/agents/digest`);
+      const cards = page.locator('#agent-cards');
+      await eventually(() => cards.locator('[data-role="cost-today"] .value').textContent()).toBe(
+        '$0.0123',
+      );
+      expect(await cards.locator('[data-role="cost-month"] .value').textContent()).toBe('$0.75');
+      expect(await cards.locator('[data-role="cost-month"] .note').textContent()).toBe(
+        '$1.50 in all',
+      );
+      const runRow = page.locator(`#run-rows tr[data-run-id="${run.run_id}"]`);
+      expect(await runRow.locator('[data-role="cost"]').textContent()).toBe('$0.0123');
+
+      await runRow.locator('a[data-role="run-link"]').click();
+      await page.locator('#run[data-loaded="true"]').waitFor();
+      expect(await page.locator('#run-cards [data-role="cost"] .value').textContent()).toBe(
+        '$0.0123',
+      );
+      expect(await page.locator('#timeline li[data-step-id="1.0"] .facts').textContent()).toContain(
+        '$0.0123',
+      );
+      await page.screenshot({
+        path: resolve(ARTIFACTS, 'dashboard-run-cost.png'),
+        fullPage: true,
+      });
       expect(problems).toEqual([]);
       await page.close();
     });

@@ -126,6 +126,74 @@ describe('the fleet overview', () => {
     expect((await api('GET', '/api/overview', undefined, { Authorization: '' })).status).toBe(401);
   });
 
+  it("sums today's spend over the runs that ended since the day began", async () => {
+    const now = Date.parse('2026-12-03T12:00:00Z');
+    const dayStart = new Date('2026-12-03T00:00:00Z');
+    const ended = (agentId: string, minutesAgo: number, cost?: number): RunRecord => {
+      const at = new Date(now - minutesAgo * MINUTE).toISOString();
+      return {
+        run_id: `${agentId}.${minutesAgo}`,
+        agent_id: agentId,
+        trigger: 'schedule',
+        scheduled_at: at,
+        created_at: at,
+        started_at: at,
+        ended_at: at,
+        status: 'completed',
+        query: 'q',
+        attempts: [],
+        output: null,
+        error: null,
+        usage: {
+          requests: 1,
+          input_tokens: 1,
+          output_tokens: 1,
+          total_tokens: 2,
+          ...(cost === undefined ? {} : { cost_usd: cost }),
+        },
+        skip_reason: null,
+        lease_owner: null,
+        lease_expires_at: null,
+      };
+    };
+    const runs: Record<string, RunRecord[]> = {
+      // Newest first; the last one ended yesterday.
+      priced: [ended('priced', 5, 0.1), ended('priced', 60, 0.2), ended('priced', 800, 5)],
+      // A free or unpriced model's runs have no cost.
+      free: [ended('free', 10)],
+    };
+    const agents = Object.keys(runs).map((agentId): AgentStatus => ({
+      agent_id: agentId,
+      state: 'active',
+      is_running: false,
+      running_runs: 0,
+      run_count: runs[agentId]?.length ?? 0,
+      error_count: 0,
+      skip_count: 0,
+      missed_count: 0,
+      consecutive_failures: 0,
+      last_run_at: new Date(now - 5 * MINUTE).toISOString(),
+      last_run_status: 'completed',
+      last_error: null,
+      next_run_at: null,
+      avg_duration_ms: 0,
+      total_tokens: 0,
+      pause_reason: null,
+      created_at: new Date(now - 86_400_000).toISOString(),
+      updated_at: new Date(now - 86_400_000).toISOString(),
+      schedule: { interval: 60 },
+      cost_today_usd: 0,
+      cost_month_usd: 0,
+      cost_total_usd: 0,
+    }));
+    const overview = await buildFleetOverview(
+      { listAgents: async () => agents, listRuns: async (agentId) => runs[agentId] ?? [] },
+      { hours: 3, dayStart, now: new Date(now) },
+    );
+    // 0.1 + 0.2, to the millionth: not 0.30000000000000004.
+    expect(overview.usage_today).toMatchObject({ runs: 3, cost_usd: 0.3, complete: true });
+  });
+
   it('reads a bounded number of runs however large the fleet, and says from when counts are whole', async () => {
     const now = Date.parse('2026-11-20T12:00:00Z');
     const busy = 1000;
@@ -152,6 +220,9 @@ describe('the fleet overview', () => {
         created_at: new Date(now).toISOString(),
         updated_at: new Date(now).toISOString(),
         schedule: { interval: 20 },
+        cost_today_usd: 0,
+        cost_month_usd: 0,
+        cost_total_usd: 0,
       };
     });
     const read: Array<{ agentId: string; limit: number }> = [];

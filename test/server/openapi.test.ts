@@ -151,6 +151,24 @@ describe('/openapi.json', () => {
     ).not.toEqual([]);
   });
 
+  it("describes each agent's spend and the fleet's spend today", async () => {
+    const { document } = await servedDocument();
+    const { schemas } = document.components;
+    const status = schemas.AgentStatus as Schema & { required?: string[] };
+    const properties = status.properties as Record<string, Schema>;
+    for (const field of ['cost_today_usd', 'cost_month_usd', 'cost_total_usd']) {
+      expect(properties[field], field).toMatchObject({ type: 'number', minimum: 0 });
+      expect(properties[field]?.description, field).toMatch(/US dollars/);
+      expect(status.required).toContain(field);
+    }
+    expect(properties.cost_today_usd?.description).toContain('timezone');
+    const overview = schemas.FleetOverview?.properties as Record<string, Schema>;
+    const usageToday = overview.usage_today?.properties as Record<string, Schema>;
+    expect(usageToday.cost_usd).toMatchObject({ type: 'number', minimum: 0 });
+    const usage = schemas.Usage?.properties as Record<string, Schema>;
+    expect(usage.cost_usd).toMatchObject({ type: 'number', minimum: 0 });
+  });
+
   it('takes every enum from the one vocabulary', async () => {
     const { document } = await servedDocument();
     const { schemas } = document.components;

@@ -15,6 +15,7 @@ import {
 } from '../../src/storage/postgres/index.js';
 import { openDatabase } from '../../src/storage/postgres/connection.js';
 import { describeAgentStore } from './contracts/agent-store.js';
+import { describeBudgetStore } from './contracts/budget-store.js';
 import { describeEventLog } from './contracts/event-log.js';
 import {
   agentMessage,
@@ -114,6 +115,7 @@ describePostgres('postgres', () => {
   describeRunStore('postgres', storeFactory);
   describeMessageStore('postgres', storeFactory);
   describeLeaseStore('postgres', storeFactory);
+  describeBudgetStore('postgres', storeFactory);
   describeEventLog('postgres', async (options) => {
     const schema = uniqueName('nightshift_test');
     const log = createPostgresEventLog({ url, namespace: schema, ...options });
@@ -168,9 +170,9 @@ describePostgres('postgres', () => {
       const stores = [openStore(), openStore(), openStore()];
       await Promise.all(stores.map((store) => store.agents.list()));
       const { rows } = await admin.query(
-        `SELECT version FROM ${quoted(schema)}.nightshift_migrations`,
+        `SELECT version FROM ${quoted(schema)}.nightshift_migrations ORDER BY version`,
       );
-      expect(rows).toEqual([{ version: 1 }]);
+      expect(rows).toEqual([{ version: 1 }, { version: 2 }]);
       expect(stores[0]!.description).toBe(`${maskUrl(url)} (schema ${schema})`);
     });
 

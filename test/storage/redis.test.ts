@@ -14,6 +14,7 @@ import {
   resolveRedisUrl,
 } from '../../src/storage/redis/index.js';
 import { describeAgentStore } from './contracts/agent-store.js';
+import { describeBudgetStore } from './contracts/budget-store.js';
 import { describeEventLog } from './contracts/event-log.js';
 import {
   agentMessage,
@@ -102,6 +103,7 @@ describeRedis('redis backend', () => {
   describeRunStore('redis', storeFactory);
   describeMessageStore('redis', storeFactory);
   describeLeaseStore('redis', storeFactory);
+  describeBudgetStore('redis', storeFactory);
   describeEventLog('redis_stream', async (options = {}) => {
     const prefix = freshPrefix();
     const log = createRedisStreamEventLog({

@@ -12,6 +12,7 @@ import {
   type Store,
 } from '../../src/storage/index.js';
 import { describeAgentStore } from './contracts/agent-store.js';
+import { describeBudgetStore } from './contracts/budget-store.js';
 import { describeEventLog } from './contracts/event-log.js';
 import {
   agentMessage,
@@ -45,6 +46,7 @@ describeAgentStore('sqlite', storeFactory);
 describeRunStore('sqlite', storeFactory);
 describeMessageStore('sqlite', storeFactory);
 describeLeaseStore('sqlite', storeFactory);
+describeBudgetStore('sqlite', storeFactory);
 describeEventLog('sqlite', async (options) => {
   const directory = temporaryDirectory();
   const log = createSqliteEventLog({ path: join(directory.path, 'events.db'), ...options });
@@ -99,6 +101,7 @@ describe('sqlite backend', () => {
       expect(inspector.pragma('journal_mode', { simple: true })).toBe('wal');
       expect(inspector.prepare('SELECT version FROM schema_migrations').all()).toEqual([
         { version: 1 },
+        { version: 2 },
       ]);
     } finally {
       inspector.close();

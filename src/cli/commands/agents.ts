@@ -1,3 +1,4 @@
+import { formatUsd } from '../../server/index.js';
 import type { AgentStatus } from '../../service/index.js';
 import type { CliContext } from '../cli-context.js';
 import { describeState, statusLines } from '../describe-status.js';
@@ -30,6 +31,8 @@ const COLUMNS: TableColumn[] = [
   { header: 'LAST STATUS' },
   { header: 'NEXT RUN' },
   { header: 'TOKENS', align: 'right' },
+  { header: 'COST TODAY', align: 'right' },
+  { header: 'THIS MONTH', align: 'right' },
 ];
 
 /** `nightshift agents [list]`: every agent of a store or a server, one row each. */
@@ -112,5 +115,7 @@ function agentRow(agent: AgentStatus): string[] {
     agent.last_run_status ?? '-',
     agent.next_run_at ? formatInstant(agent.next_run_at) : '-',
     String(agent.total_tokens),
+    formatUsd(agent.cost_today_usd),
+    formatUsd(agent.cost_month_usd),
   ];
 }

@@ -8,6 +8,7 @@ const RUN_COLUMNS = [
   'Status',
   numeric('Duration'),
   numeric('Tokens'),
+  numeric('Cost'),
   'Output or error',
 ];
 

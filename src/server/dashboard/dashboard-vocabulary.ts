@@ -38,6 +38,7 @@ const BAD_EVENT_TYPES: Record<EventType, boolean> = {
   background_task_completed: false,
   background_task_error: true,
   background_task_skipped: false,
+  budget_exhausted: true,
   background_task_missed: false,
   background_agent_status: false,
 };

@@ -45,7 +45,7 @@ export interface FleetOverview {
     failures_by_hour: FailureBucket[];
     recent_failures: RecentFailure[];
   };
-  /** Runs that ended since `since` (the viewer's midnight): requests and tokens. Spend is not tracked. */
+  /** Runs that ended since `since` (the viewer's midnight): requests, tokens and spend. */
   usage_today: {
     since: string;
     runs: number;
@@ -53,6 +53,8 @@ export interface FleetOverview {
     input_tokens: number;
     output_tokens: number;
     total_tokens: number;
+    /** What those runs cost, in US dollars (runs of free or unpriced models count 0). */
+    cost_usd: number;
     /** False when some agent had more runs than the read bound: the sums are a lower bound. */
     complete: boolean;
   };

@@ -3,6 +3,7 @@ import type { AgentStatus } from '../../service/index.js';
 import {
   isErrorStatus,
   isTerminal,
+  roundUsd,
   type ListRunsOptions,
   type RunRecord,
   type RunStatus,
@@ -56,7 +57,7 @@ interface AgentRuns {
 
 /**
  * The fleet overview: agents by state from `listAgents`, runs per bucket by status, failures
- * and today's usage from the newest runs of the agents that ran in the window. Agents that did
+ * and today's usage and spend from the newest runs of the agents that ran in the window. Agents that did
  * not run since the window began are not read; the others share {@link OVERVIEW_RUN_BUDGET}
  * (a second pass gives what is left to agents that had more), so the work is bounded however
  * large the fleet; `coverage.complete_since` says from when the counts are whole.
@@ -108,7 +109,14 @@ export async function buildFleetOverview(
   }
   const totals: Partial<Record<RunStatus, number>> = {};
   const failures: RunRecord[] = [];
-  const usage = { runs: 0, requests: 0, input_tokens: 0, output_tokens: 0, total_tokens: 0 };
+  const usage = {
+    runs: 0,
+    requests: 0,
+    input_tokens: 0,
+    output_tokens: 0,
+    total_tokens: 0,
+    cost_usd: 0,
+  };
   for (const run of ended) {
     const at = endOf(run);
     if (at >= dayStart && at <= now) {
@@ -117,6 +125,7 @@ export async function buildFleetOverview(
       usage.input_tokens += run.usage.input_tokens;
       usage.output_tokens += run.usage.output_tokens;
       usage.total_tokens += run.usage.total_tokens;
+      usage.cost_usd = roundUsd(usage.cost_usd + (run.usage.cost_usd ?? 0));
     }
     if (at < windowStart || at > now) continue;
     const bucket = buckets[Math.floor((at - windowStart) / bucketMs)];

@@ -13,12 +13,14 @@ const FLEET_COLUMNS = [
   numeric('Skipped'),
   numeric('Missed'),
   numeric('Tokens'),
+  numeric('Spent today'),
+  numeric('This month'),
   'Actions',
 ];
 
 /**
  * The fleet page (`/`): an overview (agents by state, runs in flight, runs per minute by status,
- * failures per hour, tokens today, the workers) above every agent with its state, last and next
+ * failures per hour, tokens and spend today, the workers) above every agent with its state, last and next
  * run and counters, filterable by state.
  */
 export function renderFleetPage(request: PageRequest): string {

@@ -14,7 +14,7 @@ const ATTEMPT_COLUMNS = [
 ];
 
 /**
- * One run's page (`/runs/:run_id`): status, timings, usage (and a place for cost), the
+ * One run's page (`/runs/:run_id`): status, timings, usage and cost, the
  * attempts (and where each resumed), the step timeline with model replies, tool arguments,
  * outcomes and results, and resume markers, the run's events, and links to the agent's
  * previous and next runs.

@@ -3,6 +3,12 @@ import type { AgentStatus } from '../../service/index.js';
 import type { Usage } from '../../storage/contracts/index.js';
 
 const DURATION_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800];
+/** The model a run's cost is counted under (its agent's `model_config` when the run ended). */
+export interface CostModel {
+  provider: string;
+  model: string;
+}
+
 const LATENESS_BUCKETS = [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 
 /**
@@ -19,6 +25,7 @@ export class FleetMetrics {
   readonly #lateness: Histogram<'agent_id'>;
   readonly #tokens: Counter<'agent_id'>;
   readonly #requests: Counter<'agent_id'>;
+  readonly #cost: Counter<'agent_id' | 'provider' | 'model'>;
   readonly #skipped: Counter<'agent_id'>;
   readonly #missed: Counter<'agent_id'>;
   readonly #inFlight: Gauge<'agent_id'>;
@@ -59,6 +66,12 @@ export class FleetMetrics {
       labelNames: ['agent_id'],
       registers,
     });
+    this.#cost = new Counter({
+      name: 'nightshift_cost_usd_total',
+      help: "What runs that ended cost in US dollars, by agent and the agent's provider and model (runs of free or unpriced models are not counted).",
+      labelNames: ['agent_id', 'provider', 'model'],
+      registers,
+    });
     this.#skipped = new Counter({
       name: 'nightshift_skipped_ticks_total',
       help: 'Ticks skipped because a run was still going (overlap policy), by agent.',
@@ -90,18 +103,25 @@ export class FleetMetrics {
     });
   }
 
-  /** A run ended: its status, how long it took and what it used. */
+  /**
+   * A run ended: its status, how long it took and what it used; what it cost, under `model`,
+   * when its usage has a cost.
+   */
   recordRunEnded(
     agentId: string,
     status: string,
     durationMs: number,
     usage: Usage | undefined,
+    model: CostModel = { provider: 'unknown', model: 'unknown' },
   ): void {
     this.#runs.inc({ agent_id: agentId, status });
     this.#duration.observe({ agent_id: agentId, status }, Math.max(0, durationMs) / 1000);
     if (usage) {
       this.#tokens.inc({ agent_id: agentId }, usage.total_tokens);
       this.#requests.inc({ agent_id: agentId }, usage.requests);
+    }
+    if (usage?.cost_usd !== undefined) {
+      this.#cost.inc({ agent_id: agentId, ...model }, Math.max(0, usage.cost_usd));
     }
   }
 

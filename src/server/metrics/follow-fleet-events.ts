@@ -1,7 +1,7 @@
 import type { BackgroundAgentService, ServiceLogger } from '../../service/index.js';
-import type { NightshiftEvent } from '../../storage/contracts/index.js';
+import type { NightshiftEvent, Usage } from '../../storage/contracts/index.js';
 import { errorMessage, NightshiftError } from '../../errors.js';
-import type { FleetMetrics } from './fleet-metrics.js';
+import type { CostModel, FleetMetrics } from './fleet-metrics.js';
 
 /** How long to wait before following again after the event stream failed. */
 const RETRY_DELAY_MS = 1000;
@@ -59,6 +59,7 @@ async function observe(
         'completed',
         event.payload.duration_ms,
         event.payload.usage,
+        await costModelOf(service, event.agent_id, event.payload.usage),
       );
       return;
     case 'background_task_error': {
@@ -74,6 +75,7 @@ async function observe(
         event.payload.status,
         Date.parse(event.timestamp) - startedAt,
         run?.usage,
+        await costModelOf(service, event.agent_id, run?.usage),
       );
       return;
     }
@@ -86,6 +88,22 @@ async function observe(
     default:
       return;
   }
+}
+
+/**
+ * The provider and model a run's cost is counted under: its agent's, read only for a run that
+ * has a cost (the event and the run record do not name the model). `unknown` for an agent gone.
+ */
+async function costModelOf(
+  service: BackgroundAgentService,
+  agentId: string,
+  usage: Usage | undefined,
+): Promise<CostModel | undefined> {
+  if (usage?.cost_usd === undefined) return undefined;
+  const definition = await service.getAgentDefinition(agentId).catch(() => undefined);
+  if (!definition) return { provider: 'unknown', model: 'unknown' };
+  const { provider, model } = definition.model_config;
+  return { provider, model };
 }
 
 function delay(milliseconds: number, signal: AbortSignal): Promise<void> {

@@ -76,6 +76,20 @@ const payloadSchemas = {
     next_run_at: instant.nullable(),
     reason: z.string().optional(),
   }),
+  budget_exhausted: z
+    .object({
+      code: z.string().describe('the budget: `budget.agent.per_day.usd`, `budget.run.tokens`, …'),
+      message: z.string(),
+      budget: z.string().describe('the counter, e.g. `agent:archiver:per_day:2026-12-03`'),
+      limit: z.number().min(0),
+      spent: z.number().min(0),
+      held: z.number().min(0),
+      asked: z.number().min(0).describe('what the refused call would have held at most'),
+      resets_at: instant.nullable().describe("when the window starts again; null for a run's own"),
+    })
+    .describe(
+      "A call would cross a budget and was not made, or a tick was skipped: amounts in the budget's unit (dollars for usd).",
+    ),
 } satisfies Record<EventType, z.ZodType>;
 
 /** Each payload schema's output is its event type's payload, and every event type has one. */

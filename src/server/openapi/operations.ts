@@ -19,7 +19,7 @@ import {
 } from './operation-parts.js';
 
 const overviewDescription =
-  "Computed from the agents' statuses and the newest runs of the agents that ran in the window, reading a bounded number of run records in all (`coverage` says how many, and from when the counts are complete). Spend is not tracked.";
+  "Computed from the agents' statuses and the newest runs of the agents that ran in the window, reading a bounded number of run records in all (`coverage` says how many, and from when the counts are complete).";
 
 /** Every operation the server answers. */
 export const OPERATIONS: readonly OperationRow[] = [

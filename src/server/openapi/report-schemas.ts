@@ -170,6 +170,10 @@ export const fleetOverviewSchema = describing<FleetOverview>()(
       input_tokens: count,
       output_tokens: count,
       total_tokens: count,
+      cost_usd: z
+        .number()
+        .min(0)
+        .describe('What those runs cost, in US dollars (runs of free or unpriced models count 0).'),
       complete: z.boolean(),
     }),
     coverage: z.object({

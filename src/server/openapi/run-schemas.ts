@@ -21,13 +21,21 @@ import { describing } from './describing.js';
 export const instant = z.iso.datetime({ offset: true });
 const count = z.number().int().min(0);
 
-/** A run's model requests and tokens. */
+/** A run's model requests, tokens and cost. */
 export const usageSchema = describing<Usage>()(
   z.object({
     requests: count,
     input_tokens: count,
     output_tokens: count,
     total_tokens: count,
+    cached_input_tokens: count
+      .optional()
+      .describe("input tokens read from the provider's prompt cache (part of input_tokens)"),
+    cost_usd: z
+      .number()
+      .min(0)
+      .optional()
+      .describe('what the tokens cost in US dollars; absent when the model is free or unpriced'),
   }),
 );
 

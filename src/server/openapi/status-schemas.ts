@@ -6,6 +6,8 @@ import { describing } from './describing.js';
 import { errorInfoSchema, instant } from './run-schemas.js';
 
 const count = z.number().int().min(0);
+/** An amount in US dollars, to the millionth. */
+const usd = z.number().min(0);
 
 /** What the API reports about one agent. */
 export const agentStatusSchema = describing<AgentStatus>()(
@@ -35,6 +37,15 @@ export const agentStatusSchema = describing<AgentStatus>()(
       timezone: z.string().optional(),
       run_at: z.string().optional(),
     }),
+    cost_today_usd: usd.describe(
+      "What the agent's runs cost today, in US dollars: the day in the agent's `timezone` (UTC by default). 0 when no priced run ended today.",
+    ),
+    cost_month_usd: usd.describe(
+      "What the agent's runs cost this month (in the agent's `timezone`), in US dollars.",
+    ),
+    cost_total_usd: usd.describe(
+      'What every run of the agent cost, in US dollars (runs of free or unpriced models count 0).',
+    ),
   }),
 );
 

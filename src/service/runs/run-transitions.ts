@@ -1,13 +1,14 @@
-import type {
-  AgentRecord,
-  AttemptRecord,
-  ErrorInfo,
-  RunCondition,
-  RunPatch,
-  RunRecord,
-  RunStatus,
-  Store,
-  Usage,
+import {
+  spendPeriodOf,
+  type AgentRecord,
+  type AttemptRecord,
+  type ErrorInfo,
+  type RunCondition,
+  type RunPatch,
+  type RunRecord,
+  type RunStatus,
+  type Store,
+  type Usage,
 } from '../../storage/contracts/index.js';
 import type { EventPublisher } from '../event-publisher.js';
 import { endingOnAbort } from './abort-reasons.js';
@@ -267,17 +268,35 @@ export class RunTransitions {
     if (ending.attempts) patch.attempts = ending.attempts;
     const record = await store.runs.update(run.run_id, patch, condition);
     if (!record) return undefined;
+    const usage = ending.usage ?? run.usage;
+    const cost = await this.#costOf(run.agent_id, usage, endedAt);
     const agent = await store.agents.updateStats(run.agent_id, {
       run: {
         status: ending.status,
         ended_at: endedAt.toISOString(),
         duration_ms: runDurationMs(run, endedAt),
-        total_tokens: (ending.usage ?? run.usage).total_tokens,
+        total_tokens: usage.total_tokens,
         error: ending.error,
+        ...(cost ? { cost } : {}),
       },
       ...this.#tickOf(run),
     });
     return { run: record, agent };
+  }
+
+  /**
+   * What an ended run adds to its agent's spend: its cost, and the day and month it ended in, in
+   * the agent's `timezone` (UTC without one). Undefined for a run without a cost, which reads
+   * nothing more; a priced run reads its agent's definition for the zone.
+   */
+  async #costOf(
+    agentId: string,
+    usage: Usage,
+    endedAt: Date,
+  ): Promise<{ usd: number; day: string; month: string } | undefined> {
+    if (usage.cost_usd === undefined) return undefined;
+    const agent = await this.#context.store.agents.get(agentId);
+    return { usd: usage.cost_usd, ...spendPeriodOf(endedAt, agent?.definition.timezone) };
   }
 
   /** A write to a run this process holds. */

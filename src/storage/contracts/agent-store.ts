@@ -1,9 +1,18 @@
 import type { AgentDefinition } from '../../config/agent-definition.js';
 import type { ErrorInfo, RunStatus } from './run-store.js';
-import type { AgentStats } from './agent-stats.js';
+import { withStatsDefaults, type AgentStats, type StoredAgentStats } from './agent-stats.js';
+import { roundUsd } from './usage.js';
 import type { AgentState } from './vocabulary.js';
 
-export type { AgentStats } from './agent-stats.js';
+export {
+  spendPeriodOf,
+  withStatsDefaults,
+  type AgentStats,
+  type DaySpend,
+  type MonthSpend,
+  type SpendPeriod,
+  type StoredAgentStats,
+} from './agent-stats.js';
 
 export type { AgentState } from './vocabulary.js';
 
@@ -31,6 +40,11 @@ export interface StatsDelta {
     duration_ms: number;
     total_tokens: number;
     error: ErrorInfo | null;
+    /**
+     * What the run cost (its `usage.cost_usd`) and the day and month it counts in (where it
+     * ended, in the agent's `timezone`); absent when the run has no cost (a free or unpriced model).
+     */
+    cost?: { usd: number; day: string; month: string };
   };
   skipped?: number;
   missed?: number;
@@ -75,6 +89,9 @@ export function emptyStats(): AgentStats {
     total_tokens: 0,
     total_duration_ms: 0,
     last_scheduled_at: null,
+    cost_total_usd: 0,
+    cost_day: null,
+    cost_month: null,
   };
 }
 
@@ -90,11 +107,30 @@ export function isErrorStatus(status: RunStatus): boolean {
   return ERROR_STATUSES.has(status);
 }
 
-/** The counters after a delta: the one definition of how stats move, shared by every backend. */
-export function applyStatsDelta(stats: AgentStats, delta: StatsDelta): AgentStats {
-  const next = { ...stats };
+/**
+ * The counters after a delta: the one definition of how stats move, shared by every backend.
+ * Counters stored before costs were counted read as no spend. A run's cost adds to the total and
+ * to its day's and month's spend; a day or month newer than the stored one starts at the run's
+ * cost, and an older one (a run that ended before the newest counted, on a clock behind) adds to
+ * the total alone.
+ */
+export function applyStatsDelta(stats: StoredAgentStats, delta: StatsDelta): AgentStats {
+  const next = withStatsDefaults(stats);
   if (delta.run) {
     const { run } = delta;
+    if (run.cost) {
+      const { usd, day, month } = run.cost;
+      next.cost_total_usd = roundUsd(next.cost_total_usd + usd);
+      const today = next.cost_day;
+      if (!today || day >= today.day) {
+        next.cost_day = { day, usd: roundUsd((today?.day === day ? today.usd : 0) + usd) };
+      }
+      const thisMonth = next.cost_month;
+      if (!thisMonth || month >= thisMonth.month) {
+        const before = thisMonth?.month === month ? thisMonth.usd : 0;
+        next.cost_month = { month, usd: roundUsd(before + usd) };
+      }
+    }
     next.run_count += 1;
     next.last_run_at = run.ended_at;
     next.last_run_status = run.status;

@@ -44,6 +44,24 @@ export interface EventPayloads {
   background_task_completed: { output: string; duration_ms: number; usage: Usage };
   background_task_error: { error: ErrorInfo; attempt: number; will_retry: boolean; status: string };
   background_task_skipped: { scheduled_at: string; reason: string };
+  /**
+   * A budget would be crossed: a call was not made (the run ends `budget_exceeded`), or a tick
+   * was skipped. Amounts in the budget's unit (dollars for `usd`).
+   */
+  budget_exhausted: {
+    /** The budget's error code: `budget.agent.per_day.usd`, … */
+    code: string;
+    message: string;
+    /** The counter: `agent:archiver:per_day:2026-12-03`, `fleet:per_month:2026-12`, … */
+    budget: string;
+    limit: number;
+    spent: number;
+    held: number;
+    /** What the refused call would have held at most (0 for a skipped tick). */
+    asked: number;
+    /** When the budget's window starts again; null for a run's own budget. */
+    resets_at: string | null;
+  };
   background_task_missed: { missed: number; last_missed_at: string };
   background_agent_status: {
     state: string;

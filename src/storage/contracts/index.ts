@@ -1,9 +1,11 @@
 import type { AgentStore } from './agent-store.js';
+import type { BudgetStore } from './budget-store.js';
 import type { LeaseStore } from './lease-store.js';
 import type { MessageStore } from './message-store.js';
 import type { RunStore } from './run-store.js';
 
 export * from './agent-store.js';
+export * from './budget-store.js';
 export * from './event-log.js';
 export * from './lease-store.js';
 export * from './message-store.js';
@@ -17,6 +19,8 @@ export interface Store {
   runs: RunStore;
   messages: MessageStore;
   leases: LeaseStore;
+  /** Spend counters with limits, shared by every process on the store. */
+  budgets: BudgetStore;
   /** A description safe to print (passwords masked). */
   readonly description: string;
   close(): Promise<void>;

@@ -59,6 +59,7 @@ export const EVENT_TYPES = [
   'background_task_skipped',
   'background_task_missed',
   'background_agent_status',
+  'budget_exhausted',
 ] as const;
 
 /** How a tool call recorded in a run step ended. */

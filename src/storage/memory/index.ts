@@ -1,6 +1,7 @@
 import type { Store } from '../contracts/index.js';
 import type { StorageBackend } from '../storage-backend.js';
 import { createMemoryAgentStore } from './agent-store.js';
+import { createMemoryBudgetStore } from './budget-store.js';
 import { openMemory, type MemoryConnectionOptions } from './connection.js';
 import { createMemoryEventLog } from './event-log.js';
 import { createMemoryLeaseStore } from './lease-store.js';
@@ -20,6 +21,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
     runs: createMemoryRunStore(),
     messages: createMemoryMessageStore(),
     leases: createMemoryLeaseStore(),
+    budgets: createMemoryBudgetStore(),
     description: 'in_memory',
     async close() {},
   };

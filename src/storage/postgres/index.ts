@@ -3,6 +3,7 @@ import type { Store } from '../contracts/index.js';
 import { maskUrl } from '../../shared/redaction.js';
 import type { BackendOptions, StorageBackend } from '../storage-backend.js';
 import { createPostgresAgentStore } from './agent-store.js';
+import { createPostgresBudgetStore } from './budget-store.js';
 import { openDatabase, type PostgresConnectionOptions } from './connection.js';
 import { createPostgresEventLog } from './event-log.js';
 import { createPostgresLeaseStore } from './lease-store.js';
@@ -31,6 +32,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     runs: createPostgresRunStore(database),
     messages: createPostgresMessageStore(database),
     leases: createPostgresLeaseStore(database),
+    budgets: createPostgresBudgetStore(database),
     description: database.description,
     async close() {
       await database.release();

@@ -23,10 +23,55 @@ export const POSTGRES_DIALECT: SqlDialect = {
 };
 
 /**
+ * Version 2: budget counters (what was spent, is held and was granted per dimension, in each
+ * window) and the open holds on them. Amounts are BIGINT: sums stay exact far past what a
+ * JavaScript number holds exactly, and rows arrive as text, read back with `Number`.
+ */
+const BUDGETS_MIGRATION: SqlMigration = {
+  version: 2,
+  name: 'budget counters and holds',
+  sql: `
+CREATE TABLE budget_counters (
+  key TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+  spent_micro_usd BIGINT NOT NULL DEFAULT 0,
+  spent_tokens BIGINT NOT NULL DEFAULT 0,
+  spent_requests BIGINT NOT NULL DEFAULT 0,
+  spent_tool_calls BIGINT NOT NULL DEFAULT 0,
+  held_micro_usd BIGINT NOT NULL DEFAULT 0,
+  held_tokens BIGINT NOT NULL DEFAULT 0,
+  held_requests BIGINT NOT NULL DEFAULT 0,
+  held_tool_calls BIGINT NOT NULL DEFAULT 0,
+  granted_micro_usd BIGINT NOT NULL DEFAULT 0,
+  granted_tokens BIGINT NOT NULL DEFAULT 0,
+  granted_requests BIGINT NOT NULL DEFAULT 0,
+  granted_tool_calls BIGINT NOT NULL DEFAULT 0,
+  resets_at TEXT NOT NULL,
+  drop_after BIGINT NOT NULL
+);
+CREATE INDEX budget_counters_by_drop_after ON budget_counters (drop_after);
+
+CREATE TABLE budget_holds (
+  hold_id TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+  run_id TEXT COLLATE "C" NOT NULL,
+  keys JSONB NOT NULL,
+  micro_usd BIGINT NOT NULL,
+  tokens BIGINT NOT NULL,
+  requests BIGINT NOT NULL,
+  tool_calls BIGINT NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE INDEX budget_holds_by_run ON budget_holds (run_id);
+`,
+};
+
+/**
  * The schema, oldest first. Never edit a released migration: add the next version. Each
  * runs with `search_path` set to the target schema, so its names stay unqualified.
  */
-export const MIGRATIONS: readonly SqlMigration[] = [firstMigration(POSTGRES_DIALECT)];
+export const MIGRATIONS: readonly SqlMigration[] = [
+  firstMigration(POSTGRES_DIALECT),
+  BUDGETS_MIGRATION,
+];
 
 /**
  * Brings `schema` to the newest version, creating it when missing. Runs inside the

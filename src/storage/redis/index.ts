@@ -3,6 +3,7 @@ import type { Store } from '../contracts/index.js';
 import { maskUrl } from '../../shared/redaction.js';
 import type { StorageBackend } from '../storage-backend.js';
 import { createRedisAgentStore } from './agent-store.js';
+import { createRedisBudgetStore } from './budget-store.js';
 import {
   connectionName,
   createRedisConnection,
@@ -46,6 +47,7 @@ export function createRedisStore(options: RedisStoreOptions): Store {
     runs: createRedisRunStore(connection, keys),
     messages: createRedisMessageStore(connection, keys),
     leases: createRedisLeaseStore(connection, keys),
+    budgets: createRedisBudgetStore(connection, keys),
     description: connection.description,
     close: () => connection.close(),
   };

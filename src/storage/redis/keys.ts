@@ -28,6 +28,12 @@ export interface RedisKeys {
   messages(sessionId: string): string;
   /** A lease slot (JSON); it outlives releases so fencing tokens keep growing. */
   lease(key: string): string;
+  /** A budget counter (a hash: `spent_<dimension>`, `held_…`, `granted_…`, `resets_at`). */
+  budgetCounter(key: string): string;
+  /** An open budget hold (JSON); deleted when it is settled. */
+  budgetHold(holdId: string): string;
+  /** The ids of a run's open budget holds (a set). */
+  runBudgetHolds(runId: string): string;
   /** The stream of every agent's events. */
   readonly fleetEvents: string;
   /** The stream of one agent's events, with the same ids as in the fleet stream. */
@@ -49,6 +55,9 @@ export function redisKeys(prefix: string = DEFAULT_KEY_PREFIX): RedisKeys {
     runStepIds: (runId) => `${prefix}run-step-ids:${runId}`,
     messages: (sessionId) => `${prefix}messages:${sessionId}`,
     lease: (key) => `${prefix}lease:${key}`,
+    budgetCounter: (key) => `${prefix}budget-counter:${key}`,
+    budgetHold: (holdId) => `${prefix}budget-hold:${holdId}`,
+    runBudgetHolds: (runId) => `${prefix}run-budget-holds:${runId}`,
     fleetEvents: `${prefix}events`,
     agentEvents: (agentId) => `${prefix}events:${agentId}`,
     receipt: (writeId) => `${prefix}receipt:${writeId}`,

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { BUDGET_DIMENSIONS } from '../contracts/budget-store.js';
 import type { RedisKeys } from './keys.js';
 import { EVENT_FIELD } from './stream-entry.js';
 
@@ -89,6 +90,151 @@ redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[1], ARGV[2], id, '${EVENT_FIELD}', AR
 return id
 `;
 
+/**
+ * The budget dimensions as a Lua table, in {@link BUDGET_DIMENSIONS} order. Amounts travel
+ * and are written as decimal text (HINCRBY takes it as a 64-bit integer); Lua compares them
+ * as doubles, exact for the whole numbers a budget holds, as in JavaScript.
+ */
+const BUDGET_DIMENSIONS_LUA = `local dims = {${BUDGET_DIMENSIONS.map((dimension) => `'${dimension}'`).join(', ')}}
+local dimensions = #dims`;
+
+/**
+ * Holds a budget amount against every counter, or against none. KEYS: the hold, the run's set
+ * of hold ids, then the counters. ARGV: the hold (JSON), its id, the amounts, the number of
+ * lines, per line its counter (1 for the first) and its limits ('' where none), then per
+ * counter its `resets_at` and when it may be dropped (ms). An id already held answers with
+ * that hold; a line it would cross answers `R<line> <dimension> <spent> <held> <granted>`
+ * (the first, in the order given, and its first dimension); else it holds and answers with
+ * the hold.
+ */
+const HOLD_BUDGET = `
+${BUDGET_DIMENSIONS_LUA}
+local existing = redis.call('GET', KEYS[1])
+if existing then return 'H' .. existing end
+local at = 4 + dimensions
+for line = 1, tonumber(ARGV[3 + dimensions]) do
+  local key = KEYS[2 + tonumber(ARGV[at])]
+  for index = 1, dimensions do
+    local limit = ARGV[at + index]
+    if limit ~= '' then
+      local dim = dims[index]
+      local counter = redis.call('HMGET', key, 'spent_' .. dim, 'held_' .. dim, 'granted_' .. dim)
+      local spent, held, granted = counter[1] or '0', counter[2] or '0', counter[3] or '0'
+      if tonumber(spent) + tonumber(held) + tonumber(ARGV[2 + index])
+          > tonumber(limit) + tonumber(granted) then
+        return 'R' .. line .. ' ' .. index .. ' ' .. spent .. ' ' .. held .. ' ' .. granted
+      end
+    end
+  end
+  at = at + 1 + dimensions
+end
+for counter = 3, #KEYS do
+  local key = KEYS[counter]
+  if redis.call('HSETNX', key, 'resets_at', ARGV[at]) == 1 then
+    redis.call('PEXPIREAT', key, ARGV[at + 1])
+  end
+  for index = 1, dimensions do
+    local amount = ARGV[2 + index]
+    if amount ~= '0' then redis.call('HINCRBY', key, 'held_' .. dims[index], amount) end
+  end
+  at = at + 2
+end
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('SADD', KEYS[2], ARGV[2])
+return 'H' .. ARGV[1]
+`;
+
+/**
+ * Ends a hold, if it is still the one the caller read. KEYS: the hold, the run's set of hold
+ * ids, then its counters. ARGV: the hold as read (JSON), its id, its amounts, then what to add
+ * to `spent`. Answers '0' when there is no hold, 'C' when it is not the one read. A counter
+ * gone meanwhile (dropped when its window was long over) is not made again.
+ */
+const SETTLE_BUDGET = `
+${BUDGET_DIMENSIONS_LUA}
+local current = redis.call('GET', KEYS[1])
+if not current then return '0' end
+if current ~= ARGV[1] then return 'C' end
+redis.call('DEL', KEYS[1])
+redis.call('SREM', KEYS[2], ARGV[2])
+for counter = 3, #KEYS do
+  local key = KEYS[counter]
+  if redis.call('EXISTS', key) == 1 then
+    for index = 1, dimensions do
+      local held = ARGV[2 + index]
+      if held ~= '0' then redis.call('HINCRBY', key, 'held_' .. dims[index], '-' .. held) end
+      local spent = ARGV[2 + dimensions + index]
+      if spent ~= '0' then redis.call('HINCRBY', key, 'spent_' .. dims[index], spent) end
+    end
+  end
+end
+return '1'
+`;
+
+/**
+ * Adds to a counter's granted amounts, creating it when absent. KEYS: the counter. ARGV: its
+ * `resets_at`, when it may be dropped (ms), the amounts. Answers with the counter's fields
+ * (see BUDGET_COUNTER_FIELDS) as a JSON array of strings (false where unset).
+ */
+const GRANT_BUDGET = `
+${BUDGET_DIMENSIONS_LUA}
+if redis.call('HSETNX', KEYS[1], 'resets_at', ARGV[1]) == 1 then
+  redis.call('PEXPIREAT', KEYS[1], ARGV[2])
+end
+for index = 1, dimensions do
+  local amount = ARGV[2 + index]
+  if amount ~= '0' then redis.call('HINCRBY', KEYS[1], 'granted_' .. dims[index], amount) end
+end
+return cjson.encode(redis.call('HMGET', KEYS[1], unpack(ARGV, 3 + dimensions)))
+`;
+
+/** The fields of a budget counter hash, in the order reads return them. */
+export const BUDGET_COUNTER_FIELDS: readonly string[] = [
+  'resets_at',
+  ...['spent', 'held', 'granted'].flatMap((kind) =>
+    BUDGET_DIMENSIONS.map((dimension) => `${kind}_${dimension}`),
+  ),
+];
+
+/** One line of a budget hold, as {@link RedisScripts.holdBudget} checks it. */
+export interface BudgetScriptLine {
+  /** The place of its counter in `counterKeys` (0 for the first). */
+  counter: number;
+  /** Its limit of each dimension, in {@link BUDGET_DIMENSIONS} order ('' where none). */
+  limits: readonly string[];
+}
+
+/** What {@link RedisScripts.holdBudget} is asked; amounts are decimal text, in dimension order. */
+export interface BudgetHoldRequest {
+  holdKey: string;
+  runHoldsKey: string;
+  /** Every counter the hold writes, each once. */
+  counterKeys: readonly string[];
+  /** The hold record, as stored. */
+  hold: string;
+  holdId: string;
+  amounts: readonly string[];
+  lines: readonly BudgetScriptLine[];
+  /** Of each counter in `counterKeys`: its window's end and when it may be dropped (ms). */
+  counters: readonly { resetsAt: string; dropAfter: number }[];
+}
+
+/**
+ * What {@link RedisScripts.holdBudget} did: held (now, or earlier under the same id), or
+ * refused at a line (0 for the first) and dimension (its place in {@link BUDGET_DIMENSIONS}),
+ * with that counter's amounts in that dimension as decimal text.
+ */
+export type BudgetHoldReply =
+  | { held: true; hold: string }
+  | {
+      held: false;
+      line: number;
+      dimension: number;
+      spent: string;
+      heldNow: string;
+      granted: string;
+    };
+
 /** Sorted-set index entries to move along with a value. */
 export interface IndexMove {
   member: string;
@@ -132,6 +278,31 @@ export interface RedisScripts {
   ): Promise<boolean>;
   /** Appends an event to both streams; returns its id. */
   appendEvent(fleetKey: string, agentKey: string, trim: StreamTrim, event: string): Promise<string>;
+  /** Holds a budget amount against every counter of a hold, or refuses and changes nothing. */
+  holdBudget(request: BudgetHoldRequest): Promise<BudgetHoldReply>;
+  /**
+   * Ends the hold at `holdKey` if it still holds `expected`: its `amounts` leave `held` and
+   * `spent` is added, on each counter. 'settled', 'absent', or 'changed' (not the hold read).
+   */
+  settleBudget(
+    holdKey: string,
+    runHoldsKey: string,
+    counterKeys: readonly string[],
+    expected: string,
+    holdId: string,
+    amounts: readonly string[],
+    spent: readonly string[],
+  ): Promise<'settled' | 'absent' | 'changed'>;
+  /**
+   * Adds `amounts` to a counter's granted amounts, creating it with `resetsAt` when absent;
+   * returns its {@link BUDGET_COUNTER_FIELDS} (null where unset).
+   */
+  grantBudget(
+    counterKey: string,
+    resetsAt: string,
+    dropAfter: number,
+    amounts: readonly string[],
+  ): Promise<(string | null)[]>;
 }
 
 type ScriptMethod = (numberOfKeys: number, ...keysAndArguments: string[]) => Promise<unknown>;
@@ -154,6 +325,9 @@ export function defineScripts(client: Redis, keys: RedisKeys): RedisScripts {
   const appendUnique = define('nightshiftAppendUnique', APPEND_UNIQUE);
   const setListItem = define('nightshiftSetListItemIfUnchanged', SET_LIST_ITEM_IF_UNCHANGED);
   const appendEvent = define('nightshiftAppendEvent', APPEND_EVENT);
+  const holdBudget = define('nightshiftHoldBudget', HOLD_BUDGET);
+  const settleBudget = define('nightshiftSettleBudget', SETTLE_BUDGET);
+  const grantBudget = define('nightshiftGrantBudget', GRANT_BUDGET);
 
   return {
     async compareAndSet(key, expected, next, index) {
@@ -184,6 +358,51 @@ export function defineScripts(client: Redis, keys: RedisKeys): RedisScripts {
 
     async appendEvent(fleetKey, agentKey, trim, event) {
       return appendEvent([fleetKey, agentKey], [trim.mode, String(trim.maxLength), event]);
+    },
+
+    async holdBudget(request) {
+      const reply = await holdBudget(
+        [request.holdKey, request.runHoldsKey, ...request.counterKeys],
+        [
+          request.hold,
+          request.holdId,
+          ...request.amounts,
+          String(request.lines.length),
+          ...request.lines.flatMap((line) => [String(line.counter + 1), ...line.limits]),
+          ...request.counters.flatMap((counter) => [counter.resetsAt, String(counter.dropAfter)]),
+        ],
+      );
+      if (reply.startsWith('H')) return { held: true, hold: reply.slice(1) };
+      const [line = '', dimension = '', spent = '', heldNow = '', granted = ''] = reply
+        .slice(1)
+        .split(' ');
+      return {
+        held: false,
+        line: Number(line) - 1,
+        dimension: Number(dimension) - 1,
+        spent,
+        heldNow,
+        granted,
+      };
+    },
+
+    async settleBudget(holdKey, runHoldsKey, counterKeys, expected, holdId, amounts, spent) {
+      const reply = await settleBudget(
+        [holdKey, runHoldsKey, ...counterKeys],
+        [expected, holdId, ...amounts, ...spent],
+      );
+      return reply === '1' ? 'settled' : reply === '0' ? 'absent' : 'changed';
+    },
+
+    async grantBudget(counterKey, resetsAt, dropAfter, amounts) {
+      const reply = await grantBudget(
+        [counterKey],
+        [resetsAt, String(dropAfter), ...amounts, ...BUDGET_COUNTER_FIELDS],
+      );
+      // An unset field is false in Lua, which cjson writes as false.
+      return (JSON.parse(reply) as (string | false)[]).map((value) =>
+        value === false ? null : value,
+      );
     },
   };
 }

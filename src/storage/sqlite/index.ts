@@ -2,6 +2,7 @@ import { systemClock, type Clock } from '../clock.js';
 import type { Store } from '../contracts/index.js';
 import type { StorageBackend } from '../storage-backend.js';
 import { createSqliteAgentStore } from './agent-store.js';
+import { createSqliteBudgetStore } from './budget-store.js';
 import { openDatabase, type SqliteConnectionOptions } from './connection.js';
 import { createSqliteEventLog } from './event-log.js';
 import { createSqliteLeaseStore } from './lease-store.js';
@@ -29,6 +30,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     runs: createSqliteRunStore(connection),
     messages: createSqliteMessageStore(connection),
     leases: createSqliteLeaseStore(connection),
+    budgets: createSqliteBudgetStore(connection),
     description: `sqlite:${connection.path}`,
     // Commits what is pending on the connection first.
     async close() {

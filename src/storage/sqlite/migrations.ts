@@ -21,8 +21,52 @@ export const SQLITE_DIALECT: SqlDialect = {
   parameter: (_index, column) => `@${column.name}`,
 };
 
+/**
+ * Version 2: budget counters (what was spent, is held and was granted per dimension, in each
+ * window) and the open holds on them. Amounts are INTEGER, exact in SQLite's 64 bits.
+ */
+const BUDGETS_MIGRATION: SqlMigration = {
+  version: 2,
+  name: 'budget counters and holds',
+  sql: `
+CREATE TABLE budget_counters (
+  "key" TEXT NOT NULL PRIMARY KEY,
+  spent_micro_usd INTEGER NOT NULL DEFAULT 0,
+  spent_tokens INTEGER NOT NULL DEFAULT 0,
+  spent_requests INTEGER NOT NULL DEFAULT 0,
+  spent_tool_calls INTEGER NOT NULL DEFAULT 0,
+  held_micro_usd INTEGER NOT NULL DEFAULT 0,
+  held_tokens INTEGER NOT NULL DEFAULT 0,
+  held_requests INTEGER NOT NULL DEFAULT 0,
+  held_tool_calls INTEGER NOT NULL DEFAULT 0,
+  granted_micro_usd INTEGER NOT NULL DEFAULT 0,
+  granted_tokens INTEGER NOT NULL DEFAULT 0,
+  granted_requests INTEGER NOT NULL DEFAULT 0,
+  granted_tool_calls INTEGER NOT NULL DEFAULT 0,
+  resets_at TEXT NOT NULL,
+  drop_after INTEGER NOT NULL
+);
+CREATE INDEX budget_counters_by_drop_after ON budget_counters (drop_after);
+
+CREATE TABLE budget_holds (
+  hold_id TEXT NOT NULL PRIMARY KEY,
+  run_id TEXT NOT NULL,
+  keys TEXT NOT NULL,
+  micro_usd INTEGER NOT NULL,
+  tokens INTEGER NOT NULL,
+  requests INTEGER NOT NULL,
+  tool_calls INTEGER NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE INDEX budget_holds_by_run ON budget_holds (run_id);
+`,
+};
+
 /** The schema, oldest first. Never edit a released migration: add the next version. */
-export const MIGRATIONS: readonly SqlMigration[] = [firstMigration(SQLITE_DIALECT)];
+export const MIGRATIONS: readonly SqlMigration[] = [
+  firstMigration(SQLITE_DIALECT),
+  BUDGETS_MIGRATION,
+];
 
 /**
  * Brings the database to the newest schema. The check and the changes run in one

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AgentStore, StatsDelta } from '../../../src/storage/index.js';
+import type { AgentStats, AgentStore, StatsDelta } from '../../../src/storage/index.js';
 import { agentDefinition, agentRecord, type StoreFactory, type StoreFixture } from './fixtures.js';
 
 /** The AgentStore contract, run against one backend. */
@@ -148,6 +148,104 @@ export function describeAgentStore(name: string, factory: StoreFactory): void {
       const afterInterrupt = await agents.updateStats('alpha', run('interrupted', 5));
       expect(afterInterrupt?.stats).toMatchObject({ error_count: 3, consecutive_failures: 1 });
       expect(await agents.get('alpha')).toEqual(afterInterrupt);
+    });
+
+    it("adds a run's cost to the total, its day and its month; a new day or month starts over", async () => {
+      await agents.insert(agentRecord('alpha'));
+      const priced = (usd: number, day: string): StatsDelta => ({
+        run: {
+          status: 'completed',
+          ended_at: `${day}T12:00:00.000Z`,
+          duration_ms: 10,
+          total_tokens: 100,
+          error: null,
+          cost: { usd, day, month: day.slice(0, 7) },
+        },
+      });
+      await agents.updateStats('alpha', priced(0.1, '2026-03-31'));
+      // Dollars to the millionth: 0.1 + 0.2 is 0.3, not 0.30000000000000004.
+      const sameDay = await agents.updateStats('alpha', priced(0.2, '2026-03-31'));
+      expect(sameDay?.stats).toMatchObject({
+        cost_total_usd: 0.3,
+        cost_day: { day: '2026-03-31', usd: 0.3 },
+        cost_month: { month: '2026-03', usd: 0.3 },
+      });
+
+      // A new month (and day): both start at the run's cost; the total goes on.
+      const newMonth = await agents.updateStats('alpha', priced(0.0004, '2026-04-01'));
+      expect(newMonth?.stats).toMatchObject({
+        cost_total_usd: 0.3004,
+        cost_day: { day: '2026-04-01', usd: 0.0004 },
+        cost_month: { month: '2026-04', usd: 0.0004 },
+      });
+      // A new day in the same month: the day starts over, the month adds.
+      const newDay = await agents.updateStats('alpha', priced(0.000123, '2026-04-02'));
+      expect(newDay?.stats).toMatchObject({
+        cost_total_usd: 0.300523,
+        cost_day: { day: '2026-04-02', usd: 0.000123 },
+        cost_month: { month: '2026-04', usd: 0.000523 },
+      });
+      // A run that ended on an older day (a clock behind) adds to the total and its month only.
+      const late = await agents.updateStats('alpha', priced(1, '2026-04-01'));
+      expect(late?.stats).toMatchObject({
+        cost_total_usd: 1.300523,
+        cost_day: { day: '2026-04-02', usd: 0.000123 },
+        cost_month: { month: '2026-04', usd: 1.000523 },
+      });
+      // A run without a cost (a free or unpriced model) moves no spend.
+      const free = await agents.updateStats('alpha', {
+        run: {
+          status: 'completed',
+          ended_at: '2026-04-03T00:00:00.000Z',
+          duration_ms: 10,
+          total_tokens: 5,
+          error: null,
+        },
+      });
+      expect(free?.stats).toMatchObject({
+        run_count: 6,
+        cost_total_usd: 1.300523,
+        cost_day: { day: '2026-04-02', usd: 0.000123 },
+      });
+      expect(await agents.get('alpha')).toEqual(free);
+    });
+
+    it('reads counters stored before costs were counted as no spend, and counts from there', async () => {
+      const {
+        cost_total_usd: _total,
+        cost_day: _day,
+        cost_month: _month,
+        ...older
+      } = agentRecord('alpha').stats;
+      await agents.insert(
+        agentRecord('alpha', { stats: { ...older, run_count: 7 } as AgentStats }),
+      );
+      const skipped = await agents.updateStats('alpha', { skipped: 1 });
+      expect(skipped?.stats).toMatchObject({
+        run_count: 7,
+        skip_count: 1,
+        cost_total_usd: 0,
+        cost_day: null,
+        cost_month: null,
+      });
+      await agents.insert(agentRecord('bravo', { stats: { ...older } as AgentStats }));
+      const priced = await agents.updateStats('bravo', {
+        run: {
+          status: 'failed',
+          ended_at: '2026-12-03T08:00:00.000Z',
+          duration_ms: 10,
+          total_tokens: 900,
+          error: { code: 'model_error', message: 'upstream said no' },
+          cost: { usd: 0.0123, day: '2026-12-03', month: '2026-12' },
+        },
+      });
+      expect(priced?.stats).toMatchObject({
+        run_count: 1,
+        error_count: 1,
+        cost_total_usd: 0.0123,
+        cost_day: { day: '2026-12-03', usd: 0.0123 },
+        cost_month: { month: '2026-12', usd: 0.0123 },
+      });
     });
 
     it('counts skips and misses, and never moves last_scheduled_at back', async () => {

@@ -6,7 +6,7 @@ import type { AgentView } from './api-types.js';
 import { byId, el } from './dom.js';
 import { eventItem } from './event-item.js';
 import { followStream } from './event-stream.js';
-import { formatDuration, formatNumber, formatTime, formatWhen } from './format.js';
+import { formatDuration, formatNumber, formatTime, formatUsd, formatWhen } from './format.js';
 import { errorMessage, reportFailure, UNAUTHORIZED } from './notice.js';
 import { debounce } from './timing.js';
 import { ready, whenReady } from './token.js';
@@ -36,6 +36,14 @@ function renderStatus(agent: AgentView): void {
       card('Skipped', formatNumber(agent.skip_count)),
       card('Missed', formatNumber(agent.missed_count)),
       card('Tokens', formatNumber(agent.total_tokens)),
+      card('Spent today', formatUsd(agent.cost_today_usd), {
+        role: 'cost-today',
+        note: agent.schedule.timezone ? 'day in ' + agent.schedule.timezone : 'day in UTC',
+      }),
+      card('This month', formatUsd(agent.cost_month_usd), {
+        role: 'cost-month',
+        note: formatUsd(agent.cost_total_usd) + ' in all',
+      }),
       card('Avg duration', formatDuration(agent.avg_duration_ms)),
       card(
         'Last run',
@@ -76,10 +84,15 @@ function renderRuns(runs: readonly RunRecord[]): void {
             el('td', {}, badge('status', run.status)),
             el('td', { class: 'num' }, formatDuration(durationOf(run))),
             el('td', { class: 'num' }, formatNumber(run.usage.total_tokens)),
+            el(
+              'td',
+              { class: 'num', 'data-role': 'cost' },
+              run.usage.cost_usd === undefined ? '–' : formatUsd(run.usage.cost_usd),
+            ),
             el('td', { class: 'clip', title: detail }, detail),
           );
         })
-      : [el('tr', {}, el('td', { colspan: 6, class: 'empty' }, 'No runs yet.'))]),
+      : [el('tr', {}, el('td', { colspan: 7, class: 'empty' }, 'No runs yet.'))]),
   );
   renderRunChart(runs);
 }

@@ -3,7 +3,7 @@ import type { FleetOverview, RunBucket } from '../fleet-overview-types.js';
 import type { WorkerView } from './api-types.js';
 import { chartFrame, niceTicks, timeTicks, topTick, type ChartBox } from './chart.js';
 import { byId, el } from './dom.js';
-import { formatClock, formatNumber, formatTime, formatWhen } from './format.js';
+import { formatClock, formatNumber, formatTime, formatUsd, formatWhen } from './format.js';
 import { AGENT_STATES, statusLabel } from './vocabulary.js';
 import { agentLink, badge, card, runLink } from './widgets.js';
 
@@ -49,7 +49,10 @@ export function renderCards(overview: FleetOverview): void {
       role: 'tokens-today',
       note: formatNumber(usage.requests) + ' requests in ' + formatNumber(usage.runs) + ' runs',
     }),
-    card('Spend today', '—', { role: 'spend-today', note: 'not tracked yet' }),
+    card('Spend today', (usage.complete ? '' : '≥ ') + formatUsd(usage.cost_usd), {
+      role: 'spend-today',
+      note: 'runs of free or unpriced models count $0',
+    }),
   );
   const invalid = byId('invalid-agents');
   invalid.hidden = agents.invalid.length === 0;

@@ -4,7 +4,7 @@ import { api } from './api.js';
 import type { AgentView, WorkerView } from './api-types.js';
 import { byId, el } from './dom.js';
 import { followStream, type EventStream } from './event-stream.js';
-import { formatNumber, formatTime, formatWhen } from './format.js';
+import { formatNumber, formatTime, formatUsd, formatWhen } from './format.js';
 import {
   renderCards,
   renderFailuresChart,
@@ -77,6 +77,20 @@ function row(agent: AgentView): HTMLElement {
     el('td', { class: 'num' }, formatNumber(agent.total_tokens)),
     el(
       'td',
+      { class: 'num', 'data-role': 'cost-today', title: "in the agent's time zone" },
+      formatUsd(agent.cost_today_usd),
+    ),
+    el(
+      'td',
+      {
+        class: 'num',
+        'data-role': 'cost-month',
+        title: formatUsd(agent.cost_total_usd) + ' in all',
+      },
+      formatUsd(agent.cost_month_usd),
+    ),
+    el(
+      'td',
       {},
       actionButtons(agent, () => void refresh()),
     ),
@@ -92,7 +106,7 @@ async function refresh(): Promise<void> {
     rows.replaceChildren(
       ...(agents.length > 0
         ? agents.map(row)
-        : [el('tr', {}, el('td', { colspan: 10, class: 'empty' }, empty))]),
+        : [el('tr', {}, el('td', { colspan: 12, class: 'empty' }, empty))]),
     );
     const running = agents.filter((agent) => agent.is_running).length;
     summary.textContent =

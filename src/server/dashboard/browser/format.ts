@@ -1,3 +1,5 @@
+export { formatUsd } from '../format-usd.js';
+
 /** A count as the dashboard prints it (`1,234`), or `–` for none. */
 export function formatNumber(value: number | null | undefined): string {
   return value === null || value === undefined ? '–' : Number(value).toLocaleString('en-US');

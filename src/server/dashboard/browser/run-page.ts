@@ -2,7 +2,7 @@ import type { RunLink, RunReport } from '../run-report-types.js';
 import { agentPath, api } from './api.js';
 import { byId, el, replaceChildren, type Child } from './dom.js';
 import { followStream, type EventStream } from './event-stream.js';
-import { formatDuration, formatNumber, formatTime } from './format.js';
+import { formatDuration, formatNumber, formatTime, formatUsd } from './format.js';
 import { reportFailure } from './notice.js';
 import { block, renderEvents, renderTimeline } from './run-timeline.js';
 import { debounce } from './timing.js';
@@ -41,9 +41,7 @@ function renderHead(report: RunReport): void {
 function renderCards(report: RunReport): void {
   const { run, timing } = report;
   const small = { small: true };
-  // The record has no cost yet; the card shows one as soon as runs carry it.
-  const cost = (run as { cost?: number | string | null }).cost;
-  const tracked = cost !== undefined && cost !== null;
+  const cost = run.usage.cost_usd;
   byId('run-cards').replaceChildren(
     card('Status', run.status, { role: 'status-card', bad: isFailedStatus(run.status) }),
     card('Scheduled', formatTime(timing.scheduled_at), small),
@@ -61,9 +59,9 @@ function renderCards(report: RunReport): void {
         formatNumber(run.usage.output_tokens) +
         ' out',
     }),
-    card('Cost', tracked ? String(cost) : '—', {
+    card('Cost', cost === undefined ? '—' : formatUsd(cost), {
       role: 'cost',
-      note: tracked ? '' : 'not tracked yet',
+      note: cost === undefined ? 'the model is free or unpriced' : null,
     }),
   );
 }

@@ -8,7 +8,14 @@ import type {
 } from '../run-report-types.js';
 import { byId, el, type Child } from './dom.js';
 import { eventItem, isBadEvent, summarizeEvent } from './event-item.js';
-import { clipText, formatDuration, formatJson, formatNumber, formatTime } from './format.js';
+import {
+  clipText,
+  formatDuration,
+  formatJson,
+  formatNumber,
+  formatTime,
+  formatUsd,
+} from './format.js';
 import { isTerminalStatus } from './vocabulary.js';
 
 const tokens = (usage: Usage | null) =>
@@ -73,6 +80,7 @@ function modelCallItem(entry: ModelCallEntry, ended: boolean): HTMLElement {
         unfinished ?? formatDuration(entry.duration_ms),
         entry.finish_reason ? 'finish: ' + entry.finish_reason : null,
         entry.usage ? tokens(entry.usage) + ' tokens' : null,
+        entry.usage?.cost_usd === undefined ? null : formatUsd(entry.usage.cost_usd),
       ),
     ),
     entry.reply !== null ? block('Reply', entry.reply, 'reply', LONGEST_VALUE) : null,

@@ -1,0 +1,272 @@
+/**
+ * What a budget counts. Every amount is a whole number, so sums and comparisons are exact on
+ * every backend: money in millionths of a US dollar (`micro_usd`), tokens, model requests and
+ * tool calls.
+ */
+export const BUDGET_DIMENSIONS = ['micro_usd', 'tokens', 'requests', 'tool_calls'] as const;
+
+/** One of {@link BUDGET_DIMENSIONS}. */
+export type BudgetDimension = (typeof BUDGET_DIMENSIONS)[number];
+
+/** Whole, non-negative amounts by dimension; a dimension left out is 0 (or, in limits, no limit). */
+export type BudgetAmounts = Partial<Record<BudgetDimension, number>>;
+
+/** Every dimension, at zero where nothing was counted. */
+export type BudgetTotals = Record<BudgetDimension, number>;
+
+/**
+ * One budget a hold must fit in: a counter (a scope's window, e.g.
+ * `agent:archiver:per_day:2026-12-03` or `fleet:per_month:2026-12`) and its limits.
+ */
+export interface BudgetLine {
+  /** The counter's key. The store treats it as opaque. */
+  key: string;
+  /** The limit of each dimension this budget caps; a dimension left out is not capped here. */
+  limits: BudgetAmounts;
+  /** When the window ends (ISO 8601): the counter is not used after it and may be dropped later. */
+  resets_at: string;
+}
+
+/** An amount held against some counters for one model request or tool call of a run. */
+export interface BudgetHold {
+  hold_id: string;
+  run_id: string;
+  /** The counters it is held against. */
+  keys: string[];
+  amounts: BudgetTotals;
+  created_at: string;
+}
+
+/** Why a hold did not fit: the first budget (in the order given) and dimension it would cross. */
+export interface BudgetRefusal {
+  key: string;
+  dimension: BudgetDimension;
+  /** The line's limit plus what was granted on the counter. */
+  limit: number;
+  spent: number;
+  held: number;
+  /** The amount the hold asked for in this dimension. */
+  asked: number;
+}
+
+/** What {@link BudgetStore.hold} did. */
+export type HoldOutcome =
+  { held: true; hold: BudgetHold } | { held: false; refusal: BudgetRefusal };
+
+/** One counter as stored: what was spent and is held in its window, and what was granted on top. */
+export interface BudgetCounter {
+  key: string;
+  spent: BudgetTotals;
+  held: BudgetTotals;
+  granted: BudgetTotals;
+  /** Undefined for a counter never written. */
+  resets_at: string | undefined;
+}
+
+/**
+ * Spend counters with limits, shared by every process on the store. `hold` is one atomic
+ * check-and-add across all its lines (a guarded SQL update in one transaction, a Redis Lua
+ * script), so processes racing on one budget never spend past it together.
+ *
+ * Every method refuses bad input (amounts or limits that are not whole numbers at least 0, an
+ * unknown dimension, a `resets_at` that is not a date, an empty id) with a `TypeError` or
+ * `RangeError` naming the field, before anything is written (see {@link checkBudgetHold}).
+ * A counter is dropped, at the store's leisure, once {@link BUDGET_COUNTER_RETENTION_MS} have
+ * passed both since its window ended and since it was created.
+ */
+export interface BudgetStore {
+  /**
+   * Holds `amounts` against every line at once, if for each line and each dimension it limits
+   * `spent + held + amount <= limit + granted`; then adds `amounts` to each line's `held` and
+   * records the hold. Otherwise changes nothing and says which budget does not fit: the first
+   * line in the order given, and its first dimension in {@link BUDGET_DIMENSIONS} order, that
+   * the hold would cross (what {@link budgetRefusal} gives). Holding an id already held returns
+   * that hold and changes nothing (whatever this call asked); an id settled already is held
+   * anew. A key given in several lines is one counter, held once, within every line's limits;
+   * a counter created by the hold takes its first line's `resets_at`. `now` stamps
+   * `created_at`.
+   */
+  hold(
+    holdId: string,
+    runId: string,
+    lines: readonly BudgetLine[],
+    amounts: BudgetAmounts,
+    now: Date,
+  ): Promise<HoldOutcome>;
+  /**
+   * Ends a hold: its amounts leave `held` on each of its counters and `actual` is added to their
+   * `spent` (what the call really cost, more or less than held; `{}` to release). False,
+   * changing nothing, for a hold that is not open (settled already, or never held): settling
+   * twice never counts twice. A counter dropped meanwhile is not written again.
+   */
+  settle(holdId: string, actual: BudgetAmounts): Promise<boolean>;
+  /** The open holds of a run, oldest first (a crashed run's, for recovery to release). */
+  holdsOf(runId: string): Promise<BudgetHold[]>;
+  /** The counters under these keys, in the order asked; one never written reads as zeroes. */
+  counters(keys: readonly string[]): Promise<BudgetCounter[]>;
+  /**
+   * Adds to a counter's `granted` amounts (a person raising a window's limit); returns it.
+   * A counter not yet written is created with `resetsAt`; an existing one keeps its own.
+   */
+  grant(key: string, amounts: BudgetAmounts, resetsAt: string): Promise<BudgetCounter>;
+}
+
+/**
+ * How long a counter is kept after its window ends (and after it was created, for a window
+ * that ended before): longer than any window, so reports can still read last month's.
+ */
+export const BUDGET_COUNTER_RETENTION_MS = 35 * 24 * 60 * 60 * 1_000;
+
+/** Every dimension at zero. */
+export function zeroBudgetTotals(): BudgetTotals {
+  return { micro_usd: 0, tokens: 0, requests: 0, tool_calls: 0 };
+}
+
+/** `amounts` with every dimension present (0 where left out). */
+export function budgetTotals(amounts: BudgetAmounts): BudgetTotals {
+  return {
+    micro_usd: amounts.micro_usd ?? 0,
+    tokens: amounts.tokens ?? 0,
+    requests: amounts.requests ?? 0,
+    tool_calls: amounts.tool_calls ?? 0,
+  };
+}
+
+/**
+ * The check every backend applies, for one line: the first dimension the hold would cross, if
+ * any. Backends that check in the database (SQL, Lua) must agree with it exactly.
+ */
+export function firstCrossing(
+  line: BudgetLine,
+  counter: BudgetCounter,
+  amounts: BudgetTotals,
+): BudgetRefusal | undefined {
+  for (const dimension of BUDGET_DIMENSIONS) {
+    const limit = line.limits[dimension];
+    if (limit === undefined) continue;
+    const ceiling = limit + counter.granted[dimension];
+    const spent = counter.spent[dimension];
+    const held = counter.held[dimension];
+    if (spent + held + amounts[dimension] > ceiling)
+      return { key: line.key, dimension, limit: ceiling, spent, held, asked: amounts[dimension] };
+  }
+  return undefined;
+}
+
+/** Amounts must be whole and non-negative: stores refuse others before writing anything. */
+export function checkBudgetAmounts(amounts: BudgetAmounts, what: string): void {
+  for (const [dimension, value] of Object.entries(amounts)) {
+    if (!(BUDGET_DIMENSIONS as readonly string[]).includes(dimension))
+      throw new TypeError(`${what}.${dimension}: not a budget dimension`);
+    if (value !== undefined && (!Number.isSafeInteger(value) || value < 0))
+      throw new RangeError(
+        `${what}.${dimension}: must be a whole number at least 0 (got ${value})`,
+      );
+  }
+}
+
+/** A counter never written: every amount at zero, no window. */
+export function emptyBudgetCounter(key: string): BudgetCounter {
+  return {
+    key,
+    spent: zeroBudgetTotals(),
+    held: zeroBudgetTotals(),
+    granted: zeroBudgetTotals(),
+    resets_at: undefined,
+  };
+}
+
+/** A `resets_at` must be a date `Date.parse` reads; stores refuse others before writing. */
+export function checkResetsAt(resetsAt: string, what: string): void {
+  if (typeof resetsAt !== 'string' || Number.isNaN(Date.parse(resetsAt)))
+    throw new RangeError(`${what}: not a date (got ${JSON.stringify(resetsAt)})`);
+}
+
+/**
+ * The checks of {@link BudgetStore.hold}'s arguments, which every store runs before writing
+ * anything: throws a `TypeError` or `RangeError` naming the field (`amounts.tokens`,
+ * `lines[1].limits.micro_usd`, `lines[0].resets_at` …).
+ */
+export function checkBudgetHold(
+  holdId: string,
+  runId: string,
+  lines: readonly BudgetLine[],
+  amounts: BudgetAmounts,
+): void {
+  checkId(holdId, 'holdId');
+  checkId(runId, 'runId');
+  for (const [index, line] of lines.entries()) {
+    if (typeof line.key !== 'string') throw new TypeError(`lines[${index}].key: not a string`);
+    checkBudgetAmounts(line.limits, `lines[${index}].limits`);
+    checkResetsAt(line.resets_at, `lines[${index}].resets_at`);
+  }
+  checkBudgetAmounts(amounts, 'amounts');
+}
+
+/** A counter a hold writes, with every limit its lines set on it. */
+export interface BudgetHoldCounter {
+  key: string;
+  /** The smallest limit of each dimension any line on this key sets. */
+  limits: BudgetAmounts;
+  /** The first such line's. */
+  resets_at: string;
+}
+
+/** The counters a hold writes: each key once, in the order its first line comes. */
+export function budgetHoldCounters(lines: readonly BudgetLine[]): BudgetHoldCounter[] {
+  const counters = new Map<string, BudgetHoldCounter>();
+  for (const line of lines) {
+    const counter = counters.get(line.key);
+    if (!counter) {
+      counters.set(line.key, {
+        key: line.key,
+        limits: { ...line.limits },
+        resets_at: line.resets_at,
+      });
+      continue;
+    }
+    for (const dimension of BUDGET_DIMENSIONS) {
+      const limit = line.limits[dimension];
+      if (limit === undefined) continue;
+      counter.limits[dimension] = Math.min(limit, counter.limits[dimension] ?? limit);
+    }
+  }
+  return [...counters.values()];
+}
+
+/**
+ * Why a hold of `amounts` does not fit `lines` whose counters read as `counterOf` gives: the
+ * first line in the order given that {@link firstCrossing} refuses; undefined when all fit.
+ */
+export function budgetRefusal(
+  lines: readonly BudgetLine[],
+  counterOf: (key: string) => BudgetCounter,
+  amounts: BudgetTotals,
+): BudgetRefusal | undefined {
+  for (const line of lines) {
+    const refusal = firstCrossing(line, counterOf(line.key), amounts);
+    if (refusal) return refusal;
+  }
+  return undefined;
+}
+
+/**
+ * When a counter may be dropped (ms since the epoch): {@link BUDGET_COUNTER_RETENTION_MS} after
+ * its window ends, or after `createdAtMs` when that is later.
+ */
+export function budgetCounterDropAfter(resetsAt: string, createdAtMs: number): number {
+  return Math.max(Date.parse(resetsAt), createdAtMs) + BUDGET_COUNTER_RETENTION_MS;
+}
+
+/** The order of {@link BudgetStore.holdsOf}: oldest first, then by id (code-unit order). */
+export function compareBudgetHolds(a: BudgetHold, b: BudgetHold): number {
+  const byTime = Date.parse(a.created_at) - Date.parse(b.created_at);
+  if (byTime !== 0) return byTime;
+  if (a.hold_id === b.hold_id) return 0;
+  return a.hold_id < b.hold_id ? -1 : 1;
+}
+
+function checkId(id: string, what: string): void {
+  if (typeof id !== 'string' || id === '')
+    throw new TypeError(`${what}: must be a non-empty string`);
+}

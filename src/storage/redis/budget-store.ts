@@ -1,0 +1,161 @@
+import {
+  BUDGET_DIMENSIONS,
+  budgetCounterDropAfter,
+  budgetHoldCounters,
+  budgetTotals,
+  checkBudgetAmounts,
+  checkBudgetHold,
+  checkResetsAt,
+  compareBudgetHolds,
+  type BudgetCounter,
+  type BudgetHold,
+  type BudgetStore,
+  type BudgetTotals,
+} from '../contracts/budget-store.js';
+import { CONFLICT, retryOnConflict } from '../retry-on-conflict.js';
+import type { RedisConnection } from './connection.js';
+import type { RedisKeys } from './keys.js';
+import { BUDGET_COUNTER_FIELDS } from './scripts.js';
+
+/** Amounts as the scripts take them: decimal text, in dimension order. */
+function textOf(totals: BudgetTotals): string[] {
+  return BUDGET_DIMENSIONS.map((dimension) => String(totals[dimension]));
+}
+
+/** A counter from its {@link BUDGET_COUNTER_FIELDS} (null where unset). */
+function counterFromFields(key: string, fields: readonly (string | null)[]): BudgetCounter {
+  const [resetsAt, ...amounts] = fields;
+  const totals = (kind: number): BudgetTotals => {
+    const result = budgetTotals({});
+    for (const [index, dimension] of BUDGET_DIMENSIONS.entries()) {
+      result[dimension] = Number(amounts[kind * BUDGET_DIMENSIONS.length + index] ?? 0);
+    }
+    return result;
+  };
+  return {
+    key,
+    spent: totals(0),
+    held: totals(1),
+    granted: totals(2),
+    resets_at: resetsAt ?? undefined,
+  };
+}
+
+/**
+ * A {@link BudgetStore} in Redis: a hash per counter, a JSON value per open hold and a set of
+ * each run's hold ids. Hold, settle and grant are each one Lua script over every key they touch
+ * (all named in KEYS), so the check and the change of a hold are one atomic step on the server.
+ * A counter expires (PEXPIREAT) once it may be dropped.
+ */
+export function createRedisBudgetStore(connection: RedisConnection, keys: RedisKeys): BudgetStore {
+  return {
+    async hold(holdId, runId, lines, amounts, now) {
+      checkBudgetHold(holdId, runId, lines, amounts);
+      const asked = budgetTotals(amounts);
+      const counters = budgetHoldCounters(lines);
+      const place = new Map(counters.map(({ key }, index) => [key, index]));
+      const hold: BudgetHold = {
+        hold_id: holdId,
+        run_id: runId,
+        keys: counters.map(({ key }) => key),
+        amounts: asked,
+        created_at: now.toISOString(),
+      };
+      const reply = await connection.run(() =>
+        connection.scripts.holdBudget({
+          holdKey: keys.budgetHold(holdId),
+          runHoldsKey: keys.runBudgetHolds(runId),
+          counterKeys: counters.map(({ key }) => keys.budgetCounter(key)),
+          hold: JSON.stringify(hold),
+          holdId,
+          amounts: textOf(asked),
+          lines: lines.map((line) => ({
+            counter: place.get(line.key)!,
+            limits: BUDGET_DIMENSIONS.map((dimension) => {
+              const limit = line.limits[dimension];
+              return limit === undefined ? '' : String(limit);
+            }),
+          })),
+          counters: counters.map(({ resets_at }) => ({
+            resetsAt: resets_at,
+            dropAfter: budgetCounterDropAfter(resets_at, now.getTime()),
+          })),
+        }),
+      );
+      if (reply.held) return { held: true, hold: JSON.parse(reply.hold) as BudgetHold };
+      const line = lines[reply.line]!;
+      const dimension = BUDGET_DIMENSIONS[reply.dimension]!;
+      return {
+        held: false,
+        refusal: {
+          key: line.key,
+          dimension,
+          limit: line.limits[dimension]! + Number(reply.granted),
+          spent: Number(reply.spent),
+          held: Number(reply.heldNow),
+          asked: asked[dimension],
+        },
+      };
+    },
+
+    async settle(holdId, actual) {
+      checkBudgetAmounts(actual, 'actual');
+      const spent = textOf(budgetTotals(actual));
+      const holdKey = keys.budgetHold(holdId);
+      return retryOnConflict(`settling budget hold ${holdId}`, async () => {
+        const stored = await connection.run((client) => client.get(holdKey));
+        if (stored === null) return false;
+        const hold = JSON.parse(stored) as BudgetHold;
+        const outcome = await connection.run(() =>
+          connection.scripts.settleBudget(
+            holdKey,
+            keys.runBudgetHolds(hold.run_id),
+            hold.keys.map((key) => keys.budgetCounter(key)),
+            stored,
+            holdId,
+            textOf(hold.amounts),
+            spent,
+          ),
+        );
+        // Settled and held anew between the read and the script: settle the new one.
+        if (outcome === 'changed') return CONFLICT;
+        return outcome === 'settled';
+      });
+    },
+
+    async holdsOf(runId) {
+      const ids = await connection.run((client) => client.smembers(keys.runBudgetHolds(runId)));
+      // One GET per hold (pipelined): a hold's key may live on any node of a cluster.
+      const values = await connection.run((client) =>
+        Promise.all(ids.map((id) => client.get(keys.budgetHold(id)))),
+      );
+      return values
+        .filter((value) => value !== null)
+        .map((value) => JSON.parse(value) as BudgetHold)
+        .sort(compareBudgetHolds);
+    },
+
+    async counters(counterKeys) {
+      const fields = await connection.run((client) =>
+        Promise.all(
+          counterKeys.map((key) => client.hmget(keys.budgetCounter(key), ...BUDGET_COUNTER_FIELDS)),
+        ),
+      );
+      return counterKeys.map((key, index) => counterFromFields(key, fields[index]!));
+    },
+
+    async grant(key, amounts, resetsAt) {
+      checkBudgetAmounts(amounts, 'amounts');
+      checkResetsAt(resetsAt, 'resetsAt');
+      const fields = await connection.run(() =>
+        connection.scripts.grantBudget(
+          keys.budgetCounter(key),
+          resetsAt,
+          budgetCounterDropAfter(resetsAt, Date.now()),
+          textOf(budgetTotals(amounts)),
+        ),
+      );
+      return counterFromFields(key, fields);
+    },
+  };
+}
