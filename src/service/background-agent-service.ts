@@ -24,6 +24,13 @@ import {
 } from './agent-commands.js';
 import type { AgentStatus } from './agent-status.js';
 import { trackSafely } from './agent-tracker.js';
+import {
+  grantBudget,
+  listBudgetGrants,
+  listBudgets,
+  type BudgetGrantRecord,
+  type BudgetView,
+} from './budgets/budget-grants.js';
 import { ChangeFollower } from './change-follower.js';
 import { streamEvents, type StreamEventsOptions } from './event-stream.js';
 import { runNow } from './manual-runs.js';
@@ -206,6 +213,29 @@ export class BackgroundAgentService {
         details: { run_id: runId },
       });
     return this.#context.redactor.redact(run);
+  }
+
+  /**
+   * Every day and month budget as it stands now (each agent's, each tag's, the fleet's): its
+   * limits, what was spent and is held in its window, what was granted, when it resets.
+   */
+  async listBudgets(): Promise<BudgetView[]> {
+    return listBudgets(this.#context);
+  }
+
+  /**
+   * Grants more of one window of a budget (`{ scope: { agent_id } | { tag } | { fleet: true },
+   * window, usd?, tokens?, requests?, tool_calls?, by, note }`), until the window resets; the
+   * grant is kept in the ledger. `config_invalid` names a bad field; `invalid_state` when the
+   * scope has no budget for that window.
+   */
+  async grantBudget(input: unknown): Promise<{ grant: BudgetGrantRecord; budget: BudgetView }> {
+    return grantBudget(this.#context, input);
+  }
+
+  /** The grants ledger, newest first. */
+  async listBudgetGrants(options: { limit?: number } = {}): Promise<BudgetGrantRecord[]> {
+    return listBudgetGrants(this.#context, options);
   }
 
   /** A run's steps (model calls and tool calls) in the order they happened. */

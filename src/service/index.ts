@@ -1,4 +1,11 @@
 export type { AgentStatus } from './agent-status.js';
+export type {
+  BudgetFigures,
+  BudgetGrantInput,
+  BudgetGrantRecord,
+  BudgetView,
+} from './budgets/budget-grants.js';
+export type { FleetBudgets } from './budgets/budget-lines.js';
 export { BackgroundAgentService } from './background-agent-service.js';
 export type {
   BackgroundAgentServiceOptions,

@@ -8,6 +8,7 @@ import type { AgentRecord, EventLog, Store } from '../storage/contracts/index.js
 import { AgentRuntimes } from './agent-runtimes.js';
 import type { AgentStatus } from './agent-status.js';
 import type { ModelPricing } from '../config/pricing.js';
+import type { FleetBudgets } from './budgets/budget-lines.js';
 import { ServiceBudgets } from './budgets/service-budgets.js';
 import { buildStatus } from './build-status.js';
 import { EventPublisher } from './event-publisher.js';
@@ -60,6 +61,8 @@ export class ServiceContext {
   readonly schedulerFactory: TickSchedulerFactory;
   /** Prices and budgets (the agent's, its tags', the fleet's), held before each call. */
   readonly budgets: ServiceBudgets;
+  /** The fleet's and the tags' budgets (`budgets` of the options). */
+  readonly fleetBudgets: FleetBudgets;
   /** Prices by model name, over the built-in table (`pricing` of the options). */
   readonly pricing: Readonly<Record<string, ModelPricing>>;
   /** Agent versions this manager has scheduled, to notice changes made by other processes. */
@@ -99,8 +102,9 @@ export class ServiceContext {
     for (const secret of options.secrets ?? []) this.redactor.add(secret);
     this.instanceId = options.instanceId ?? defaultInstanceId();
     this.pricing = options.pricing ?? {};
+    this.fleetBudgets = options.budgets ?? {};
     this.budgets = new ServiceBudgets({
-      fleet: options.budgets ?? {},
+      fleet: this.fleetBudgets,
       pricing: this.pricing,
       now: this.now,
       publish: async (agentId, runId, payload) => {

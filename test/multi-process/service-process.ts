@@ -9,6 +9,7 @@ import {
   type EventBackendKind,
   type MemoryBackendKind,
 } from '../../src/index.js';
+import type { FleetBudgets } from '../../src/service/index.js';
 
 const env = process.env;
 const namespace = env.NIGHTSHIFT_TEST_NAMESPACE;
@@ -24,6 +25,10 @@ const service = new BackgroundAgentService(
   {
     leaseTtlMs: Number(env.NIGHTSHIFT_TEST_LEASE_TTL_MS ?? 2000),
     instanceId: env.NIGHTSHIFT_TEST_INSTANCE,
+    // The fleet's and the tags' budgets, as JSON (the service option `budgets`).
+    ...(env.NIGHTSHIFT_TEST_BUDGETS
+      ? { budgets: JSON.parse(env.NIGHTSHIFT_TEST_BUDGETS) as FleetBudgets }
+      : {}),
   },
 );
 

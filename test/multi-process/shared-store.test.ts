@@ -1,71 +1,16 @@
-import { Redis } from 'ioredis';
-import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   BackgroundAgentService,
   compareEventIds,
   EventRouter,
   MemoryRouter,
-  type EventBackendKind,
-  type MemoryBackendKind,
   type NightshiftEvent,
 } from '../../src/index.js';
 import { overlaps } from '../helpers/run-overlaps.js';
 import { waitFor } from '../helpers/wait-for.js';
-import {
-  postgresTestUrl,
-  postgresUnavailableReason,
-  uniqueName,
-} from '../storage/postgres-server.js';
-import { deleteKeys, probeRedis, REDIS_URL } from '../storage/redis-server.js';
+import { uniqueName } from '../storage/postgres-server.js';
 import { startManager, type ManagerProcess } from './multi-process.js';
-
-/** A shared store several processes use, and how to clear one namespace of it. */
-interface Backend {
-  name: string;
-  url: string;
-  memory: MemoryBackendKind;
-  events: EventBackendKind;
-  unavailable: string | undefined;
-  drop(namespace: string): Promise<void>;
-}
-
-const postgresUrl = postgresTestUrl();
-const redisProbe = await probeRedis(REDIS_URL);
-const backends: Backend[] = [
-  {
-    name: 'Postgres',
-    url: postgresUrl,
-    memory: 'database',
-    events: 'database',
-    unavailable: await postgresUnavailableReason(postgresUrl),
-    async drop(namespace) {
-      const client = new pg.Client({ connectionString: postgresUrl });
-      await client.connect();
-      await client.query(`DROP SCHEMA IF EXISTS ${namespace} CASCADE`);
-      await client.end();
-    },
-  },
-  {
-    name: 'Redis',
-    url: REDIS_URL,
-    memory: 'redis',
-    events: 'redis_stream',
-    unavailable: redisProbe.available ? undefined : redisProbe.reason,
-    async drop(namespace) {
-      const client = new Redis(REDIS_URL);
-      await deleteKeys(client, `${namespace}:`);
-      client.disconnect();
-    },
-  },
-];
-for (const backend of backends) {
-  if (backend.unavailable && process.env.CI !== 'true') {
-    console.warn(
-      `skipped the multi-process ${backend.name} suite: nothing answers at ${backend.url} (${backend.unavailable})`,
-    );
-  }
-}
+import { testableBackends, type Backend } from './shared-backends.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -90,7 +35,7 @@ function managerEnvironment(backend: Backend, namespace: string): Record<string,
   };
 }
 
-const testable = backends.filter((backend) => !backend.unavailable || process.env.CI === 'true');
+const testable = testableBackends();
 
 describe.each(testable)('two processes on one $name store', (backend) => {
   it('is reachable in CI', () => {

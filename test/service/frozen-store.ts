@@ -51,7 +51,7 @@ export class FrozenStore {
       runs: wrap(inner.runs, ['get', 'list', 'listUnfinished', 'listSteps']),
       messages: wrap(inner.messages, ['list']),
       leases: wrap(inner.leases, ['holder', 'get']),
-      budgets: wrap(inner.budgets, ['holdsOf', 'counters']),
+      budgets: wrap(inner.budgets, ['holdsOf', 'counters', 'listGrants']),
     };
   }
 

@@ -172,7 +172,7 @@ describePostgres('postgres', () => {
       const { rows } = await admin.query(
         `SELECT version FROM ${quoted(schema)}.nightshift_migrations ORDER BY version`,
       );
-      expect(rows).toEqual([{ version: 1 }, { version: 2 }]);
+      expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
       expect(stores[0]!.description).toBe(`${maskUrl(url)} (schema ${schema})`);
     });
 

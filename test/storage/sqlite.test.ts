@@ -102,6 +102,7 @@ describe('sqlite backend', () => {
       expect(inspector.prepare('SELECT version FROM schema_migrations').all()).toEqual([
         { version: 1 },
         { version: 2 },
+        { version: 3 },
       ]);
     } finally {
       inspector.close();

@@ -109,7 +109,6 @@ export function budgetLinesOf(
 ): NamedBudgetLine[] {
   const lines: NamedBudgetLine[] = [];
   const own = definition.budget_config;
-  const agentZone = definition.timezone ?? 'UTC';
   if (own?.per_run) {
     lines.push({
       key: `run:${runId}`,
@@ -119,31 +118,66 @@ export function budgetLinesOf(
       window: 'per_run',
     });
   }
-  const windows = (
-    prefix: string,
-    limits: WindowLimits | undefined,
-    zone: string,
-    scope: Scope,
-  ) => {
-    for (const window of BUDGET_WINDOWS) {
-      const caps = limits?.[window];
-      if (!caps) continue;
-      const { key, resetsAt } = windowOf(window, at, zone);
-      lines.push({
+  for (const { line } of agentWindowLines(definition, at)) lines.push(line);
+  for (const tag of definition.tags) {
+    const limits = fleet.tags && Object.hasOwn(fleet.tags, tag) ? fleet.tags[tag] : undefined;
+    for (const { line } of windowLines(`tag:${tag}`, limits, 'UTC', { kind: 'tag', tag }, at))
+      lines.push(line);
+  }
+  for (const { line } of windowLines('fleet', fleet.fleet, 'UTC', { kind: 'fleet' }, at))
+    lines.push(line);
+  return lines;
+}
+
+/** A line and the caps it was made from, as configured (dollars, not millionths). */
+export interface ConfiguredLine {
+  line: NamedBudgetLine;
+  limits: BudgetLimits;
+}
+
+function windowLines(
+  prefix: string,
+  limits: WindowLimits | undefined,
+  zone: string,
+  scope: Scope,
+  at: Date,
+): ConfiguredLine[] {
+  const lines: ConfiguredLine[] = [];
+  for (const window of BUDGET_WINDOWS) {
+    const caps = limits?.[window];
+    if (!caps) continue;
+    const { key, resetsAt } = windowOf(window, at, zone);
+    lines.push({
+      line: {
         key: `${prefix}:${window}:${key}`,
         limits: storeLimits(caps),
         resets_at: resetsAt,
         scope,
         window,
-      });
-    }
-  };
-  windows(`agent:${definition.agent_id}`, own, agentZone, { kind: 'agent' });
-  for (const tag of definition.tags) {
-    const limits = fleet.tags && Object.hasOwn(fleet.tags, tag) ? fleet.tags[tag] : undefined;
-    windows(`tag:${tag}`, limits, 'UTC', { kind: 'tag', tag });
+      },
+      limits: caps,
+    });
   }
-  windows('fleet', fleet.fleet, 'UTC', { kind: 'fleet' });
+  return lines;
+}
+
+/** An agent's own day and month budgets at `at` (days and months in its `timezone`). */
+export function agentWindowLines(definition: AgentDefinition, at: Date): ConfiguredLine[] {
+  return windowLines(
+    `agent:${definition.agent_id}`,
+    definition.budget_config,
+    definition.timezone ?? 'UTC',
+    { kind: 'agent' },
+    at,
+  );
+}
+
+/** Every tag's and the fleet's day and month budgets at `at` (UTC). */
+export function sharedWindowLines(fleet: FleetBudgets, at: Date): ConfiguredLine[] {
+  const lines: ConfiguredLine[] = [];
+  for (const [tag, limits] of Object.entries(fleet.tags ?? {}))
+    lines.push(...windowLines(`tag:${tag}`, limits, 'UTC', { kind: 'tag', tag }, at));
+  lines.push(...windowLines('fleet', fleet.fleet, 'UTC', { kind: 'fleet' }, at));
   return lines;
 }
 

@@ -63,6 +63,33 @@ export interface BudgetCounter {
   resets_at: string | undefined;
 }
 
+/** One grant as the ledger keeps it, forever (counters are dropped after their window; grants never). */
+export interface BudgetGrant {
+  grant_id: string;
+  /** The counter it raised: `agent:archiver:per_day:2026-12-03`, `fleet:per_month:2026-12`, … */
+  key: string;
+  /** Whole amounts by dimension (micro_usd, tokens, requests, tool_calls), every dimension present. */
+  amounts: BudgetTotals;
+  /** Who granted it (a person's name or handle). */
+  by: string;
+  /** Why. */
+  note: string;
+  granted_at: string;
+  /** When the window it raised ends (the counter's resets_at when it is created by the grant). */
+  resets_at: string;
+}
+
+/** What {@link BudgetStore.listGrants} is asked. */
+export interface ListBudgetGrantsOptions {
+  /** At most this many, a whole number at least 0 (default {@link DEFAULT_GRANT_LIST_LIMIT}). */
+  limit?: number;
+  /** Only grants whose key starts with this (code units; `''` for every grant). */
+  keyPrefix?: string;
+}
+
+/** How many grants {@link BudgetStore.listGrants} gives when no limit is asked. */
+export const DEFAULT_GRANT_LIST_LIMIT = 100;
+
 /**
  * Spend counters with limits, shared by every process on the store. `hold` is one atomic
  * check-and-add across all its lines (a guarded SQL update in one transaction, a Redis Lua
@@ -105,10 +132,20 @@ export interface BudgetStore {
   /** The counters under these keys, in the order asked; one never written reads as zeroes. */
   counters(keys: readonly string[]): Promise<BudgetCounter[]>;
   /**
-   * Adds to a counter's `granted` amounts (a person raising a window's limit); returns it.
-   * A counter not yet written is created with `resetsAt`; an existing one keeps its own.
+   * Atomically adds `grant.amounts` to the counter's `granted` (creating the counter, with
+   * `grant.resets_at`, if absent) and appends the grant to the ledger. A `grant_id` already in the
+   * ledger changes nothing (a retried request is not granted twice). Returns the counter after.
+   * An existing counter keeps its own `resets_at`; a dimension left out of `amounts` counts as 0.
+   * Refuses a bad grant (see {@link checkBudgetGrant}) before writing anything.
    */
-  grant(key: string, amounts: BudgetAmounts, resetsAt: string): Promise<BudgetCounter>;
+  grant(grant: BudgetGrant): Promise<BudgetCounter>;
+  /**
+   * The ledger, newest first (granted_at, then grant_id, descending); at most `limit` (default
+   * 100). Optionally only grants whose key starts with `keyPrefix`. Times compare as instants
+   * (`Date.parse`), ids in code-unit order (see {@link compareBudgetGrants}); each grant reads as
+   * it was given, its `amounts` with every dimension.
+   */
+  listGrants(options?: ListBudgetGrantsOptions): Promise<BudgetGrant[]>;
 }
 
 /**
@@ -176,7 +213,10 @@ export function emptyBudgetCounter(key: string): BudgetCounter {
   };
 }
 
-/** A `resets_at` must be a date `Date.parse` reads; stores refuse others before writing. */
+/**
+ * A `resets_at` (or a grant's `granted_at`) must be a date `Date.parse` reads; stores refuse
+ * others before writing.
+ */
 export function checkResetsAt(resetsAt: string, what: string): void {
   if (typeof resetsAt !== 'string' || Number.isNaN(Date.parse(resetsAt)))
     throw new RangeError(`${what}: not a date (got ${JSON.stringify(resetsAt)})`);
@@ -264,6 +304,64 @@ export function compareBudgetHolds(a: BudgetHold, b: BudgetHold): number {
   if (byTime !== 0) return byTime;
   if (a.hold_id === b.hold_id) return 0;
   return a.hold_id < b.hold_id ? -1 : 1;
+}
+
+/**
+ * The checks of {@link BudgetStore.grant}'s argument, which every store runs before writing
+ * anything: a `TypeError` or `RangeError` naming the field (`grant.amounts.tokens`,
+ * `grant.grant_id`, `grant.granted_at` …). `grant_id`, `key` and `by` must be non-empty
+ * strings, `note` a string (empty allowed), `granted_at` and `resets_at` dates.
+ */
+export function checkBudgetGrant(grant: BudgetGrant): void {
+  if (typeof grant !== 'object' || grant === null) throw new TypeError('grant: not an object');
+  checkId(grant.grant_id, 'grant.grant_id');
+  checkId(grant.key, 'grant.key');
+  if (typeof grant.amounts !== 'object' || grant.amounts === null)
+    throw new TypeError('grant.amounts: not an object');
+  checkBudgetAmounts(grant.amounts, 'grant.amounts');
+  checkId(grant.by, 'grant.by');
+  if (typeof grant.note !== 'string') throw new TypeError('grant.note: not a string');
+  checkResetsAt(grant.granted_at, 'grant.granted_at');
+  checkResetsAt(grant.resets_at, 'grant.resets_at');
+}
+
+/** A grant as stores keep it: a copy with the contract's fields only, every dimension present. */
+export function budgetGrantRecord(grant: BudgetGrant): BudgetGrant {
+  return {
+    grant_id: grant.grant_id,
+    key: grant.key,
+    amounts: budgetTotals(grant.amounts),
+    by: grant.by,
+    note: grant.note,
+    granted_at: grant.granted_at,
+    resets_at: grant.resets_at,
+  };
+}
+
+/**
+ * {@link BudgetStore.listGrants}'s options, checked (a `RangeError` for a `limit` that is not a
+ * whole number at least 0, a `TypeError` for a `keyPrefix` that is not a string) and defaulted.
+ */
+export function budgetGrantListing(options: ListBudgetGrantsOptions = {}): {
+  limit: number;
+  keyPrefix: string;
+} {
+  const { limit = DEFAULT_GRANT_LIST_LIMIT, keyPrefix = '' } = options;
+  if (!Number.isSafeInteger(limit) || limit < 0)
+    throw new RangeError(`limit: must be a whole number at least 0 (got ${limit})`);
+  if (typeof keyPrefix !== 'string') throw new TypeError('keyPrefix: not a string');
+  return { limit, keyPrefix };
+}
+
+/**
+ * The order of {@link BudgetStore.listGrants}: newest `granted_at` first (as instants), then by
+ * `grant_id` descending (code-unit order).
+ */
+export function compareBudgetGrants(a: BudgetGrant, b: BudgetGrant): number {
+  const byTime = Date.parse(b.granted_at) - Date.parse(a.granted_at);
+  if (byTime !== 0) return byTime;
+  if (a.grant_id === b.grant_id) return 0;
+  return a.grant_id < b.grant_id ? 1 : -1;
 }
 
 function checkId(id: string, what: string): void {

@@ -1,15 +1,19 @@
 import {
   BUDGET_DIMENSIONS,
   budgetCounterDropAfter,
+  budgetGrantListing,
+  budgetGrantRecord,
   budgetHoldCounters,
   budgetRefusal,
   budgetTotals,
   checkBudgetAmounts,
+  checkBudgetGrant,
   checkBudgetHold,
-  checkResetsAt,
+  compareBudgetGrants,
   compareBudgetHolds,
   emptyBudgetCounter,
   type BudgetCounter,
+  type BudgetGrant,
   type BudgetHold,
   type BudgetStore,
   type BudgetTotals,
@@ -28,6 +32,10 @@ function copyHold(hold: BudgetHold): BudgetHold {
   return { ...hold, keys: [...hold.keys], amounts: { ...hold.amounts } };
 }
 
+function copyGrant(grant: BudgetGrant): BudgetGrant {
+  return { ...grant, amounts: { ...grant.amounts } };
+}
+
 function add(totals: BudgetTotals, amounts: BudgetTotals, sign: 1 | -1 = 1): void {
   for (const dimension of BUDGET_DIMENSIONS) totals[dimension] += sign * amounts[dimension];
 }
@@ -41,6 +49,8 @@ export function createMemoryBudgetStore(): BudgetStore {
   const holds = new Map<string, BudgetHold>();
   /** Open hold ids by run. */
   const runHolds = new Map<string, Set<string>>();
+  /** The grants ledger by id, never pruned. */
+  const grants = new Map<string, BudgetGrant>();
 
   function counterOf(key: string): BudgetCounter {
     return counters.get(key) ?? emptyBudgetCounter(key);
@@ -114,12 +124,24 @@ export function createMemoryBudgetStore(): BudgetStore {
       return keys.map((key) => copyCounter(counterOf(key)));
     },
 
-    async grant(key, amounts, resetsAt) {
-      checkBudgetAmounts(amounts, 'amounts');
-      checkResetsAt(resetsAt, 'resetsAt');
-      const counter = ensureCounter(key, resetsAt, Date.now());
-      add(counter.granted, budgetTotals(amounts));
+    async grant(grant) {
+      checkBudgetGrant(grant);
+      const record = budgetGrantRecord(grant);
+      // A retried request: granted once already.
+      if (grants.has(record.grant_id)) return copyCounter(counterOf(record.key));
+      const counter = ensureCounter(record.key, record.resets_at, Date.now());
+      add(counter.granted, record.amounts);
+      grants.set(record.grant_id, record);
       return copyCounter(counter);
+    },
+
+    async listGrants(options) {
+      const { limit, keyPrefix } = budgetGrantListing(options);
+      return [...grants.values()]
+        .filter((grant) => grant.key.startsWith(keyPrefix))
+        .sort(compareBudgetGrants)
+        .slice(0, limit)
+        .map(copyGrant);
     },
   };
 }

@@ -1,14 +1,21 @@
 import type pg from 'pg';
-import { counterFromRow, holdFromRow } from '../sql/budget-rows.js';
+import {
+  counterFromRow,
+  grantFromRow,
+  holdFromRow,
+  type BudgetGrantRow,
+} from '../sql/budget-rows.js';
 import {
   BUDGET_DIMENSIONS,
   budgetCounterDropAfter,
+  budgetGrantListing,
+  budgetGrantRecord,
   budgetHoldCounters,
   budgetRefusal,
   budgetTotals,
   checkBudgetAmounts,
+  checkBudgetGrant,
   checkBudgetHold,
-  checkResetsAt,
   compareBudgetHolds,
   emptyBudgetCounter,
   type BudgetDimension,
@@ -40,6 +47,7 @@ const COUNTER_COLUMNS = `key, resets_at, ${KINDS.flatMap((kind) =>
   BUDGET_DIMENSIONS.map((dimension) => `${kind}_${dimension}`),
 ).join(', ')}`;
 const HOLD_COLUMNS = `hold_id, run_id, keys, ${BUDGET_DIMENSIONS.join(', ')}, created_at`;
+const GRANT_COLUMNS = `grant_id, key, ${BUDGET_DIMENSIONS.join(', ')}, granted_by, note, granted_at, resets_at`;
 
 /** A stored hold. */
 function holdOf(row: HoldRow): BudgetHold {
@@ -78,6 +86,7 @@ function byKey<T extends { key: string }>(items: readonly T[]): T[] {
 export function createPostgresBudgetStore(database: PostgresDatabase): BudgetStore {
   const counters = database.table('budget_counters');
   const holds = database.table('budget_holds');
+  const grants = database.table('budget_grants');
   const amountParameters = (first: number) =>
     BUDGET_DIMENSIONS.map((_, index) => `$${first + index}::bigint`);
 
@@ -126,7 +135,7 @@ export function createPostgresBudgetStore(database: PostgresDatabase): BudgetSto
         `spent_${dimension} = spent_${dimension} + $${6 + index}::bigint`,
     ).join(', ')}
     WHERE key = $1`;
-  const grant = database.prepare(`
+  const grantCounter = database.prepare(`
     INSERT INTO ${counters} AS c (key, resets_at, drop_after, ${BUDGET_DIMENSIONS.map(
       (dimension) => `granted_${dimension}`,
     ).join(', ')})
@@ -137,6 +146,16 @@ export function createPostgresBudgetStore(database: PostgresDatabase): BudgetSto
     ).join(', ')}
     RETURNING ${COUNTER_COLUMNS}`);
   const selectHoldsOf = database.prepare(`SELECT ${HOLD_COLUMNS} FROM ${holds} WHERE run_id = $1`);
+  // The ledger row first: of two grants of one id, the second waits for the first to end, then
+  // inserts nothing and leaves the counter as the first left it.
+  const insertGrant = database.prepare(`
+    INSERT INTO ${grants} (${GRANT_COLUMNS}, granted_at_ms)
+    VALUES ($1, $2, ${amountParameters(3).join(', ')}, $7, $8, $9, $10, $11)
+    ON CONFLICT (grant_id) DO NOTHING RETURNING grant_id`);
+  const selectGrants = database.prepare(`
+    SELECT ${GRANT_COLUMNS} FROM ${grants}
+    WHERE left(key, length($1)) = $1
+    ORDER BY granted_at_ms DESC, grant_id DESC LIMIT $2`);
 
   /**
    * Why the counter at `sorted[failed]` refused: with every counter from it on locked (those
@@ -266,17 +285,41 @@ export function createPostgresBudgetStore(database: PostgresDatabase): BudgetSto
       });
     },
 
-    async grant(key, amounts, resetsAt) {
-      checkBudgetAmounts(amounts, 'amounts');
-      checkResetsAt(resetsAt, 'resetsAt');
-      const dropAfter = budgetCounterDropAfter(resetsAt, Date.now());
-      const { rows } = await database.write<CounterRow>(grant, [
-        key,
-        resetsAt,
-        dropAfter,
-        ...valuesOf(budgetTotals(amounts)),
-      ]);
-      return counterFromRow(rows[0]!);
+    async grant(grant) {
+      checkBudgetGrant(grant);
+      const record = budgetGrantRecord(grant);
+      const dropAfter = budgetCounterDropAfter(record.resets_at, Date.now());
+      // The ledger row and the counter change commit together, or neither does.
+      return database.transaction(async (client) => {
+        const inserted = await client.query(insertGrant.text, [
+          record.grant_id,
+          record.key,
+          ...valuesOf(record.amounts),
+          record.by,
+          record.note,
+          record.granted_at,
+          record.resets_at,
+          Date.parse(record.granted_at),
+        ]);
+        if (inserted.rowCount === 0) {
+          // A retried request: granted once already.
+          const { rows } = await client.query<CounterRow>(selectCounters.text, [[record.key]]);
+          return rows[0] ? counterFromRow(rows[0]) : emptyBudgetCounter(record.key);
+        }
+        const { rows } = await client.query<CounterRow>(grantCounter.text, [
+          record.key,
+          record.resets_at,
+          dropAfter,
+          ...valuesOf(record.amounts),
+        ]);
+        return counterFromRow(rows[0]!);
+      });
+    },
+
+    async listGrants(options) {
+      const { limit, keyPrefix } = budgetGrantListing(options);
+      const { rows } = await database.read<BudgetGrantRow>(selectGrants, [keyPrefix, limit]);
+      return rows.map(grantFromRow);
     },
   };
 }

@@ -65,12 +65,39 @@ CREATE INDEX budget_holds_by_run ON budget_holds (run_id);
 };
 
 /**
+ * Version 3: the ledger of budget grants (who raised which counter, by how much, when and why),
+ * kept forever. The grant's `by` is `granted_by` (BY is an SQL keyword); `granted_at_ms` is
+ * its `granted_at` as an instant, what the ledger is listed in order of.
+ */
+const BUDGET_GRANTS_MIGRATION: SqlMigration = {
+  version: 3,
+  name: 'budget grants ledger',
+  sql: `
+CREATE TABLE budget_grants (
+  grant_id TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+  key TEXT COLLATE "C" NOT NULL,
+  micro_usd BIGINT NOT NULL,
+  tokens BIGINT NOT NULL,
+  requests BIGINT NOT NULL,
+  tool_calls BIGINT NOT NULL,
+  granted_by TEXT NOT NULL,
+  note TEXT NOT NULL,
+  granted_at TEXT NOT NULL,
+  granted_at_ms BIGINT NOT NULL,
+  resets_at TEXT NOT NULL
+);
+CREATE INDEX budget_grants_by_granted_at ON budget_grants (granted_at_ms, grant_id);
+`,
+};
+
+/**
  * The schema, oldest first. Never edit a released migration: add the next version. Each
  * runs with `search_path` set to the target schema, so its names stay unqualified.
  */
 export const MIGRATIONS: readonly SqlMigration[] = [
   firstMigration(POSTGRES_DIALECT),
   BUDGETS_MIGRATION,
+  BUDGET_GRANTS_MIGRATION,
 ];
 
 /**

@@ -1,13 +1,16 @@
 import {
   BUDGET_DIMENSIONS,
   budgetCounterDropAfter,
+  budgetGrantListing,
+  budgetGrantRecord,
   budgetHoldCounters,
   budgetTotals,
   checkBudgetAmounts,
+  checkBudgetGrant,
   checkBudgetHold,
-  checkResetsAt,
   compareBudgetHolds,
   type BudgetCounter,
+  type BudgetGrant,
   type BudgetHold,
   type BudgetStore,
   type BudgetTotals,
@@ -16,6 +19,9 @@ import { CONFLICT, retryOnConflict } from '../retry-on-conflict.js';
 import type { RedisConnection } from './connection.js';
 import type { RedisKeys } from './keys.js';
 import { BUDGET_COUNTER_FIELDS } from './scripts.js';
+
+/** How many ledger entries {@link BudgetStore.listGrants} reads at a time, at least. */
+const GRANT_PAGE = 200;
 
 /** Amounts as the scripts take them: decimal text, in dimension order. */
 function textOf(totals: BudgetTotals): string[] {
@@ -43,9 +49,11 @@ function counterFromFields(key: string, fields: readonly (string | null)[]): Bud
 
 /**
  * A {@link BudgetStore} in Redis: a hash per counter, a JSON value per open hold and a set of
- * each run's hold ids. Hold, settle and grant are each one Lua script over every key they touch
- * (all named in KEYS), so the check and the change of a hold are one atomic step on the server.
- * A counter expires (PEXPIREAT) once it may be dropped.
+ * each run's hold ids, and the grants ledger (a JSON value per grant, and a sorted set of their
+ * ids scored by `granted_at` in ms: ids of one instant sort by their bytes). Hold, settle and
+ * grant are each one Lua script over every key they touch (all named in KEYS), so the check and
+ * the change of a hold are one atomic step on the server. A counter expires (PEXPIREAT) once
+ * it may be dropped; grants never do.
  */
 export function createRedisBudgetStore(connection: RedisConnection, keys: RedisKeys): BudgetStore {
   return {
@@ -144,18 +152,51 @@ export function createRedisBudgetStore(connection: RedisConnection, keys: RedisK
       return counterKeys.map((key, index) => counterFromFields(key, fields[index]!));
     },
 
-    async grant(key, amounts, resetsAt) {
-      checkBudgetAmounts(amounts, 'amounts');
-      checkResetsAt(resetsAt, 'resetsAt');
+    async grant(grant) {
+      checkBudgetGrant(grant);
+      const record = budgetGrantRecord(grant);
       const fields = await connection.run(() =>
-        connection.scripts.grantBudget(
-          keys.budgetCounter(key),
-          resetsAt,
-          budgetCounterDropAfter(resetsAt, Date.now()),
-          textOf(budgetTotals(amounts)),
-        ),
+        connection.scripts.grantBudget({
+          counterKey: keys.budgetCounter(record.key),
+          ledgerKey: keys.budgetGrants,
+          grantKey: keys.budgetGrant(record.grant_id),
+          grant: JSON.stringify(record),
+          grantId: record.grant_id,
+          grantedAtMs: Date.parse(record.granted_at),
+          amounts: textOf(record.amounts),
+          resetsAt: record.resets_at,
+          dropAfter: budgetCounterDropAfter(record.resets_at, Date.now()),
+        }),
       );
-      return counterFromFields(key, fields);
+      return counterFromFields(record.key, fields);
+    },
+
+    async listGrants(options) {
+      const { limit, keyPrefix } = budgetGrantListing(options);
+      const grants: BudgetGrant[] = [];
+      // Newest first, a page at a time: a key prefix may pass over many grants. A grant added
+      // meanwhile shifts the pages, so an id seen already is passed over.
+      const seen = new Set<string>();
+      const page = keyPrefix === '' ? limit : Math.max(limit, GRANT_PAGE);
+      for (let start = 0; grants.length < limit; start += page) {
+        const ids = await connection.run((client) =>
+          client.zrevrange(keys.budgetGrants, start, start + page - 1),
+        );
+        // One GET per grant (pipelined), as for holds.
+        const values = await connection.run((client) =>
+          Promise.all(ids.map((id) => client.get(keys.budgetGrant(id)))),
+        );
+        for (const value of values) {
+          if (value === null) continue;
+          const stored = JSON.parse(value) as BudgetGrant;
+          if (seen.has(stored.grant_id) || !stored.key.startsWith(keyPrefix)) continue;
+          seen.add(stored.grant_id);
+          grants.push(stored);
+          if (grants.length === limit) break;
+        }
+        if (ids.length < page) break;
+      }
+      return grants;
     },
   };
 }

@@ -34,6 +34,10 @@ export interface RedisKeys {
   budgetHold(holdId: string): string;
   /** The ids of a run's open budget holds (a set). */
   runBudgetHolds(runId: string): string;
+  /** One budget grant (JSON), kept forever. */
+  budgetGrant(grantId: string): string;
+  /** The ledger of budget grants: their ids, scored by `granted_at` (ms); kept forever. */
+  readonly budgetGrants: string;
   /** The stream of every agent's events. */
   readonly fleetEvents: string;
   /** The stream of one agent's events, with the same ids as in the fleet stream. */
@@ -58,6 +62,8 @@ export function redisKeys(prefix: string = DEFAULT_KEY_PREFIX): RedisKeys {
     budgetCounter: (key) => `${prefix}budget-counter:${key}`,
     budgetHold: (holdId) => `${prefix}budget-hold:${holdId}`,
     runBudgetHolds: (runId) => `${prefix}run-budget-holds:${runId}`,
+    budgetGrant: (grantId) => `${prefix}budget-grant:${grantId}`,
+    budgetGrants: `${prefix}budget-grants`,
     fleetEvents: `${prefix}events`,
     agentEvents: (agentId) => `${prefix}events:${agentId}`,
     receipt: (writeId) => `${prefix}receipt:${writeId}`,

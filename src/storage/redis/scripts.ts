@@ -172,20 +172,28 @@ return '1'
 `;
 
 /**
- * Adds to a counter's granted amounts, creating it when absent. KEYS: the counter. ARGV: its
- * `resets_at`, when it may be dropped (ms), the amounts. Answers with the counter's fields
- * (see BUDGET_COUNTER_FIELDS) as a JSON array of strings (false where unset).
+ * Grants budget: adds to a counter's granted amounts, creating it when absent, and appends the
+ * grant to the ledger; a grant id in the ledger already changes nothing. KEYS: the counter, the
+ * ledger (a sorted set of grant ids), the grant. ARGV: the counter's `resets_at`, when it may
+ * be dropped (ms), the grant (JSON), its id, its `granted_at` (ms), the amounts, then the
+ * counter's fields to answer with. Answers with those fields (see BUDGET_COUNTER_FIELDS) as a
+ * JSON array of strings (false where unset). The counter is written first: an amount HINCRBY
+ * refuses (past 64 bits) leaves no grant in the ledger. The ledger and the grant never expire.
  */
 const GRANT_BUDGET = `
 ${BUDGET_DIMENSIONS_LUA}
-if redis.call('HSETNX', KEYS[1], 'resets_at', ARGV[1]) == 1 then
-  redis.call('PEXPIREAT', KEYS[1], ARGV[2])
+if redis.call('EXISTS', KEYS[3]) == 0 then
+  if redis.call('HSETNX', KEYS[1], 'resets_at', ARGV[1]) == 1 then
+    redis.call('PEXPIREAT', KEYS[1], ARGV[2])
+  end
+  for index = 1, dimensions do
+    local amount = ARGV[5 + index]
+    if amount ~= '0' then redis.call('HINCRBY', KEYS[1], 'granted_' .. dims[index], amount) end
+  end
+  redis.call('SET', KEYS[3], ARGV[3])
+  redis.call('ZADD', KEYS[2], ARGV[5], ARGV[4])
 end
-for index = 1, dimensions do
-  local amount = ARGV[2 + index]
-  if amount ~= '0' then redis.call('HINCRBY', KEYS[1], 'granted_' .. dims[index], amount) end
-end
-return cjson.encode(redis.call('HMGET', KEYS[1], unpack(ARGV, 3 + dimensions)))
+return cjson.encode(redis.call('HMGET', KEYS[1], unpack(ARGV, 6 + dimensions)))
 `;
 
 /** The fields of a budget counter hash, in the order reads return them. */
@@ -217,6 +225,22 @@ export interface BudgetHoldRequest {
   lines: readonly BudgetScriptLine[];
   /** Of each counter in `counterKeys`: its window's end and when it may be dropped (ms). */
   counters: readonly { resetsAt: string; dropAfter: number }[];
+}
+
+/** What {@link RedisScripts.grantBudget} is asked; amounts are decimal text, in dimension order. */
+export interface BudgetGrantRequest {
+  counterKey: string;
+  ledgerKey: string;
+  grantKey: string;
+  /** The grant record, as stored. */
+  grant: string;
+  grantId: string;
+  /** Its `granted_at`, in ms since the epoch: its score in the ledger. */
+  grantedAtMs: number;
+  amounts: readonly string[];
+  /** The counter's window end, and when it may be dropped (ms), should the grant create it. */
+  resetsAt: string;
+  dropAfter: number;
 }
 
 /**
@@ -294,15 +318,11 @@ export interface RedisScripts {
     spent: readonly string[],
   ): Promise<'settled' | 'absent' | 'changed'>;
   /**
-   * Adds `amounts` to a counter's granted amounts, creating it with `resetsAt` when absent;
-   * returns its {@link BUDGET_COUNTER_FIELDS} (null where unset).
+   * Adds `request.amounts` to a counter's granted amounts, creating it with `resetsAt` when
+   * absent, and appends the grant to the ledger; nothing when its id is there already. Returns
+   * the counter's {@link BUDGET_COUNTER_FIELDS} after (null where unset).
    */
-  grantBudget(
-    counterKey: string,
-    resetsAt: string,
-    dropAfter: number,
-    amounts: readonly string[],
-  ): Promise<(string | null)[]>;
+  grantBudget(request: BudgetGrantRequest): Promise<(string | null)[]>;
 }
 
 type ScriptMethod = (numberOfKeys: number, ...keysAndArguments: string[]) => Promise<unknown>;
@@ -394,10 +414,18 @@ export function defineScripts(client: Redis, keys: RedisKeys): RedisScripts {
       return reply === '1' ? 'settled' : reply === '0' ? 'absent' : 'changed';
     },
 
-    async grantBudget(counterKey, resetsAt, dropAfter, amounts) {
+    async grantBudget(request) {
       const reply = await grantBudget(
-        [counterKey],
-        [resetsAt, String(dropAfter), ...amounts, ...BUDGET_COUNTER_FIELDS],
+        [request.counterKey, request.ledgerKey, request.grantKey],
+        [
+          request.resetsAt,
+          String(request.dropAfter),
+          request.grant,
+          request.grantId,
+          String(request.grantedAtMs),
+          ...request.amounts,
+          ...BUDGET_COUNTER_FIELDS,
+        ],
       );
       // An unset field is false in Lua, which cjson writes as false.
       return (JSON.parse(reply) as (string | false)[]).map((value) =>

@@ -3,6 +3,7 @@ import {
   budgetTotals,
   type BudgetCounter,
   type BudgetDimension,
+  type BudgetGrant,
   type BudgetHold,
   type BudgetTotals,
 } from '../contracts/budget-store.js';
@@ -18,6 +19,19 @@ export type BudgetHoldRow = { hold_id: string; run_id: string; created_at: strin
   BudgetDimension,
   number | string
 >;
+
+/**
+ * A `budget_grants` row as read (without `granted_at_ms`, the instant queries order on): the
+ * grant's `by` is the `granted_by` column (BY is an SQL keyword).
+ */
+export type BudgetGrantRow = {
+  grant_id: string;
+  key: string;
+  granted_by: string;
+  note: string;
+  granted_at: string;
+  resets_at: string;
+} & Record<BudgetDimension, number | string>;
 
 function totalsOf(row: BudgetCounterRow, kind: 'spent' | 'held' | 'granted'): BudgetTotals {
   const totals = budgetTotals({});
@@ -42,4 +56,19 @@ export function holdFromRow(row: BudgetHoldRow, keys: string[]): BudgetHold {
   const amounts = budgetTotals({});
   for (const dimension of BUDGET_DIMENSIONS) amounts[dimension] = Number(row[dimension]);
   return { hold_id: row.hold_id, run_id: row.run_id, keys, amounts, created_at: row.created_at };
+}
+
+/** A grant as both SQL backends store it. */
+export function grantFromRow(row: BudgetGrantRow): BudgetGrant {
+  const amounts = budgetTotals({});
+  for (const dimension of BUDGET_DIMENSIONS) amounts[dimension] = Number(row[dimension]);
+  return {
+    grant_id: row.grant_id,
+    key: row.key,
+    amounts,
+    by: row.granted_by,
+    note: row.note,
+    granted_at: row.granted_at,
+    resets_at: row.resets_at,
+  };
 }

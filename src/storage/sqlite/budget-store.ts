@@ -1,13 +1,20 @@
-import { counterFromRow, holdFromRow } from '../sql/budget-rows.js';
+import {
+  counterFromRow,
+  grantFromRow,
+  holdFromRow,
+  type BudgetGrantRow,
+} from '../sql/budget-rows.js';
 import {
   BUDGET_DIMENSIONS,
   budgetCounterDropAfter,
+  budgetGrantListing,
+  budgetGrantRecord,
   budgetHoldCounters,
   budgetRefusal,
   budgetTotals,
   checkBudgetAmounts,
+  checkBudgetGrant,
   checkBudgetHold,
-  checkResetsAt,
   compareBudgetHolds,
   emptyBudgetCounter,
   type BudgetAmounts,
@@ -38,6 +45,9 @@ type HoldRow = { hold_id: string; run_id: string; keys: string; created_at: stri
 /** The parameters of the guarded update: a key, the amounts, and a limit per dimension. */
 type GuardedRow = { key: string } & BudgetTotals &
   Record<`limit_${BudgetDimension}`, number | null>;
+
+/** The parameters of a grant's insert into the ledger. */
+type GrantInsertRow = BudgetGrantRow & { granted_at_ms: number };
 
 /** The parameters of a settle: a key, what leaves `held` and what joins `spent`. */
 type SettleRow = { key: string } & Record<`${'held' | 'spent'}_${BudgetDimension}`, number>;
@@ -108,6 +118,19 @@ export function createSqliteBudgetStore({ database, writes }: SqliteConnection):
      VALUES (@hold_id, @run_id, @keys, ${BUDGET_DIMENSIONS.map((d) => `@${d}`).join(', ')}, @created_at)`,
   );
   const deleteHold = database.prepare<[string]>('DELETE FROM budget_holds WHERE hold_id = ?');
+  const grantColumns = `grant_id, "key", ${BUDGET_DIMENSIONS.join(', ')}, granted_by, note, granted_at, resets_at`;
+  // Changes nothing for a grant id in the ledger already.
+  const insertGrant = database.prepare<[GrantInsertRow]>(
+    `INSERT INTO budget_grants (${grantColumns}, granted_at_ms)
+     VALUES (@grant_id, @key, ${BUDGET_DIMENSIONS.map((d) => `@${d}`).join(', ')}, @granted_by,
+       @note, @granted_at, @resets_at, @granted_at_ms)
+     ON CONFLICT (grant_id) DO NOTHING`,
+  );
+  const selectGrants = database.prepare<[{ prefix: string; limit: number }], BudgetGrantRow>(
+    `SELECT ${grantColumns} FROM budget_grants
+     WHERE substr("key", 1, length(@prefix)) = @prefix
+     ORDER BY granted_at_ms DESC, grant_id DESC LIMIT @limit`,
+  );
 
   function counterOf(key: string): BudgetCounter {
     const row = selectCounter.get(key);
@@ -212,20 +235,39 @@ export function createSqliteBudgetStore({ database, writes }: SqliteConnection):
       return writes.read(BUDGETS, () => keys.map(counterOf));
     },
 
-    async grant(key, amounts, resetsAt) {
-      checkBudgetAmounts(amounts, 'amounts');
-      checkResetsAt(resetsAt, 'resetsAt');
-      const granted = budgetTotals(amounts);
-      // A person's change, acknowledged to them: synced to disk before it resolves.
+    async grant(grant) {
+      checkBudgetGrant(grant);
+      const record = budgetGrantRecord(grant);
+      const row: GrantInsertRow = {
+        grant_id: record.grant_id,
+        key: record.key,
+        ...record.amounts,
+        granted_by: record.by,
+        note: record.note,
+        granted_at: record.granted_at,
+        resets_at: record.resets_at,
+        granted_at_ms: Date.parse(record.granted_at),
+      };
+      // A person's change, acknowledged to them: synced to disk before it resolves. The ledger
+      // row and the counter change are one savepoint: both are written, or neither.
       return writes.write(
         BUDGETS,
         () => {
-          ensureCounter(key, resetsAt, Date.now());
-          grantCounter.run({ key, ...granted });
-          return counterOf(key);
+          // A grant id in the ledger already is a retried request: granted once.
+          if (insertGrant.run(row).changes === 1) {
+            ensureCounter(record.key, record.resets_at, Date.now());
+            grantCounter.run({ key: record.key, ...record.amounts });
+          }
+          return counterOf(record.key);
         },
         { durable: true },
       );
+    },
+
+    async listGrants(options) {
+      const { limit, keyPrefix } = budgetGrantListing(options);
+      const rows = writes.read(BUDGETS, () => selectGrants.all({ prefix: keyPrefix, limit }));
+      return rows.map(grantFromRow);
     },
   };
 }

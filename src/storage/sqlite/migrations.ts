@@ -62,10 +62,37 @@ CREATE INDEX budget_holds_by_run ON budget_holds (run_id);
 `,
 };
 
+/**
+ * Version 3: the ledger of budget grants (who raised which counter, by how much, when and why),
+ * kept forever. The grant's `by` is `granted_by` (BY is an SQL keyword); `granted_at_ms` is
+ * its `granted_at` as an instant, what the ledger is listed in order of.
+ */
+const BUDGET_GRANTS_MIGRATION: SqlMigration = {
+  version: 3,
+  name: 'budget grants ledger',
+  sql: `
+CREATE TABLE budget_grants (
+  grant_id TEXT NOT NULL PRIMARY KEY,
+  "key" TEXT NOT NULL,
+  micro_usd INTEGER NOT NULL,
+  tokens INTEGER NOT NULL,
+  requests INTEGER NOT NULL,
+  tool_calls INTEGER NOT NULL,
+  granted_by TEXT NOT NULL,
+  note TEXT NOT NULL,
+  granted_at TEXT NOT NULL,
+  granted_at_ms INTEGER NOT NULL,
+  resets_at TEXT NOT NULL
+);
+CREATE INDEX budget_grants_by_granted_at ON budget_grants (granted_at_ms, grant_id);
+`,
+};
+
 /** The schema, oldest first. Never edit a released migration: add the next version. */
 export const MIGRATIONS: readonly SqlMigration[] = [
   firstMigration(SQLITE_DIALECT),
   BUDGETS_MIGRATION,
+  BUDGET_GRANTS_MIGRATION,
 ];
 
 /**
