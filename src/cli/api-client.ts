@@ -5,7 +5,14 @@ import {
   type FieldError,
 } from '../errors.js';
 import type { RunReport } from '../server/index.js';
-import type { AgentStatus, RunNowOptions, WorkerInfo } from '../service/index.js';
+import type {
+  AgentStatus,
+  BudgetGrantInput,
+  BudgetGrantRecord,
+  BudgetView,
+  RunNowOptions,
+  WorkerInfo,
+} from '../service/index.js';
 import type { ListRunsOptions, RunRecord, RunStep } from '../storage/index.js';
 
 /** Where the API is and how to authenticate. */
@@ -20,6 +27,18 @@ export interface ApiClientOptions {
 
 /** A run record with its steps, as `GET /api/runs/{run_id}` answers. */
 export type RunWithSteps = RunRecord & { steps: RunStep[] };
+
+/** `GET /api/budgets`: every budget as it stands, and the newest grants first. */
+export interface BudgetsAnswer {
+  budgets: BudgetView[];
+  grants: BudgetGrantRecord[];
+}
+
+/** What a grant answers: the grant as the ledger keeps it, and the budget with it counted. */
+export interface BudgetGrantAnswer {
+  grant: BudgetGrantRecord;
+  budget: BudgetView;
+}
 
 /** Where an event stream starts: after `since` (`0` for the start), or after the last event seen. */
 export interface EventStreamCursor {
@@ -104,6 +123,16 @@ export class ApiClient {
   /** The worker processes of a distributed scheduler, by id; empty with the in-process scheduler. */
   async listWorkers(): Promise<WorkerInfo[]> {
     return (await this.#json<{ workers: WorkerInfo[] }>('GET', '/api/workers')).workers;
+  }
+
+  /** Every agent's, tag's and the fleet's day and month budget as it stands, and the newest grants. */
+  getBudgets(): Promise<BudgetsAnswer> {
+    return this.#json('GET', '/api/budgets');
+  }
+
+  /** Grants more of one window of a scope's budget, until that window resets. */
+  grantBudget(input: BudgetGrantInput): Promise<BudgetGrantAnswer> {
+    return this.#json('POST', '/api/budgets/grants', input);
   }
 
   /**

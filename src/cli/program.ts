@@ -13,6 +13,7 @@ import {
   targetOptions,
 } from './command-options.js';
 import { registerAgentsCommand } from './commands/agents-command.js';
+import { registerBudgetsCommand } from './commands/budgets.js';
 import { eventsCommand, type EventsCommandOptions } from './commands/events.js';
 import { runCommand, type RunCommandOptions } from './commands/run.js';
 import { registerRunsShowCommand, runsCommand, type RunsCommandOptions } from './commands/runs.js';
@@ -124,6 +125,8 @@ export function createProgram(
     );
 
   registerWorkersCommand(program, context);
+
+  registerBudgetsCommand(program, context);
 
   return program;
 }

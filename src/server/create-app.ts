@@ -12,6 +12,7 @@ import { originGuard } from './origin-guard.js';
 import { jsonContentType } from './request-body.js';
 import { agentActionRoutes } from './routes/agent-action-routes.js';
 import { agentRoutes } from './routes/agent-routes.js';
+import { budgetRoutes } from './routes/budget-routes.js';
 import { dashboardRoutes } from './routes/dashboard-routes.js';
 import { eventRoutes } from './routes/event-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
@@ -68,6 +69,7 @@ export function createApp(
   app.route('/api', runRoutes(context));
   app.route('/api', eventRoutes(context));
   app.route('/api', workerRoutes(context));
+  app.route('/api', budgetRoutes(context));
   app.route('/api', dashboardApiRoutes(context));
   app.route('/', metricsRoute(context));
   app.route('/', healthRoutes(context));

@@ -46,6 +46,7 @@ export const openApiDocument = {
     { name: 'agents' },
     { name: 'runs' },
     { name: 'events' },
+    { name: 'budgets' },
     { name: 'operations' },
     { name: 'dashboard' },
   ],

@@ -455,6 +455,84 @@ describe('dashboard in a real browser', () => {
       await page.close();
     });
 
+    it('shows each budget as a bar: spent and held against the limit and grants, its window and reset', async () => {
+      const service = new BackgroundAgentService(
+        new MemoryRouter('in_memory'),
+        new EventRouter('in_memory'),
+        { budgets: { fleet: { per_month: { usd: 20 } } } },
+      );
+      await service.startManager();
+      onCleanup(() => service.shutdown({ timeout: 1000 }));
+      const { api, url } = await startTestServer({ token: '' }, service);
+      await api(
+        'POST',
+        '/api/agents',
+        scriptedAgent('archiver', {
+          budget_config: { per_day: { requests: 10 } },
+          model_config: {
+            provider: 'scripted',
+            pricing: { input_per_million: 1, output_per_million: 2 },
+            script: [{ answer: 'archived', usage: { input_tokens: 1000, output_tokens: 100 } }],
+          },
+        }),
+      );
+      await api('POST', '/api/agents/archiver/run', { wait: true });
+      const granted = await api('POST', '/api/budgets/grants', {
+        scope: { agent_id: 'archiver' },
+        window: 'per_day',
+        requests: 5,
+        by: 'alice',
+        note: 'quarter end',
+      });
+      expect(granted.status).toBe(201);
+
+      const { page, problems } = await watchedPage(browser);
+      await page.goto(url);
+      await page.locator('#budgets[data-loaded="true"]').waitFor();
+      const agentBudget = page.locator(
+        '#budgets .budget[data-scope="agent"][data-name="archiver"]',
+      );
+      expect(await agentBudget.getAttribute('data-window')).toBe('per_day');
+      expect(await agentBudget.locator('[data-role="window"]').textContent()).toBe('per day');
+      expect(await agentBudget.locator('[data-role="resets"]').textContent()).toMatch(
+        /^resets in \d+ (s|min|h) \(/,
+      );
+      const requests = agentBudget.locator('.budget-bar[data-dimension="requests"]');
+      expect(await requests.locator('[data-role="budget-figures"]').textContent()).toBe(
+        '1 spent of 10 requests + 5 granted',
+      );
+      // 1 of the 15 the bar stands for (10 + 5 granted), the limit marked at 10 of 15.
+      expect(Number(await requests.locator('rect[data-role="spent"]').getAttribute('width'))).toBe(
+        6.67,
+      );
+      expect(Number(await requests.locator('rect[data-role="held"]').getAttribute('width'))).toBe(
+        0,
+      );
+      expect(
+        Number(await requests.locator('rect[data-role="limit-mark"]').getAttribute('x')),
+      ).toBeCloseTo(66.27, 2);
+      expect(await requests.getAttribute('class')).toBe('budget-bar');
+      const fleet = page.locator('#budgets .budget[data-scope="fleet"]');
+      expect(await fleet.locator('[data-role="window"]').textContent()).toBe('per month');
+      expect(await fleet.locator('[data-role="budget-figures"]').textContent()).toBe(
+        '$0.0012 spent of $20.00',
+      );
+      expect(await page.locator('#budgets [data-role="latest-grant"]').textContent()).toContain(
+        'Latest grant: 5 requests to agent archiver per day, by alice (quarter end)',
+      );
+
+      // A run that ends reads the budgets again, with no reload.
+      await api('POST', '/api/agents/archiver/run', { wait: true });
+      await eventually(() => requests.locator('[data-role="budget-figures"]').textContent()).toBe(
+        '2 spent of 10 requests + 5 granted',
+      );
+      await page.locator('#budgets-panel').screenshot({
+        path: resolve(ARTIFACTS, 'dashboard-budgets.png'),
+      });
+      expect(problems).toEqual([]);
+      await page.close();
+    });
+
     it('follows a run in flight on its page until it ends, showing what it says as text', async () => {
       const { api, url } = await startTestServer({ token: '' });
       const hostile = '<img src=x id=injected>';

@@ -126,6 +126,19 @@ describe('budget grants', () => {
       service.grantBudget({ scope: { agent_id: 'a' }, window: 'per_day', by: 'x', note: 'y' }),
     );
     expect(none.fields.map((field) => field.path)).toEqual(['usd']);
+    const uncapped = await rejection(
+      service.grantBudget({
+        scope: { agent_id: 'a' },
+        window: 'per_day',
+        requests: 1,
+        usd: 1,
+        by: 'x',
+        note: 'y',
+      }),
+    );
+    expect(uncapped.fields).toEqual([
+      { path: 'usd', message: 'this budget does not cap usd (it caps requests)' },
+    ]);
     const unknown = await rejection(
       service.grantBudget({
         scope: { agent_id: 'ghost' },

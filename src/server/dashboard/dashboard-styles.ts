@@ -150,4 +150,16 @@ h2 .muted { font-weight: 400; font-size: 12px; }
 .timeline .attempt-divider { border-left-color: transparent; font-size: 12px; color: var(--muted); text-transform: uppercase; letter-spacing: .04em; padding-top: 10px; }
 .timeline .attempt-divider::before { display: none; }
 .error-text { color: var(--red); overflow-wrap: anywhere; }
+.budgets { display: grid; grid-template-columns: repeat(auto-fill, minmax(320px, 1fr)); gap: 10px 24px; margin-bottom: 6px; }
+.budget-head { display: flex; flex-wrap: wrap; gap: 8px; align-items: baseline; font-size: 13px; margin-bottom: 3px; }
+.budget-head .owner { font-weight: 600; }
+.budget-bar { display: grid; grid-template-columns: minmax(0, 2fr) minmax(0, 3fr); gap: 8px; align-items: center; margin: 2px 0; }
+.budget-bar .meter { width: 100%; height: 10px; display: block; border-radius: 3px; }
+.budget-bar .track { fill: var(--wash); stroke: var(--line); stroke-width: .5; }
+.budget-bar .spent { fill: var(--accent); }
+.budget-bar .held { fill: #9fb4ff; }
+.budget-bar .limit-mark { fill: var(--ink); }
+.budget-bar.full .spent { fill: var(--red); }
+.budget-bar .figures { font-size: 12px; color: var(--muted); font-variant-numeric: tabular-nums; overflow-wrap: anywhere; }
+.budget-bar.full .figures { color: var(--red); }
 `;

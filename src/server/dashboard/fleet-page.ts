@@ -20,8 +20,8 @@ const FLEET_COLUMNS = [
 
 /**
  * The fleet page (`/`): an overview (agents by state, runs in flight, runs per minute by status,
- * failures per hour, tokens and spend today, the workers) above every agent with its state, last and next
- * run and counters, filterable by state.
+ * failures per hour, tokens and spend today, each budget against its limit, the workers) above
+ * every agent with its state, last and next run and counters, filterable by state.
  */
 export function renderFleetPage(request: PageRequest): string {
   return renderPage(
@@ -56,6 +56,14 @@ export function renderFleetPage(request: PageRequest): string {
             <ul id="recent-failures" class="plain"></ul>
           </section>
         </div>
+        <section class="panel" id="budgets-panel">
+          <div class="panel-head">
+            <h2>Budgets</h2>
+            <span class="spacer"></span>
+            <span class="muted">spent, and held by calls in flight, of limit + grants</span>
+          </div>
+          <div id="budgets"><p class="muted">Loading…</p></div>
+        </section>
         <section class="panel">
           <h2>Workers</h2>
           <div id="workers"><p class="muted">Loading…</p></div>

@@ -1,5 +1,12 @@
 import { z } from 'zod';
 import { agentDefinitionSchema } from '../../config/agent-definition.js';
+import {
+  budgetGrantInputSchema,
+  budgetGrantRecordSchema,
+  budgetGrantSchema,
+  budgetsSchema,
+  budgetViewSchema,
+} from './budget-schemas.js';
 import { eventSchema } from './event-schemas.js';
 import { fleetOverviewSchema, runReportSchema } from './report-schemas.js';
 import {
@@ -35,6 +42,7 @@ const requestSchemas = {
   PauseBody: pauseBodySchema,
   StopBody: stopBodySchema,
   RunBody: runBodySchema,
+  BudgetGrantInput: budgetGrantInputSchema,
 };
 
 /** What the server answers: described as output, every default filled in. */
@@ -53,6 +61,10 @@ const responseSchemas = {
   Event: eventSchema,
   Worker: workerSchema,
   FleetOverview: fleetOverviewSchema,
+  BudgetView: budgetViewSchema,
+  BudgetGrantRecord: budgetGrantRecordSchema,
+  Budgets: budgetsSchema,
+  BudgetGrant: budgetGrantSchema,
   Error: errorBodySchema,
 };
 

@@ -1,4 +1,5 @@
 import { AGENT_OPERATIONS } from './agent-operations.js';
+import { BUDGET_OPERATIONS } from './budget-operations.js';
 import {
   agentErrors,
   agentIdParameter,
@@ -167,6 +168,7 @@ export const OPERATIONS: readonly OperationRow[] = [
       ...standardErrors,
     },
   },
+  ...BUDGET_OPERATIONS,
   {
     method: 'get',
     path: '/metrics',

@@ -176,6 +176,20 @@ export async function grantBudget(
   }
   const found = candidates.find(({ line }) => line.window === request.window);
   if (!found) throw new NightshiftError('invalid_state', `nothing to grant: ${what}`);
+  // Granting what the budget does not cap would change nothing: say so rather than record it.
+  const uncapped = (['usd', 'tokens', 'requests', 'tool_calls'] as const).filter(
+    (dimension) => request[dimension] !== undefined && found.limits[dimension] === undefined,
+  );
+  if (uncapped.length > 0) {
+    const capped = Object.keys(found.limits).join(', ');
+    const fields = uncapped.map((dimension) => ({
+      path: dimension,
+      message: `this budget does not cap ${dimension} (it caps ${capped})`,
+    }));
+    throw new NightshiftError('config_invalid', `invalid budget grant: ${describeFields(fields)}`, {
+      fields,
+    });
+  }
   const grant: BudgetGrant = {
     grant_id: randomUUID(),
     key: found.line.key,

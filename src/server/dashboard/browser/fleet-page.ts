@@ -1,7 +1,9 @@
 import type { EventType } from '../../../storage/contracts/event-log.js';
+import type { BudgetsOverview } from '../budget-types.js';
 import type { FleetOverview } from '../fleet-overview-types.js';
 import { api } from './api.js';
 import type { AgentView, WorkerView } from './api-types.js';
+import { renderBudgets } from './budget-panel.js';
 import { byId, el } from './dom.js';
 import { followStream, type EventStream } from './event-stream.js';
 import { formatNumber, formatTime, formatUsd, formatWhen } from './format.js';
@@ -18,12 +20,16 @@ import { actionButtons, agentLink, badge } from './widgets.js';
 
 // The fleet page (`/`): the overview above the table of agents, kept current by the event stream.
 
-/** Events after which the overview is read again (a run ended, or an agent changed state). */
+/**
+ * Events after which the overview and the budgets are read again (a run ended, an agent changed
+ * state, a budget ran out).
+ */
 const OVERVIEW_EVENTS: readonly EventType[] = [
   'background_task_completed',
   'background_task_error',
   'background_task_skipped',
   'background_agent_status',
+  'budget_exhausted',
 ];
 
 const rows = byId('fleet-rows');
@@ -148,6 +154,23 @@ async function refreshOverview(): Promise<void> {
   }
 }
 
+/** The budgets panel, read on its own: a failure there leaves the rest of the overview shown. */
+async function refreshBudgets(): Promise<void> {
+  if (!ready()) return;
+  try {
+    renderBudgets(await api<BudgetsOverview>('GET', '/api/budgets'));
+    byId('budgets').dataset.loaded = 'true';
+  } catch (error) {
+    reportFailure('Could not load the budgets: ', error);
+  }
+}
+
+/** The overview and the budgets beside it. */
+function refreshOverviewAndBudgets(): void {
+  void refreshOverview();
+  void refreshBudgets();
+}
+
 filter.addEventListener('change', () => {
   keepInUrl('state', filter.value, '');
   void refresh();
@@ -159,11 +182,11 @@ windowSelect.addEventListener('change', () => {
 
 const soon = debounce(() => void refresh(), 250);
 // The overview reads more than the table: after runs end, at most every few seconds.
-const overviewSoon = throttle(() => void refreshOverview(), 3000);
+const overviewSoon = throttle(refreshOverviewAndBudgets, 3000);
 let stream: EventStream | undefined;
 whenReady(() => {
   void refresh();
-  void refreshOverview();
+  refreshOverviewAndBudgets();
   stream ??= followStream('/api/events', (event) => {
     soon();
     if (OVERVIEW_EVENTS.includes(event.type)) overviewSoon();
@@ -171,4 +194,4 @@ whenReady(() => {
 });
 // Relative times ("in 4 s") age even when no event comes (each refresh waits for a token).
 setInterval(() => void refresh(), 15000);
-setInterval(() => void refreshOverview(), 30000);
+setInterval(refreshOverviewAndBudgets, 30000);
