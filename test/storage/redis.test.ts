@@ -167,6 +167,27 @@ describeRedis('redis backend', () => {
       await deleteKeys(admin(), prefix);
     });
 
+    it('keeps a grant after its counter expired, and a retried grant does not make it again', async () => {
+      const store = openStore();
+      const grant = {
+        grant_id: 'grant-1',
+        key: 'agent:alpha:per_day:2026-12-03',
+        amounts: { micro_usd: 0, tokens: 5, requests: 0, tool_calls: 0 },
+        by: 'ana',
+        note: 'quarter end',
+        granted_at: '2026-12-03T12:00:00.000Z',
+        resets_at: '2026-12-04T00:00:00.000Z',
+      };
+      await store.budgets.grant(grant);
+      // What PEXPIREAT does once the counter's time is up.
+      expect(await admin().unlink(`${prefix}budget-counter:${grant.key}`)).toBe(1);
+      const [gone] = await store.budgets.counters([grant.key]);
+      expect(gone?.granted.tokens).toBe(0);
+      expect(await store.budgets.listGrants()).toEqual([grant]);
+      expect((await store.budgets.grant(grant)).granted.tokens).toBe(0);
+      expect(await store.budgets.listGrants()).toEqual([grant]);
+    });
+
     it('lets exactly one claim of a run win across stores', async () => {
       const stores = [openStore(), openStore()];
       const run = runRecord('alpha', minute(0));

@@ -363,27 +363,30 @@ export function describeBudgetStore(name: string, factory: StoreFactory): void {
       ]);
     });
 
-    // Redis drops a counter by PEXPIREAT, on the server's clock: a test cannot move it cheaply.
-    it.skipIf(name === 'redis')('keeps a grant after its counter is dropped', async () => {
-      const grant = grantOf(
-        'grant-1',
-        'agent:alpha:per_day:2020-01-01',
-        { tokens: 5 },
-        {
-          granted_at: '2020-01-01T12:00:00.000Z',
-          resets_at: '2020-01-02T00:00:00.000Z',
-        },
-      );
-      await budgets.grant(grant);
-      // A window's first hold, long after: the stores drop long-ended counters then.
-      const later = new Date(Date.now() + 40 * DAY_MS);
-      await budgets.hold('hold-1', 'run-1', [line('agent:alpha:now', {})], { tokens: 1 }, later);
-      expect(await budgets.counters([grant.key])).toEqual([unwritten(grant.key)]);
-      expect(await budgets.listGrants()).toEqual([grant]);
-      // Retried after the drop, it is still granted once: the counter is not made again.
-      expect(await budgets.grant(grant)).toEqual(unwritten(grant.key));
-      expect(await budgets.listGrants()).toEqual([grant]);
-    });
+    // SQL and memory stores drop long-ended counters on a window's first hold; Redis lets them
+    // expire on its own clock (test/storage/redis.test.ts removes one as its expiry would).
+    const dropsOnHold = name !== 'redis';
+    if (dropsOnHold)
+      it('keeps a grant after its counter is dropped', async () => {
+        const grant = grantOf(
+          'grant-1',
+          'agent:alpha:per_day:2020-01-01',
+          { tokens: 5 },
+          {
+            granted_at: '2020-01-01T12:00:00.000Z',
+            resets_at: '2020-01-02T00:00:00.000Z',
+          },
+        );
+        await budgets.grant(grant);
+        // A window's first hold, long after: the stores drop long-ended counters then.
+        const later = new Date(Date.now() + 40 * DAY_MS);
+        await budgets.hold('hold-1', 'run-1', [line('agent:alpha:now', {})], { tokens: 1 }, later);
+        expect(await budgets.counters([grant.key])).toEqual([unwritten(grant.key)]);
+        expect(await budgets.listGrants()).toEqual([grant]);
+        // Retried after the drop, it is still granted once: the counter is not made again.
+        expect(await budgets.grant(grant)).toEqual(unwritten(grant.key));
+        expect(await budgets.listGrants()).toEqual([grant]);
+      });
 
     it('refuses a bad grant or listing, naming the field, before writing anything', async () => {
       const good = grantOf('grant-1', 'agent:alpha', { tokens: 1 });
