@@ -12,7 +12,6 @@ import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { z } from 'zod';
 import {
   createMemoryEventLog,
   createMemoryStore,
@@ -33,7 +32,7 @@ import { budgetLinesOf, type FleetBudgets } from '../src/service/budgets/budget-
 import { ServiceBudgets } from '../src/service/budgets/service-budgets.js';
 import { EventPublisher } from '../src/service/event-publisher.js';
 import { Redactor } from '../src/service/redactor.js';
-import { mockModel } from '../test/agent/mock-model.js';
+import { CallCounter, echo, EVENT_LOG_CAP, newModel, RUN_TIMEOUT_MS } from './echo-run.js';
 import { isMainModule, runInChild, sendToParent, type ChildRuntime } from './child-process.js';
 import { BENCH_SECRET } from './fixtures.js';
 import { progress, sleep } from './measure.js';
@@ -52,10 +51,6 @@ import type { BenchOptions, Suite } from './suite.js';
 const SUITE = 'budgets';
 const AGENT_ID = 'bench-budgets';
 const QUERY = 'Echo "ping", then answer.';
-/** What the service gives `runAgent` as its hard timeout by default (task_config.timeout, 300 s). */
-const RUN_TIMEOUT_MS = 300_000;
-/** The in-memory event log's default cap: a long-running service's log is always this full. */
-const EVENT_LOG_CAP = 10_000;
 /** The agent model's price: every model call's usage has a cost, and the usd budget applies. */
 const PRICING: ModelPricing = { input_per_million: 1, output_per_million: 2 };
 /** The agent's own budget: one line (its day, in usd), far above what the benchmark spends. */
@@ -87,18 +82,6 @@ const RACE_LIMIT_TOKENS = 25_000;
 const RACE_MAX_HOLD_TOKENS = 1_000;
 /** The longest a racing call stays in flight between its hold and its settle. */
 const RACE_MAX_CALL_MS = 3;
-
-const echoInput = z.object({ text: z.string() });
-const echo: ToolDefinition<z.infer<typeof echoInput>> = {
-  description: 'Returns its input.',
-  inputSchema: echoInput,
-  execute: ({ text }) => ({ echo: text }),
-};
-
-/** A fresh model per run, so every path sees call 0 (a tool call), then call 1 (the answer). */
-function newModel() {
-  return mockModel([{ tools: [{ name: 'echo', args: { text: 'ping' } }] }, { text: 'done' }]);
-}
 
 /** The backends measured. */
 type Backend = 'memory' | 'sqlite' | 'postgres' | 'redis';
@@ -142,42 +125,6 @@ interface GroupParameters {
   /** Postgres schema or Redis key prefix (shared servers only). */
   namespace?: string;
   quick: boolean;
-}
-
-/** Store method calls made through counted stores: in all, and by `store.method`. */
-class CallCounter {
-  total = 0;
-  readonly byMethod = new Map<string, number>();
-
-  /** Calls counted so far as `<prefix>.<method>`, for every method starting with `prefix`. */
-  callsOf(prefix: string): number {
-    let calls = 0;
-    for (const [method, count] of this.byMethod)
-      if (method.startsWith(`${prefix}.`)) calls += count;
-    return calls;
-  }
-
-  /** `target` with each of its method calls counted as `<prefix>.<method>`, then forwarded. */
-  wrap<T extends object>(prefix: string, target: T): T {
-    const forwards = new Map<PropertyKey, unknown>();
-    return new Proxy(target, {
-      get: (object, property) => {
-        const value: unknown = Reflect.get(object, property, object);
-        if (typeof value !== 'function') return value;
-        let forward = forwards.get(property);
-        if (forward === undefined) {
-          const name = `${prefix}.${String(property)}`;
-          forward = (...args: unknown[]): unknown => {
-            this.total += 1;
-            this.byMethod.set(name, (this.byMethod.get(name) ?? 0) + 1);
-            return Reflect.apply(value, object, args);
-          };
-          forwards.set(property, forward);
-        }
-        return forward;
-      },
-    });
-  }
 }
 
 /** What this process has sent to Postgres and Redis, counted on the clients' prototypes. */

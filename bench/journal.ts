@@ -6,7 +6,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { z } from 'zod';
 import {
   createMemoryEventLog,
   createMemoryStore,
@@ -19,7 +18,7 @@ import {
 } from '../src/index.js';
 import { EventPublisher } from '../src/service/event-publisher.js';
 import { Redactor } from '../src/service/redactor.js';
-import { mockModel } from '../test/agent/mock-model.js';
+import { CallCounter, echo, EVENT_LOG_CAP, newModel, RUN_TIMEOUT_MS } from './echo-run.js';
 import { isMainModule, runInChild, sendToParent, type ChildRuntime } from './child-process.js';
 import { BENCH_SECRET } from './fixtures.js';
 import { progress } from './measure.js';
@@ -29,24 +28,8 @@ import type { BenchOptions, Suite } from './suite.js';
 const SUITE = 'journal';
 const AGENT_ID = 'bench-journal';
 const QUERY = 'Echo "ping", then answer.';
-/** What the service gives `runAgent` as its hard timeout by default (task_config.timeout, 300 s). */
-const RUN_TIMEOUT_MS = 300_000;
-/** The in-memory event log's default cap: a long-running service's log is always this full. */
-const EVENT_LOG_CAP = 10_000;
 /** The most of a run's CPU the journal may take in memory (issue #14). */
 const MEMORY_SHARE_GOAL_PERCENT = 25;
-
-const echoInput = z.object({ text: z.string() });
-const echo: ToolDefinition<z.infer<typeof echoInput>> = {
-  description: 'Returns its input.',
-  inputSchema: echoInput,
-  execute: ({ text }) => ({ echo: text }),
-};
-
-/** A fresh model per run, so every path sees call 0 (a tool call), then call 1 (the answer). */
-function newModel() {
-  return mockModel([{ tools: [{ name: 'echo', args: { text: 'ping' } }] }, { text: 'done' }]);
-}
 
 const BACKENDS = ['memory', 'sqlite'] as const;
 type Backend = (typeof BACKENDS)[number];
@@ -57,34 +40,6 @@ type PathName = (typeof PATHS)[number];
 
 function pathName(backend: Backend, journal: boolean): PathName {
   return `${backend}${journal ? 'Journal' : 'Bare'}`;
-}
-
-/** Store method calls made through counted stores: in all, and by `store.method`. */
-class CallCounter {
-  total = 0;
-  readonly byMethod = new Map<string, number>();
-
-  /** `target` with each of its method calls counted as `<prefix>.<method>`, then forwarded. */
-  wrap<T extends object>(prefix: string, target: T): T {
-    const forwards = new Map<PropertyKey, unknown>();
-    return new Proxy(target, {
-      get: (object, property) => {
-        const value: unknown = Reflect.get(object, property, object);
-        if (typeof value !== 'function') return value;
-        let forward = forwards.get(property);
-        if (forward === undefined) {
-          const name = `${prefix}.${String(property)}`;
-          forward = (...args: unknown[]): unknown => {
-            this.total += 1;
-            this.byMethod.set(name, (this.byMethod.get(name) ?? 0) + 1);
-            return Reflect.apply(value, object, args);
-          };
-          forwards.set(property, forward);
-        }
-        return forward;
-      },
-    });
-  }
 }
 
 /** One path: a run, and what it has done so far. */

@@ -4,7 +4,6 @@
  * model ↔ tool exchange — in one fresh process, alternating rounds.
  */
 import { generateText, stepCountIs, tool } from 'ai';
-import { z } from 'zod';
 import {
   createMemoryEventLog,
   createMemoryStore,
@@ -14,7 +13,7 @@ import {
 } from '../src/index.js';
 import { EventPublisher } from '../src/service/event-publisher.js';
 import { Redactor } from '../src/service/redactor.js';
-import { mockModel } from '../test/agent/mock-model.js';
+import { echo, echoInput, EVENT_LOG_CAP, newModel, RUN_TIMEOUT_MS } from './echo-run.js';
 import { isMainModule, runInChild, sendToParent, type ChildRuntime } from './child-process.js';
 import { BENCH_SECRET } from './fixtures.js';
 import { progress } from './measure.js';
@@ -24,22 +23,6 @@ import type { BenchOptions, Suite } from './suite.js';
 const SUITE = 'runtime';
 const AGENT_ID = 'bench-runtime';
 const QUERY = 'Echo "ping", then answer.';
-/** What the service gives `runAgent` as its hard timeout by default (task_config.timeout, 300 s). */
-const RUN_TIMEOUT_MS = 300_000;
-/** The in-memory event log's default cap: a long-running service's log is always this full. */
-const EVENT_LOG_CAP = 10_000;
-
-const echoInput = z.object({ text: z.string() });
-const echo: ToolDefinition<z.infer<typeof echoInput>> = {
-  description: 'Returns its input.',
-  inputSchema: echoInput,
-  execute: ({ text }) => ({ echo: text }),
-};
-
-/** A fresh model per run, so both paths see call 0 (a tool call), then call 1 (the answer). */
-function newModel() {
-  return mockModel([{ tools: [{ name: 'echo', args: { text: 'ping' } }] }, { text: 'done' }]);
-}
 
 type Path = () => Promise<void>;
 
