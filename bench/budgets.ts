@@ -13,7 +13,6 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import {
-  createMemoryEventLog,
   createMemoryStore,
   createPostgresStore,
   createRedisStore,
@@ -25,16 +24,19 @@ import {
   type BudgetLine,
   type RunStep,
   type Store,
-  type ToolDefinition,
 } from '../src/index.js';
 import { costMicroUsd, type ModelPricing } from '../src/config/pricing.js';
 import { budgetLinesOf, type FleetBudgets } from '../src/service/budgets/budget-lines.js';
 import { ServiceBudgets } from '../src/service/budgets/service-budgets.js';
-import { EventPublisher } from '../src/service/event-publisher.js';
-import { Redactor } from '../src/service/redactor.js';
-import { CallCounter, echo, EVENT_LOG_CAP, newModel, RUN_TIMEOUT_MS } from './echo-run.js';
+import {
+  CallCounter,
+  EVENT_LOG_CAP,
+  newModel,
+  RUN_TIMEOUT_MS,
+  echoTools,
+  publisherAtCap,
+} from './echo-run.js';
 import { isMainModule, runInChild, sendToParent, type ChildRuntime } from './child-process.js';
-import { BENCH_SECRET } from './fixtures.js';
 import { progress, sleep } from './measure.js';
 import { formatNumber, printSuite, type Figure, type SuiteResult } from './report.js';
 import {
@@ -207,20 +209,8 @@ async function openPath(
   definition: AgentDefinition,
 ): Promise<Path> {
   const name = pathKey(backend, budgets);
-  const log = createMemoryEventLog();
-  for (let index = 0; index < EVENT_LOG_CAP; index += 1) {
-    await log.append({
-      type: 'user_message',
-      agent_id: AGENT_ID,
-      run_id: null,
-      timestamp: new Date().toISOString(),
-      payload: { message: QUERY },
-    });
-  }
-  const redactor = new Redactor();
-  redactor.add(BENCH_SECRET);
-  const publisher = new EventPublisher(log, () => new Date(), redactor);
-  const tools = new Map<string, ToolDefinition>([['echo', echo]]);
+  const publisher = await publisherAtCap(AGENT_ID, QUERY);
+  const tools = echoTools();
   const counter = new CallCounter();
   const messages = counter.wrap('messages', store.messages);
   const recorder = counter.wrap('runs', store.runs);

@@ -3,8 +3,11 @@
  * the answer), the limits the service gives a run, and a counter of store calls.
  */
 import { z } from 'zod';
-import type { ToolDefinition } from '../src/index.js';
+import { createMemoryEventLog, type ToolDefinition } from '../src/index.js';
+import { EventPublisher } from '../src/service/event-publisher.js';
+import { Redactor } from '../src/service/redactor.js';
 import { mockModel } from '../test/agent/mock-model.js';
+import { BENCH_SECRET } from './fixtures.js';
 
 /** What the service gives `runAgent` as its hard timeout by default (task_config.timeout, 300 s). */
 export const RUN_TIMEOUT_MS = 300_000;
@@ -19,6 +22,31 @@ export const echo: ToolDefinition<z.infer<typeof echoInput>> = {
   inputSchema: echoInput,
   execute: ({ text }) => ({ echo: text }),
 };
+
+/** The tools of the echo run, by name. */
+export function echoTools(): Map<string, ToolDefinition> {
+  return new Map<string, ToolDefinition>([['echo', echo]]);
+}
+
+/**
+ * Events published as the service publishes them (one secret to redact) into a memory event log
+ * of their own, already at its cap as a long-running service's is.
+ */
+export async function publisherAtCap(agentId: string, message: string): Promise<EventPublisher> {
+  const log = createMemoryEventLog();
+  for (let index = 0; index < EVENT_LOG_CAP; index += 1) {
+    await log.append({
+      type: 'user_message',
+      agent_id: agentId,
+      run_id: null,
+      timestamp: new Date().toISOString(),
+      payload: { message },
+    });
+  }
+  const redactor = new Redactor();
+  redactor.add(BENCH_SECRET);
+  return new EventPublisher(log, () => new Date(), redactor);
+}
 
 /** A fresh model per run, so every path sees call 0 (a tool call), then call 1 (the answer). */
 export function newModel() {

@@ -7,20 +7,22 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  createMemoryEventLog,
   createMemoryStore,
   createSqliteStore,
   parseAgentDefinition,
   runAgent,
   type RunStep,
   type Store,
-  type ToolDefinition,
 } from '../src/index.js';
-import { EventPublisher } from '../src/service/event-publisher.js';
-import { Redactor } from '../src/service/redactor.js';
-import { CallCounter, echo, EVENT_LOG_CAP, newModel, RUN_TIMEOUT_MS } from './echo-run.js';
+import {
+  CallCounter,
+  EVENT_LOG_CAP,
+  newModel,
+  RUN_TIMEOUT_MS,
+  echoTools,
+  publisherAtCap,
+} from './echo-run.js';
 import { isMainModule, runInChild, sendToParent, type ChildRuntime } from './child-process.js';
-import { BENCH_SECRET } from './fixtures.js';
 import { progress } from './measure.js';
 import { formatNumber, printSuite, type Figure, type SuiteResult } from './report.js';
 import type { BenchOptions, Suite } from './suite.js';
@@ -67,20 +69,8 @@ async function openPath(backend: Backend, journal: boolean, directory: string): 
     backend === 'memory'
       ? createMemoryStore()
       : createSqliteStore({ path: join(directory, `${pathName(backend, journal)}.db`) });
-  const log = createMemoryEventLog();
-  for (let index = 0; index < EVENT_LOG_CAP; index += 1) {
-    await log.append({
-      type: 'user_message',
-      agent_id: AGENT_ID,
-      run_id: null,
-      timestamp: new Date().toISOString(),
-      payload: { message: QUERY },
-    });
-  }
-  const redactor = new Redactor();
-  redactor.add(BENCH_SECRET);
-  const publisher = new EventPublisher(log, () => new Date(), redactor);
-  const tools = new Map<string, ToolDefinition>([['echo', echo]]);
+  const publisher = await publisherAtCap(AGENT_ID, QUERY);
+  const tools = echoTools();
   const counter = new CallCounter();
   const messages = counter.wrap('messages', store.messages);
   const recorder = journal ? counter.wrap('runs', store.runs) : undefined;

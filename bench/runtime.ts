@@ -4,18 +4,17 @@
  * model ↔ tool exchange — in one fresh process, alternating rounds.
  */
 import { generateText, stepCountIs, tool } from 'ai';
+import { createMemoryStore, parseAgentDefinition, runAgent } from '../src/index.js';
 import {
-  createMemoryEventLog,
-  createMemoryStore,
-  parseAgentDefinition,
-  runAgent,
-  type ToolDefinition,
-} from '../src/index.js';
-import { EventPublisher } from '../src/service/event-publisher.js';
-import { Redactor } from '../src/service/redactor.js';
-import { echo, echoInput, EVENT_LOG_CAP, newModel, RUN_TIMEOUT_MS } from './echo-run.js';
+  echo,
+  echoInput,
+  EVENT_LOG_CAP,
+  newModel,
+  RUN_TIMEOUT_MS,
+  echoTools,
+  publisherAtCap,
+} from './echo-run.js';
 import { isMainModule, runInChild, sendToParent, type ChildRuntime } from './child-process.js';
-import { BENCH_SECRET } from './fixtures.js';
 import { progress } from './measure.js';
 import { printSuite, type Figure, type SuiteResult } from './report.js';
 import type { BenchOptions, Suite } from './suite.js';
@@ -38,20 +37,8 @@ async function agentPath(): Promise<Path> {
     { providers: ['mock'] },
   );
   const store = createMemoryStore();
-  const log = createMemoryEventLog();
-  for (let index = 0; index < EVENT_LOG_CAP; index += 1) {
-    await log.append({
-      type: 'user_message',
-      agent_id: AGENT_ID,
-      run_id: null,
-      timestamp: new Date().toISOString(),
-      payload: { message: QUERY },
-    });
-  }
-  const redactor = new Redactor();
-  redactor.add(BENCH_SECRET);
-  const publisher = new EventPublisher(log, () => new Date(), redactor);
-  const tools = new Map<string, ToolDefinition>([['echo', echo]]);
+  const publisher = await publisherAtCap(AGENT_ID, QUERY);
+  const tools = echoTools();
   let sequence = 0;
   return async () => {
     const runId = `${AGENT_ID}.${sequence++}`;
