@@ -99,6 +99,7 @@ export class TimedMemoryRouter extends MemoryRouter {
         messages: timedObject('messages', store.messages, timer),
         leases: timedObject('leases', store.leases, timer),
         budgets: timedObject('budgets', store.budgets, timer),
+        approvals: timedObject('approvals', store.approvals, timer),
         description: store.description,
         close: () => store.close(),
       };

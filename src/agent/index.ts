@@ -8,6 +8,7 @@ export {
 export { ScriptedLanguageModel } from './providers/scripted-model.js';
 export type { AgentErrorCode, AgentRunResult, AgentRunStatus } from './run-result.js';
 export { runAgent, type RunAgentOptions } from './run-agent.js';
+export type { ApprovalVerdict, RunApprovals, ToolCallRequest } from './run-approvals.js';
 export type { BudgetStop, HeldBudget, ModelCallEstimate, RunBudget } from './run-budget.js';
 export { JOURNAL_RESULT_CAP_CHARS, outcomeUnknown } from './run-journal.js';
 export { digest, type StepRecorder } from './tool-calls.js';

@@ -13,6 +13,7 @@ import { errorMessage, NightshiftError } from '../errors.js';
 import {
   addUsage,
   emptyUsage,
+  type ApprovalWaitInfo,
   type MessageStore,
   type RunStep,
   type StoredMessage,
@@ -21,6 +22,7 @@ import {
 import type { ToolDefinition } from '../tools/index.js';
 import type { AgentEventSink } from './agent-events.js';
 import { sanitizeConversation, selectHistory } from './conversation.js';
+import { approvalOfStop, approvalStopError, type RunApprovals } from './run-approvals.js';
 import type { AgentErrorCode, AgentRunResult, AgentRunStatus } from './run-result.js';
 import { whenAborted, wrapTools, type StepRecorder } from './tool-calls.js';
 import { runWarningOf } from './providers/scripted-model.js';
@@ -28,6 +30,7 @@ import type { ModelPricing } from '../config/pricing.js';
 import {
   budgetMiddleware,
   budgetStopError,
+  budgetStopInfoOf,
   DEFAULT_BUDGETED_OUTPUT_TOKENS,
   isBudgetStopError,
   type BudgetStop,
@@ -76,6 +79,11 @@ export interface RunAgentOptions {
    * that does not fit is not made, and the run ends `budget_exceeded` with the budget's code.
    */
   budget?: RunBudget;
+  /**
+   * The tool calls a person decides on: a call a rule matches waits for its decision, and the
+   * run ends `awaiting_approval` to wait with it (the service suspends it until the decision).
+   */
+  approvals?: RunApprovals;
   now?: () => Date;
 }
 
@@ -146,7 +154,7 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentRunResult
   const result = (
     status: AgentRunStatus,
     output: string | null,
-    error: { code: AgentErrorCode; message: string } | null,
+    error: AgentRunResult['error'],
   ): AgentRunResult => ({
     status,
     output,
@@ -181,6 +189,19 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentRunResult
     const error = budgetStopError(stop);
     controller.abort(error);
     throw error;
+  };
+
+  /**
+   * Ends the run to wait for a person at a tool call: the calls of the same reply already
+   * running finish and are recorded first, so the resumed run finds their results.
+   */
+  let awaitingApproval: NightshiftError | undefined;
+  const stopForApproval = async (approval: ApprovalWaitInfo): Promise<never> => {
+    const error = approvalStopError(approval);
+    awaitingApproval ??= error;
+    await Promise.allSettled([...inFlight]);
+    controller.abort(awaitingApproval);
+    throw awaitingApproval;
   };
 
   const sessionId =
@@ -222,6 +243,8 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentRunResult
       inFlight,
       budget: options.budget,
       stopForBudget,
+      approvals: options.approvals,
+      stopForApproval,
       onSideEffectsBefore: () => {
         sideEffects = true;
       },
@@ -399,10 +422,20 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentRunResult
   } catch (error) {
     if (controller.signal.aborted) {
       const reason: unknown = controller.signal.reason;
+      const approval = approvalOfStop(reason);
+      if (approval) {
+        return result('awaiting_approval', null, {
+          code: 'approval_required',
+          message: (reason as Error).message,
+          approval,
+        });
+      }
       if (isBudgetStopError(reason)) {
+        const budget = budgetStopInfoOf(reason);
         return result('budget_exceeded', null, {
           code: reason.code as AgentErrorCode,
           message: reason.message,
+          ...(budget ? { budget } : {}),
         });
       }
       if (NightshiftError.isInstance(reason) && reason.code === 'timeout') {

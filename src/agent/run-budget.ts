@@ -4,7 +4,7 @@ import type {
   LanguageModelV3Usage,
 } from '@ai-sdk/provider';
 import { NightshiftError, type BudgetErrorCode } from '../errors.js';
-import type { Usage } from '../storage/contracts/index.js';
+import type { BudgetStopInfo, Usage } from '../storage/contracts/index.js';
 
 /** Output tokens a request may produce when a budget applies and `max_tokens` is not set. */
 export const DEFAULT_BUDGETED_OUTPUT_TOKENS = 4_096;
@@ -29,6 +29,8 @@ export interface HeldBudget {
 export interface BudgetStop {
   code: BudgetErrorCode;
   message: string;
+  /** Which budget, and what the call asked for: what a run waiting for it checks. */
+  info?: BudgetStopInfo;
 }
 
 /**
@@ -48,7 +50,16 @@ export function isBudgetStop(value: HeldBudget | BudgetStop): value is BudgetSto
 
 /** The error a run is stopped with when a budget would be crossed. */
 export function budgetStopError(stop: BudgetStop): NightshiftError {
-  return new NightshiftError(stop.code, stop.message);
+  return new NightshiftError(
+    stop.code,
+    stop.message,
+    stop.info ? { details: { budget: stop.info } } : {},
+  );
+}
+
+/** The budget a {@link budgetStopError} names, if it says. */
+export function budgetStopInfoOf(error: NightshiftError): BudgetStopInfo | undefined {
+  return error.details.budget as BudgetStopInfo | undefined;
 }
 
 /** True for the error {@link budgetStopError} makes. */

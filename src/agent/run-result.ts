@@ -1,8 +1,13 @@
 import type { BudgetErrorCode } from '../errors.js';
 import type { ErrorInfo, Usage } from '../storage/contracts/index.js';
 
-/** How one run of the runtime ended. Never `completed` with an error inside (promise 5). */
-export type AgentRunStatus = 'completed' | 'failed' | 'timed_out' | 'budget_exceeded' | 'cancelled';
+/**
+ * How one run of the runtime ended. Never `completed` with an error inside (promise 5).
+ * `awaiting_approval`: it stopped at a tool call a person must decide on (not an end: the
+ * service suspends the run until the decision).
+ */
+export type AgentRunStatus =
+  'completed' | 'failed' | 'timed_out' | 'budget_exceeded' | 'cancelled' | 'awaiting_approval';
 
 /** Codes a run's error may carry. Limits use their own names. */
 export type AgentErrorCode =
@@ -15,6 +20,7 @@ export type AgentErrorCode =
   | 'no_answer'
   | 'storage_error'
   | 'run_error'
+  | 'approval_required'
   | BudgetErrorCode;
 
 /** The typed result of one run of one agent. */

@@ -2,9 +2,15 @@ import { createHash } from 'node:crypto';
 import { jsonSchema, tool, type FlexibleSchema, type Tool, type ToolSet } from 'ai';
 import type { z } from 'zod';
 import { errorMessage, NightshiftError } from '../errors.js';
-import type { RunStep, ToolOutcome } from '../storage/contracts/index.js';
+import type {
+  ApprovalWaitInfo,
+  RunStep,
+  StepApproval,
+  ToolOutcome,
+} from '../storage/contracts/index.js';
 import type { ToolDefinition } from '../tools/index.js';
 import type { AgentEventSink } from './agent-events.js';
+import { deniedResult, type ApprovalVerdict, type RunApprovals } from './run-approvals.js';
 import { isBudgetStop, type BudgetStop, type RunBudget } from './run-budget.js';
 import {
   journalResult,
@@ -44,6 +50,10 @@ export interface ToolCallContext {
   budget: RunBudget | undefined;
   /** Ends the run with the budget's code: the call would cross it, so it does not run. */
   stopForBudget: (stop: BudgetStop) => never;
+  /** The calls a person decides on (none: every call runs). */
+  approvals: RunApprovals | undefined;
+  /** Stops the run to wait for a person (once the calls already running have ended). */
+  stopForApproval: (approval: ApprovalWaitInfo) => Promise<never>;
 }
 
 /** SHA-256 of the canonical JSON of a value (object keys sorted), for recording arguments without their content. */
@@ -98,6 +108,22 @@ function wrapTool(name: string, definition: ToolDefinition, context: ToolCallCon
     const stepId = `${context.attempt}.${index}`;
     if (recorded && !idempotent)
       return notRunAgain(name, input, toolCallId, stepId, index, context);
+    // A person decides first when a rule asks for one: the run waits, or the call runs with
+    // their arguments, or the model is told it was refused.
+    let args = input;
+    let approval: StepApproval | undefined;
+    if (context.approvals) {
+      const verdict = await context.approvals.check({
+        tool_name: name,
+        tool_call_id: toolCallId,
+        args: input,
+      });
+      if (verdict.kind === 'wait') return context.stopForApproval(verdict.approval);
+      if (verdict.kind === 'deny')
+        return refusedCall(name, input, toolCallId, stepId, index, verdict, context);
+      args = verdict.args;
+      approval = verdict.approval;
+    }
     const held = context.budget ? await context.budget.holdToolCall(stepId, name) : undefined;
     if (held && isBudgetStop(held)) context.stopForBudget(held);
     context.onToolStarted(options.toolCallId, idempotent);
@@ -112,13 +138,14 @@ function wrapTool(name: string, definition: ToolDefinition, context: ToolCallCon
       ended_at: null,
       tool_name: name,
       tool_call_id: toolCallId,
-      args_digest: digest(input),
-      args: input,
+      args_digest: digest(args),
+      args,
       idempotent,
+      ...(approval ? { approval } : {}),
     });
     await context.emit({
       type: 'tool_call_started',
-      payload: { tool_name: name, tool_args: input, tool_call_id: toolCallId },
+      payload: { tool_name: name, tool_args: args, tool_call_id: toolCallId },
     });
 
     const controller = new AbortController();
@@ -147,7 +174,7 @@ function wrapTool(name: string, definition: ToolDefinition, context: ToolCallCon
       try {
         const result = await Promise.race([
           Promise.resolve().then(() =>
-            definition.execute(input, {
+            definition.execute(args, {
               abortSignal: controller.signal,
               agent_id: context.agentId,
               run_id: context.runId,
@@ -160,7 +187,7 @@ function wrapTool(name: string, definition: ToolDefinition, context: ToolCallCon
         await finish('success', undefined, result);
         await context.emit({
           type: 'tool_call_result',
-          payload: { tool_name: name, tool_args: input, tool_call_id: toolCallId, result },
+          payload: { tool_name: name, tool_args: args, tool_call_id: toolCallId, result },
         });
         return result;
       } catch (error) {
@@ -178,7 +205,7 @@ function wrapTool(name: string, definition: ToolDefinition, context: ToolCallCon
           type: 'tool_call_error',
           payload: {
             tool_name: name,
-            tool_args: input,
+            tool_args: args,
             tool_call_id: toolCallId,
             error: message,
             timed_out: outcome === 'timeout',
@@ -249,6 +276,52 @@ async function notRunAgain(
       timed_out: false,
       unknown_outcome: true,
     },
+  });
+  return result;
+}
+
+/**
+ * A call a person (or the approval's timeout) refused: it does not run. The model gets a result
+ * saying so (`{ error: 'denied', note }`: the run goes on), and the journal records it, so a
+ * resumed run answers it the same way.
+ */
+async function refusedCall(
+  name: string,
+  input: unknown,
+  toolCallId: string,
+  stepId: string,
+  index: number,
+  verdict: Extract<ApprovalVerdict, { kind: 'deny' }>,
+  context: ToolCallContext,
+): Promise<unknown> {
+  const result = deniedResult(verdict);
+  const at = context.now().toISOString();
+  await context.recorder?.appendStep({
+    run_id: context.runId,
+    step_id: stepId,
+    attempt: context.attempt,
+    index,
+    kind: 'tool_call',
+    state: 'completed',
+    started_at: at,
+    ended_at: at,
+    tool_name: name,
+    tool_call_id: toolCallId,
+    args_digest: digest(input),
+    args: input,
+    idempotent: true,
+    outcome: 'success',
+    result,
+    approval: {
+      approval_id: verdict.approval_id,
+      state: verdict.state,
+      decided_by: verdict.decided_by,
+      edited: false,
+    },
+  });
+  await context.emit({
+    type: 'tool_call_result',
+    payload: { tool_name: name, tool_args: input, tool_call_id: toolCallId, result },
   });
   return result;
 }

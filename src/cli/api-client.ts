@@ -7,6 +7,8 @@ import {
 import type { RunReport } from '../server/index.js';
 import type {
   AgentStatus,
+  BackfillOptions,
+  BackfillPlan,
   BudgetGrantInput,
   BudgetGrantRecord,
   BudgetView,
@@ -92,6 +94,11 @@ export class ApiClient {
     return this.#json('POST', `${agentPath(agentId)}/stop`, options);
   }
 
+  /** Plans (`dry_run`) or starts the ticks of a past range of an agent's schedule, within its budgets. */
+  backfill(agentId: string, options: BackfillOptions): Promise<BackfillPlan> {
+    return this.#json('POST', `${agentPath(agentId)}/backfill`, options);
+  }
+
   /** Runs an agent now; answers at once, or when the run has ended with `wait`. */
   runNow(agentId: string, options: RunNowOptions = {}): Promise<RunRecord> {
     return this.#json('POST', `${agentPath(agentId)}/run`, options);
@@ -118,6 +125,11 @@ export class ApiClient {
   /** Everything the run page shows of a run: record, steps, timeline, its events and neighbours. */
   getRunReport(runId: string): Promise<RunReport> {
     return this.#json('GET', `/api/runs/${encodeURIComponent(runId)}/report`);
+  }
+
+  /** Refuses a run waiting for a budget more: it ends `budget_exceeded`, saying who and why. */
+  denyBudget(runId: string, input: { by: string; note: string }): Promise<RunRecord> {
+    return this.#json('POST', `/api/runs/${encodeURIComponent(runId)}/deny-budget`, input);
   }
 
   /** The worker processes of a distributed scheduler, by id; empty with the in-process scheduler. */

@@ -6,6 +6,10 @@ import { formatInstant } from './event-line.js';
 
 /** An agent's state in a word or two: `active (running)`, `paused (maintenance)`. */
 export function describeState(status: AgentStatus): string {
+  // Records of older servers lack the count.
+  const waiting = status.waiting_runs ?? 0;
+  if (waiting > 0)
+    return `${status.state} (${waiting} run${waiting === 1 ? '' : 's'} awaiting budget${status.is_running ? ', running' : ''})`;
   if (status.state === 'active') return status.is_running ? 'active (running)' : 'active';
   if (status.state === 'paused' && status.pause_reason) return `paused (${status.pause_reason})`;
   return status.state;

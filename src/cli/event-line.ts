@@ -26,8 +26,15 @@ export function createEventLineFormatter(): EventLineFormatter {
     switch (event.type) {
       case 'background_task_started': {
         if (event.run_id) attemptStarts.set(event.run_id, Date.parse(event.timestamp));
-        const manual = event.payload.trigger === 'manual' ? ', manual' : '';
-        return `${head} run started (attempt ${event.payload.attempt}${manual})`;
+        // A run its schedule did not start says what did: `manual`, or `backfill` of a past tick.
+        const { trigger } = event.payload;
+        const cause =
+          trigger === 'schedule'
+            ? ''
+            : trigger === 'backfill'
+              ? `, backfill of ${formatInstant(event.payload.scheduled_at)}`
+              : `, ${trigger}`;
+        return `${head} run started (attempt ${event.payload.attempt}${cause})`;
       }
       case 'background_task_resumed': {
         const { attempt, from_step: from, skipped_model_calls: skipped } = event.payload;
@@ -55,6 +62,12 @@ export function createEventLineFormatter(): EventLineFormatter {
             ? ''
             : ` in ${Math.max(0, Date.parse(event.timestamp) - started)} ms`;
         return `${head} ${status} (${reason})${took}${willRetry ? ', will retry' : ''}`;
+      }
+      case 'background_task_waiting': {
+        const { error, until } = event.payload;
+        const reason = `${error.code}: ${truncate(error.message, LONGEST_REASON)}`;
+        const end = until ? `until ${formatInstant(until)} or a grant` : 'until a grant';
+        return `${head} awaiting_budget (${reason}), waiting ${end}; \`nightshift budgets deny ${event.run_id ?? ''}\` ends it`;
       }
       case 'background_task_skipped':
         return `${head} skipped (${truncate(event.payload.reason, LONGEST_REASON)})`;

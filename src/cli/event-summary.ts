@@ -1,5 +1,6 @@
 import type { NightshiftEvent } from '../storage/index.js';
 import { formatUsd } from '../server/index.js';
+import { formatInstant } from './event-line.js';
 import { formatDuration } from './format-duration.js';
 import { truncate } from './table.js';
 
@@ -37,6 +38,17 @@ export function eventSummary(event: NightshiftEvent, longest: SummaryLengths): s
     }
     case 'budget_exhausted':
       return `: ${event.payload.code}: ${truncate(event.payload.message, longest.error)}`;
+    case 'budget_granted': {
+      const { budget, by, note, expires_at: expiresAt, ...granted } = event.payload;
+      const amounts = [
+        granted.usd > 0 ? formatUsd(granted.usd) : '',
+        granted.tokens > 0 ? `${granted.tokens} tokens` : '',
+        granted.requests > 0 ? `${granted.requests} requests` : '',
+        granted.tool_calls > 0 ? `${granted.tool_calls} tool calls` : '',
+      ].filter(Boolean);
+      const until = expiresAt === null ? '' : ` until ${formatInstant(expiresAt)}`;
+      return ` ${amounts.join(', ')} on ${budget}${until} by ${by}: ${truncate(note, longest.value)}`;
+    }
     case 'background_task_completed': {
       const { usage } = event.payload;
       const cost = usage.cost_usd === undefined ? '' : `, ${formatUsd(usage.cost_usd)}`;

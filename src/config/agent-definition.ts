@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { approvalRuleSchema } from './approval-rules.js';
 import { cronPatternProblem, isValidTimezone } from '../schedule/cron-pattern.js';
 import { parseIsoInstant } from '../schedule/iso-instant.js';
 import { createSchedule, scheduleSpecOf } from '../schedule/next-fire-time.js';
@@ -109,8 +110,13 @@ export const tagNameSchema = z
 
 /** An agent's budgets, held before each model request and tool call. */
 export const budgetConfigSchema = windowBudgetsSchema.extend({
-  /** What a run does when a budget runs out: `fail` ends it `budget_exceeded`. */
-  on_exhausted: z.enum(['fail']).default('fail'),
+  /**
+   * What a run does when a day's or a month's budget runs out (its own, a tag's, the fleet's):
+   * `fail` ends it `budget_exceeded`; `wait` stops it in `awaiting_budget`, holding nothing,
+   * until a grant or the window's reset, and it then goes on from its journal (or a person ends
+   * it with `denyBudget`). A run's own budget (`per_run`) always fails: waiting cannot refill it.
+   */
+  on_exhausted: z.enum(['fail', 'wait'], { error: 'must be fail or wait' }).default('fail'),
 });
 
 /** Which model an agent talks to and how. */
@@ -166,6 +172,8 @@ export const agentConfigSchema = z.strictObject({
   request_limit: z.number().int().min(0).default(DEFAULTS.agent_config.request_limit),
   total_tokens_limit: z.number().int().min(0).default(DEFAULTS.agent_config.total_tokens_limit),
   memory_config: memoryConfigSchema.default({ ...DEFAULTS.agent_config.memory_config }),
+  /** Tool calls a person must approve before they run (the run waits in `awaiting_approval`). */
+  approvals: z.array(approvalRuleSchema).default([]),
 });
 
 /** An MCP server an agent may use (seed shape). */

@@ -35,6 +35,8 @@ export const DEFAULTS = {
     /** 0 = no limit. */
     total_tokens_limit: 0,
     memory_config: { mode: 'sliding_window', value: 50 },
+    /** No tool call waits for a person. */
+    approvals: [],
   },
   /** Default environment variable holding each hosted provider's API key. */
   api_key_env: {

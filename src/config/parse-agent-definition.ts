@@ -15,6 +15,7 @@ import {
   issuesToFieldErrors,
   requiredErrorMap,
 } from './format-issues.js';
+import { toolPatternMatches } from './approval-rules.js';
 import { resolvePrice, type ModelPricing } from './pricing.js';
 import { scriptPlanProblems } from './script-plan.js';
 import { missingSettingHint, SETTING_TOOL_NAMES } from './tool-settings.js';
@@ -79,6 +80,8 @@ function contextFieldErrors(input: unknown, context: DefinitionContext): FieldEr
       }
     });
   }
+  for (const problem of approvalToolProblems(raw))
+    fields.push({ ...problem, path: at(...problem.path) });
   const usdProblem = unpricedBudget(raw, modelConfig, context.pricing);
   if (usdProblem) fields.push({ path: at('model_config', 'pricing'), message: usdProblem });
   if (provider === 'scripted') {
@@ -90,6 +93,38 @@ function contextFieldErrors(input: unknown, context: DefinitionContext): FieldEr
     }
   }
   return fields;
+}
+
+/**
+ * Approval rules naming tools the agent does not have: a name, or a pattern matching none of its
+ * `tools`. With MCP servers, a name may be one of theirs (known only once they answer), so only
+ * an agent without any is checked.
+ */
+function approvalToolProblems(raw: {
+  tools?: unknown;
+  mcp_tools?: unknown;
+  agent_config?: unknown;
+}): { path: PropertyKey[]; message: string }[] {
+  const config = raw.agent_config as { approvals?: unknown } | undefined;
+  if (!Array.isArray(config?.approvals)) return [];
+  if (Array.isArray(raw.mcp_tools) && raw.mcp_tools.length > 0) return [];
+  const tools = Array.isArray(raw.tools)
+    ? raw.tools.filter((name): name is string => typeof name === 'string')
+    : [];
+  const problems: { path: PropertyKey[]; message: string }[] = [];
+  config.approvals.forEach((rule: unknown, ruleIndex) => {
+    const patterns = (rule as { tools?: unknown } | null)?.tools;
+    if (!Array.isArray(patterns)) return;
+    patterns.forEach((pattern: unknown, index) => {
+      if (typeof pattern !== 'string' || pattern === '') return;
+      if (tools.some((name) => toolPatternMatches(pattern, name))) return;
+      problems.push({
+        path: ['agent_config', 'approvals', ruleIndex, 'tools', index],
+        message: `${pattern.includes('*') ? 'matches none of' : 'is not one of'} the agent's tools (${tools.join(', ') || 'none'})`,
+      });
+    });
+  });
+  return problems;
 }
 
 /** Why a budget in dollars cannot be held: the model has no price (none given, none in the table). */

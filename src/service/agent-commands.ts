@@ -1,5 +1,11 @@
 import { NightshiftError } from '../errors.js';
-import { emptyStats, type AgentPatch, type AgentRecord } from '../storage/contracts/index.js';
+import {
+  emptyStats,
+  UNFINISHED_STATUSES,
+  WAITING_STATUSES,
+  type AgentPatch,
+  type AgentRecord,
+} from '../storage/contracts/index.js';
 import { trackAgent } from './agent-tracker.js';
 import type { AgentStatus } from './agent-status.js';
 import { cancelRunsInStore } from './cancel-runs.js';
@@ -83,20 +89,20 @@ export async function stopAgent(
     { state: 'stopped', pause_reason: null },
     'stopped',
   );
-  if (cancel) {
-    await context.dispatcher?.cancelAgentRuns(agentId, 'cancelled by stopAgent');
-    // Runs other processes hold (other managers, BullMQ workers) are cancelled through the store.
-    const { store, transitions } = await context.connect();
-    await cancelRunsInStore(
-      {
-        store,
-        transitions,
-        isLocal: (runId) => context.dispatcher?.completion(runId) !== undefined,
-      },
-      agentId,
-      'cancelled by stopAgent',
-    );
-  }
+  if (cancel) await context.dispatcher?.cancelAgentRuns(agentId, 'cancelled by stopAgent');
+  // Runs other processes hold (other managers, BullMQ workers) are cancelled through the store;
+  // a run waiting for a budget, in no process's hands, cannot finish once stopped: it ends too.
+  const { store, transitions } = await context.connect();
+  await cancelRunsInStore(
+    {
+      store,
+      transitions,
+      isLocal: (runId) => context.dispatcher?.completion(runId) !== undefined,
+    },
+    agentId,
+    cancel ? 'cancelled by stopAgent' : 'the agent was stopped while the run waited for a budget',
+    cancel ? UNFINISHED_STATUSES : WAITING_STATUSES,
+  );
   // MCP servers close once the run in flight (which may still use them) has finished.
   context.background(
     (async () => {
@@ -162,6 +168,7 @@ export async function deleteAgent(context: ServiceContext, agentId: string): Pro
   await context.dispatcher?.cancelAgentRuns(agentId, 'the agent was deleted');
   await store.agents.delete(agentId);
   await store.runs.deleteByAgent(agentId);
+  await store.approvals.deleteByAgent(agentId);
   await store.messages.clear(current.definition.task_config.session_id ?? agentId);
   context.runtimes.forget(agentId);
   await context.runtimes.closeMcp(agentId);

@@ -22,6 +22,8 @@ export interface AgentStatus extends Pick<
   is_running: boolean;
   /** Runs of this agent in flight now. */
   running_runs: number;
+  /** Runs of this agent waiting for a budget (`awaiting_budget`): in no process's hands. */
+  waiting_runs: number;
   next_run_at: string | null;
   avg_duration_ms: number | null;
   pause_reason: string | null;

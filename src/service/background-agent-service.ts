@@ -7,6 +7,8 @@ import { NightshiftError } from '../errors.js';
 import { scheduleOf } from '../schedule/index.js';
 import type { EventRouter, MemoryRouter } from '../storage/index.js';
 import type {
+  ApprovalRecord,
+  ListApprovalsOptions,
   ListRunsOptions,
   NightshiftEvent,
   RunRecord,
@@ -24,6 +26,8 @@ import {
 } from './agent-commands.js';
 import type { AgentStatus } from './agent-status.js';
 import { trackSafely } from './agent-tracker.js';
+import { backfill, type BackfillOptions } from './backfill.js';
+import type { BackfillPlan } from './backfill-plan.js';
 import {
   grantBudget,
   listBudgetGrants,
@@ -31,6 +35,8 @@ import {
   type BudgetGrantRecord,
   type BudgetView,
 } from './budgets/budget-grants.js';
+import { decideApproval, getApproval, listApprovals } from './approvals/approval-decisions.js';
+import { denyBudget } from './budgets/budget-denial.js';
 import { ChangeFollower } from './change-follower.js';
 import { streamEvents, type StreamEventsOptions } from './event-stream.js';
 import { runNow } from './manual-runs.js';
@@ -190,6 +196,19 @@ export class BackgroundAgentService {
   }
 
   /**
+   * Runs the ticks of the agent's schedule in a past range `[from, to]` (ISO instants, `to` not
+   * after now, at most 1,000 ticks) that have no run yet, within what is left of its day and
+   * month budgets: each tick is priced at the mean of the agent's recent runs, and those that fit
+   * start oldest first, one after another, in the background (trigger `backfill`, `scheduled_at`
+   * the tick). Returns the plan at once; `dry_run: true` plans and starts nothing.
+   * `config_invalid` names a bad field; `invalid_state` when the agent is paused or stopped, or
+   * this process runs no agents (a dry run works anywhere).
+   */
+  async backfill(agentId: string, options: BackfillOptions): Promise<BackfillPlan> {
+    return backfill(this.#context, agentId, options);
+  }
+
+  /**
    * The worker processes of a distributed scheduler, from its heartbeat registry: what each
    * one is running now. Empty with the in-process scheduler.
    */
@@ -231,6 +250,39 @@ export class BackgroundAgentService {
    */
   async grantBudget(input: unknown): Promise<{ grant: BudgetGrantRecord; budget: BudgetView }> {
     return grantBudget(this.#context, input);
+  }
+
+  /**
+   * Refuses a run waiting for a budget (`awaiting_budget`) more: it ends `budget_exceeded`, its
+   * error saying who denied it and why (`{ by, note }`, both required: a `BudgetDenialInput`). `invalid_state` when the
+   * run is not waiting (woken, denied or ended meanwhile), `run_not_found` when there is none.
+   */
+  async denyBudget(runId: string, input: unknown): Promise<RunRecord> {
+    return denyBudget(this.#context, runId, input);
+  }
+
+  /**
+   * Tool calls waiting for a person, or decided: newest first, filtered by `state`, `agent_id`,
+   * `run_id` (at most `limit`, 100 by default). Pending ones past their expiry are expired first.
+   */
+  async listApprovals(options: ListApprovalsOptions = {}): Promise<ApprovalRecord[]> {
+    return listApprovals(this.#context, options);
+  }
+
+  /** One approval; `approval_not_found` when there is none. */
+  async getApproval(approvalId: string): Promise<ApprovalRecord> {
+    return getApproval(this.#context, approvalId);
+  }
+
+  /**
+   * Decides a tool call waiting for a person (`{ decision: 'approve' | 'deny', by, note?,
+   * arguments? }`, an `ApprovalDecisionInput`), from any process sharing the store. Approve runs
+   * the tool (with `arguments` instead of the model's when given, recorded as edited); deny gives
+   * the model `{ error: 'denied', note }` and the run goes on. Applied once: the second of two
+   * decisions gets `invalid_state`.
+   */
+  async decideApproval(approvalId: string, input: unknown): Promise<ApprovalRecord> {
+    return decideApproval(this.#context, approvalId, input);
   }
 
   /** The grants ledger, newest first. */

@@ -16,6 +16,7 @@ export function buildStatus(
   nextRunAt: Date | undefined,
   invalidReason?: string,
   now: Date = new Date(),
+  waitingRuns = 0,
 ): AgentStatus {
   const { definition } = record;
   // Records written before costs were counted lack the cost fields.
@@ -27,6 +28,7 @@ export function buildStatus(
     ...(invalidReason === undefined ? {} : { invalid_reason: invalidReason }),
     is_running: runningRuns > 0,
     running_runs: runningRuns,
+    waiting_runs: waitingRuns,
     run_count: stats.run_count,
     error_count: stats.error_count,
     skip_count: stats.skip_count,

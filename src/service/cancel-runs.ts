@@ -1,4 +1,9 @@
-import type { RunRecord, Store } from '../storage/contracts/index.js';
+import {
+  UNFINISHED_STATUSES,
+  type RunRecord,
+  type RunStatus,
+  type Store,
+} from '../storage/contracts/index.js';
 import type { RunTransitions } from './runs/run-transitions.js';
 
 /** Unfinished runs of one agent looked at per cancellation; an agent rarely has more than a few. */
@@ -17,15 +22,17 @@ export interface CancelRunsContext {
  * worker) `cancelled`, on the record. Each is taken from its holder by a compare-and-set on its
  * lease owner and status, the way recovery takes a run over, so it ends once; the holder's next
  * fenced write (its heartbeat, within a third of the lease) finds the run gone, aborts what is
- * in flight (the model request, the tool) and writes nothing more. Returns the runs it ended.
+ * in flight (the model request, the tool) and writes nothing more. `statuses`: only runs in
+ * these (a stop without cancelling ends just the waiting ones). Returns the runs it ended.
  */
 export async function cancelRunsInStore(
   context: CancelRunsContext,
   agentId: string,
   why: string,
+  statuses: readonly RunStatus[] = UNFINISHED_STATUSES,
 ): Promise<RunRecord[]> {
   const unfinished = await context.store.runs.list(agentId, {
-    status: ['pending', 'running'],
+    status: statuses,
     limit: UNFINISHED_LIMIT,
   });
   const ended: RunRecord[] = [];

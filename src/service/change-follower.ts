@@ -1,6 +1,8 @@
 import type { EventLog } from '../storage/contracts/index.js';
 import { abortableSleep } from './abortable-sleep.js';
 import { trackSafely } from './agent-tracker.js';
+import { expireBudgetGrants } from './budgets/budget-grants.js';
+import { wakeWaitingRuns } from './waiting-runs.js';
 import { recoverRuns } from './run-recovery.js';
 import type { ServiceContext } from './service-context.js';
 
@@ -31,7 +33,16 @@ export class ChangeFollower {
     const started = new Promise<void>((resolve) => (ready = resolve));
     this.#unsubscribe = log.subscribe(
       (event) => {
-        if (event.type !== 'background_agent_status' || this.#context.shuttingDown) return;
+        if (this.#context.shuttingDown) return;
+        if (event.type === 'budget_granted' || event.type === 'approval_decided') {
+          // More budget, or a decision, made by any process: runs waiting for it may go on.
+          this.#context.background(
+            wakeWaitingRuns(this.#context),
+            `waking runs after ${event.type}`,
+          );
+          return;
+        }
+        if (event.type !== 'background_agent_status') return;
         const agentId = event.agent_id;
         this.#context.background(
           this.inAgentOrder(agentId, () => this.#applyStoredChange(agentId)),
@@ -94,6 +105,7 @@ export class ChangeFollower {
   async #sync(): Promise<void> {
     const context = this.#context;
     if (context.shuttingDown) return;
+    await expireBudgetGrants(context);
     await recoverRuns(context);
     const { store } = await context.connect();
     const records = await store.agents.list();

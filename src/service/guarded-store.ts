@@ -3,13 +3,13 @@ import type { Redactor } from './redactor.js';
 
 /**
  * The store the service writes through: every value written to it (agent records and their
- * stats, runs, steps, conversation messages) passes the redactor first, so no secret reaches
+ * stats, runs, steps, conversation messages, approvals) passes the redactor first, so no secret reaches
  * stored data and no string is stored longer than the cap. One choke point, by construction,
  * instead of each call site remembering to redact (promise 8). Conditions and reads pass as they
  * are; what is served is redacted again by the service, for values stored before a secret was known.
  */
 export function guardedStore(store: Store, redactor: Redactor): Store {
-  const { agents, runs, messages } = store;
+  const { agents, runs, messages, approvals } = store;
   return {
     description: store.description,
     close: () => store.close(),
@@ -39,6 +39,14 @@ export function guardedStore(store: Store, redactor: Redactor): Store {
       append: (sessionId, entries) => messages.append(sessionId, redactor.redact(entries)),
       list: (sessionId, options) => messages.list(sessionId, options),
       clear: (sessionId) => messages.clear(sessionId),
+    },
+    // A tool call's arguments, a person's edited ones and their note may all carry secrets.
+    approvals: {
+      request: (approval) => approvals.request(redactor.redact(approval)),
+      get: (approvalId) => approvals.get(approvalId),
+      list: (options) => approvals.list(options),
+      decide: (approvalId, decision) => approvals.decide(approvalId, redactor.redact(decision)),
+      deleteByAgent: (agentId) => approvals.deleteByAgent(agentId),
     },
   };
 }

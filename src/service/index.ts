@@ -6,6 +6,17 @@ export type {
   BudgetView,
 } from './budgets/budget-grants.js';
 export type { FleetBudgets } from './budgets/budget-lines.js';
+export { budgetDenialInputSchema, type BudgetDenialInput } from './budgets/budget-denial.js';
+export { BACKFILL_MAX_TICKS, type BackfillOptions } from './backfill.js';
+export {
+  BACKFILL_TICK_STATUSES,
+  type BackfillBudget,
+  type BackfillEstimate,
+  type BackfillPlan,
+  type BackfillRunEstimate,
+  type BackfillTick,
+  type BackfillTickStatus,
+} from './backfill-plan.js';
 export { BackgroundAgentService } from './background-agent-service.js';
 export type {
   BackgroundAgentServiceOptions,

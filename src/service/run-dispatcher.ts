@@ -1,4 +1,10 @@
-import type { AgentRecord, Lease, RunRecord } from '../storage/contracts/index.js';
+import {
+  WAITING_STATUSES,
+  type AgentRecord,
+  type Lease,
+  type RunRecord,
+} from '../storage/contracts/index.js';
+import { approvalRulesOf } from '../config/approval-rules.js';
 import { settledWithin } from './abortable-sleep.js';
 import { executeRun, type ExecutorContext } from './run-executor.js';
 import { abortReasons } from './runs/abort-reasons.js';
@@ -143,16 +149,28 @@ export class RunDispatcher {
   async #dispatchUnderPolicy(agent: AgentRecord, run: RunRecord): Promise<RunRecord | undefined> {
     // A tick while one of the agent's windows is spent is skipped: no model call, nothing spent.
     if (run.trigger === 'schedule') {
-      const { budgets, store, events } = this.#context;
+      const { budgets, store } = this.#context;
       const spent = await budgets.spent(agent.definition, store.budgets);
       if (spent) {
         const skipped = await this.#transitions.skip(run, spent.reason);
-        if (skipped)
-          await events.publish('budget_exhausted', agent.agent_id, run.run_id, spent.payload);
+        if (skipped) await budgets.exhausted(agent.agent_id, run.run_id, spent.payload);
         return skipped;
       }
     }
     const policy = agent.definition.overlap_policy;
+    // A run waiting for a budget or a person counts as running under `skip` and `queue_one`: a
+    // new tick would only wait too (or spend what the older run waits for).
+    if ((policy === 'skip' || policy === 'queue_one') && mayWait(agent)) {
+      const [waiting] = await this.#context.store.runs.list(agent.agent_id, {
+        status: WAITING_STATUSES,
+        limit: 1,
+      });
+      if (waiting)
+        return this.#transitions.skip(
+          run,
+          `overlap: the previous run (${waiting.run_id}) is ${waiting.status}`,
+        );
+    }
     const busyLocally = this.#busyHere(agent.agent_id);
 
     if (policy === 'allow') return this.#claimAndStart(agent, run, undefined);
@@ -404,4 +422,12 @@ export class RunDispatcher {
   #release(lease: Lease): Promise<void> {
     return this.#leases.release(lease);
   }
+}
+
+/** Whether the agent's runs may stop to wait: for a budget (`on_exhausted: wait`), or a person. */
+function mayWait(agent: AgentRecord): boolean {
+  const { definition } = agent;
+  return (
+    definition.budget_config?.on_exhausted === 'wait' || approvalRulesOf(definition).length > 0
+  );
 }

@@ -10,6 +10,7 @@ import { errorMessage, NightshiftError } from '../errors.js';
 import {
   addUsage,
   emptyUsage,
+  isWaiting,
   type AgentRecord,
   type AttemptRecord,
   type ErrorInfo,
@@ -17,8 +18,10 @@ import {
   type RunStatus,
   type RunStep,
   type Store,
+  type WaitingStatus,
 } from '../storage/contracts/index.js';
 import type { ToolDefinition } from '../tools/index.js';
+import { runApprovalsFor } from './approvals/run-approvals.js';
 import type { ServiceBudgets } from './budgets/service-budgets.js';
 import { abortableSleep } from './abortable-sleep.js';
 import { retryDelayMs } from './retry-delay.js';
@@ -151,10 +154,12 @@ export async function executeRun(
           messages: store.messages,
           recorder: store.runs,
           signal,
-          timeoutMs: task.timeout * 1000,
+          // A run that waited counts only the time it was active against its timeout.
+          timeoutMs: Math.max(1_000, task.timeout * 1000 - activeBeforeWait(attempts)),
           priorUsage: usage,
           ...(resume ? { journal: resume.journal, firstStepIndex: 1 } : {}),
           ...budgetOptions(context, runtime.definition, runId, store),
+          ...approvalOptions(context, runtime.definition, runId, store),
           now,
           emit: async (event) => {
             await events.publish(event.type, agent.agent_id, runId, event.payload);
@@ -173,16 +178,36 @@ export async function executeRun(
       if (status === 'cancelled' && signal.aborted)
         ({ status, error } = endingOnAbort(signal.reason));
       usage = addUsage(usage, result.usage);
+      // A day's or month's budget ran out and the agent waits for more: the run stops here,
+      // holding nothing, and a grant or the window's reset wakes it (`wakeWaitingRuns`).
+      // A tool call waits for a person: so does the run, holding nothing, until the decision.
+      const waitingFor: WaitingStatus | undefined =
+        status === 'awaiting_approval'
+          ? 'awaiting_approval'
+          : status === 'budget_exceeded' &&
+              waitsForBudget(agent.definition, error) &&
+              !signal.aborted
+            ? 'awaiting_budget'
+            : undefined;
       attempts.push({
         attempt,
         started_at: attemptStart,
         ended_at: now().toISOString(),
-        status,
+        status: waitingFor ?? status,
         error,
         usage: result.usage,
         worker_id: instanceId,
         ...(resume ? { resumed_from: resume.from } : {}),
       });
+      if (waitingFor && error) {
+        const suspended = await transitions.suspend(latest, {
+          status: waitingFor,
+          attempts,
+          usage,
+          error,
+        });
+        return suspended ? { run: suspended, agent: undefined } : unrecorded();
+      }
       if (status === 'completed') {
         final = { status, output: result.output, error: null };
         break;
@@ -250,8 +275,10 @@ async function resumeOf(
   attempts: readonly AttemptRecord[],
   attempt: number,
 ): Promise<Resume | undefined> {
-  // Only recovery marks a resume, after recording the dead attempt `interrupted`.
-  if (attempts.at(-1)?.status !== 'interrupted') return undefined;
+  // Only recovery marks a resume, after recording the dead attempt `interrupted`, and the wake
+  // of a run that waited, after an attempt stopped `awaiting_budget` or `awaiting_approval`.
+  const last = attempts.at(-1)?.status;
+  if (last !== 'interrupted' && !(last && isWaiting(last))) return undefined;
   const steps = await context.store.runs.listSteps(runId);
   const marker = resumeMarker(steps, attempt);
   if (!marker) return undefined;
@@ -272,6 +299,55 @@ async function resumeOf(
     unknown_outcome_calls: unknown,
   });
   return { journal, from: marker.resumed_from ?? null };
+}
+
+/**
+ * Whether a run stopped by this budget error waits for more (`budget_config.on_exhausted:
+ * wait`): a day's or a month's budget only, as a grant or the reset can refill those.
+ */
+export function waitsForBudget(definition: AgentDefinition, error: ErrorInfo | null): boolean {
+  const window = error?.budget?.window;
+  return (
+    definition.budget_config?.on_exhausted === 'wait' &&
+    (window === 'per_day' || window === 'per_month')
+  );
+}
+
+/**
+ * How long the run was active before the wait it now goes on from: the attempts it continues
+ * (back to the last that started afresh), when the last of them stopped to wait. 0 otherwise:
+ * a retry or a resume after a crash has a timeout of its own.
+ */
+function activeBeforeWait(attempts: readonly AttemptRecord[]): number {
+  const last = attempts.at(-1);
+  if (!last || !isWaiting(last.status)) return 0;
+  let active = 0;
+  for (let index = attempts.length - 1; index >= 0; index -= 1) {
+    const entry = attempts[index]!;
+    if (entry.ended_at)
+      active += Math.max(0, Date.parse(entry.ended_at) - Date.parse(entry.started_at));
+    if (entry.resumed_from === undefined) break;
+  }
+  return active;
+}
+
+/** The tool calls of the run a person decides on (the agent's `agent_config.approvals`). */
+function approvalOptions(
+  context: ExecutorContext,
+  definition: AgentDefinition,
+  runId: string,
+  store: Store,
+): Pick<RunAgentOptions, 'approvals'> {
+  const approvals = runApprovalsFor(
+    definition,
+    runId,
+    store.approvals,
+    context.now,
+    async (agentId, id, payload) => {
+      await context.events.publish('approval_requested', agentId, id, payload);
+    },
+  );
+  return approvals ? { approvals } : {};
 }
 
 /** The model's price for the record, and the budgets the run's calls are held against. */

@@ -1,5 +1,6 @@
 import {
   addUsage,
+  isWaiting,
   type AgentRecord,
   type AttemptRecord,
   type ErrorInfo,
@@ -14,6 +15,7 @@ import {
   resumeStepId,
 } from './runs/resume-plan.js';
 import { ownerKnownDead } from '../shared/process-liveness.js';
+import { wakeWaitingRuns } from './waiting-runs.js';
 import type { ServiceContext } from './service-context.js';
 
 /**
@@ -27,7 +29,10 @@ import type { ServiceContext } from './service-context.js';
 export async function recoverRuns(context: ServiceContext): Promise<void> {
   const { store, transitions } = await context.connect();
   const now = context.now();
-  for (const run of await store.runs.listUnfinished()) {
+  const unfinished = await store.runs.listUnfinished();
+  for (const run of unfinished) {
+    // Held by no process on purpose: a grant or the window's reset wakes it (below).
+    if (isWaiting(run.status)) continue;
     // A process of this machine that is gone is dead for sure: no need to wait for its lease.
     const ownerDead = ownerKnownDead(run.lease_owner);
     if (!ownerDead && run.lease_expires_at && new Date(run.lease_expires_at) > now) continue;
@@ -80,6 +85,7 @@ export async function recoverRuns(context: ServiceContext): Promise<void> {
     const error = way.kind === 'end' ? way.error : interruptedError();
     await transitions.interrupt(taken.run, { error, attempt }, attempts, usage);
   }
+  await wakeWaitingRuns(context, unfinished);
 }
 
 /** What recovery does with a run it took over. */
@@ -112,7 +118,7 @@ function wayOn(
     }
     return { kind: 'restart' };
   }
-  const resumes = resumeCount(steps);
+  const resumes = resumeCount(steps, attempts);
   if (resumes < task.max_resumes) return { kind: 'resume' };
   return {
     kind: 'end',

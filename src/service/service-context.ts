@@ -4,7 +4,7 @@ import { errorMessage, NightshiftError } from '../errors.js';
 import { scheduleOf } from '../schedule/index.js';
 import { defaultInstanceId } from '../shared/process-liveness.js';
 import type { EventRouter, MemoryRouter } from '../storage/index.js';
-import type { AgentRecord, EventLog, Store } from '../storage/contracts/index.js';
+import type { AgentRecord, EventLog, EventPayloads, Store } from '../storage/contracts/index.js';
 import { AgentRuntimes } from './agent-runtimes.js';
 import type { AgentStatus } from './agent-status.js';
 import type { ModelPricing } from '../config/pricing.js';
@@ -29,6 +29,9 @@ import {
 import { createServiceTools, type ServiceTools } from './service-tools.js';
 import { StoredAgentChecker } from './stored-agent-checker.js';
 import type { SchedulerContext, TickScheduler, TickSchedulerFactory } from './tick-scheduler.js';
+
+/** Budget windows remembered as announced before the memory is cleared (a window a key). */
+const MAX_ANNOUNCED_BUDGETS = 10_000;
 
 /** The service's stores, opened on first use: every read and write passes the guard. */
 export interface Connection {
@@ -65,6 +68,8 @@ export class ServiceContext {
   readonly fleetBudgets: FleetBudgets;
   /** Prices by model name, over the built-in table (`pricing` of the options). */
   readonly pricing: Readonly<Record<string, ModelPricing>>;
+  /** Budget windows whose exhaustion this process announced in an agent's status already. */
+  readonly #announcedBudgets = new Set<string>();
   /** Agent versions this manager has scheduled, to notice changes made by other processes. */
   readonly seenVersions = new Map<string, number>();
   /** The full scheduler, once this process is a manager. */
@@ -107,10 +112,7 @@ export class ServiceContext {
       fleet: this.fleetBudgets,
       pricing: this.pricing,
       now: this.now,
-      publish: async (agentId, runId, payload) => {
-        const { publisher } = await this.connect();
-        await publisher.publish('budget_exhausted', agentId, runId, payload);
-      },
+      publish: (agentId, runId, payload) => this.#budgetExhausted(agentId, runId, payload),
     });
     this.tools = createServiceTools(options.toolSettings ?? {}, options.tools ?? {}, this.redactor);
     const providers = { ...options.providers };
@@ -256,18 +258,26 @@ export class ServiceContext {
   /** An agent's status as the API shows it, secrets redacted. */
   async status(record: AgentRecord): Promise<AgentStatus> {
     const { store } = await this.connect();
-    const running = (await store.runs.list(record.agent_id, { status: 'running', limit: 100 }))
-      .length;
+    const unfinished = await store.runs.list(record.agent_id, {
+      status: ['running', 'awaiting_budget'],
+      limit: 100,
+    });
+    const waiting = unfinished.filter((run) => run.status === 'awaiting_budget').length;
+    const running = unfinished.length - waiting;
     const problem = this.checker.problemOf(record);
     const next =
       record.state === 'active' && !problem
         ? scheduleOf(record).next(this.scheduleCursor(record))
         : undefined;
-    return this.redactor.redact(buildStatus(record, running, next, problem, this.now()));
+    return this.redactor.redact(buildStatus(record, running, next, problem, this.now(), waiting));
   }
 
   /** Announces an agent's change as `background_agent_status`, for every process to follow. */
-  async publishStatus(record: AgentRecord, reason: string): Promise<void> {
+  async publishStatus(
+    record: AgentRecord,
+    reason: string,
+    budget?: EventPayloads['background_agent_status']['budget'],
+  ): Promise<void> {
     const { publisher } = await this.connect();
     const status = await this.status(record);
     await publisher.publish('background_agent_status', record.agent_id, null, {
@@ -276,6 +286,32 @@ export class ServiceContext {
       pause_reason: status.pause_reason,
       next_run_at: status.next_run_at,
       reason,
+      ...(budget ? { budget } : {}),
+    });
+  }
+
+  /**
+   * A budget stopped a call or skipped a tick: `budget_exhausted` says so each time, and the
+   * agent's status is announced once per budget window (per process), saying which budget ran
+   * out and when it resets.
+   */
+  async #budgetExhausted(
+    agentId: string,
+    runId: string | null,
+    payload: EventPayloads['budget_exhausted'],
+  ): Promise<void> {
+    const { publisher, store } = await this.connect();
+    await publisher.publish('budget_exhausted', agentId, runId, payload);
+    const seen = `${agentId} ${payload.budget}`;
+    if (this.#announcedBudgets.has(seen)) return;
+    if (this.#announcedBudgets.size >= MAX_ANNOUNCED_BUDGETS) this.#announcedBudgets.clear();
+    this.#announcedBudgets.add(seen);
+    const record = await store.agents.get(agentId);
+    if (!record) return;
+    await this.publishStatus(record, `budget_exhausted: ${payload.message}`, {
+      code: payload.code,
+      budget: payload.budget,
+      resets_at: payload.resets_at,
     });
   }
 }

@@ -257,4 +257,121 @@ describe('nightshift budgets, through a server', () => {
     expect(fromEnvironment.code).toBe(0);
     expect(fromEnvironment.stdout.join('\n')).not.toContain(TOKEN);
   });
+
+  it('grants until --expires (a duration or an instant), lists the grants that expire, and names a bad one', async () => {
+    const before = Date.now();
+    const granted = await cli([
+      'budgets',
+      'grant',
+      '--agent',
+      'archiver',
+      '--window',
+      'per_day',
+      '--requests',
+      '2',
+      '--by',
+      'carol',
+      '--note',
+      'two hours only',
+      '--expires',
+      '2h',
+      '--json',
+    ]);
+    expect(granted.stderr).toEqual([]);
+    expect(granted.code).toBe(0);
+    const { grant } = JSON.parse(granted.stdout.join('\n')) as {
+      grant: { expires_at: string; expired_at: string | null; resets_at: string };
+    };
+    const twoHours = 2 * 60 * 60 * 1_000;
+    expect(Date.parse(grant.expires_at)).toBeGreaterThanOrEqual(before + twoHours);
+    expect(Date.parse(grant.expires_at)).toBeLessThanOrEqual(Date.now() + twoHours);
+    expect(grant.expired_at).toBeNull();
+
+    const soon = new Date(Date.now() + 60_000).toISOString();
+    const atInstant = await cli([
+      'budgets',
+      'grant',
+      '--fleet',
+      '--window',
+      'per_month',
+      '--usd',
+      '1',
+      '--by',
+      'dave',
+      '--note',
+      'a minute',
+      '--expires',
+      soon,
+    ]);
+    expect(atInstant.stderr).toEqual([]);
+    expect(atInstant.stdout[0]).toMatch(
+      new RegExp(
+        `^granted \\$1\\.00 to the fleet, per_month, until ${soon.replace(/\.\d+Z$/, 'Z')} `,
+      ),
+    );
+
+    const listed = await cli(['budgets']);
+    expect(listed.code).toBe(0);
+    const title = listed.stdout.indexOf('grants that expire:');
+    expect(title).toBeGreaterThan(0);
+    expect(listed.stdout[title - 1]).toBe('');
+    expect(cells(listed.stdout[title + 1])).toEqual([
+      'SCOPE',
+      'NAME',
+      'WINDOW',
+      'GRANTED',
+      'EXPIRES',
+      'STATE',
+      'BY',
+    ]);
+    // Soonest first; the grants without an expiry are not among them.
+    expect(listed.stdout.slice(title + 2).map(cells)).toEqual([
+      ['fleet', '-', 'per_month', '$1.00', soon.replace(/\.\d+Z$/, 'Z'), 'counting', 'dave'],
+      [
+        'agent',
+        'archiver',
+        'per_day',
+        '2 requests',
+        grant.expires_at.replace(/\.\d+Z$/, 'Z'),
+        'counting',
+        'carol',
+      ],
+    ]);
+
+    const base = ['--agent', 'archiver', '--window', 'per_day', '--requests', '1'];
+    const who = ['--by', 'erin', '--note', 'n'];
+    const notWhen = await cli(['budgets', 'grant', ...base, ...who, '--expires', 'soon']);
+    expect(notWhen.code).toBe(1);
+    expect(notWhen.stderr.join('\n')).toContain(
+      "option '--expires <when>' argument 'soon' is invalid",
+    );
+    expect(notWhen.stderr.join('\n')).toContain('ISO 8601 instant');
+    const zero = await cli(['budgets', 'grant', ...base, ...who, '--expires', '0m']);
+    expect(zero.code).toBe(1);
+    expect(zero.stderr.join('\n')).toContain('longer than 0');
+    const past = await cli([
+      'budgets',
+      'grant',
+      ...base,
+      ...who,
+      '--expires',
+      '2020-01-01T00:00:00Z',
+    ]);
+    expect(past.code).toBe(1);
+    expect(past.stderr).toEqual([
+      'error: invalid budget grant',
+      expect.stringMatching(/^expires_at: must be in the future \(it is \S+ now\)$/),
+    ]);
+    const noOffset = await cli([
+      'budgets',
+      'grant',
+      ...base,
+      ...who,
+      '--expires',
+      '2999-01-01T00:00',
+    ]);
+    expect(noOffset.code).toBe(1);
+    expect(noOffset.stderr[1]).toMatch(/^expires_at: must be an ISO 8601 instant/);
+    expect((await service.listBudgetGrants()).map((entry) => entry.by)).not.toContain('erin');
+  });
 });

@@ -35,7 +35,8 @@ export async function startManager(environment: Record<string, string>): Promise
   return {
     child,
     async stop() {
-      if (child.exitCode !== null) return child.exitCode;
+      // Ended already (a signal's end leaves exitCode null): there is no exit to wait for.
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       child.kill('SIGTERM');
       const [code] = (await once(child, 'exit')) as [number | null];
       return code;

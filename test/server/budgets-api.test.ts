@@ -28,7 +28,10 @@ interface Document {
 }
 
 /** A managing service on in-memory stores with a tag's and the fleet's budgets, and its server. */
-async function budgetedServer(options: { token?: string } = {}): Promise<TestServer> {
+async function budgetedServer(
+  options: { token?: string; now?: () => Date } = {},
+): Promise<TestServer> {
+  const { now, ...serverOptions } = options;
   const service = new BackgroundAgentService(
     new MemoryRouter('in_memory'),
     new EventRouter('in_memory'),
@@ -37,11 +40,12 @@ async function budgetedServer(options: { token?: string } = {}): Promise<TestSer
         fleet: { per_month: { tokens: 1_000_000 } },
         tags: { nightly: { per_day: { usd: 5 } } },
       },
+      ...(now ? { now } : {}),
     },
   );
   await service.startManager();
   onCleanup(() => service.shutdown({ timeout: 1000 }));
-  const server = await startTestServer(options, service);
+  const server = await startTestServer(serverOptions, service);
   const created = await server.api(
     'POST',
     '/api/agents',
@@ -297,5 +301,76 @@ describe('budgets over the API', () => {
         document,
       ),
     ).toEqual(['$.budgets[0]: unexpected property colour']);
+  });
+
+  it('takes expires_at: the grant counts until then, the listing says when it expired, and budget_granted is in the log', async () => {
+    let now = new Date('2026-12-03T10:00:00.000Z');
+    const { api, url } = await budgetedServer({ now: () => now });
+    const document = (await (await fetch(`${url}/openapi.json`)).json()) as Document;
+    const conforms = (value: unknown, component: string) =>
+      expect(
+        schemaProblems(value, { $ref: `#/components/schemas/${component}` }, document),
+        component,
+      ).toEqual([]);
+    const body = document.paths['/api/budgets/grants']?.post?.requestBody?.content[
+      'application/json'
+    ]?.schema as Schema;
+    const expiring = grantBody({ expires_at: '2026-12-03T12:30:00+02:00' });
+    expect(schemaProblems(expiring, body, document)).toEqual([]);
+
+    const granted = await api('POST', '/api/budgets/grants', expiring);
+    expect(granted.status).toBe(201);
+    conforms(granted.body, 'BudgetGrant');
+    expect(granted.body.grant).toMatchObject({
+      budget: 'agent:archiver:per_day:2026-12-03',
+      requests: 5,
+      expires_at: '2026-12-03T10:30:00.000Z',
+      expired_at: null,
+      resets_at: '2026-12-04T00:00:00.000Z',
+    });
+    expect(granted.body.budget.granted.requests).toBe(5);
+    const before = await api('GET', '/api/budgets');
+    conforms(before.body, 'Budgets');
+    expect(before.body.grants[0]).toMatchObject({ expires_at: '2026-12-03T10:30:00.000Z' });
+
+    now = new Date('2026-12-03T10:30:00.000Z');
+    const after = await api('GET', '/api/budgets');
+    conforms(after.body, 'Budgets');
+    expect(after.body.grants).toEqual([
+      { ...granted.body.grant, expired_at: '2026-12-03T10:30:00.000Z' },
+    ]);
+    const archiver = after.body.budgets.find(
+      (budget: { scope: string }) => budget.scope === 'agent',
+    );
+    expect(archiver.granted.requests).toBe(0);
+
+    const events = await api('GET', '/api/events?since=0', undefined, {
+      Accept: 'application/json',
+    });
+    const announced = (events.body.events as { type: string }[]).filter(
+      (event) => event.type === 'budget_granted',
+    );
+    expect(announced).toEqual([
+      expect.objectContaining({
+        agent_id: 'archiver',
+        run_id: null,
+        payload: expect.objectContaining({
+          grant_id: granted.body.grant.grant_id,
+          budget: 'agent:archiver:per_day:2026-12-03',
+          expires_at: '2026-12-03T10:30:00.000Z',
+          by: 'alice',
+        }),
+      }),
+    ]);
+    conforms(announced[0], 'Event');
+
+    for (const bad of ['soon', '2026-12-03T11:00:00', '2026-12-03T10:30:00Z', 42]) {
+      const answer = await api('POST', '/api/budgets/grants', grantBody({ expires_at: bad }));
+      expect(answer.status, String(bad)).toBe(400);
+      expect(answer.body.error.code).toBe('config_invalid');
+      expect(fieldsOf(answer), String(bad)).toEqual(['expires_at']);
+      expect(answer.body.error.message).toContain('expires_at');
+    }
+    expect((await api('GET', '/api/budgets')).body.grants).toHaveLength(1);
   });
 });

@@ -52,6 +52,7 @@ export class FrozenStore {
       messages: wrap(inner.messages, ['list']),
       leases: wrap(inner.leases, ['holder', 'get']),
       budgets: wrap(inner.budgets, ['holdsOf', 'counters', 'listGrants']),
+      approvals: wrap(inner.approvals, ['get', 'list']),
     };
   }
 

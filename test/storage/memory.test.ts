@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createMemoryEventLog, createMemoryStore } from '../../src/storage/index.js';
 import { describeAgentStore } from './contracts/agent-store.js';
+import { describeApprovalStore } from './contracts/approval-store.js';
 import { describeBudgetStore } from './contracts/budget-store.js';
 import { describeEventLog } from './contracts/event-log.js';
 import { agentMessage, type StoreFactory } from './contracts/fixtures.js';
@@ -18,6 +19,7 @@ describeRunStore('memory', storeFactory);
 describeMessageStore('memory', storeFactory);
 describeLeaseStore('memory', storeFactory);
 describeBudgetStore('memory', storeFactory);
+describeApprovalStore('memory', storeFactory);
 describeEventLog('memory', async (options) => {
   const log = createMemoryEventLog(options);
   return { log, cleanup: () => log.close() };

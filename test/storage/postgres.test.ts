@@ -15,6 +15,7 @@ import {
 } from '../../src/storage/postgres/index.js';
 import { openDatabase } from '../../src/storage/postgres/connection.js';
 import { describeAgentStore } from './contracts/agent-store.js';
+import { describeApprovalStore } from './contracts/approval-store.js';
 import { describeBudgetStore } from './contracts/budget-store.js';
 import { describeEventLog } from './contracts/event-log.js';
 import {
@@ -116,6 +117,7 @@ describePostgres('postgres', () => {
   describeMessageStore('postgres', storeFactory);
   describeLeaseStore('postgres', storeFactory);
   describeBudgetStore('postgres', storeFactory);
+  describeApprovalStore('postgres', storeFactory);
   describeEventLog('postgres', async (options) => {
     const schema = uniqueName('nightshift_test');
     const log = createPostgresEventLog({ url, namespace: schema, ...options });
@@ -172,7 +174,13 @@ describePostgres('postgres', () => {
       const { rows } = await admin.query(
         `SELECT version FROM ${quoted(schema)}.nightshift_migrations ORDER BY version`,
       );
-      expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
+      expect(rows).toEqual([
+        { version: 1 },
+        { version: 2 },
+        { version: 3 },
+        { version: 4 },
+        { version: 5 },
+      ]);
       expect(stores[0]!.description).toBe(`${maskUrl(url)} (schema ${schema})`);
     });
 

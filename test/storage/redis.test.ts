@@ -14,6 +14,7 @@ import {
   resolveRedisUrl,
 } from '../../src/storage/redis/index.js';
 import { describeAgentStore } from './contracts/agent-store.js';
+import { describeApprovalStore } from './contracts/approval-store.js';
 import { describeBudgetStore } from './contracts/budget-store.js';
 import { describeEventLog } from './contracts/event-log.js';
 import {
@@ -104,6 +105,7 @@ describeRedis('redis backend', () => {
   describeMessageStore('redis', storeFactory);
   describeLeaseStore('redis', storeFactory);
   describeBudgetStore('redis', storeFactory);
+  describeApprovalStore('redis', storeFactory);
   describeEventLog('redis_stream', async (options = {}) => {
     const prefix = freshPrefix();
     const log = createRedisStreamEventLog({
@@ -177,6 +179,8 @@ describeRedis('redis backend', () => {
         note: 'quarter end',
         granted_at: '2026-12-03T12:00:00.000Z',
         resets_at: '2026-12-04T00:00:00.000Z',
+        expires_at: null,
+        expired_at: null,
       };
       await store.budgets.grant(grant);
       // What PEXPIREAT does once the counter's time is up.
@@ -186,6 +190,55 @@ describeRedis('redis backend', () => {
       expect(await store.budgets.listGrants()).toEqual([grant]);
       expect((await store.budgets.grant(grant)).granted.tokens).toBe(0);
       expect(await store.budgets.listGrants()).toEqual([grant]);
+    });
+
+    it('expires a grant whose counter expired without making it again; granted never drops below 0', async () => {
+      const store = openStore();
+      const grant = (grantId: string, key: string) => ({
+        grant_id: grantId,
+        key,
+        amounts: { micro_usd: 0, tokens: 5, requests: 0, tool_calls: 0 },
+        by: 'ana',
+        note: 'quarter end',
+        granted_at: '2026-12-03T12:00:00.000Z',
+        resets_at: '2026-12-04T00:00:00.000Z',
+        expires_at: '2026-12-03T13:00:00.000Z',
+      });
+      const gone = grant('grant-1', 'agent:alpha:per_day:2026-12-03');
+      const lowered = grant('grant-2', 'agent:bravo:per_day:2026-12-03');
+      await store.budgets.grant(gone);
+      await store.budgets.grant(lowered);
+      expect(await admin().unlink(`${prefix}budget-counter:${gone.key}`)).toBe(1);
+      // Less granted than the grant's amounts (as no write of Nightshift leaves it).
+      await admin().hset(`${prefix}budget-counter:${lowered.key}`, 'granted_tokens', '3');
+      const sweptAt = new Date('2026-12-03T13:00:00.000Z');
+      expect((await store.budgets.expireGrants(sweptAt)).map((g) => g.grant_id)).toEqual([
+        'grant-1',
+        'grant-2',
+      ]);
+      expect(await admin().exists(`${prefix}budget-counter:${gone.key}`)).toBe(0);
+      const [bravo] = await store.budgets.counters([lowered.key]);
+      expect(bravo?.granted.tokens).toBe(0);
+      expect(await admin().zcard(`${prefix}budget-grant-expiries`)).toBe(0);
+    });
+
+    it('reads a grant stored before grants could expire as lasting its window', async () => {
+      const store = openStore();
+      const stored = {
+        grant_id: 'old',
+        key: 'fleet:per_day:2026-12-03',
+        amounts: { micro_usd: 0, tokens: 5, requests: 0, tool_calls: 0 },
+        by: 'ana',
+        note: 'before expiry',
+        granted_at: '2026-12-03T12:00:00.000Z',
+        resets_at: '2026-12-04T00:00:00.000Z',
+      };
+      await admin().set(`${prefix}budget-grant:old`, JSON.stringify(stored));
+      await admin().zadd(`${prefix}budget-grants`, Date.parse(stored.granted_at), 'old');
+      expect(await store.budgets.listGrants()).toEqual([
+        { ...stored, expires_at: null, expired_at: null },
+      ]);
+      expect(await store.budgets.expireGrants(new Date('2027-01-01T00:00:00Z'))).toEqual([]);
     });
 
     it('lets exactly one claim of a run win across stores', async () => {

@@ -1,5 +1,5 @@
-import { existsSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NightshiftError } from '../../src/errors.js';
@@ -12,6 +12,7 @@ import {
   type Store,
 } from '../../src/storage/index.js';
 import { describeAgentStore } from './contracts/agent-store.js';
+import { describeApprovalStore } from './contracts/approval-store.js';
 import { describeBudgetStore } from './contracts/budget-store.js';
 import { describeEventLog } from './contracts/event-log.js';
 import {
@@ -25,6 +26,7 @@ import {
 import { describeLeaseStore } from './contracts/lease-store.js';
 import { describeMessageStore } from './contracts/message-store.js';
 import { describeRunStore } from './contracts/run-store.js';
+import { MIGRATIONS, migrate } from '../../src/storage/sqlite/migrations.js';
 import { temporaryDirectory } from './temporary-directory.js';
 
 const storeFactory: StoreFactory = async (options = {}) => {
@@ -47,6 +49,7 @@ describeRunStore('sqlite', storeFactory);
 describeMessageStore('sqlite', storeFactory);
 describeLeaseStore('sqlite', storeFactory);
 describeBudgetStore('sqlite', storeFactory);
+describeApprovalStore('sqlite', storeFactory);
 describeEventLog('sqlite', async (options) => {
   const directory = temporaryDirectory();
   const log = createSqliteEventLog({ path: join(directory.path, 'events.db'), ...options });
@@ -103,6 +106,8 @@ describe('sqlite backend', () => {
         { version: 1 },
         { version: 2 },
         { version: 3 },
+        { version: 4 },
+        { version: 5 },
       ]);
     } finally {
       inspector.close();
@@ -255,6 +260,37 @@ describe('sqlite backend', () => {
       expect(NightshiftError.isInstance(error) && error.code).toBe('storage_unavailable');
       expect((error as Error).message).toContain(badPath);
     }
+  });
+
+  it('upgrades a database of schema version 3: its grants read as lasting their window, and expire from then on', async () => {
+    mkdirSync(dirname(path), { recursive: true });
+    const old = new Database(path);
+    migrate(old, MIGRATIONS.slice(0, 3));
+    old
+      .prepare(
+        `INSERT INTO budget_grants (grant_id, "key", micro_usd, tokens, requests, tool_calls,
+           granted_by, note, granted_at, granted_at_ms, resets_at)
+         VALUES ('old', 'fleet:per_day:2026-12-03', 0, 5, 0, 0, 'ana', 'before expiry',
+           '2026-12-03T10:00:00.000Z', ?, '2026-12-04T00:00:00.000Z')`,
+      )
+      .run(Date.parse('2026-12-03T10:00:00.000Z'));
+    old.close();
+    const store = openStore();
+    const grants = await store.budgets.listGrants();
+    expect(grants).toEqual([
+      expect.objectContaining({ grant_id: 'old', expires_at: null, expired_at: null }),
+    ]);
+    expect(await store.budgets.expireGrants(new Date('2027-01-01T00:00:00Z'))).toEqual([]);
+    await store.budgets.grant({
+      ...grants[0]!,
+      grant_id: 'new',
+      expires_at: '2026-12-03T12:00:00.000Z',
+    });
+    expect(
+      (await store.budgets.expireGrants(new Date('2026-12-03T12:00:00.000Z'))).map(
+        (grant) => grant.grant_id,
+      ),
+    ).toEqual(['new']);
   });
 
   it('refuses a database whose schema is newer than this version knows', async () => {

@@ -13,6 +13,7 @@ import {
   type StopCommandOptions,
 } from './agents.js';
 import { agentsApplyCommand, type ApplyCommandOptions } from './agents-apply.js';
+import { agentBackfillCommand, type BackfillCommandOptions } from './agents-backfill.js';
 import { agentsCreateCommand } from './agents-create.js';
 import { agentDeleteCommand, type DeleteCommandOptions } from './agents-delete.js';
 
@@ -28,7 +29,7 @@ export function registerAgentsCommand(
   const agents = program
     .command('agents')
     .description(
-      'list, inspect, create, apply, pause, resume, stop, run and delete agents, in a store or through a server (--url)',
+      'list, inspect, create, apply, pause, resume, stop, run, backfill and delete agents, in a store or through a server (--url)',
     );
   /** `agents <name> <agent_id> [flag]`, reading a store or a server. */
   const onAgent = (name: string, description: string, flag?: [string, string]) => {
@@ -114,5 +115,24 @@ export function registerAgentsCommand(
     .option('--json', 'print JSON')
     .action(async (agentId: string, options: AgentRunCommandOptions) =>
       exitWith(await agentRunCommand(agentId, options, context)),
+    );
+
+  serverOptions(
+    agents
+      .command('backfill')
+      .description(
+        "run the ticks of a past range of an agent's schedule that have no run yet, within what is left of its budgets, one after another, through a server; prints each tick, the estimate per run and the budgets",
+      )
+      .argument('<agent_id>', 'the agent')
+      .requiredOption(
+        '--from <iso>',
+        'the range start, an ISO instant such as 2026-03-01T00:00:00Z',
+      )
+      .requiredOption('--to <iso>', 'the range end (included), not in the future')
+      .option('--dry-run', 'print the plan, and start nothing'),
+  )
+    .option('--json', 'print JSON')
+    .action((agentId: string, options: BackfillCommandOptions) =>
+      agentBackfillCommand(agentId, options, context),
     );
 }

@@ -3,7 +3,9 @@ import { BUDGET_DIMENSION_NAMES, BUDGET_WINDOWS, NightshiftError } from '../../e
 import { formatUsd } from '../../server/index.js';
 import type { BudgetGrantInput, BudgetGrantRecord, BudgetView } from '../../service/index.js';
 import type { CliContext } from '../cli-context.js';
+import { registerBudgetDenyCommand } from './budget-deny.js';
 import { serverOptions } from '../command-options.js';
+import { expiresArgument } from '../expires-argument.js';
 import { formatInstant } from '../event-line.js';
 import { requireSelectedApi, type TargetSelection } from '../fleet-target.js';
 import { formatTable, type TableColumn } from '../table.js';
@@ -25,6 +27,8 @@ export interface BudgetGrantCommandOptions extends BudgetsCommandOptions {
   toolCalls?: number;
   by: string;
   note: string;
+  /** An instant (ISO 8601) the grant stops counting at, `--expires` made into one. */
+  expires?: string;
 }
 
 /** What a budget counts. */
@@ -39,6 +43,17 @@ const COLUMNS: TableColumn[] = [
   { header: 'GRANTED', align: 'right' },
   { header: 'LIMIT', align: 'right' },
   { header: 'RESETS' },
+];
+
+/** The table of grants that expire, under the budgets. */
+const EXPIRING_COLUMNS: TableColumn[] = [
+  { header: 'SCOPE' },
+  { header: 'NAME' },
+  { header: 'WINDOW' },
+  { header: 'GRANTED', align: 'right' },
+  { header: 'EXPIRES' },
+  { header: 'STATE' },
+  { header: 'BY' },
 ];
 
 /** The amount flags of `budgets grant`, with the dimension each grants. */
@@ -61,7 +76,7 @@ export function registerBudgetsCommand(program: Command, context: CliContext): v
     budgets
       .command('list', { isDefault: true })
       .description(
-        'list the budgets as they stand: spent, held by calls in flight, granted, the limit and when the window resets (the default)',
+        'list the budgets as they stand: spent, held by calls in flight, granted, the limit and when the window resets (the default); then the grants of the current windows that expire, counting or expired',
       ),
   )
     .option('--json', 'print JSON (the budgets and the newest grants) instead of a table')
@@ -71,7 +86,7 @@ export function registerBudgetsCommand(program: Command, context: CliContext): v
     budgets
       .command('grant')
       .description(
-        "grant more of one window of a budget (an agent's, a tag's or the fleet's) until that window resets, through a server; prints the grant and the budget after it",
+        "grant more of one window of a budget (an agent's, a tag's or the fleet's) until that window resets or --expires, through a server; prints the grant and the budget after it",
       )
       .addOption(
         new Option('--agent <agent_id>', "the agent's own budget").conflicts(['tag', 'fleet']),
@@ -88,10 +103,18 @@ export function registerBudgetsCommand(program: Command, context: CliContext): v
       .addOption(new Option('--requests <n>', 'more model requests').argParser(nonNegativeInteger))
       .addOption(new Option('--tool-calls <n>', 'more tool calls').argParser(nonNegativeInteger))
       .requiredOption('--by <name>', 'who grants it, kept with the grant')
-      .requiredOption('--note <text>', 'why, kept with the grant'),
+      .requiredOption('--note <text>', 'why, kept with the grant')
+      .addOption(
+        new Option(
+          '--expires <when>',
+          'stop counting the grant then, if before the window resets: an ISO 8601 instant (2026-12-03T18:00:00Z) or a duration from now (30m, 2h, 1d)',
+        ).argParser(expiresArgument()),
+      ),
   )
     .option('--json', 'print JSON (the grant and the budget)')
     .action((options: BudgetGrantCommandOptions) => budgetGrantCommand(options, context));
+
+  registerBudgetDenyCommand(budgets, context);
 }
 
 /** `nightshift budgets [list]`: one row per budget and capped dimension, through `GET /api/budgets`. */
@@ -117,6 +140,11 @@ async function budgetsListCommand(
     return;
   }
   for (const line of budgetTable(answer.budgets)) say(line);
+  const expiring = expiringGrants(answer.grants);
+  if (expiring.length === 0) return;
+  say('');
+  say('grants that expire:');
+  for (const line of expiringTable(expiring)) say(line);
 }
 
 /** `nightshift budgets grant …`: `POST /api/budgets/grants`, then the grant and the budget. */
@@ -136,7 +164,7 @@ async function budgetGrantCommand(
     return;
   }
   say(
-    `granted ${describeAmounts(grant)} to ${describeScope(grant)}, ${grant.window}, until ${formatInstant(grant.resets_at)} (${grant.grant_id}, by ${grant.by}: ${grant.note})`,
+    `granted ${describeAmounts(grant)} to ${describeScope(grant)}, ${grant.window}, until ${formatInstant(grantEnd(grant))} (${grant.grant_id}, by ${grant.by}: ${grant.note})`,
   );
   for (const line of budgetTable([budget])) say(line);
 }
@@ -172,7 +200,42 @@ function grantInput(options: BudgetGrantCommandOptions): BudgetGrantInput {
   const given = Object.fromEntries(
     Object.entries(amounts).filter(([, amount]) => amount !== undefined),
   ) as Pick<BudgetGrantInput, Dimension>;
-  return { scope, window: options.window, ...given, by: options.by, note: options.note };
+  return {
+    scope,
+    window: options.window,
+    ...given,
+    by: options.by,
+    note: options.note,
+    ...(options.expires === undefined ? {} : { expires_at: options.expires }),
+  };
+}
+
+/** When a grant stops counting: its `expires_at`, or its window's reset when that comes first. */
+function grantEnd(grant: BudgetGrantRecord): string {
+  const { expires_at: expiresAt, resets_at: resetsAt } = grant;
+  return expiresAt !== null && Date.parse(expiresAt) < Date.parse(resetsAt) ? expiresAt : resetsAt;
+}
+
+/** The grants with an `expires_at` whose window has not reset yet, soonest expiry first. */
+function expiringGrants(grants: readonly BudgetGrantRecord[]): BudgetGrantRecord[] {
+  const now = Date.now();
+  return grants
+    .filter((grant) => grant.expires_at !== null && Date.parse(grant.resets_at) > now)
+    .sort((a, b) => Date.parse(a.expires_at!) - Date.parse(b.expires_at!));
+}
+
+/** The table of expiring grants: what each granted, when it expires, and whether it has. */
+function expiringTable(grants: readonly BudgetGrantRecord[]): string[] {
+  const rows = grants.map((grant) => [
+    grant.scope,
+    grant.name ?? '-',
+    grant.window,
+    describeAmounts(grant),
+    formatInstant(grant.expires_at!),
+    grant.expired_at === null ? 'counting' : `expired ${formatInstant(grant.expired_at)}`,
+    grant.by,
+  ]);
+  return formatTable(EXPIRING_COLUMNS, rows);
 }
 
 /** The table of budgets: a row per capped dimension, amounts in its unit. */

@@ -42,6 +42,10 @@ export interface BudgetGrantEntry {
   note: string;
   granted_at: string;
   resets_at: string;
+  /** When it stops counting before its window ends; null when it lasts the window. */
+  expires_at: string | null;
+  /** When it was expired; null while it counts, and for a grant without `expires_at`. */
+  expired_at: string | null;
 }
 
 /** `GET /api/budgets`: every budget as it stands, and the newest grants. */

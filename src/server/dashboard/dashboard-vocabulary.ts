@@ -6,6 +6,8 @@ import type { DashboardVocabulary } from './dashboard-vocabulary-shape.js';
 const RUN_STATUS_LABELS: Record<RunStatus, string> = {
   pending: 'pending',
   running: 'running',
+  awaiting_budget: 'awaiting budget',
+  awaiting_approval: 'awaiting approval',
   completed: 'completed',
   failed: 'failed',
   timed_out: 'timed out',
@@ -38,7 +40,11 @@ const BAD_EVENT_TYPES: Record<EventType, boolean> = {
   background_task_completed: false,
   background_task_error: true,
   background_task_skipped: false,
+  background_task_waiting: true,
+  approval_requested: true,
+  approval_decided: false,
   budget_exhausted: true,
+  budget_granted: false,
   background_task_missed: false,
   background_agent_status: false,
 };

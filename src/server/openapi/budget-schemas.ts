@@ -45,9 +45,14 @@ export const budgetGrantInputSchema = describing<BudgetGrantInput>()(
     tool_calls: count.optional().describe('More tool calls.'),
     by: nonEmpty.max(200).describe('Who grants it.'),
     note: nonEmpty.max(2_000).describe('Why.'),
+    expires_at: instant
+      .optional()
+      .describe(
+        'When the grant stops counting, if before its window resets: an ISO 8601 instant with its offset, in the future. What it granted and is not spent by then no longer counts.',
+      ),
   }),
 ).describe(
-  'More of one window of a budget, until that window resets. At least one of usd, tokens, requests and tool_calls.',
+  'More of one window of a budget, until that window resets or `expires_at`, whichever comes first. At least one of usd, tokens, requests and tool_calls.',
 );
 
 const scopeFields = {
@@ -91,6 +96,14 @@ const budgetGrantEntrySchema = z.object({
   note: z.string(),
   granted_at: instant,
   resets_at: instant.describe('When the grant lapses with its window.'),
+  expires_at: instant
+    .nullable()
+    .describe('When it stops counting before its window ends; null when it lasts the window.'),
+  expired_at: instant
+    .nullable()
+    .describe(
+      'When it was expired (its amounts left `granted`), soon after `expires_at`; null while it counts, and for a grant without `expires_at`.',
+    ),
 });
 export const budgetGrantRecordSchema = describing<BudgetGrantRecord>()(budgetGrantEntrySchema);
 describing<BudgetGrantEntry>()(budgetGrantEntrySchema);

@@ -7,6 +7,8 @@ import {
   budgetsSchema,
   budgetViewSchema,
 } from './budget-schemas.js';
+import { backfillBodySchema, backfillPlanSchema } from './backfill-schemas.js';
+import { budgetDenialInputSchema } from '../../service/index.js';
 import { eventSchema } from './event-schemas.js';
 import { fleetOverviewSchema, runReportSchema } from './report-schemas.js';
 import {
@@ -42,7 +44,11 @@ const requestSchemas = {
   PauseBody: pauseBodySchema,
   StopBody: stopBodySchema,
   RunBody: runBodySchema,
+  BackfillBody: backfillBodySchema,
   BudgetGrantInput: budgetGrantInputSchema,
+  BudgetDenialInput: budgetDenialInputSchema.describe(
+    'Who refuses a run waiting for a budget more, and why (both kept in its error).',
+  ),
 };
 
 /** What the server answers: described as output, every default filled in. */
@@ -65,6 +71,7 @@ const responseSchemas = {
   BudgetGrantRecord: budgetGrantRecordSchema,
   Budgets: budgetsSchema,
   BudgetGrant: budgetGrantSchema,
+  BackfillPlan: backfillPlanSchema,
   Error: errorBodySchema,
 };
 

@@ -1,7 +1,9 @@
 import { z } from 'zod';
+import { BUDGET_SCOPES, BUDGET_WINDOWS } from '../../errors.js';
 import {
   EVENT_TYPES,
   RUN_TRIGGERS,
+  WAITING_STATUSES,
   type EventPayloads,
   type EventType,
   type NightshiftEvent,
@@ -68,6 +70,37 @@ const payloadSchemas = {
     status: z.string(),
   }),
   background_task_skipped: z.object({ scheduled_at: instant, reason: z.string() }),
+  approval_requested: z
+    .object({
+      approval_id: z.string(),
+      tool_name: z.string(),
+      tool_call_id: z.string(),
+      arguments: z.unknown().describe('the arguments the model asked for (redacted)'),
+      expires_at: instant,
+    })
+    .describe('A tool call waits for a person; its run waits in `awaiting_approval`.'),
+  approval_decided: z
+    .object({
+      approval_id: z.string(),
+      tool_name: z.string(),
+      state: z.enum(['approved', 'denied', 'expired']),
+      decided_by: z.string(),
+      note: z.string().nullable(),
+      edited: z.boolean().describe('the call runs with arguments the person gave'),
+    })
+    .describe('A person, or the timeout, decided a tool call: the run goes on from its journal.'),
+  background_task_waiting: z
+    .object({
+      status: z.enum(WAITING_STATUSES),
+      attempt: z.number().int().min(1),
+      error: errorInfoSchema,
+      until: instant
+        .nullable()
+        .describe("when waiting ends by itself (a budget window's reset, an approval's expiry)"),
+    })
+    .describe(
+      'A run stopped to wait for a budget or a person: it holds no lease and no worker slot until a grant, the reset or the decision, then goes on from its journal.',
+    ),
   background_task_missed: z.object({ missed: z.number().int().min(1), last_missed_at: instant }),
   background_agent_status: z.object({
     state: z.string(),
@@ -75,6 +108,10 @@ const payloadSchemas = {
     pause_reason: z.string().nullable(),
     next_run_at: instant.nullable(),
     reason: z.string().optional(),
+    budget: z
+      .object({ code: z.string(), budget: z.string(), resets_at: instant.nullable() })
+      .optional()
+      .describe('set when the status is announced because a budget of the agent ran out'),
   }),
   budget_exhausted: z
     .object({
@@ -89,6 +126,29 @@ const payloadSchemas = {
     })
     .describe(
       "A call would cross a budget and was not made, or a tick was skipped: amounts in the budget's unit (dollars for usd).",
+    ),
+  budget_granted: z
+    .object({
+      grant_id: z.string(),
+      budget: z
+        .string()
+        .describe('the counter it raised, e.g. `agent:archiver:per_day:2026-12-03`'),
+      scope: z.enum(BUDGET_SCOPES),
+      name: z.string().nullable().describe('the agent id or the tag; null for the fleet'),
+      window: z.enum(BUDGET_WINDOWS),
+      usd: z.number().min(0),
+      tokens: z.number().int().min(0),
+      requests: z.number().int().min(0),
+      tool_calls: z.number().int().min(0),
+      by: z.string().describe('who granted it'),
+      note: z.string().describe('why'),
+      expires_at: instant
+        .nullable()
+        .describe('when it stops counting before its window ends; null when it lasts the window'),
+      resets_at: instant.describe('when its window ends, and the grant with it'),
+    })
+    .describe(
+      "A person granted more of a budget: under the agent's id for an agent's budget, under `tag:<tag>` or `fleet:all` (no agent's id) for a tag's or the fleet's. Amounts in the budget's unit (dollars for usd).",
     ),
 } satisfies Record<EventType, z.ZodType>;
 

@@ -1,9 +1,11 @@
 import { AGENT_OPERATIONS } from './agent-operations.js';
+import { BACKFILL_OPERATIONS } from './backfill-operations.js';
 import { BUDGET_OPERATIONS } from './budget-operations.js';
 import {
   agentErrors,
   agentIdParameter,
   agentIdQuery,
+  bodyErrors,
   errorResponse,
   eventCursorParameters,
   eventsResponse,
@@ -25,6 +27,7 @@ const overviewDescription =
 /** Every operation the server answers. */
 export const OPERATIONS: readonly OperationRow[] = [
   ...AGENT_OPERATIONS,
+  ...BACKFILL_OPERATIONS,
   {
     method: 'get',
     path: '/api/agents/{agent_id}/runs',
@@ -76,6 +79,25 @@ export const OPERATIONS: readonly OperationRow[] = [
         'The run and its steps, in the order they happened.',
         ref('RunWithSteps'),
       ),
+      ...runErrors,
+    },
+  },
+  {
+    method: 'post',
+    path: '/api/runs/{run_id}/deny-budget',
+    summary: 'Refuse a run waiting for a budget more: it ends `budget_exceeded`',
+    description:
+      'For a run in `awaiting_budget` (`budget_config.on_exhausted: wait`). Its error keeps the budget it waited on and says who denied it and why. A grant (`POST /api/budgets/grants`) or the window’s reset wakes it instead.',
+    tag: 'runs',
+    parameters: [runIdParameter],
+    body: { schema: 'BudgetDenialInput', required: true },
+    responses: {
+      '200': jsonResponse('The run as it ended.', ref('RunRecord')),
+      '400': errorResponse('`config_invalid`: `by` or `note` missing or bad, named in `fields`.'),
+      '409': errorResponse(
+        '`invalid_state`: the run is not waiting for a budget (woken, denied or ended meanwhile).',
+      ),
+      ...bodyErrors,
       ...runErrors,
     },
   },

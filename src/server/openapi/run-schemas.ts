@@ -7,6 +7,7 @@ import {
   STEP_STATES,
   TOOL_OUTCOMES,
   type AttemptRecord,
+  type BudgetStopInfo,
   type ErrorInfo,
   type ModelReply,
   type RecordedToolCall,
@@ -39,6 +40,20 @@ export const usageSchema = describing<Usage>()(
   }),
 );
 
+/** Which budget stopped a call (on a `budget.*` error). */
+export const budgetStopSchema = describing<BudgetStopInfo>()(
+  z.object({
+    budget: z.string().describe('the counter, e.g. `agent:archiver:per_day:2026-12-03`'),
+    window: z.enum(['per_run', 'per_day', 'per_month']),
+    dimension: z.enum(['usd', 'tokens', 'requests', 'tool_calls']),
+    asked: z
+      .number()
+      .min(0)
+      .describe("what the refused call would have held at most, in the budget's unit"),
+    resets_at: instant.nullable().describe("when the window starts again; null for a run's own"),
+  }),
+);
+
 /** A recorded failure: its stable code and a message. */
 export const errorInfoSchema = describing<ErrorInfo>()(
   z.object({
@@ -48,6 +63,15 @@ export const errorInfoSchema = describing<ErrorInfo>()(
       .literal('side_effects')
       .optional()
       .describe('Set when a failed run was not retried because a non-idempotent tool had started.'),
+    budget: budgetStopSchema
+      .optional()
+      .describe(
+        'On a `budget.*` error: which budget stopped the run, and what the call asked for.',
+      ),
+    approval: z
+      .object({ approval_id: z.string(), tool_name: z.string(), expires_at: instant })
+      .optional()
+      .describe('On an `approval_required` error: the tool call the run waits on a person for.'),
   }),
 );
 
@@ -170,6 +194,17 @@ export const runStepSchema = describing<RunStep>()(
       .optional()
       .describe('What the tool returned (redacted; cut to the journal’s cap, see `result_cut`).'),
     result_cut: resultCutSchema.optional(),
+    approval: z
+      .object({
+        approval_id: z.string(),
+        state: z.enum(['approved', 'denied', 'expired']),
+        decided_by: z.string().nullable(),
+        edited: z.boolean(),
+      })
+      .optional()
+      .describe(
+        'Tool calls a person decided on: whose decision, and whether they changed the arguments.',
+      ),
     resumed_from: z
       .string()
       .nullable()

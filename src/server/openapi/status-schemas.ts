@@ -17,6 +17,9 @@ export const agentStatusSchema = describing<AgentStatus>()(
     invalid_reason: z.string().optional().describe('Why an `invalid` agent cannot run.'),
     is_running: z.boolean(),
     running_runs: count,
+    waiting_runs: count.describe(
+      'runs waiting for a budget (`awaiting_budget`), held by no process',
+    ),
     run_count: count,
     error_count: count,
     skip_count: count,

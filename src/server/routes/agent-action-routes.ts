@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { backfillBodySchema } from '../openapi/backfill-schemas.js';
 import {
   emptyBodySchema,
   pauseBodySchema,
@@ -8,7 +9,10 @@ import {
 import { readJsonInput } from '../request-body.js';
 import type { ServerContext, ServerEnvironment } from '../server-context.js';
 
-/** `POST /api/agents/:agent_id/{start,pause,resume,stop,run}`: the lifecycle buttons. */
+/**
+ * `POST /api/agents/:agent_id/{start,pause,resume,stop,run}`: the lifecycle buttons; and
+ * `POST /api/agents/:agent_id/backfill`: the ticks of a past range, within the budgets.
+ */
 export function agentActionRoutes({ service }: ServerContext): Hono<ServerEnvironment> {
   const routes = new Hono<ServerEnvironment>();
 
@@ -41,6 +45,14 @@ export function agentActionRoutes({ service }: ServerContext): Hono<ServerEnviro
     const run = await service.runNow(c.req.param('agent_id'), { query, wait });
     // 202 while the run goes on in the background; 200 once it has ended.
     return c.json(run, run.ended_at === null ? 202 : 200);
+  });
+
+  routes.post('/agents/:agent_id/backfill', async (c) => {
+    // The body's shape is read here; the service checks the range (and names each bad field).
+    const body = await readJsonInput(c, backfillBodySchema);
+    const plan = await service.backfill(c.req.param('agent_id'), body);
+    // 202 while the ticks that fit run in the background; 200 for a plan that starts nothing.
+    return c.json(plan, plan.counts.queued > 0 ? 202 : 200);
   });
 
   return routes;

@@ -5,17 +5,18 @@ import type { ServerContext, ServerEnvironment } from '../server-context.js';
 
 /**
  * `GET /api/budgets` (every agent's, tag's and the fleet's day and month budget as it stands:
- * limits, spent, held, granted, when it resets; and the newest grants) and `POST
- * /api/budgets/grants` (a person grants more of one budget until its window resets).
+ * limits, spent, held, granted, when it resets; and the newest grants, with their expiry) and
+ * `POST /api/budgets/grants` (a person grants more of one budget until its window resets or
+ * the grant's `expires_at`).
  */
 export function budgetRoutes({ service }: ServerContext): Hono<ServerEnvironment> {
   const routes = new Hono<ServerEnvironment>();
 
   routes.get('/budgets', async (c) => {
-    const [budgets, grants] = await Promise.all([
-      service.listBudgets(),
-      service.listBudgetGrants({ limit: BUDGET_GRANTS_LISTED }),
-    ]);
+    // One after the other: the budgets' read expires the grants due, and the grants are then
+    // listed as that left them (`expired_at` set where their amounts left `granted`).
+    const budgets = await service.listBudgets();
+    const grants = await service.listBudgetGrants({ limit: BUDGET_GRANTS_LISTED });
     return c.json({ budgets, grants });
   });
 

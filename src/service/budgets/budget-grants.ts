@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { tagNameSchema } from '../../config/agent-definition.js';
 import { describeFields, issuesToFieldErrors } from '../../config/format-issues.js';
-import { NightshiftError } from '../../errors.js';
+import { NightshiftError, type FieldError } from '../../errors.js';
 import {
   budgetTotals,
   type BudgetCounter,
@@ -10,6 +10,7 @@ import {
   type BudgetTotals,
 } from '../../storage/contracts/index.js';
 import type { ServiceContext } from '../service-context.js';
+import { grantedPayload, grantEventAgentId } from './budget-granted-event.js';
 import {
   agentWindowLines,
   sharedWindowLines,
@@ -50,6 +51,12 @@ const grantInputSchema = z
       .min(1, { error: 'required: who grants it' })
       .max(200),
     note: z.string({ error: 'required: why' }).trim().min(1, { error: 'required: why' }).max(2_000),
+    expires_at: z.iso
+      .datetime({
+        offset: true,
+        error: 'must be an ISO 8601 instant with its offset, e.g. 2026-12-03T18:00:00Z',
+      })
+      .optional(),
   })
   .refine(
     (input) =>
@@ -59,7 +66,10 @@ const grantInputSchema = z
     { path: ['usd'], error: 'give at least one of usd, tokens, requests, tool_calls' },
   );
 
-/** What a person grants: more of one window of one scope's budget, until the window resets. */
+/**
+ * What a person grants: more of one window of one scope's budget, until the window resets or
+ * `expires_at` (an instant in the future), whichever comes first.
+ */
 export type BudgetGrantInput = z.input<typeof grantInputSchema>;
 
 /** Every dimension in the budget's units (dollars for usd). */
@@ -97,6 +107,10 @@ export interface BudgetGrantRecord extends BudgetFigures {
   note: string;
   granted_at: string;
   resets_at: string;
+  /** When it stops counting before its window ends; null when it lasts the window. */
+  expires_at: string | null;
+  /** When it was expired (a sweep after `expires_at`); null while it counts, or without one. */
+  expired_at: string | null;
 }
 
 function figuresOf(totals: BudgetTotals): BudgetFigures {
@@ -128,8 +142,12 @@ function viewOf(line: NamedBudgetLine, limits: BudgetLimits, counter: BudgetCoun
   };
 }
 
-/** Every day and month budget there is now: each agent's, each tag's, the fleet's. */
+/**
+ * Every day and month budget there is now: each agent's, each tag's, the fleet's; grants due to
+ * expire are expired first, so `granted` counts only those that still do.
+ */
 export async function listBudgets(context: ServiceContext): Promise<BudgetView[]> {
+  await expireBudgetGrants(context);
   const { store } = await context.connect();
   const at = context.now();
   const lines: ConfiguredLine[] = [];
@@ -140,7 +158,10 @@ export async function listBudgets(context: ServiceContext): Promise<BudgetView[]
   return lines.map(({ line, limits }, index) => viewOf(line, limits, counters[index]!));
 }
 
-/** Records a grant (raising its window's limit until the window resets) and returns it. */
+/**
+ * Records a grant (raising its window's limit until the window resets or its `expires_at`),
+ * announces it (`budget_granted`) and returns it.
+ */
 export async function grantBudget(
   context: ServiceContext,
   input: unknown,
@@ -148,13 +169,17 @@ export async function grantBudget(
   const parsed = grantInputSchema.safeParse(input);
   if (!parsed.success) {
     const fields = issuesToFieldErrors(parsed.error.issues, [], grantInputSchema);
-    throw new NightshiftError('config_invalid', `invalid budget grant: ${describeFields(fields)}`, {
-      fields,
-    });
+    throw invalidGrant(fields);
   }
   const request = parsed.data;
-  const { store } = await context.connect();
   const at = context.now();
+  const expiresAt = request.expires_at === undefined ? null : new Date(request.expires_at);
+  if (expiresAt && expiresAt.getTime() <= at.getTime()) {
+    throw invalidGrant([
+      { path: 'expires_at', message: `must be in the future (it is ${at.toISOString()} now)` },
+    ]);
+  }
+  const { store } = await context.connect();
   let candidates: ConfiguredLine[];
   let what: string;
   if ('agent_id' in request.scope) {
@@ -186,9 +211,7 @@ export async function grantBudget(
       path: dimension,
       message: `this budget does not cap ${dimension} (it caps ${capped})`,
     }));
-    throw new NightshiftError('config_invalid', `invalid budget grant: ${describeFields(fields)}`, {
-      fields,
-    });
+    throw invalidGrant(fields);
   }
   const grant: BudgetGrant = {
     grant_id: randomUUID(),
@@ -205,19 +228,62 @@ export async function grantBudget(
     note: request.note,
     granted_at: at.toISOString(),
     resets_at: found.line.resets_at,
+    expires_at: expiresAt?.toISOString() ?? null,
+    expired_at: null,
   };
   const counter = await store.budgets.grant(grant);
-  return { grant: recordOf(grant), budget: viewOf(found.line, found.limits, counter) };
+  const record = recordOf(grant);
+  // After the ledger write: whoever hears of the grant (runs waiting for budget) finds it there.
+  // The grant stands whatever happens to its announcement: a failure is logged, not thrown, so
+  // a person does not grant again what was granted.
+  const { publisher } = await context.connect();
+  await publisher
+    .publish('budget_granted', grantEventAgentId(record), null, grantedPayload(record))
+    .catch((error: unknown) => context.logFailure(error, `announcing grant ${record.grant_id}`));
+  return { grant: record, budget: viewOf(found.line, found.limits, counter) };
 }
 
-/** The ledger, newest first. */
+/**
+ * The ledger, newest first, each grant with `expires_at` and, once expired, `expired_at`; grants
+ * due to expire are expired first.
+ */
 export async function listBudgetGrants(
   context: ServiceContext,
   options: { limit?: number } = {},
 ): Promise<BudgetGrantRecord[]> {
+  await expireBudgetGrants(context);
   const { store } = await context.connect();
   const grants = await store.budgets.listGrants({ limit: options.limit ?? 100 });
   return grants.map(recordOf);
+}
+
+/**
+ * Expires the grants whose `expires_at` has passed (by the service's clock): what they granted
+ * stops counting, once, whichever process sweeps first. The manager's periodic sync calls it,
+ * and so do the listings before they answer; with no grant due it is one cheap read. Never
+ * throws: a sweep that fails is logged and done again by the next. Returns the grants it expired.
+ */
+export async function expireBudgetGrants(context: ServiceContext): Promise<BudgetGrantRecord[]> {
+  try {
+    const { store } = await context.connect();
+    const expired = (await store.budgets.expireGrants(context.now())).map(recordOf);
+    if (expired.length > 0)
+      context.logger.info(
+        { grant_ids: expired.map((grant) => grant.grant_id) },
+        `nightshift: ${expired.length} budget grant(s) expired`,
+      );
+    return expired;
+  } catch (error) {
+    if (!context.shuttingDown) context.logFailure(error, 'expiring budget grants');
+    return [];
+  }
+}
+
+/** `config_invalid` for a grant, naming each bad field. */
+function invalidGrant(fields: FieldError[]): NightshiftError {
+  return new NightshiftError('config_invalid', `invalid budget grant: ${describeFields(fields)}`, {
+    fields,
+  });
 }
 
 /** A ledger entry as the API shows it: its scope and window read from its counter's key. */
@@ -236,5 +302,7 @@ function recordOf(grant: BudgetGrant): BudgetGrantRecord {
     note: grant.note,
     granted_at: grant.granted_at,
     resets_at: grant.resets_at,
+    expires_at: grant.expires_at,
+    expired_at: grant.expired_at,
   };
 }

@@ -181,7 +181,8 @@ export function sharedWindowLines(fleet: FleetBudgets, at: Date): ConfiguredLine
   return lines;
 }
 
-const DIMENSION_NAME: Record<BudgetDimension, (typeof BUDGET_DIMENSION_NAMES)[number]> = {
+/** Each stored dimension by the name budgets and errors use (`micro_usd` is `usd`). */
+export const DIMENSION_NAME: Record<BudgetDimension, (typeof BUDGET_DIMENSION_NAMES)[number]> = {
   micro_usd: 'usd',
   tokens: 'tokens',
   requests: 'requests',

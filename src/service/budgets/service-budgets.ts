@@ -3,6 +3,7 @@ import type { AgentDefinition } from '../../config/agent-definition.js';
 import {
   costMicroUsd,
   resolvePrice,
+  usdToMicroUsd,
   type ModelPricing,
   type ResolvedPrice,
 } from '../../config/pricing.js';
@@ -11,6 +12,7 @@ import type {
   BudgetCounter,
   BudgetDimension,
   BudgetRefusal,
+  BudgetStopInfo,
   BudgetStore,
   EventPayloads,
   RunStep,
@@ -18,6 +20,7 @@ import type {
 } from '../../storage/contracts/index.js';
 import {
   budgetCode,
+  DIMENSION_NAME,
   budgetLinesOf,
   budgetsApply,
   describeAmount,
@@ -48,6 +51,14 @@ export interface SpentBudget {
   reason: string;
   payload: EventPayloads['budget_exhausted'];
 }
+
+/** Each dimension a budget names, as the store counts it. */
+const STORE_DIMENSION: Record<BudgetStopInfo['dimension'], BudgetDimension> = {
+  usd: 'micro_usd',
+  tokens: 'tokens',
+  requests: 'requests',
+  tool_calls: 'tool_calls',
+};
 
 /** An amount in the budget's unit (dollars for money), as events carry it. */
 function inUnit(dimension: BudgetDimension, amount: number): number {
@@ -171,6 +182,47 @@ export class ServiceBudgets {
     return undefined;
   }
 
+  /** Says that a budget stopped a call or skipped a tick (`budget_exhausted`, and the agent's status). */
+  exhausted(
+    agentId: string,
+    runId: string | null,
+    payload: EventPayloads['budget_exhausted'],
+  ): Promise<void> {
+    return this.#options.publish(agentId, runId, payload);
+  }
+
+  /**
+   * Whether a run that waits for a budget may go on now: none of the agent's day and month
+   * budgets is spent, and the one that stopped it (`stop`) has room for what its call asked —
+   * or its window has reset (the counter it named is no longer the current one).
+   */
+  async roomFor(
+    definition: AgentDefinition,
+    stop: BudgetStopInfo | undefined,
+    store: BudgetStore,
+  ): Promise<boolean> {
+    const lines = budgetLinesOf(
+      definition,
+      'wake',
+      this.#options.fleet,
+      this.#options.now(),
+    ).filter((line) => line.window !== 'per_run');
+    if (lines.length === 0) return true;
+    const counters = await store.counters(lines.map((line) => line.key));
+    for (const [index, line] of lines.entries()) {
+      const counter = counters[index]!;
+      if (spentDimension(line, counter)) return false;
+      if (!stop || line.key !== stop.budget) continue;
+      const dimension = STORE_DIMENSION[stop.dimension];
+      const limit = line.limits[dimension];
+      if (limit === undefined) continue;
+      const asked = dimension === 'micro_usd' ? usdToMicroUsd(stop.asked) : stop.asked;
+      const used = counter.spent[dimension] + counter.held[dimension];
+      if (used + asked > limit + counter.granted[dimension]) return false;
+    }
+    return true;
+  }
+
   /**
    * Releases what a dead attempt still held: a model call whose reply its journal recorded is
    * settled to that usage, any other call to what it surely spent (a request made, a tool run).
@@ -207,7 +259,17 @@ export class ServiceBudgets {
     const line = lines.find((candidate) => candidate.key === refusal.key) ?? lines[0]!;
     const payload = exhaustedPayload(line, refusal);
     await this.#options.publish(agentId, runId, payload);
-    return { code: budgetCode(line, refusal.dimension), message: payload.message };
+    return {
+      code: budgetCode(line, refusal.dimension),
+      message: payload.message,
+      info: {
+        budget: line.key,
+        window: line.window,
+        dimension: DIMENSION_NAME[refusal.dimension],
+        asked: payload.asked,
+        resets_at: payload.resets_at,
+      },
+    };
   }
 }
 

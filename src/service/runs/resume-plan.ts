@@ -1,5 +1,5 @@
 import type { AttemptRecord } from '../../storage/contracts/index.js';
-import { emptyUsage, type RunStep, type Usage } from '../../storage/contracts/index.js';
+import { emptyUsage, isWaiting, type RunStep, type Usage } from '../../storage/contracts/index.js';
 
 /** The step id of the marker that says attempt `attempt` resumes the run (index 0 of the attempt). */
 export function resumeStepId(attempt: number): string {
@@ -11,9 +11,15 @@ export function resumeMarker(steps: readonly RunStep[], attempt: number): RunSte
   return steps.find((step) => step.kind === 'resume' && step.attempt === attempt);
 }
 
-/** How many times the run was resumed so far. */
-export function resumeCount(steps: readonly RunStep[]): number {
-  return steps.filter((step) => step.kind === 'resume').length;
+/**
+ * How many times the run was resumed so far after its process stopped (`task_config.max_resumes`
+ * bounds these): a resume after a wait (for a budget, a person) does not count.
+ */
+export function resumeCount(steps: readonly RunStep[], attempts: readonly AttemptRecord[]): number {
+  const waited = new Set(
+    attempts.filter((entry) => isWaiting(entry.status)).map((entry) => entry.attempt),
+  );
+  return steps.filter((step) => step.kind === 'resume' && !waited.has(step.attempt - 1)).length;
 }
 
 /**

@@ -9,8 +9,10 @@ import {
   type RunStatus,
   type Store,
   type Usage,
+  type WaitingStatus,
 } from '../../storage/contracts/index.js';
 import type { EventPublisher } from '../event-publisher.js';
+import { decisionPayload } from '../approvals/decision-event.js';
 import { endingOnAbort } from './abort-reasons.js';
 
 /** What the transitions of a run need: the guarded store, the publisher, the clock and this process's lease. */
@@ -191,6 +193,80 @@ export class RunTransitions {
   }
 
   /**
+   * A run of this process stops to wait (`awaiting_budget`, `awaiting_approval`): its attempts
+   * so far recorded (the last one stopped by what it waits for), its lease given up, so no
+   * process holds it until {@link wake}. `background_task_waiting` says why and until when.
+   */
+  async suspend(
+    run: RunRecord,
+    waiting: { status: WaitingStatus; attempts: AttemptRecord[]; usage: Usage; error: ErrorInfo },
+  ): Promise<RunRecord | undefined> {
+    const suspended = await this.#context.store.runs.update(
+      run.run_id,
+      {
+        status: waiting.status,
+        error: waiting.error,
+        attempts: [...waiting.attempts],
+        usage: waiting.usage,
+        lease_owner: null,
+        lease_expires_at: null,
+      },
+      { lease_owner: this.#context.instanceId },
+    );
+    if (!suspended) return undefined;
+    await this.#context.events.publish('background_task_waiting', run.agent_id, run.run_id, {
+      status: waiting.status,
+      attempt: waiting.attempts.length,
+      error: waiting.error,
+      until: waiting.error.budget?.resets_at ?? waiting.error.approval?.expires_at ?? null,
+    });
+    return suspended;
+  }
+
+  /**
+   * Takes a waiting run up again: a compare-and-set from waiting, held by nobody, to running
+   * under this process's lease, so one process wakes it, once. Its next attempt goes on from
+   * its journal.
+   */
+  wake(run: RunRecord): Promise<RunRecord | undefined> {
+    return this.#context.store.runs.update(
+      run.run_id,
+      {
+        status: 'running',
+        error: null,
+        lease_owner: this.#context.instanceId,
+        lease_expires_at: this.leaseExpiry(),
+      },
+      { status: [run.status], lease_owner: null },
+    );
+  }
+
+  /**
+   * A waiting run ends without going on: `budget_exceeded` when a person denies it more budget
+   * (`cancelled` when its agent is stopped), with the error it waited on and why it ends.
+   */
+  async endWaiting(
+    run: RunRecord,
+    status: 'budget_exceeded' | 'cancelled',
+    error: ErrorInfo,
+  ): Promise<EndedRun | undefined> {
+    const ended = await this.#end(
+      run,
+      { status, error },
+      { status: [run.status], lease_owner: null },
+    );
+    if (ended) {
+      await this.attemptFailed(run, {
+        error,
+        attempt: Math.max(1, run.attempts.length),
+        willRetry: false,
+        status,
+      });
+    }
+    return ended;
+  }
+
+  /**
    * Takes over a run whose lease expired (its process died): a compare-and-set on its lease, so
    * one process recovers it, once. Its tick counts as dealt with from now on (it has a run).
    */
@@ -268,6 +344,7 @@ export class RunTransitions {
     if (ending.attempts) patch.attempts = ending.attempts;
     const record = await store.runs.update(run.run_id, patch, condition);
     if (!record) return undefined;
+    if (run.status === 'awaiting_approval') await this.#closeApprovals(run, ending);
     const usage = ending.usage ?? run.usage;
     const cost = await this.#costOf(run.agent_id, usage, endedAt);
     const agent = await store.agents.updateStats(run.agent_id, {
@@ -297,6 +374,25 @@ export class RunTransitions {
     if (usage.cost_usd === undefined) return undefined;
     const agent = await this.#context.store.agents.get(agentId);
     return { usd: usage.cost_usd, ...spendPeriodOf(endedAt, agent?.definition.timezone) };
+  }
+
+  /**
+   * A run that ended while it waited for a person leaves nothing for them to decide: each of its
+   * pending approvals is recorded `denied` by `nightshift`, saying why the run ended.
+   */
+  async #closeApprovals(run: RunRecord, ending: Ending): Promise<void> {
+    const { store, events, now } = this.#context;
+    for (const record of await store.approvals.list({ run_id: run.run_id, state: 'pending' })) {
+      const closed = await store.approvals.decide(record.approval_id, {
+        state: 'denied',
+        decided_by: 'nightshift',
+        decided_at: now().toISOString(),
+        note: `the run ended ${ending.status}${ending.error ? `: ${ending.error.message}` : ''}`,
+        edited_arguments: null,
+      });
+      if (closed)
+        await events.publish('approval_decided', run.agent_id, run.run_id, decisionPayload(closed));
+    }
   }
 
   /** A write to a run this process holds. */

@@ -77,7 +77,25 @@ export interface BudgetGrant {
   granted_at: string;
   /** When the window it raised ends (the counter's resets_at when it is created by the grant). */
   resets_at: string;
+  /**
+   * When it stops counting before its window ends (ISO 8601); null when it lasts the window. A
+   * grant whose `expires_at` is at or after `resets_at` lapses with its window.
+   */
+  expires_at: string | null;
+  /**
+   * When {@link BudgetStore.expireGrants} expired it (that call's `now`); null while it counts,
+   * and for a grant without `expires_at`.
+   */
+  expired_at: string | null;
 }
+
+/**
+ * A grant as {@link BudgetStore.grant} takes it: `expires_at` may be left out (no expiry), and
+ * `expired_at` is the store's to set.
+ */
+export type NewBudgetGrant = Omit<BudgetGrant, 'expires_at' | 'expired_at'> & {
+  expires_at?: string | null;
+};
 
 /** What {@link BudgetStore.listGrants} is asked. */
 export interface ListBudgetGrantsOptions {
@@ -136,9 +154,10 @@ export interface BudgetStore {
    * `grant.resets_at`, if absent) and appends the grant to the ledger. A `grant_id` already in the
    * ledger changes nothing (a retried request is not granted twice). Returns the counter after.
    * An existing counter keeps its own `resets_at`; a dimension left out of `amounts` counts as 0.
-   * Refuses a bad grant (see {@link checkBudgetGrant}) before writing anything.
+   * Refuses a bad grant (see {@link checkBudgetGrant}) before writing anything. A grant with an
+   * `expires_at` is also indexed for {@link BudgetStore.expireGrants}.
    */
-  grant(grant: BudgetGrant): Promise<BudgetCounter>;
+  grant(grant: NewBudgetGrant): Promise<BudgetCounter>;
   /**
    * The ledger, newest first (granted_at, then grant_id, descending); at most `limit` (default
    * 100). Optionally only grants whose key starts with `keyPrefix`. Times compare as instants
@@ -146,6 +165,18 @@ export interface BudgetStore {
    * it was given, its `amounts` with every dimension.
    */
   listGrants(options?: ListBudgetGrantsOptions): Promise<BudgetGrant[]>;
+  /**
+   * Expires every grant whose `expires_at` is at or before `now` and that is not expired yet:
+   * stamps its `expired_at` with `now` and, when it expired before its window ended
+   * (`expires_at` before `resets_at`), takes its amounts back out of its counter's `granted`
+   * (each dimension never below 0; a counter dropped meanwhile is not made again). A grant whose
+   * window ended first lapsed with it: it is stamped, and its counter left as it is. Each grant
+   * is expired once, also by calls racing in several processes (a guarded update in one
+   * transaction, a Lua script): its amounts leave `granted` once. Returns the grants this call
+   * expired, as the ledger keeps them now, in {@link compareBudgetExpiries} order (none: `[]`,
+   * cheaply — one indexed read when no grant is due).
+   */
+  expireGrants(now: Date): Promise<BudgetGrant[]>;
 }
 
 /**
@@ -310,9 +341,10 @@ export function compareBudgetHolds(a: BudgetHold, b: BudgetHold): number {
  * The checks of {@link BudgetStore.grant}'s argument, which every store runs before writing
  * anything: a `TypeError` or `RangeError` naming the field (`grant.amounts.tokens`,
  * `grant.grant_id`, `grant.granted_at` …). `grant_id`, `key` and `by` must be non-empty
- * strings, `note` a string (empty allowed), `granted_at` and `resets_at` dates.
+ * strings, `note` a string (empty allowed), `granted_at` and `resets_at` dates, `expires_at`
+ * absent, null or a date after `granted_at`.
  */
-export function checkBudgetGrant(grant: BudgetGrant): void {
+export function checkBudgetGrant(grant: NewBudgetGrant): void {
   if (typeof grant !== 'object' || grant === null) throw new TypeError('grant: not an object');
   checkId(grant.grant_id, 'grant.grant_id');
   checkId(grant.key, 'grant.key');
@@ -323,10 +355,20 @@ export function checkBudgetGrant(grant: BudgetGrant): void {
   if (typeof grant.note !== 'string') throw new TypeError('grant.note: not a string');
   checkResetsAt(grant.granted_at, 'grant.granted_at');
   checkResetsAt(grant.resets_at, 'grant.resets_at');
+  const expiresAt = grant.expires_at ?? null;
+  if (expiresAt === null) return;
+  checkResetsAt(expiresAt, 'grant.expires_at');
+  if (Date.parse(expiresAt) <= Date.parse(grant.granted_at))
+    throw new RangeError(
+      `grant.expires_at: must be after grant.granted_at (got ${JSON.stringify(expiresAt)})`,
+    );
 }
 
-/** A grant as stores keep it: a copy with the contract's fields only, every dimension present. */
-export function budgetGrantRecord(grant: BudgetGrant): BudgetGrant {
+/**
+ * A grant as stores keep it when it is given: a copy with the contract's fields only, every
+ * dimension present, `expires_at` null when left out, not expired.
+ */
+export function budgetGrantRecord(grant: NewBudgetGrant): BudgetGrant {
   return {
     grant_id: grant.grant_id,
     key: grant.key,
@@ -335,7 +377,55 @@ export function budgetGrantRecord(grant: BudgetGrant): BudgetGrant {
     note: grant.note,
     granted_at: grant.granted_at,
     resets_at: grant.resets_at,
+    expires_at: grant.expires_at ?? null,
+    expired_at: null,
   };
+}
+
+/**
+ * Whether an expiring grant's amounts leave its counter: only when it expired before its window
+ * ended. One whose window ended first lapsed with it, and its counter (kept for reports) stays.
+ */
+export function expiresWithinWindow(grant: BudgetGrant): boolean {
+  return grant.expires_at !== null && Date.parse(grant.expires_at) < Date.parse(grant.resets_at);
+}
+
+/**
+ * What expiring `grants` takes out of each counter's `granted`: per key (in code-unit order, the
+ * order SQL stores lock counters in), the sum of the amounts of those that expired within their
+ * window (see {@link expiresWithinWindow}). Keys with nothing to take out are left out.
+ */
+export function expiredGrantAmounts(
+  grants: readonly BudgetGrant[],
+): { key: string; amounts: BudgetTotals }[] {
+  const byKey = new Map<string, BudgetTotals>();
+  for (const grant of grants) {
+    if (!expiresWithinWindow(grant)) continue;
+    let totals = byKey.get(grant.key);
+    if (!totals) byKey.set(grant.key, (totals = zeroBudgetTotals()));
+    for (const dimension of BUDGET_DIMENSIONS) totals[dimension] += grant.amounts[dimension];
+  }
+  return [...byKey.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([key, amounts]) => ({ key, amounts }));
+}
+
+/**
+ * The order of {@link BudgetStore.expireGrants}' answer: the earliest `expires_at` first (as
+ * instants), then by `grant_id` (code-unit order).
+ */
+export function compareBudgetExpiries(a: BudgetGrant, b: BudgetGrant): number {
+  const byTime = Date.parse(a.expires_at!) - Date.parse(b.expires_at!);
+  if (byTime !== 0) return byTime;
+  if (a.grant_id === b.grant_id) return 0;
+  return a.grant_id < b.grant_id ? -1 : 1;
+}
+
+/** `now`, checked: a `TypeError` naming `now` for anything but a valid Date. */
+export function checkExpiryNow(now: Date): number {
+  if (!(now instanceof Date) || Number.isNaN(now.getTime()))
+    throw new TypeError('now: must be a valid Date');
+  return now.getTime();
 }
 
 /**

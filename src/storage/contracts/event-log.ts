@@ -1,4 +1,4 @@
-import type { ErrorInfo, RunTrigger } from './run-store.js';
+import type { ErrorInfo, RunTrigger, WaitingStatus } from './run-store.js';
 import type { Usage } from './usage.js';
 import type { EVENT_TYPES, ExactKeys } from './vocabulary.js';
 
@@ -45,6 +45,36 @@ export interface EventPayloads {
   background_task_error: { error: ErrorInfo; attempt: number; will_retry: boolean; status: string };
   background_task_skipped: { scheduled_at: string; reason: string };
   /**
+   * A run stopped to wait (`awaiting_budget`) until a grant or the window's reset: it holds no
+   * lease and no worker slot meanwhile, and goes on from its journal (`background_task_resumed`).
+   */
+  /** A tool call waits for a person (`agent_config.approvals`); its run waits in `awaiting_approval`. */
+  approval_requested: {
+    approval_id: string;
+    tool_name: string;
+    tool_call_id: string;
+    /** The arguments the model asked for (redacted). */
+    arguments: unknown;
+    expires_at: string;
+  };
+  /** A person (or the timeout) decided a tool call: the run goes on from its journal. */
+  approval_decided: {
+    approval_id: string;
+    tool_name: string;
+    state: 'approved' | 'denied' | 'expired';
+    decided_by: string;
+    note: string | null;
+    /** True when the call is to run with arguments the person gave. */
+    edited: boolean;
+  };
+  background_task_waiting: {
+    status: WaitingStatus;
+    attempt: number;
+    error: ErrorInfo;
+    /** When waiting ends by itself (a budget window's reset, an approval's expiry); null when only a person can end it. */
+    until: string | null;
+  };
+  /**
    * A budget would be crossed: a call was not made (the run ends `budget_exceeded`), or a tick
    * was skipped. Amounts in the budget's unit (dollars for `usd`).
    */
@@ -62,6 +92,34 @@ export interface EventPayloads {
     /** When the budget's window starts again; null for a run's own budget. */
     resets_at: string | null;
   };
+  /**
+   * A person granted more of a budget (the ledger has it; its expiry is kept there, with no
+   * event). Its `agent_id` is the agent's for an agent's budget; a tag's or the fleet's grant is
+   * under `tag:<tag>` or `fleet:all`, which no agent id can be (agent ids have no `:`): it is in
+   * the fleet's stream, in no agent's. `run_id` is null. Amounts in the budget's unit (dollars
+   * for `usd`).
+   */
+  budget_granted: {
+    grant_id: string;
+    /** The counter it raised: `agent:archiver:per_day:2026-12-03`, `fleet:per_month:2026-12`, … */
+    budget: string;
+    scope: 'agent' | 'tag' | 'fleet';
+    /** The agent id or the tag; null for the fleet. */
+    name: string | null;
+    window: 'per_day' | 'per_month';
+    usd: number;
+    tokens: number;
+    requests: number;
+    tool_calls: number;
+    /** Who granted it. */
+    by: string;
+    /** Why. */
+    note: string;
+    /** When it stops counting before its window ends; null when it lasts the window. */
+    expires_at: string | null;
+    /** When its window ends, and the grant with it. */
+    resets_at: string;
+  };
   background_task_missed: { missed: number; last_missed_at: string };
   background_agent_status: {
     state: string;
@@ -69,6 +127,8 @@ export interface EventPayloads {
     pause_reason: string | null;
     next_run_at: string | null;
     reason?: string;
+    /** Set when the status is announced because a budget of the agent ran out. */
+    budget?: { code: string; budget: string; resets_at: string | null };
   };
 }
 

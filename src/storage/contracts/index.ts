@@ -1,10 +1,12 @@
 import type { AgentStore } from './agent-store.js';
+import type { ApprovalStore } from './approval-store.js';
 import type { BudgetStore } from './budget-store.js';
 import type { LeaseStore } from './lease-store.js';
 import type { MessageStore } from './message-store.js';
 import type { RunStore } from './run-store.js';
 
 export * from './agent-store.js';
+export * from './approval-store.js';
 export * from './budget-store.js';
 export * from './event-log.js';
 export * from './lease-store.js';
@@ -21,6 +23,8 @@ export interface Store {
   leases: LeaseStore;
   /** Spend counters with limits, shared by every process on the store. */
   budgets: BudgetStore;
+  /** Tool calls waiting for a person, and their decisions, shared by every process on the store. */
+  approvals: ApprovalStore;
   /** A description safe to print (passwords masked). */
   readonly description: string;
   close(): Promise<void>;

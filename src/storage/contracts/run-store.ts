@@ -2,12 +2,34 @@ import type { NightshiftErrorCode } from '../../errors.js';
 import type { Usage } from './usage.js';
 import type { RunStatus, RunTrigger, StepKind, ToolOutcome } from './vocabulary.js';
 
-export { TERMINAL_STATUSES } from './vocabulary.js';
-export type { RunStatus, RunTrigger } from './vocabulary.js';
+import { UNFINISHED_STATUSES, WAITING_STATUSES, type WaitingStatus } from './vocabulary.js';
+
+export { TERMINAL_STATUSES, UNFINISHED_STATUSES, WAITING_STATUSES } from './vocabulary.js';
+export type { RunStatus, RunTrigger, WaitingStatus } from './vocabulary.js';
 
 /** True when the run has ended. */
 export function isTerminal(status: RunStatus): boolean {
-  return status !== 'pending' && status !== 'running';
+  return !UNFINISHED_STATUSES.includes(status);
+}
+
+/** True when the run waits for something outside it (a budget), held by no process. */
+export function isWaiting(status: RunStatus): status is WaitingStatus {
+  return (WAITING_STATUSES as readonly RunStatus[]).includes(status);
+}
+
+/**
+ * Which budget stopped a call, on a run's error (`budget_exceeded`, `awaiting_budget`): enough
+ * to say when waiting is over. Amounts in the budget's unit (dollars for `usd`).
+ */
+export interface BudgetStopInfo {
+  /** The counter: `agent:archiver:per_day:2026-12-03`, `fleet:per_month:2026-12`, `run:<id>`. */
+  budget: string;
+  window: 'per_run' | 'per_day' | 'per_month';
+  dimension: 'usd' | 'tokens' | 'requests' | 'tool_calls';
+  /** What the refused call would have held at most (0 when the window was spent already). */
+  asked: number;
+  /** When the window starts again; null for a run's own budget. */
+  resets_at: string | null;
 }
 
 /** A failure as recorded: a stable code (the limit's name, `timeout`, `model_error` …) and a message. */
@@ -16,6 +38,18 @@ export interface ErrorInfo {
   message: string;
   /** Why a failed run was not retried although retries remained: a non-idempotent tool had started. */
   retry_blocked?: 'side_effects';
+  /** The budget a `budget.*` error names, and what the refused call asked for. */
+  budget?: BudgetStopInfo;
+  /** The tool call an `approval_required` run waits on a person for. */
+  approval?: ApprovalWaitInfo;
+}
+
+/** Which approval a run waits for (on its `approval_required` error). */
+export interface ApprovalWaitInfo {
+  approval_id: string;
+  tool_name: string;
+  /** When it expires if nobody decides. */
+  expires_at: string;
 }
 
 /** One attempt of a run (retries add attempts). */
@@ -135,8 +169,19 @@ export interface RunStep {
   /** What the tool returned (redacted; cut to the journal's cap, saying so in `result_cut`). */
   result?: unknown;
   result_cut?: ResultCut;
+  /** Tool calls a person decided on (`agent_config.approvals`): whose decision, and what. */
+  approval?: StepApproval;
   /** Resume steps: the last step recorded before the process died (null when none was). */
   resumed_from?: string | null;
+}
+
+/** The decision a tool call ran (or was refused) under. */
+export interface StepApproval {
+  approval_id: string;
+  state: 'approved' | 'denied' | 'expired';
+  decided_by: string | null;
+  /** True when the person changed the arguments the call ran with. */
+  edited: boolean;
 }
 
 /**
@@ -184,7 +229,7 @@ export interface RunStore {
   update(runId: string, patch: RunPatch, condition?: RunCondition): Promise<RunRecord | undefined>;
   /** An agent's runs, newest `scheduled_at` first. */
   list(agentId: string, options?: ListRunsOptions): Promise<RunRecord[]>;
-  /** Every `pending` or `running` run (for recovery after a crash). */
+  /** Every unfinished run (`pending`, `running`, waiting): for recovery, and to wake waiting runs. */
   listUnfinished(): Promise<RunRecord[]>;
   appendStep(step: RunStep): Promise<void>;
   updateStep(runId: string, stepId: string, patch: Partial<RunStep>): Promise<void>;

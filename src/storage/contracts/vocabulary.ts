@@ -4,10 +4,19 @@
  * the dashboard's labels. Adding a word here is adding it everywhere.
  */
 
-/** Every run status, in the order a run moves through them; `pending` and `running` are not terminal. */
+/**
+ * Every run status, in the order a run moves through them; `pending`, `running` and the waiting
+ * statuses are not terminal.
+ */
 export const RUN_STATUSES = [
   'pending',
   'running',
+  // Waiting for a budget (`budget_config.on_exhausted: wait`): a grant or the window's reset
+  // wakes it, and it goes on from its journal. It holds no lease, no worker slot, no memory.
+  'awaiting_budget',
+  // Waiting for a person to approve or deny a tool call (`agent_config.approvals`); the decision
+  // wakes it, from any process, and it goes on from its journal.
+  'awaiting_approval',
   'completed',
   'failed',
   'timed_out',
@@ -20,9 +29,25 @@ export const RUN_STATUSES = [
 /** Where a run is in its life. */
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
-/** Statuses a run can end in (DESIGN promise 2): every status but `pending` and `running`. */
+/** Statuses of a run that stopped to wait for something outside it, in no process's hands. */
+export const WAITING_STATUSES = [
+  'awaiting_budget',
+  'awaiting_approval',
+] as const satisfies readonly RunStatus[];
+
+/** A status of {@link WAITING_STATUSES}. */
+export type WaitingStatus = (typeof WAITING_STATUSES)[number];
+
+/** Statuses of a run that has not ended: queued, running, or waiting. */
+export const UNFINISHED_STATUSES: readonly RunStatus[] = [
+  'pending',
+  'running',
+  ...WAITING_STATUSES,
+];
+
+/** Statuses a run can end in (DESIGN promise 2): every status but the unfinished ones. */
 export const TERMINAL_STATUSES: readonly RunStatus[] = RUN_STATUSES.filter(
-  (status) => status !== 'pending' && status !== 'running',
+  (status) => !UNFINISHED_STATUSES.includes(status),
 );
 
 /** The lifecycle states an agent is stored in. */
@@ -37,8 +62,11 @@ export const REPORTED_AGENT_STATES = [...AGENT_STATES, 'invalid'] as const;
 /** The state an agent's status reports. */
 export type ReportedAgentState = (typeof REPORTED_AGENT_STATES)[number];
 
-/** What can start a run. */
-export const RUN_TRIGGERS = ['schedule', 'manual'] as const;
+/**
+ * What can start a run: its schedule, a person (`runNow`), or a backfill of a past tick (its
+ * `scheduled_at` is the tick; it does not count as the schedule's progress, `last_scheduled_at`).
+ */
+export const RUN_TRIGGERS = ['schedule', 'manual', 'backfill'] as const;
 
 /** What started a run. */
 export type RunTrigger = (typeof RUN_TRIGGERS)[number];
@@ -54,12 +82,16 @@ export const EVENT_TYPES = [
   'tool_call_error',
   'final_answer',
   'run_warning',
+  'approval_requested',
+  'approval_decided',
+  'background_task_waiting',
   'background_task_completed',
   'background_task_error',
   'background_task_skipped',
   'background_task_missed',
   'background_agent_status',
   'budget_exhausted',
+  'budget_granted',
 ] as const;
 
 /** How a tool call recorded in a run step ended. */

@@ -9,9 +9,12 @@ import {
   checkBudgetAmounts,
   checkBudgetGrant,
   checkBudgetHold,
+  checkExpiryNow,
+  compareBudgetExpiries,
   compareBudgetGrants,
   compareBudgetHolds,
   emptyBudgetCounter,
+  expiresWithinWindow,
   type BudgetCounter,
   type BudgetGrant,
   type BudgetHold,
@@ -51,6 +54,8 @@ export function createMemoryBudgetStore(): BudgetStore {
   const runHolds = new Map<string, Set<string>>();
   /** The grants ledger by id, never pruned. */
   const grants = new Map<string, BudgetGrant>();
+  /** The ids of grants with an `expires_at` not expired yet, and when each expires (ms). */
+  const expiring = new Map<string, number>();
 
   function counterOf(key: string): BudgetCounter {
     return counters.get(key) ?? emptyBudgetCounter(key);
@@ -132,7 +137,29 @@ export function createMemoryBudgetStore(): BudgetStore {
       const counter = ensureCounter(record.key, record.resets_at, Date.now());
       add(counter.granted, record.amounts);
       grants.set(record.grant_id, record);
+      if (record.expires_at !== null) expiring.set(record.grant_id, Date.parse(record.expires_at));
       return copyCounter(counter);
+    },
+
+    async expireGrants(now) {
+      const nowMs = checkExpiryNow(now);
+      const expired: BudgetGrant[] = [];
+      for (const [grantId, expiresAtMs] of expiring) {
+        if (expiresAtMs > nowMs) continue;
+        expiring.delete(grantId);
+        const grant = grants.get(grantId)!;
+        grant.expired_at = now.toISOString();
+        const counter = counters.get(grant.key);
+        if (counter && expiresWithinWindow(grant)) {
+          for (const dimension of BUDGET_DIMENSIONS)
+            counter.granted[dimension] = Math.max(
+              0,
+              counter.granted[dimension] - grant.amounts[dimension],
+            );
+        }
+        expired.push(copyGrant(grant));
+      }
+      return expired.sort(compareBudgetExpiries);
     },
 
     async listGrants(options) {

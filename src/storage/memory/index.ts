@@ -1,6 +1,7 @@
 import type { Store } from '../contracts/index.js';
 import type { StorageBackend } from '../storage-backend.js';
 import { createMemoryAgentStore } from './agent-store.js';
+import { createMemoryApprovalStore } from './approval-store.js';
 import { createMemoryBudgetStore } from './budget-store.js';
 import { openMemory, type MemoryConnectionOptions } from './connection.js';
 import { createMemoryEventLog } from './event-log.js';
@@ -22,6 +23,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
     messages: createMemoryMessageStore(),
     leases: createMemoryLeaseStore(),
     budgets: createMemoryBudgetStore(),
+    approvals: createMemoryApprovalStore(),
     description: 'in_memory',
     async close() {},
   };

@@ -16,8 +16,11 @@ import {
   checkBudgetAmounts,
   checkBudgetGrant,
   checkBudgetHold,
+  checkExpiryNow,
+  compareBudgetExpiries,
   compareBudgetHolds,
   emptyBudgetCounter,
+  expiredGrantAmounts,
   type BudgetDimension,
   type BudgetHold,
   type BudgetHoldCounter,
@@ -47,7 +50,7 @@ const COUNTER_COLUMNS = `key, resets_at, ${KINDS.flatMap((kind) =>
   BUDGET_DIMENSIONS.map((dimension) => `${kind}_${dimension}`),
 ).join(', ')}`;
 const HOLD_COLUMNS = `hold_id, run_id, keys, ${BUDGET_DIMENSIONS.join(', ')}, created_at`;
-const GRANT_COLUMNS = `grant_id, key, ${BUDGET_DIMENSIONS.join(', ')}, granted_by, note, granted_at, resets_at`;
+const GRANT_COLUMNS = `grant_id, key, ${BUDGET_DIMENSIONS.join(', ')}, granted_by, note, granted_at, resets_at, expires_at, expired_at`;
 
 /** A stored hold. */
 function holdOf(row: HoldRow): BudgetHold {
@@ -149,9 +152,29 @@ export function createPostgresBudgetStore(database: PostgresDatabase): BudgetSto
   // The ledger row first: of two grants of one id, the second waits for the first to end, then
   // inserts nothing and leaves the counter as the first left it.
   const insertGrant = database.prepare(`
-    INSERT INTO ${grants} (${GRANT_COLUMNS}, granted_at_ms)
-    VALUES ($1, $2, ${amountParameters(3).join(', ')}, $7, $8, $9, $10, $11)
+    INSERT INTO ${grants} (${GRANT_COLUMNS}, granted_at_ms, expires_at_ms)
+    VALUES ($1, $2, ${amountParameters(3).join(', ')}, $7, $8, $9, $10, $11, NULL, $12, $13)
     ON CONFLICT (grant_id) DO NOTHING RETURNING grant_id`);
+  // Through the partial index of the grants still to expire: the usual answer is none.
+  const anyDue = database.prepare(`
+    SELECT 1 FROM ${grants}
+    WHERE expires_at_ms IS NOT NULL AND expired_at IS NULL AND expires_at_ms <= $1 LIMIT 1`);
+  // Marks the grants due, each once: a grant another sweep has locked is passed over (that sweep
+  // expires it), and one it expired meanwhile no longer matches.
+  const expireDue = `
+    UPDATE ${grants} SET expired_at = $2
+    WHERE grant_id IN (
+      SELECT grant_id FROM ${grants}
+      WHERE expires_at_ms IS NOT NULL AND expired_at IS NULL AND expires_at_ms <= $1
+      FOR UPDATE SKIP LOCKED
+    ) AND expired_at IS NULL
+    RETURNING ${GRANT_COLUMNS}`;
+  const ungrantCounter = `
+    UPDATE ${counters} SET ${BUDGET_DIMENSIONS.map(
+      (dimension, index) =>
+        `granted_${dimension} = GREATEST(granted_${dimension} - ${amountsAt[index]}, 0)`,
+    ).join(', ')}
+    WHERE key = $1`;
   const selectGrants = database.prepare(`
     SELECT ${GRANT_COLUMNS} FROM ${grants}
     WHERE left(key, length($1)) = $1
@@ -299,7 +322,9 @@ export function createPostgresBudgetStore(database: PostgresDatabase): BudgetSto
           record.note,
           record.granted_at,
           record.resets_at,
+          record.expires_at,
           Date.parse(record.granted_at),
+          record.expires_at === null ? null : Date.parse(record.expires_at),
         ]);
         if (inserted.rowCount === 0) {
           // A retried request: granted once already.
@@ -320,6 +345,22 @@ export function createPostgresBudgetStore(database: PostgresDatabase): BudgetSto
       const { limit, keyPrefix } = budgetGrantListing(options);
       const { rows } = await database.read<BudgetGrantRow>(selectGrants, [keyPrefix, limit]);
       return rows.map(grantFromRow);
+    },
+
+    async expireGrants(now) {
+      const nowMs = checkExpiryNow(now);
+      if ((await database.read(anyDue, [nowMs])).rowCount === 0) return [];
+      const expiredAt = now.toISOString();
+      // The marks and the counter changes commit together, or neither does.
+      const expired = await database.transaction(async (client) => {
+        const { rows } = await client.query<BudgetGrantRow>(expireDue, [nowMs, expiredAt]);
+        const marked = rows.map(grantFromRow);
+        // Key order, as holds lock counters. A counter dropped meanwhile matches no row.
+        for (const { key, amounts } of expiredGrantAmounts(marked))
+          await client.query(ungrantCounter, [key, ...valuesOf(amounts)]);
+        return marked;
+      });
+      return expired.sort(compareBudgetExpiries);
     },
   };
 }

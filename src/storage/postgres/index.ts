@@ -3,6 +3,7 @@ import type { Store } from '../contracts/index.js';
 import { maskUrl } from '../../shared/redaction.js';
 import type { BackendOptions, StorageBackend } from '../storage-backend.js';
 import { createPostgresAgentStore } from './agent-store.js';
+import { createPostgresApprovalStore } from './approval-store.js';
 import { createPostgresBudgetStore } from './budget-store.js';
 import { openDatabase, type PostgresConnectionOptions } from './connection.js';
 import { createPostgresEventLog } from './event-log.js';
@@ -33,6 +34,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     messages: createPostgresMessageStore(database),
     leases: createPostgresLeaseStore(database),
     budgets: createPostgresBudgetStore(database),
+    approvals: createPostgresApprovalStore(database),
     description: database.description,
     async close() {
       await database.release();

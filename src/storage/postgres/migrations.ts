@@ -91,6 +91,58 @@ CREATE INDEX budget_grants_by_granted_at ON budget_grants (granted_at_ms, grant_
 };
 
 /**
+ * Version 4: grants that expire. `expires_at` is when a grant stops counting before its window
+ * ends (null: it lasts the window), `expires_at_ms` the same instant for the sweep to compare,
+ * `expired_at` when a sweep expired it. The partial index holds only the grants still to
+ * expire, so a sweep with none due is one short index read.
+ */
+const BUDGET_GRANT_EXPIRY_MIGRATION: SqlMigration = {
+  version: 4,
+  name: 'budget grants that expire',
+  sql: `
+ALTER TABLE budget_grants
+  ADD COLUMN expires_at TEXT,
+  ADD COLUMN expires_at_ms BIGINT,
+  ADD COLUMN expired_at TEXT;
+CREATE INDEX budget_grants_to_expire ON budget_grants (expires_at_ms, grant_id)
+  WHERE expires_at_ms IS NOT NULL AND expired_at IS NULL;
+`,
+};
+
+/**
+ * Version 5: approvals, the tool calls that wait for a person. JSON columns are JSONB (a JSON
+ * null as the JSON `null`, never SQL NULL); ids and `requested_at` sort in "C" order. Every
+ * listing is an index read: by state, by agent, by run, or all, each newest `requested_at`
+ * first (ties by `approval_id`), Postgres scanning the index backwards.
+ */
+const APPROVALS_MIGRATION: SqlMigration = {
+  version: 5,
+  name: 'approvals',
+  sql: `
+CREATE TABLE approvals (
+  approval_id TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+  run_id TEXT COLLATE "C" NOT NULL,
+  agent_id TEXT COLLATE "C" NOT NULL,
+  tool_name TEXT NOT NULL,
+  tool_call_id TEXT NOT NULL,
+  arguments JSONB NOT NULL,
+  state TEXT COLLATE "C" NOT NULL,
+  requested_at TEXT COLLATE "C" NOT NULL,
+  expires_at TEXT NOT NULL,
+  on_timeout TEXT NOT NULL,
+  decided_by TEXT,
+  decided_at TEXT,
+  note TEXT,
+  edited_arguments JSONB NOT NULL
+);
+CREATE INDEX approvals_by_state ON approvals (state, requested_at, approval_id);
+CREATE INDEX approvals_by_agent ON approvals (agent_id, requested_at, approval_id);
+CREATE INDEX approvals_by_run ON approvals (run_id, requested_at, approval_id);
+CREATE INDEX approvals_by_requested_at ON approvals (requested_at, approval_id);
+`,
+};
+
+/**
  * The schema, oldest first. Never edit a released migration: add the next version. Each
  * runs with `search_path` set to the target schema, so its names stay unqualified.
  */
@@ -98,6 +150,8 @@ export const MIGRATIONS: readonly SqlMigration[] = [
   firstMigration(POSTGRES_DIALECT),
   BUDGETS_MIGRATION,
   BUDGET_GRANTS_MIGRATION,
+  BUDGET_GRANT_EXPIRY_MIGRATION,
+  APPROVALS_MIGRATION,
 ];
 
 /**

@@ -9,7 +9,7 @@ import {
   valuesOf,
   type RunRow,
 } from '../sql/row-mapping.js';
-import { tableStatements, TABLES } from '../sql/schema.js';
+import { tableStatements, TABLES, UNFINISHED_LIST } from '../sql/schema.js';
 import { compareAndSet, KnownVersions, rowVersion, type Versioned } from './compare-and-set.js';
 import type { PostgresDatabase } from './connection.js';
 import { POSTGRES_DIALECT } from './migrations.js';
@@ -52,7 +52,7 @@ export function createPostgresRunStore(database: PostgresDatabase): RunStore {
     `${byAgent} AND status = ANY($2::text[]) ${newestFirst} LIMIT $3`,
   );
   const unfinished = database.prepare(
-    `SELECT ${COLUMNS} FROM ${runs} WHERE status IN ('pending', 'running') ORDER BY scheduled_at, run_id`,
+    `SELECT ${COLUMNS} FROM ${runs} WHERE status IN (${UNFINISHED_LIST}) ORDER BY scheduled_at, run_id`,
   );
   const appendStep = database.prepare(`
     INSERT INTO ${steps} (run_id, step_id, step) VALUES ($1, $2, $3::jsonb)

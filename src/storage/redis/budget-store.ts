@@ -8,7 +8,10 @@ import {
   checkBudgetAmounts,
   checkBudgetGrant,
   checkBudgetHold,
+  checkExpiryNow,
+  compareBudgetExpiries,
   compareBudgetHolds,
+  expiresWithinWindow,
   type BudgetCounter,
   type BudgetGrant,
   type BudgetHold,
@@ -47,13 +50,24 @@ function counterFromFields(key: string, fields: readonly (string | null)[]): Bud
   };
 }
 
+/** A stored grant; one stored before grants could expire reads with both expiry fields null. */
+function grantFromJson(value: string): BudgetGrant {
+  const stored = JSON.parse(value) as BudgetGrant;
+  return {
+    ...stored,
+    expires_at: stored.expires_at ?? null,
+    expired_at: stored.expired_at ?? null,
+  };
+}
+
 /**
  * A {@link BudgetStore} in Redis: a hash per counter, a JSON value per open hold and a set of
  * each run's hold ids, and the grants ledger (a JSON value per grant, and a sorted set of their
- * ids scored by `granted_at` in ms: ids of one instant sort by their bytes). Hold, settle and
- * grant are each one Lua script over every key they touch (all named in KEYS), so the check and
- * the change of a hold are one atomic step on the server. A counter expires (PEXPIREAT) once
- * it may be dropped; grants never do.
+ * ids scored by `granted_at` in ms: ids of one instant sort by their bytes), with a sorted set
+ * of the grants still to expire scored by `expires_at` in ms. Hold, settle, grant and each
+ * grant's expiry are each one Lua script over every key they touch (all named in KEYS), so the
+ * check and the change of a hold are one atomic step on the server. A counter expires
+ * (PEXPIREAT) once it may be dropped; grants never do.
  */
 export function createRedisBudgetStore(connection: RedisConnection, keys: RedisKeys): BudgetStore {
   return {
@@ -160,9 +174,11 @@ export function createRedisBudgetStore(connection: RedisConnection, keys: RedisK
           counterKey: keys.budgetCounter(record.key),
           ledgerKey: keys.budgetGrants,
           grantKey: keys.budgetGrant(record.grant_id),
+          expiriesKey: keys.budgetGrantExpiries,
           grant: JSON.stringify(record),
           grantId: record.grant_id,
           grantedAtMs: Date.parse(record.granted_at),
+          expiresAtMs: record.expires_at === null ? null : Date.parse(record.expires_at),
           amounts: textOf(record.amounts),
           resetsAt: record.resets_at,
           dropAfter: budgetCounterDropAfter(record.resets_at, Date.now()),
@@ -188,7 +204,7 @@ export function createRedisBudgetStore(connection: RedisConnection, keys: RedisK
         );
         for (const value of values) {
           if (value === null) continue;
-          const stored = JSON.parse(value) as BudgetGrant;
+          const stored = grantFromJson(value);
           if (seen.has(stored.grant_id) || !stored.key.startsWith(keyPrefix)) continue;
           seen.add(stored.grant_id);
           grants.push(stored);
@@ -197,6 +213,41 @@ export function createRedisBudgetStore(connection: RedisConnection, keys: RedisK
         if (ids.length < page) break;
       }
       return grants;
+    },
+
+    async expireGrants(now) {
+      const nowMs = checkExpiryNow(now);
+      // Nothing due (the usual case): one read of the index of grants still to expire.
+      const due = await connection.run((client) =>
+        client.zrangebyscore(keys.budgetGrantExpiries, '-inf', String(nowMs)),
+      );
+      if (due.length === 0) return [];
+      const values = await connection.run((client) =>
+        Promise.all(due.map((id) => client.get(keys.budgetGrant(id)))),
+      );
+      const expiredAt = now.toISOString();
+      // One script per grant, sent together (pipelined).
+      const outcomes = await Promise.all(
+        values.map(async (value, index) => {
+          if (value === null) return undefined;
+          const grant: BudgetGrant = { ...grantFromJson(value), expired_at: expiredAt };
+          const expired = await connection.run(() =>
+            connection.scripts.expireBudgetGrant({
+              expiriesKey: keys.budgetGrantExpiries,
+              grantKey: keys.budgetGrant(due[index]!),
+              counterKey: keys.budgetCounter(grant.key),
+              grantId: grant.grant_id,
+              grant: JSON.stringify(grant),
+              ungrant: expiresWithinWindow(grant),
+              amounts: textOf(grant.amounts),
+            }),
+          );
+          return expired ? grant : undefined;
+        }),
+      );
+      return outcomes
+        .filter((grant): grant is BudgetGrant => grant !== undefined)
+        .sort(compareBudgetExpiries);
     },
   };
 }

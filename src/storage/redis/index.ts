@@ -3,6 +3,7 @@ import type { Store } from '../contracts/index.js';
 import { maskUrl } from '../../shared/redaction.js';
 import type { StorageBackend } from '../storage-backend.js';
 import { createRedisAgentStore } from './agent-store.js';
+import { createRedisApprovalStore } from './approval-store.js';
 import { createRedisBudgetStore } from './budget-store.js';
 import {
   connectionName,
@@ -48,6 +49,7 @@ export function createRedisStore(options: RedisStoreOptions): Store {
     messages: createRedisMessageStore(connection, keys),
     leases: createRedisLeaseStore(connection, keys),
     budgets: createRedisBudgetStore(connection, keys),
+    approvals: createRedisApprovalStore(connection, keys),
     description: connection.description,
     close: () => connection.close(),
   };

@@ -1,3 +1,4 @@
+import type { ApprovalState } from '../contracts/approval-store.js';
 import type { RunStatus } from '../contracts/run-store.js';
 
 /** The prefix of every key when none is given. */
@@ -38,6 +39,19 @@ export interface RedisKeys {
   budgetGrant(grantId: string): string;
   /** The ledger of budget grants: their ids, scored by `granted_at` (ms); kept forever. */
   readonly budgetGrants: string;
+  /**
+   * The budget grants still to expire: their ids, scored by `expires_at` (ms). A grant leaves it
+   * when it is expired; a grant without `expires_at` is never in it.
+   */
+  readonly budgetGrantExpiries: string;
+  /** One approval (JSON). */
+  approval(approvalId: string): string;
+  /** The approvals in one state (a sorted set of approval index members). */
+  approvalsWithState(state: ApprovalState): string;
+  /** An agent's approvals (a sorted set of approval index members). */
+  agentApprovals(agentId: string): string;
+  /** A run's approvals (a sorted set of approval index members). */
+  runApprovals(runId: string): string;
   /** The stream of every agent's events. */
   readonly fleetEvents: string;
   /** The stream of one agent's events, with the same ids as in the fleet stream. */
@@ -64,6 +78,11 @@ export function redisKeys(prefix: string = DEFAULT_KEY_PREFIX): RedisKeys {
     runBudgetHolds: (runId) => `${prefix}run-budget-holds:${runId}`,
     budgetGrant: (grantId) => `${prefix}budget-grant:${grantId}`,
     budgetGrants: `${prefix}budget-grants`,
+    budgetGrantExpiries: `${prefix}budget-grant-expiries`,
+    approval: (approvalId) => `${prefix}approval:${approvalId}`,
+    approvalsWithState: (state) => `${prefix}approvals-by-state:${state}`,
+    agentApprovals: (agentId) => `${prefix}agent-approvals:${agentId}`,
+    runApprovals: (runId) => `${prefix}run-approvals:${runId}`,
     fleetEvents: `${prefix}events`,
     agentEvents: (agentId) => `${prefix}events:${agentId}`,
     receipt: (writeId) => `${prefix}receipt:${writeId}`,

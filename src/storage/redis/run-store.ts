@@ -4,6 +4,7 @@ import {
   isTerminal,
   meetsCondition,
   TERMINAL_STATUSES,
+  UNFINISHED_STATUSES,
   type RunRecord,
   type RunStatus,
   type RunStep,
@@ -16,7 +17,7 @@ import { readJsonValues } from './read-json-values.js';
 import { CONFLICT, retryOnConflict } from '../retry-on-conflict.js';
 
 const DEFAULT_LIST_LIMIT = 50;
-const ALL_STATUSES: readonly RunStatus[] = ['pending', 'running', ...TERMINAL_STATUSES];
+const ALL_STATUSES: readonly RunStatus[] = [...UNFINISHED_STATUSES, ...TERMINAL_STATUSES];
 /** Runs deleted per transaction by `deleteByAgent`. */
 const DELETE_BATCH = 200;
 /**
@@ -142,7 +143,7 @@ export function createRedisRunStore(connection: RedisConnection, keys: RedisKeys
       const members = await connection.run((client) =>
         client.zrange(keys.unfinishedRuns, '-', '+', 'BYLEX'),
       );
-      return readRuns(members, new Set(['pending', 'running']));
+      return readRuns(members, new Set(UNFINISHED_STATUSES));
     },
 
     async appendStep(step) {

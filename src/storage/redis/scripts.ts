@@ -174,11 +174,12 @@ return '1'
 /**
  * Grants budget: adds to a counter's granted amounts, creating it when absent, and appends the
  * grant to the ledger; a grant id in the ledger already changes nothing. KEYS: the counter, the
- * ledger (a sorted set of grant ids), the grant. ARGV: the counter's `resets_at`, when it may
- * be dropped (ms), the grant (JSON), its id, its `granted_at` (ms), the amounts, then the
- * counter's fields to answer with. Answers with those fields (see BUDGET_COUNTER_FIELDS) as a
- * JSON array of strings (false where unset). The counter is written first: an amount HINCRBY
- * refuses (past 64 bits) leaves no grant in the ledger. The ledger and the grant never expire.
+ * ledger (a sorted set of grant ids), the grant, the grants still to expire (a sorted set).
+ * ARGV: the counter's `resets_at`, when it may be dropped (ms), the grant (JSON), its id, its
+ * `granted_at` (ms), its `expires_at` (ms; '' for none), the amounts, then the counter's
+ * fields to answer with. Answers with those fields (see BUDGET_COUNTER_FIELDS) as a JSON array
+ * of strings (false where unset). The counter is written first: an amount HINCRBY refuses (past
+ * 64 bits) leaves no grant in the ledger. The ledger and the grant never expire.
  */
 const GRANT_BUDGET = `
 ${BUDGET_DIMENSIONS_LUA}
@@ -187,13 +188,44 @@ if redis.call('EXISTS', KEYS[3]) == 0 then
     redis.call('PEXPIREAT', KEYS[1], ARGV[2])
   end
   for index = 1, dimensions do
-    local amount = ARGV[5 + index]
+    local amount = ARGV[6 + index]
     if amount ~= '0' then redis.call('HINCRBY', KEYS[1], 'granted_' .. dims[index], amount) end
   end
   redis.call('SET', KEYS[3], ARGV[3])
   redis.call('ZADD', KEYS[2], ARGV[5], ARGV[4])
+  if ARGV[6] ~= '' then redis.call('ZADD', KEYS[4], ARGV[6], ARGV[4]) end
 end
-return cjson.encode(redis.call('HMGET', KEYS[1], unpack(ARGV, 6 + dimensions)))
+return cjson.encode(redis.call('HMGET', KEYS[1], unpack(ARGV, 7 + dimensions)))
+`;
+
+/**
+ * Expires one grant, once: taking its id out of the grants still to expire is the guard, so of
+ * sweeps racing on it only the first changes anything. KEYS: the grants still to expire, the
+ * grant, its counter. ARGV: the grant's id, the grant as it is now (JSON, `expired_at` set),
+ * '1' to take its amounts out of the counter's granted ones ('0' for a grant that lapsed with
+ * its window), then the amounts. Each granted amount drops by the grant's, never below 0; a
+ * counter gone meanwhile is not made again. Answers '1' when it expired the grant, '0' when it
+ * was expired already.
+ */
+const EXPIRE_BUDGET_GRANT = `
+${BUDGET_DIMENSIONS_LUA}
+if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return '0' end
+redis.call('SET', KEYS[2], ARGV[2])
+if ARGV[3] == '1' and redis.call('EXISTS', KEYS[3]) == 1 then
+  for index = 1, dimensions do
+    local amount = ARGV[3 + index]
+    if amount ~= '0' then
+      local field = 'granted_' .. dims[index]
+      local granted = redis.call('HGET', KEYS[3], field) or '0'
+      if tonumber(granted) >= tonumber(amount) then
+        redis.call('HINCRBY', KEYS[3], field, '-' .. amount)
+      else
+        redis.call('HSET', KEYS[3], field, '0')
+      end
+    end
+  end
+end
+return '1'
 `;
 
 /** The fields of a budget counter hash, in the order reads return them. */
@@ -232,15 +264,32 @@ export interface BudgetGrantRequest {
   counterKey: string;
   ledgerKey: string;
   grantKey: string;
+  /** The grants still to expire: a grant with `expiresAtMs` joins it. */
+  expiriesKey: string;
   /** The grant record, as stored. */
   grant: string;
   grantId: string;
   /** Its `granted_at`, in ms since the epoch: its score in the ledger. */
   grantedAtMs: number;
+  /** Its `expires_at`, in ms since the epoch (its score among those to expire); null for none. */
+  expiresAtMs: number | null;
   amounts: readonly string[];
   /** The counter's window end, and when it may be dropped (ms), should the grant create it. */
   resetsAt: string;
   dropAfter: number;
+}
+
+/** What {@link RedisScripts.expireBudgetGrant} is asked; amounts are decimal text, in dimension order. */
+export interface BudgetExpiryRequest {
+  expiriesKey: string;
+  grantKey: string;
+  counterKey: string;
+  grantId: string;
+  /** The grant record as it is once expired (`expired_at` set). */
+  grant: string;
+  /** Take `amounts` out of the counter's granted ones (it expired before its window ended). */
+  ungrant: boolean;
+  amounts: readonly string[];
 }
 
 /**
@@ -323,6 +372,12 @@ export interface RedisScripts {
    * the counter's {@link BUDGET_COUNTER_FIELDS} after (null where unset).
    */
   grantBudget(request: BudgetGrantRequest): Promise<(string | null)[]>;
+  /**
+   * Expires one grant if it is still to expire: writes `request.grant` and, with `ungrant`, takes
+   * its amounts out of the counter's granted ones (never below 0). False when it was expired
+   * already (by a racing sweep): nothing changes then.
+   */
+  expireBudgetGrant(request: BudgetExpiryRequest): Promise<boolean>;
 }
 
 type ScriptMethod = (numberOfKeys: number, ...keysAndArguments: string[]) => Promise<unknown>;
@@ -348,6 +403,7 @@ export function defineScripts(client: Redis, keys: RedisKeys): RedisScripts {
   const holdBudget = define('nightshiftHoldBudget', HOLD_BUDGET);
   const settleBudget = define('nightshiftSettleBudget', SETTLE_BUDGET);
   const grantBudget = define('nightshiftGrantBudget', GRANT_BUDGET);
+  const expireBudgetGrant = define('nightshiftExpireBudgetGrant', EXPIRE_BUDGET_GRANT);
 
   return {
     async compareAndSet(key, expected, next, index) {
@@ -416,13 +472,14 @@ export function defineScripts(client: Redis, keys: RedisKeys): RedisScripts {
 
     async grantBudget(request) {
       const reply = await grantBudget(
-        [request.counterKey, request.ledgerKey, request.grantKey],
+        [request.counterKey, request.ledgerKey, request.grantKey, request.expiriesKey],
         [
           request.resetsAt,
           String(request.dropAfter),
           request.grant,
           request.grantId,
           String(request.grantedAtMs),
+          request.expiresAtMs === null ? '' : String(request.expiresAtMs),
           ...request.amounts,
           ...BUDGET_COUNTER_FIELDS,
         ],
@@ -431,6 +488,14 @@ export function defineScripts(client: Redis, keys: RedisKeys): RedisScripts {
       return (JSON.parse(reply) as (string | false)[]).map((value) =>
         value === false ? null : value,
       );
+    },
+
+    async expireBudgetGrant(request) {
+      const reply = await expireBudgetGrant(
+        [request.expiriesKey, request.grantKey, request.counterKey],
+        [request.grantId, request.grant, request.ungrant ? '1' : '0', ...request.amounts],
+      );
+      return reply === '1';
     },
   };
 }

@@ -21,8 +21,9 @@ export type BudgetHoldRow = { hold_id: string; run_id: string; created_at: strin
 >;
 
 /**
- * A `budget_grants` row as read (without `granted_at_ms`, the instant queries order on): the
- * grant's `by` is the `granted_by` column (BY is an SQL keyword).
+ * A `budget_grants` row as read (without `granted_at_ms` and `expires_at_ms`, the instants
+ * queries order and filter on): the grant's `by` is the `granted_by` column (BY is an SQL
+ * keyword).
  */
 export type BudgetGrantRow = {
   grant_id: string;
@@ -31,6 +32,8 @@ export type BudgetGrantRow = {
   note: string;
   granted_at: string;
   resets_at: string;
+  expires_at: string | null;
+  expired_at: string | null;
 } & Record<BudgetDimension, number | string>;
 
 function totalsOf(row: BudgetCounterRow, kind: 'spent' | 'held' | 'granted'): BudgetTotals {
@@ -70,5 +73,7 @@ export function grantFromRow(row: BudgetGrantRow): BudgetGrant {
     note: row.note,
     granted_at: row.granted_at,
     resets_at: row.resets_at,
+    expires_at: row.expires_at ?? null,
+    expired_at: row.expired_at ?? null,
   };
 }

@@ -1,3 +1,4 @@
+import { UNFINISHED_STATUSES } from '../contracts/vocabulary.js';
 import { NightshiftError } from '../../errors.js';
 
 /**
@@ -232,3 +233,6 @@ export function checkSchemaVersion(
     { details: { ...details, version: current, known: newest } },
   );
 }
+
+/** The unfinished run statuses as an SQL list (`'pending', 'running', …`), for `status IN (…)`. */
+export const UNFINISHED_LIST = UNFINISHED_STATUSES.map((status) => `'${status}'`).join(', ');

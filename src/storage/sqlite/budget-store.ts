@@ -15,11 +15,15 @@ import {
   checkBudgetAmounts,
   checkBudgetGrant,
   checkBudgetHold,
+  checkExpiryNow,
+  compareBudgetExpiries,
   compareBudgetHolds,
   emptyBudgetCounter,
+  expiredGrantAmounts,
   type BudgetAmounts,
   type BudgetCounter,
   type BudgetDimension,
+  type BudgetGrant,
   type BudgetHold,
   type BudgetLine,
   type BudgetRefusal,
@@ -47,7 +51,7 @@ type GuardedRow = { key: string } & BudgetTotals &
   Record<`limit_${BudgetDimension}`, number | null>;
 
 /** The parameters of a grant's insert into the ledger. */
-type GrantInsertRow = BudgetGrantRow & { granted_at_ms: number };
+type GrantInsertRow = BudgetGrantRow & { granted_at_ms: number; expires_at_ms: number | null };
 
 /** The parameters of a settle: a key, what leaves `held` and what joins `spent`. */
 type SettleRow = { key: string } & Record<`${'held' | 'spent'}_${BudgetDimension}`, number>;
@@ -118,14 +122,34 @@ export function createSqliteBudgetStore({ database, writes }: SqliteConnection):
      VALUES (@hold_id, @run_id, @keys, ${BUDGET_DIMENSIONS.map((d) => `@${d}`).join(', ')}, @created_at)`,
   );
   const deleteHold = database.prepare<[string]>('DELETE FROM budget_holds WHERE hold_id = ?');
-  const grantColumns = `grant_id, "key", ${BUDGET_DIMENSIONS.join(', ')}, granted_by, note, granted_at, resets_at`;
+  const grantColumns = `grant_id, "key", ${BUDGET_DIMENSIONS.join(', ')}, granted_by, note, granted_at, resets_at, expires_at, expired_at`;
   // Changes nothing for a grant id in the ledger already.
   const insertGrant = database.prepare<[GrantInsertRow]>(
-    `INSERT INTO budget_grants (${grantColumns}, granted_at_ms)
+    `INSERT INTO budget_grants (${grantColumns}, granted_at_ms, expires_at_ms)
      VALUES (@grant_id, @key, ${BUDGET_DIMENSIONS.map((d) => `@${d}`).join(', ')}, @granted_by,
-       @note, @granted_at, @resets_at, @granted_at_ms)
+       @note, @granted_at, @resets_at, @expires_at, NULL, @granted_at_ms, @expires_at_ms)
      ON CONFLICT (grant_id) DO NOTHING`,
   );
+  // The grants due to expire, through the partial index of those still to expire.
+  const dueGrant = database.prepare<[number], { grant_id: string }>(
+    `SELECT grant_id FROM budget_grants
+     WHERE expires_at_ms IS NOT NULL AND expired_at IS NULL AND expires_at_ms <= ? LIMIT 1`,
+  );
+  const selectDueGrants = database.prepare<[number], BudgetGrantRow>(
+    `SELECT ${grantColumns} FROM budget_grants
+     WHERE expires_at_ms IS NOT NULL AND expired_at IS NULL AND expires_at_ms <= ?`,
+  );
+  // Matches no row for a grant expired already: what makes each grant expire once.
+  const markExpired = database.prepare<[{ grant_id: string; expired_at: string }]>(
+    `UPDATE budget_grants SET expired_at = @expired_at
+     WHERE grant_id = @grant_id AND expired_at IS NULL`,
+  );
+  const ungrantCounter = database.prepare<[{ key: string } & BudgetTotals]>(`
+    UPDATE budget_counters SET ${BUDGET_DIMENSIONS.map(
+      (dimension) => `granted_${dimension} = MAX(granted_${dimension} - @${dimension}, 0)`,
+    ).join(', ')}
+    WHERE "key" = @key
+  `);
   const selectGrants = database.prepare<[{ prefix: string; limit: number }], BudgetGrantRow>(
     `SELECT ${grantColumns} FROM budget_grants
      WHERE substr("key", 1, length(@prefix)) = @prefix
@@ -196,6 +220,23 @@ export function createSqliteBudgetStore({ database, writes }: SqliteConnection):
     return refusal;
   }
 
+  /**
+   * Expires the grants due at `nowMs`, under the write lock: each is marked by an update that
+   * matches only a grant not expired yet, and its amounts leave its counter once.
+   */
+  function expire(nowMs: number, expiredAt: string): BudgetGrant[] {
+    const expired: BudgetGrant[] = [];
+    for (const row of selectDueGrants.all(nowMs)) {
+      if (markExpired.run({ grant_id: row.grant_id, expired_at: expiredAt }).changes !== 1)
+        continue;
+      expired.push(grantFromRow({ ...row, expired_at: expiredAt }));
+    }
+    // A counter dropped meanwhile matches no row, and is not made again.
+    for (const { key, amounts } of expiredGrantAmounts(expired))
+      ungrantCounter.run({ key, ...amounts });
+    return expired.sort(compareBudgetExpiries);
+  }
+
   function settle(holdId: string, actual: BudgetAmounts): boolean {
     const stored = selectHold.get(holdId);
     if (!stored) return false;
@@ -246,7 +287,10 @@ export function createSqliteBudgetStore({ database, writes }: SqliteConnection):
         note: record.note,
         granted_at: record.granted_at,
         resets_at: record.resets_at,
+        expires_at: record.expires_at,
+        expired_at: null,
         granted_at_ms: Date.parse(record.granted_at),
+        expires_at_ms: record.expires_at === null ? null : Date.parse(record.expires_at),
       };
       // A person's change, acknowledged to them: synced to disk before it resolves. The ledger
       // row and the counter change are one savepoint: both are written, or neither.
@@ -268,6 +312,16 @@ export function createSqliteBudgetStore({ database, writes }: SqliteConnection):
       const { limit, keyPrefix } = budgetGrantListing(options);
       const rows = writes.read(BUDGETS, () => selectGrants.all({ prefix: keyPrefix, limit }));
       return rows.map(grantFromRow);
+    },
+
+    async expireGrants(now) {
+      const nowMs = checkExpiryNow(now);
+      // Nothing due (the usual case): one read of the partial index, no write lock taken.
+      if (writes.read(BUDGETS, () => dueGrant.get(nowMs)) === undefined) return [];
+      const expiredAt = now.toISOString();
+      // Not synced before it resolves: a commit lost in a crash undoes the marks with the
+      // counter changes, and the next sweep expires those grants again, once.
+      return writes.write(BUDGETS, () => expire(nowMs, expiredAt));
     },
   };
 }

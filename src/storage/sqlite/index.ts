@@ -2,6 +2,7 @@ import { systemClock, type Clock } from '../clock.js';
 import type { Store } from '../contracts/index.js';
 import type { StorageBackend } from '../storage-backend.js';
 import { createSqliteAgentStore } from './agent-store.js';
+import { createSqliteApprovalStore } from './approval-store.js';
 import { createSqliteBudgetStore } from './budget-store.js';
 import { openDatabase, type SqliteConnectionOptions } from './connection.js';
 import { createSqliteEventLog } from './event-log.js';
@@ -31,6 +32,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     messages: createSqliteMessageStore(connection),
     leases: createSqliteLeaseStore(connection),
     budgets: createSqliteBudgetStore(connection),
+    approvals: createSqliteApprovalStore(connection),
     description: `sqlite:${connection.path}`,
     // Commits what is pending on the connection first.
     async close() {

@@ -9,7 +9,7 @@ import type {
   RunStore,
 } from '../contracts/run-store.js';
 import { parseJsonColumn, runFromRow, runToRow, type RunRow } from '../sql/row-mapping.js';
-import { tableStatements, TABLES } from '../sql/schema.js';
+import { tableStatements, TABLES, UNFINISHED_LIST } from '../sql/schema.js';
 import { SQLITE_DIALECT } from './migrations.js';
 import type { SqliteConnection } from './connection.js';
 
@@ -43,7 +43,7 @@ export function createSqliteRunStore({ database, writes }: SqliteConnection): Ru
   `);
   // Oldest first: recovery deals with runs in the order they were due.
   const selectUnfinished = database.prepare<[], RunRow>(`
-    SELECT * FROM runs WHERE status IN ('pending', 'running') ORDER BY scheduled_at, run_id
+    SELECT * FROM runs WHERE status IN (${UNFINISHED_LIST}) ORDER BY scheduled_at, run_id
   `);
   const removeRuns = database.prepare<[string]>('DELETE FROM runs WHERE agent_id = ?');
 

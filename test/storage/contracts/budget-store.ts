@@ -51,8 +51,15 @@ function grantOf(
     note: 'release week',
     granted_at: NOW.toISOString(),
     resets_at: RESETS_AT,
+    expires_at: null,
+    expired_at: null,
     ...overrides,
   };
+}
+
+/** `grant` as the ledger keeps it once a sweep at `at` expired it. */
+function expiredAt(grant: BudgetGrant, at: Date): BudgetGrant {
+  return { ...grant, expired_at: at.toISOString() };
 }
 
 const DAY_MS = 24 * 60 * 60 * 1_000;
@@ -388,6 +395,25 @@ export function describeBudgetStore(name: string, factory: StoreFactory): void {
         expect(await budgets.listGrants()).toEqual([grant]);
       });
 
+    if (dropsOnHold)
+      it('expires a grant whose counter was dropped without making the counter again', async () => {
+        const grant = grantOf(
+          'grant-1',
+          'agent:alpha:per_day:2020-01-01',
+          { tokens: 5 },
+          {
+            granted_at: '2020-01-01T12:00:00.000Z',
+            resets_at: '2020-01-02T00:00:00.000Z',
+            expires_at: '2020-01-01T18:00:00.000Z',
+          },
+        );
+        await budgets.grant(grant);
+        const later = new Date(Date.now() + 40 * DAY_MS);
+        await budgets.hold('hold-1', 'run-1', [line('agent:alpha:now', {})], { tokens: 1 }, later);
+        expect(await budgets.expireGrants(later)).toEqual([expiredAt(grant, later)]);
+        expect(await budgets.counters([grant.key])).toEqual([unwritten(grant.key)]);
+      });
+
     it('refuses a bad grant or listing, naming the field, before writing anything', async () => {
       const good = grantOf('grant-1', 'agent:alpha', { tokens: 1 });
       const bad = (overrides: Record<string, unknown>) => budgets.grant({ ...good, ...overrides });
@@ -402,6 +428,10 @@ export function describeBudgetStore(name: string, factory: StoreFactory): void {
         [() => bad({ note: undefined }), /grant\.note/],
         [() => bad({ granted_at: 'yesterday' }), /grant\.granted_at/],
         [() => bad({ resets_at: 'never' }), /grant\.resets_at/],
+        [() => bad({ expires_at: 'soon' }), /grant\.expires_at/],
+        [() => bad({ expires_at: NOW.toISOString() }), /grant\.expires_at: must be after/],
+        [() => bad({ expires_at: at(-1).toISOString() }), /grant\.expires_at/],
+        [() => budgets.expireGrants(new Date(Number.NaN)), /now/],
         [() => budgets.listGrants({ limit: -1 }), /limit/],
         [() => budgets.listGrants({ limit: 2.5 }), /limit/],
         [() => budgets.listGrants({ keyPrefix: 7 as unknown as string }), /keyPrefix/],
@@ -412,6 +442,106 @@ export function describeBudgetStore(name: string, factory: StoreFactory): void {
       // An empty note is a note.
       await budgets.grant({ ...good, note: '' });
       expect(await budgets.listGrants()).toEqual([{ ...good, note: '' }]);
+    });
+
+    it('raises a ceiling by a grant until it expires: then the hold that fit does not, and spent stays spent', async () => {
+      const key = 'agent:alpha:per_day:2026-12-03';
+      const lines = [line(key, { requests: 3 })];
+      await budgets.hold('hold-1', 'run-1', lines, { requests: 3 }, NOW);
+      await budgets.settle('hold-1', { requests: 3 });
+      const expiring = grantOf(
+        'grant-1',
+        key,
+        { requests: 2 },
+        { expires_at: at(60).toISOString() },
+      );
+      const lasting = grantOf('grant-2', key, { requests: 1 }, { granted_at: at(1).toISOString() });
+      expect(await budgets.grant(expiring)).toEqual(
+        counter(key, { spent: { requests: 3 }, granted: { requests: 2 } }),
+      );
+      await budgets.grant(lasting);
+      expect(await budgets.listGrants()).toEqual([lasting, expiring]);
+
+      // Within the grants: 3 + 2 + 1. One more request is spent while the expiring one counts.
+      expect((await budgets.hold('hold-2', 'run-1', lines, { requests: 1 }, at(10))).held).toBe(
+        true,
+      );
+      await budgets.settle('hold-2', { requests: 1 });
+      expect(await budgets.expireGrants(at(59))).toEqual([]);
+      expect((await budgets.counters([key]))[0]!.granted.requests).toBe(3);
+
+      // Past its expires_at: the sweep expires it, and only it.
+      expect(await budgets.expireGrants(at(61))).toEqual([expiredAt(expiring, at(61))]);
+      expect(await budgets.counters([key])).toEqual([
+        counter(key, { spent: { requests: 4 }, granted: { requests: 1 } }),
+      ]);
+      expect(await budgets.hold('hold-3', 'run-1', lines, { requests: 1 }, at(62))).toEqual({
+        held: false,
+        refusal: { key, dimension: 'requests', limit: 4, spent: 4, held: 0, asked: 1 },
+      });
+      expect(await budgets.listGrants()).toEqual([lasting, expiredAt(expiring, at(61))]);
+      // Swept again, later: nothing more to expire, nothing changes.
+      expect(await budgets.expireGrants(at(3_600))).toEqual([]);
+      expect((await budgets.counters([key]))[0]!.granted.requests).toBe(1);
+      // A retried grant of the expired id does not grant it anew.
+      expect((await budgets.grant(expiring)).granted.requests).toBe(1);
+    });
+
+    it('expires each grant once when sweeps race, and answers in expiry order', async () => {
+      const key = 'fleet:per_day:2026-12-03';
+      const given = [
+        grantOf('c', key, { tokens: 1 }, { expires_at: at(30).toISOString() }),
+        grantOf('a', key, { tokens: 10 }, { expires_at: at(40).toISOString() }),
+        grantOf('b', key, { tokens: 100 }, { expires_at: at(30).toISOString() }),
+        grantOf(
+          'd',
+          'agent:bravo:per_day:2026-12-03',
+          { micro_usd: 1_000, requests: 2 },
+          {
+            expires_at: at(20).toISOString(),
+          },
+        ),
+        // Not due at the sweep's time.
+        grantOf('e', key, { tokens: 1_000 }, { expires_at: at(90).toISOString() }),
+        grantOf('f', key, { tokens: 10_000 }),
+      ];
+      for (const grant of given) await budgets.grant(grant);
+      const sweeps = await Promise.all(
+        Array.from({ length: 6 }, () => budgets.expireGrants(at(45))),
+      );
+      const expired = sweeps.flat();
+      expect(expired.map((grant) => grant.grant_id).sort()).toEqual(['a', 'b', 'c', 'd']);
+      // Each sweep answers what it expired, in expiry order, then by id.
+      for (const sweep of sweeps) {
+        const order = ['d', 'b', 'c', 'a'].filter((id) => sweep.some((g) => g.grant_id === id));
+        expect(sweep.map((grant) => grant.grant_id)).toEqual(order);
+      }
+      const [fleet, bravo] = await budgets.counters([key, 'agent:bravo:per_day:2026-12-03']);
+      expect(fleet!.granted.tokens).toBe(11_000);
+      expect(bravo!.granted).toEqual(zeroBudgetTotals());
+      expect(await budgets.expireGrants(at(89))).toEqual([]);
+      expect(await budgets.expireGrants(at(90))).toEqual([expiredAt(given[4]!, at(90))]);
+      expect((await budgets.counters([key]))[0]!.granted.tokens).toBe(10_000);
+    });
+
+    it('marks a grant that lapsed with its window expired, and leaves its counter as the window ended', async () => {
+      const key = 'agent:alpha:per_day:2026-12-03';
+      // The window ends at at(30), before the grant would have expired.
+      const grant = grantOf(
+        'grant-1',
+        key,
+        { tokens: 5 },
+        {
+          resets_at: at(30).toISOString(),
+          expires_at: at(60).toISOString(),
+        },
+      );
+      await budgets.grant(grant);
+      expect(await budgets.expireGrants(at(61))).toEqual([expiredAt(grant, at(61))]);
+      expect((await budgets.counters([key]))[0]).toMatchObject({
+        granted: budgetTotals({ tokens: 5 }),
+      });
+      expect(await budgets.listGrants()).toEqual([expiredAt(grant, at(61))]);
     });
 
     it('settles a hold: its amount leaves held and the real cost joins spent, less or more', async () => {

@@ -196,6 +196,34 @@ export function describeRunStore(name: string, factory: StoreFactory): void {
       expect((await runs.listUnfinished()).map((run) => run.agent_id)).toEqual(['bravo']);
     });
 
+    it('lists a run waiting for a budget as unfinished, and by its status, until it goes on', async () => {
+      const run = runRecord('alpha', minute(0), { status: 'running', lease_owner: 'me' });
+      await runs.claim(run);
+      const waiting = await runs.update(
+        run.run_id,
+        { status: 'awaiting_budget', lease_owner: null, lease_expires_at: null },
+        { lease_owner: 'me' },
+      );
+      expect(waiting?.status).toBe('awaiting_budget');
+      expect((await runs.listUnfinished()).map((entry) => entry.status)).toEqual([
+        'awaiting_budget',
+      ]);
+      expect(
+        (await runs.list('alpha', { status: 'awaiting_budget' })).map((entry) => entry.run_id),
+      ).toEqual([run.run_id]);
+      // Woken once: the second compare-and-set from waiting, held by nobody, finds it running.
+      const wake = () =>
+        runs.update(
+          run.run_id,
+          { status: 'running', lease_owner: 'waker' },
+          { status: ['awaiting_budget'], lease_owner: null },
+        );
+      expect((await wake())?.lease_owner).toBe('waker');
+      expect(await wake()).toBeUndefined();
+      expect(await runs.list('alpha', { status: 'awaiting_budget' })).toEqual([]);
+      expect((await runs.listUnfinished()).map((entry) => entry.status)).toEqual(['running']);
+    });
+
     it('keeps steps in the order they were written, and updates them in place', async () => {
       const run = runRecord('alpha', minute(0));
       await runs.claim(run);

@@ -23,6 +23,9 @@ function renderStatus(agent: AgentView): void {
   byId('agent-state').replaceChildren(
     badge('state', agent.state),
     ...(agent.is_running ? [el('span', { class: 'muted' }, ' running')] : []),
+    ...(agent.waiting_runs > 0
+      ? [el('span', { class: 'muted' }, ` ${agent.waiting_runs} awaiting budget`)]
+      : []),
   );
   byId('agent-actions').replaceChildren(actionButtons(agent, () => void refresh()));
   const small = { small: true };

@@ -22,7 +22,7 @@ import { actionButtons, agentLink, badge } from './widgets.js';
 
 /**
  * Events after which the overview and the budgets are read again (a run ended, an agent changed
- * state, a budget ran out).
+ * state, a budget ran out or was granted more).
  */
 const OVERVIEW_EVENTS: readonly EventType[] = [
   'background_task_completed',
@@ -30,6 +30,7 @@ const OVERVIEW_EVENTS: readonly EventType[] = [
   'background_task_skipped',
   'background_agent_status',
   'budget_exhausted',
+  'budget_granted',
 ];
 
 const rows = byId('fleet-rows');
@@ -64,7 +65,19 @@ function row(agent: AgentView): HTMLElement {
         ? el('div', { class: 'error-text', 'data-role': 'invalid-reason' }, agent.invalid_reason)
         : null,
     ),
-    el('td', {}, badge('state', agent.state), agent.is_running ? muted(' running') : null),
+    el(
+      'td',
+      {},
+      badge('state', agent.state),
+      agent.is_running ? muted(' running') : null,
+      agent.waiting_runs > 0
+        ? el(
+            'span',
+            { class: 'muted', 'data-role': 'waiting-runs' },
+            ` ${agent.waiting_runs} awaiting budget`,
+          )
+        : null,
+    ),
     el(
       'td',
       {

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { describeState } from '../../src/cli/describe-status.js';
+import { createEventLineFormatter } from '../../src/cli/event-line.js';
+import type { AgentStatus } from '../../src/service/index.js';
+import type { NightshiftEvent } from '../../src/storage/index.js';
+
+describe('a run waiting for a budget, as the CLI prints it', () => {
+  it('has a run line saying which budget, until when, and how to end the wait', () => {
+    const event: NightshiftEvent = {
+      id: '9',
+      type: 'background_task_waiting',
+      agent_id: 'digest',
+      run_id: 'digest.manual-1',
+      timestamp: '2026-12-03T09:00:00.349Z',
+      payload: {
+        status: 'awaiting_budget',
+        attempt: 1,
+        error: {
+          code: 'budget.fleet.per_day.usd',
+          message: "the fleet's per_day budget (budgets.fleet.per_day) is spent",
+        },
+        until: '2026-12-04T00:00:00.000Z',
+      },
+    };
+    expect(createEventLineFormatter()(event)).toBe(
+      "2026-12-03T09:00:00Z digest awaiting_budget (budget.fleet.per_day.usd: the fleet's per_day budget (budgets.fleet.per_day) is spent), waiting until 2026-12-04T00:00:00Z or a grant; `nightshift budgets deny digest.manual-1` ends it",
+    );
+  });
+
+  it('counts the waiting runs in the agent’s state', () => {
+    const status = { state: 'active', is_running: false, waiting_runs: 2 } as AgentStatus;
+    expect(describeState(status)).toBe('active (2 runs awaiting budget)');
+    expect(describeState({ ...status, waiting_runs: 1, is_running: true })).toBe(
+      'active (1 run awaiting budget, running)',
+    );
+    expect(describeState({ ...status, waiting_runs: 0 })).toBe('active');
+  });
+});
