@@ -24,3 +24,15 @@ export {
 export * from './storage/index.js';
 export * from './service/index.js';
 export { createApp, startServer } from './server/index.js';
+export {
+  NOTIFICATION_KINDS,
+  type NotificationKind,
+  type NotificationsInput,
+} from './config/notifications.js';
+export {
+  SIGNATURE_HEADER,
+  signNightshiftBody,
+  verifyNightshiftSignature,
+  type VerifySignatureOptions,
+} from './service/notifications/signature.js';
+export type { WebhookBody } from './service/notifications/alert-content.js';

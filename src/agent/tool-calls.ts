@@ -232,6 +232,44 @@ function wrapTool(name: string, definition: ToolDefinition, context: ToolCallCon
   });
 }
 
+/** A call that does not run, as the journal records it: one step, completed at once. */
+interface SettledCall {
+  name: string;
+  input: unknown;
+  toolCallId: string;
+  stepId: string;
+  index: number;
+  idempotent: boolean;
+  outcome: ToolOutcome;
+  error?: string;
+  result: unknown;
+  approval?: StepApproval;
+}
+
+/** Records a call that does not run (`started` and `completed` at the same instant). */
+async function recordSettledCall(call: SettledCall, context: ToolCallContext): Promise<void> {
+  const at = context.now().toISOString();
+  await context.recorder?.appendStep({
+    run_id: context.runId,
+    step_id: call.stepId,
+    attempt: context.attempt,
+    index: call.index,
+    kind: 'tool_call',
+    state: 'completed',
+    started_at: at,
+    ended_at: at,
+    tool_name: call.name,
+    tool_call_id: call.toolCallId,
+    args_digest: digest(call.input),
+    args: call.input,
+    idempotent: call.idempotent,
+    outcome: call.outcome,
+    ...(call.error === undefined ? {} : { error: call.error }),
+    result: call.result,
+    ...(call.approval ? { approval: call.approval } : {}),
+  });
+}
+
 /**
  * A call of a tool that is not idempotent, found started and not finished by a resumed run: it
  * may have taken effect, so it is not run again. The model is told so (a tool result, not an
@@ -246,26 +284,21 @@ async function notRunAgain(
   context: ToolCallContext,
 ): Promise<unknown> {
   const result = unknownOutcomeResult(name);
-  const at = context.now().toISOString();
   context.onToolStarted(toolCallId, false);
-  await context.recorder?.appendStep({
-    run_id: context.runId,
-    step_id: stepId,
-    attempt: context.attempt,
-    index,
-    kind: 'tool_call',
-    state: 'completed',
-    started_at: at,
-    ended_at: at,
-    tool_name: name,
-    tool_call_id: toolCallId,
-    args_digest: digest(input),
-    args: input,
-    idempotent: false,
-    outcome: 'unknown_outcome',
-    error: result.message,
-    result,
-  });
+  await recordSettledCall(
+    {
+      name,
+      input,
+      toolCallId,
+      stepId,
+      index,
+      idempotent: false,
+      outcome: 'unknown_outcome',
+      error: result.message,
+      result,
+    },
+    context,
+  );
   await context.emit({
     type: 'tool_call_error',
     payload: {
@@ -295,30 +328,25 @@ async function refusedCall(
   context: ToolCallContext,
 ): Promise<unknown> {
   const result = deniedResult(verdict);
-  const at = context.now().toISOString();
-  await context.recorder?.appendStep({
-    run_id: context.runId,
-    step_id: stepId,
-    attempt: context.attempt,
-    index,
-    kind: 'tool_call',
-    state: 'completed',
-    started_at: at,
-    ended_at: at,
-    tool_name: name,
-    tool_call_id: toolCallId,
-    args_digest: digest(input),
-    args: input,
-    idempotent: true,
-    outcome: 'success',
-    result,
-    approval: {
-      approval_id: verdict.approval_id,
-      state: verdict.state,
-      decided_by: verdict.decided_by,
-      edited: false,
+  await recordSettledCall(
+    {
+      name,
+      input,
+      toolCallId,
+      stepId,
+      index,
+      idempotent: true,
+      outcome: 'success',
+      result,
+      approval: {
+        approval_id: verdict.approval_id,
+        state: verdict.state,
+        decided_by: verdict.decided_by,
+        edited: false,
+      },
     },
-  });
+    context,
+  );
   await context.emit({
     type: 'tool_call_result',
     payload: { tool_name: name, tool_args: input, tool_call_id: toolCallId, result },

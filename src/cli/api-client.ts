@@ -12,10 +12,20 @@ import type {
   BudgetGrantInput,
   BudgetGrantRecord,
   BudgetView,
+  ListAgentsOptions,
+  PauseOptions,
   RunNowOptions,
+  TagActionResult,
+  TagSelection,
   WorkerInfo,
 } from '../service/index.js';
-import type { ListRunsOptions, RunRecord, RunStep } from '../storage/index.js';
+import type {
+  ApprovalRecord,
+  ListApprovalsOptions,
+  ListRunsOptions,
+  RunRecord,
+  RunStep,
+} from '../storage/index.js';
 
 /** Where the API is and how to authenticate. */
 export interface ApiClientOptions {
@@ -69,9 +79,10 @@ export class ApiClient {
     this.#timeoutMs = options.timeoutMs ?? 30_000;
   }
 
-  /** Every agent's status, ordered by id. */
-  async listAgents(): Promise<AgentStatus[]> {
-    return (await this.#json<{ agents: AgentStatus[] }>('GET', '/api/agents')).agents;
+  /** Every agent's status, ordered by id; with `tag`, only the agents that list it. */
+  async listAgents(options: ListAgentsOptions = {}): Promise<AgentStatus[]> {
+    const search = options.tag === undefined ? '' : `?tag=${encodeURIComponent(options.tag)}`;
+    return (await this.#json<{ agents: AgentStatus[] }>('GET', `/api/agents${search}`)).agents;
   }
 
   /** One agent's status. */
@@ -79,9 +90,27 @@ export class ApiClient {
     return this.#json('GET', agentPath(agentId));
   }
 
-  /** Takes an agent off its schedule until resumed. */
-  pauseAgent(agentId: string, options: { reason?: string } = {}): Promise<AgentStatus> {
-    return this.#json('POST', `${agentPath(agentId)}/pause`, options);
+  /** Takes an agent off its schedule until resumed, or until `until`; the note says why and who. */
+  pauseAgent(agentId: string, options: PauseOptions = {}): Promise<AgentStatus> {
+    return this.#json('POST', `${agentPath(agentId)}/pause`, pauseBody(options));
+  }
+
+  /** Pauses every agent with the tag, with one note for all; says per agent what happened. */
+  pauseAgents(selection: TagSelection, options: PauseOptions = {}): Promise<TagActionResult> {
+    return this.#json('POST', `${tagPath(selection.tag)}/pause`, pauseBody(options));
+  }
+
+  /** Resumes every paused agent with the tag; says per agent what happened. */
+  resumeAgents(selection: TagSelection): Promise<TagActionResult> {
+    return this.#json('POST', `${tagPath(selection.tag)}/resume`, {});
+  }
+
+  /** Runs every agent with the tag now (not waited for); says per agent what happened. */
+  runAgentsNow(
+    selection: TagSelection,
+    options: Pick<RunNowOptions, 'query'> = {},
+  ): Promise<TagActionResult> {
+    return this.#json('POST', `${tagPath(selection.tag)}/run`, options);
   }
 
   /** Puts a paused agent back on its schedule. */
@@ -125,6 +154,24 @@ export class ApiClient {
   /** Everything the run page shows of a run: record, steps, timeline, its events and neighbours. */
   getRunReport(runId: string): Promise<RunReport> {
     return this.#json('GET', `/api/runs/${encodeURIComponent(runId)}/report`);
+  }
+
+  /** Approvals, newest first (the service expires those past due first). */
+  async listApprovals(options: ListApprovalsOptions = {}): Promise<ApprovalRecord[]> {
+    const query = new URLSearchParams();
+    for (const [key, value] of Object.entries(options)) query.set(key, String(value));
+    const suffix = query.size > 0 ? `?${query.toString()}` : '';
+    return (await this.#json<{ approvals: ApprovalRecord[] }>('GET', `/api/approvals${suffix}`))
+      .approvals;
+  }
+
+  /** Approves or denies a tool call waiting for a person. */
+  decideApproval(
+    approvalId: string,
+    decision: 'approve' | 'deny',
+    body: { by: string; note?: string; arguments?: Record<string, unknown> },
+  ): Promise<ApprovalRecord> {
+    return this.#json('POST', `/api/approvals/${encodeURIComponent(approvalId)}/${decision}`, body);
   }
 
   /** Refuses a run waiting for a budget more: it ends `budget_exceeded`, saying who and why. */
@@ -256,6 +303,20 @@ export class ApiClient {
 
 function agentPath(agentId: string): string {
   return `/api/agents/${encodeURIComponent(agentId)}`;
+}
+
+function tagPath(tag: string): string {
+  return `/api/tags/${encodeURIComponent(tag)}`;
+}
+
+/** A pause's note as the API takes it: `until` as an ISO instant. */
+function pauseBody(options: PauseOptions): Record<string, string> {
+  const body: Record<string, string> = {};
+  if (options.reason !== undefined) body.reason = options.reason;
+  if (options.by !== undefined) body.by = options.by;
+  if (options.until !== undefined)
+    body.until = options.until instanceof Date ? options.until.toISOString() : options.until;
+  return body;
 }
 
 /** The URL without a trailing slash; anything but http(s) is a `config_invalid` error naming `--url`. */

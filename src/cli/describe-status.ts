@@ -9,10 +9,27 @@ export function describeState(status: AgentStatus): string {
   // Records of older servers lack the count.
   const waiting = status.waiting_runs ?? 0;
   if (waiting > 0)
-    return `${status.state} (${waiting} run${waiting === 1 ? '' : 's'} awaiting budget${status.is_running ? ', running' : ''})`;
+    return `${status.state} (${waiting} run${waiting === 1 ? '' : 's'} waiting${status.is_running ? ', running' : ''})`;
   if (status.state === 'active') return status.is_running ? 'active (running)' : 'active';
-  if (status.state === 'paused' && status.pause_reason) return `paused (${status.pause_reason})`;
+  if (status.state === 'paused') {
+    const note = pauseNote(status);
+    return note ? `paused (${note})` : 'paused';
+  }
   return status.state;
+}
+
+/** A paused agent's note in a line: `maintenance, by alice, until 2026-12-03T18:00:00Z`. */
+function pauseNote(status: AgentStatus): string {
+  // Statuses of older servers lack who and until when.
+  const by = status.paused_by ?? null;
+  const until = status.paused_until ?? null;
+  return [
+    status.pause_reason,
+    by === null ? null : `by ${by}`,
+    until === null ? null : `until ${formatInstant(until)}`,
+  ]
+    .filter((part) => part !== null && part !== '')
+    .join(', ');
 }
 
 /** The schedule of a status: `every 5 min`, `cron "0 9 * * *" (Europe/Paris)`, `once at …`. */
@@ -21,6 +38,17 @@ function describeStatusSchedule(schedule: AgentStatus['schedule']): string {
   if (schedule.cron !== undefined) return `cron "${schedule.cron}" (${schedule.timezone ?? 'UTC'})`;
   if (schedule.run_at !== undefined) return `once at ${schedule.run_at}`;
   return '-';
+}
+
+/** A paused agent's note a part a line: why, who, and when it resumes by itself. */
+function pauseLines(status: AgentStatus): Array<[string, string]> {
+  if (status.state !== 'paused') return [];
+  const until = status.paused_until ?? null;
+  return [
+    ['paused because', status.pause_reason ?? '-'],
+    ['paused by', status.paused_by ?? '-'],
+    ['resumes', until === null ? 'when resumed' : `${formatInstant(until)} (by itself)`],
+  ];
 }
 
 /** An agent's status as aligned `label  value` lines, for `nightshift agents status`. */
@@ -32,6 +60,8 @@ export function statusLines(status: AgentStatus): string[] {
   const pairs: Array<[string, string]> = [
     ['agent', status.agent_id],
     ['state', describeState(status)],
+    ...pauseLines(status),
+    ['tags', status.tags?.length ? status.tags.join(', ') : '-'],
     ['schedule', describeStatusSchedule(status.schedule)],
     ['next run', instant(status.next_run_at)],
     ['last run', lastRun],

@@ -64,10 +64,20 @@ export function createEventLineFormatter(): EventLineFormatter {
         return `${head} ${status} (${reason})${took}${willRetry ? ', will retry' : ''}`;
       }
       case 'background_task_waiting': {
-        const { error, until } = event.payload;
+        const { error, until, status } = event.payload;
+        if (status === 'awaiting_approval' && error.approval) {
+          const { approval_id: id, tool_name: tool } = error.approval;
+          const end = until ? ` (until ${formatInstant(until)})` : '';
+          return `${head} awaiting_approval of ${tool}${end}; \`nightshift approvals approve ${id} --by <you>\` or \`deny\``;
+        }
         const reason = `${error.code}: ${truncate(error.message, LONGEST_REASON)}`;
         const end = until ? `until ${formatInstant(until)} or a grant` : 'until a grant';
-        return `${head} awaiting_budget (${reason}), waiting ${end}; \`nightshift budgets deny ${event.run_id ?? ''}\` ends it`;
+        return `${head} ${status} (${reason}), waiting ${end}; \`nightshift budgets deny ${event.run_id ?? ''}\` ends it`;
+      }
+      case 'approval_decided': {
+        const { approval_id: id, state, decided_by: by, note, edited } = event.payload;
+        const how = edited ? ' with edited arguments' : '';
+        return `${head} approval ${id} ${state}${how} by ${by}${note ? ` (${truncate(note, LONGEST_REASON)})` : ''}`;
       }
       case 'background_task_skipped':
         return `${head} skipped (${truncate(event.payload.reason, LONGEST_REASON)})`;

@@ -7,7 +7,15 @@ import {
   type NightshiftErrorCode,
 } from '../errors.js';
 import { redactDefinition } from '../server/index.js';
-import { BackgroundAgentService, type AgentStatus, type RunNowOptions } from '../service/index.js';
+import {
+  BackgroundAgentService,
+  type AgentStatus,
+  type ListAgentsOptions,
+  type PauseOptions,
+  type RunNowOptions,
+  type TagActionResult,
+  type TagSelection,
+} from '../service/index.js';
 import type { ListRunsOptions, RunRecord } from '../storage/index.js';
 import { ApiClient } from './api-client.js';
 import type { CliContext } from './cli-context.js';
@@ -20,10 +28,12 @@ import type { DefinitionTarget } from './sync-agents.js';
 
 /** What the CLI asks of a fleet: the service's own methods, which the API client shares. */
 export interface FleetControl {
-  listAgents(): Promise<AgentStatus[]>;
+  listAgents(options?: ListAgentsOptions): Promise<AgentStatus[]>;
   getAgentStatus(agentId: string): Promise<AgentStatus>;
-  pauseAgent(agentId: string, options?: { reason?: string }): Promise<AgentStatus>;
+  pauseAgent(agentId: string, options?: PauseOptions): Promise<AgentStatus>;
   resumeAgent(agentId: string): Promise<AgentStatus>;
+  pauseAgents(selection: TagSelection, options?: PauseOptions): Promise<TagActionResult>;
+  resumeAgents(selection: TagSelection): Promise<TagActionResult>;
   stopAgent(agentId: string, options?: { cancel?: boolean }): Promise<AgentStatus>;
   runNow(agentId: string, options?: RunNowOptions): Promise<RunRecord>;
   listRuns(agentId: string, options?: ListRunsOptions): Promise<RunRecord[]>;

@@ -13,6 +13,7 @@ import {
   targetOptions,
 } from './command-options.js';
 import { registerAgentsCommand } from './commands/agents-command.js';
+import { registerApprovalsCommand } from './commands/approvals.js';
 import { registerBudgetsCommand } from './commands/budgets.js';
 import { eventsCommand, type EventsCommandOptions } from './commands/events.js';
 import { runCommand, type RunCommandOptions } from './commands/run.js';
@@ -127,6 +128,7 @@ export function createProgram(
   registerWorkersCommand(program, context);
 
   registerBudgetsCommand(program, context);
+  registerApprovalsCommand(program, context);
 
   return program;
 }

@@ -11,7 +11,10 @@ export interface RunnerFlags {
 
 /** The service options a process that runs agents takes from its Nightshift file and flags. */
 export function runnerServiceOptions(
-  config: Pick<ServiceSections, 'secrets' | 'toolSettings' | 'pricing' | 'budgets'>,
+  config: Pick<
+    ServiceSections,
+    'secrets' | 'toolSettings' | 'pricing' | 'budgets' | 'notifications'
+  >,
   flags: RunnerFlags,
   env: Record<string, string | undefined>,
   logger: ServiceLogger,
@@ -25,6 +28,7 @@ export function runnerServiceOptions(
     toolSettings: config.toolSettings,
     pricing: config.pricing,
     budgets: config.budgets,
+    ...(config.notifications ? { notifications: config.notifications } : {}),
     logger,
   };
 }

@@ -4,6 +4,7 @@ import type { AgentDefinition } from './agent-definition.js';
 import { describeFields, issuesToFieldErrors, requiredErrorMap } from './format-issues.js';
 import { envReferenceNames } from './env-references.js';
 import { interpolateEnv } from './interpolate-env.js';
+import { notificationSecrets } from './notifications.js';
 import { keepReferencesAsWritten } from './keep-references-as-written.js';
 import { SECRET_NAME } from './secret-name.js';
 import {
@@ -195,7 +196,7 @@ function serviceSections(
   environmentValues: readonly string[],
   cwd: string,
 ): ServiceSections {
-  const { memory, events, server, scheduler, pricing, budgets, ...settings } = data;
+  const { memory, events, server, scheduler, pricing, budgets, notifications, ...settings } = data;
   const toolSettings = resolveToolSettings(settings, cwd);
   const token = server?.token === '' ? undefined : server?.token;
   return {
@@ -214,12 +215,14 @@ function serviceSections(
     scheduler,
     pricing: pricing ?? {},
     budgets: budgets ?? {},
+    notifications,
     toolSettings,
     secrets: [
       ...new Set([
         ...environmentValues,
         ...(token ? [token] : []),
         ...toolSettingSecrets(toolSettings),
+        ...notificationSecrets(notifications),
       ]),
     ],
   };

@@ -5,6 +5,7 @@ import {
   tagNameSchema,
   type AgentDefinition,
 } from './agent-definition.js';
+import { notificationsSectionSchema, type NotificationsSection } from './notifications.js';
 import { toolSettingsFields, type ToolSettingsSection } from './tool-settings.js';
 
 /** Where the HTTP server listens unless the file says otherwise (the server's own defaults). */
@@ -82,6 +83,8 @@ const serviceSectionFields = {
       tags: z.record(tagNameSchema, sharedWindowBudgetsSchema).optional(),
     })
     .optional(),
+  /** Alerts: where they go (webhooks, Slack) and which events each target is sent. */
+  notifications: notificationsSectionSchema.optional(),
   ...toolSettingsFields,
 };
 
@@ -124,11 +127,14 @@ export interface ServiceSections {
   pricing: Record<string, z.output<typeof modelPricingSchema>>;
   /** The `budgets:` block: the fleet's and the tags' budgets ({} when absent). */
   budgets: BudgetsSection;
+  /** The `notifications:` block (defaults filled in); undefined when absent. */
+  notifications: NotificationsSection | undefined;
   /** `files`, `webhooks`, `connections`, `archive_directory`, directories made absolute. */
   toolSettings: ToolSettingsSection;
   /**
    * Values never to print: those the file read from the environment (they may be keys or
-   * passwords), the server token, webhook and connection URLs.
+   * passwords), the server token, webhook and connection URLs, notification target URLs and
+   * secrets.
    */
   secrets: string[];
 }

@@ -35,6 +35,7 @@ const statusByCode: Partial<Record<NightshiftErrorCode, ContentfulStatusCode>> =
   config_invalid: 400,
   agent_not_found: 404,
   run_not_found: 404,
+  approval_not_found: 404,
   agent_exists: 409,
   invalid_state: 409,
   shutting_down: 503,

@@ -12,6 +12,7 @@ import { originGuard } from './origin-guard.js';
 import { jsonContentType } from './request-body.js';
 import { agentActionRoutes } from './routes/agent-action-routes.js';
 import { agentRoutes } from './routes/agent-routes.js';
+import { approvalRoutes } from './routes/approval-routes.js';
 import { budgetRoutes } from './routes/budget-routes.js';
 import { dashboardRoutes } from './routes/dashboard-routes.js';
 import { eventRoutes } from './routes/event-routes.js';
@@ -70,6 +71,7 @@ export function createApp(
   app.route('/api', eventRoutes(context));
   app.route('/api', workerRoutes(context));
   app.route('/api', budgetRoutes(context));
+  app.route('/api', approvalRoutes(context));
   app.route('/api', dashboardApiRoutes(context));
   app.route('/', metricsRoute(context));
   app.route('/', healthRoutes(context));

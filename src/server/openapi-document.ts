@@ -47,6 +47,7 @@ export const openApiDocument = {
     { name: 'runs' },
     { name: 'events' },
     { name: 'budgets' },
+    { name: 'approvals' },
     { name: 'operations' },
     { name: 'dashboard' },
   ],

@@ -3,6 +3,7 @@ import {
   emptyStats,
   UNFINISHED_STATUSES,
   WAITING_STATUSES,
+  type AgentCondition,
   type AgentPatch,
   type AgentRecord,
 } from '../storage/contracts/index.js';
@@ -10,7 +11,9 @@ import { trackAgent } from './agent-tracker.js';
 import type { AgentStatus } from './agent-status.js';
 import { cancelRunsInStore } from './cancel-runs.js';
 import { changesSchedule, mergeDefinition } from './merge-definition.js';
+import { parsePauseNote, pauseNotePatch } from './pause-note.js';
 import type { ServiceContext } from './service-context.js';
+import { armTimedResume } from './timed-pauses.js';
 
 /** Stores a new agent (state `created`) from input validated here; `agent_exists` when the id is taken. */
 export async function createAgent(context: ServiceContext, input: unknown): Promise<AgentStatus> {
@@ -51,29 +54,44 @@ export async function startAgent(context: ServiceContext, agentId: string): Prom
   );
 }
 
-/** Takes an active agent off its schedule until resumed. */
+/**
+ * Takes an active agent off its schedule until resumed, or until `until` (a `PauseOptions`: the
+ * note says why, who and until when, checked here with `config_invalid` naming a bad field). A
+ * paused agent given a note gets the new note (a timed pause moved, or made open-ended);
+ * given none, it stays as it is.
+ */
 export async function pauseAgent(
   context: ServiceContext,
   agentId: string,
-  reason: string | undefined,
+  options: unknown,
 ): Promise<AgentStatus> {
+  const note = parsePauseNote(options ?? {}, context.now());
   const current = await context.require(agentId);
-  if (current.state === 'paused') return context.status(current);
-  requireState(current, 'active', 'paused');
-  return changeState(
+  if (current.state === 'paused' && !note.given) return context.status(current);
+  if (current.state !== 'paused') requireState(current, 'active', 'paused');
+  const status = await changeState(
     context,
     agentId,
-    { state: 'paused', pause_reason: reason ?? 'paused by request' },
+    { state: 'paused', ...pauseNotePatch(note) },
     'paused',
+    // A new note for a paused agent only while it is paused: one resumed meanwhile stays active.
+    current.state === 'paused' ? { state: 'paused' } : undefined,
   );
+  if (note.until !== null && status.state === 'paused') armTimedResume(context, note.until);
+  return status;
 }
 
-/** Puts a paused agent back on its schedule. */
+/** Puts a paused agent back on its schedule; its pause note (why, who, until when) is cleared. */
 export async function resumeAgent(context: ServiceContext, agentId: string): Promise<AgentStatus> {
   const current = await context.requireRunnable(agentId);
   if (current.state === 'active') return context.status(current);
   requireState(current, 'paused', 'resumed');
-  return changeState(context, agentId, { state: 'active', pause_reason: null }, 'resumed');
+  return changeState(
+    context,
+    agentId,
+    { state: 'active', pause_reason: null, paused_by: null, paused_until: null },
+    'resumed',
+  );
 }
 
 /** Takes an agent off its schedule; with `cancel`, its runs end `cancelled` wherever they run. */
@@ -181,15 +199,20 @@ export async function deleteAgent(context: ServiceContext, agentId: string): Pro
   });
 }
 
-/** Writes a change of state, brings the scheduler in line and announces it. */
+/**
+ * Writes a change of state, brings the scheduler in line and announces it. With a `condition`
+ * the stored agent no longer meets, nothing changes and its status is returned as it is.
+ */
 async function changeState(
   context: ServiceContext,
   agentId: string,
   patch: AgentPatch,
   reason: string,
+  condition?: AgentCondition,
 ): Promise<AgentStatus> {
   const { store } = await context.connect();
-  const record = await store.agents.update(agentId, patch);
+  const record = await store.agents.update(agentId, patch, condition);
+  if (!record && condition) return context.status(await context.require(agentId));
   if (!record) throw context.notFound(agentId);
   await trackAgent(context, record);
   await context.publishStatus(record, reason);

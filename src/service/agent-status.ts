@@ -22,11 +22,17 @@ export interface AgentStatus extends Pick<
   is_running: boolean;
   /** Runs of this agent in flight now. */
   running_runs: number;
-  /** Runs of this agent waiting for a budget (`awaiting_budget`): in no process's hands. */
+  /** Runs of this agent waiting for a budget or a person (`awaiting_budget`, `awaiting_approval`): in no process's hands. */
   waiting_runs: number;
   next_run_at: string | null;
   avg_duration_ms: number | null;
   pause_reason: string | null;
+  /** Who paused the agent, when they said (null when not paused, or nobody was named). */
+  paused_by: string | null;
+  /** When a timed pause ends and the agent resumes by itself (null: not paused, or until resumed). */
+  paused_until: string | null;
+  /** The agent's tags (its definition's `tags`), for listing and acting by tag. */
+  tags: string[];
   created_at: string;
   updated_at: string;
   schedule: { interval?: number; cron?: string; timezone?: string; run_at?: string };

@@ -25,6 +25,15 @@ import {
   updateAgent,
 } from './agent-commands.js';
 import type { AgentStatus } from './agent-status.js';
+import {
+  listAgents,
+  pauseAgents,
+  resumeAgents,
+  runAgentsNow,
+  type ListAgentsOptions,
+  type TagActionResult,
+  type TagSelection,
+} from './agent-tags.js';
 import { trackSafely } from './agent-tracker.js';
 import { backfill, type BackfillOptions } from './backfill.js';
 import type { BackfillPlan } from './backfill-plan.js';
@@ -38,11 +47,14 @@ import {
 import { decideApproval, getApproval, listApprovals } from './approvals/approval-decisions.js';
 import { denyBudget } from './budgets/budget-denial.js';
 import { ChangeFollower } from './change-follower.js';
+import { resumeDuePauses } from './timed-pauses.js';
+import { DEFAULT_NOTIFIER_DRAIN_MS, Notifier } from './notifications/notifier.js';
 import { streamEvents, type StreamEventsOptions } from './event-stream.js';
 import { runNow } from './manual-runs.js';
 import { RunDispatcher } from './run-dispatcher.js';
 import { recoverRuns } from './run-recovery.js';
 import { RunTurns } from './run-turns.js';
+import type { PauseOptions } from './pause-note.js';
 import { ServiceContext } from './service-context.js';
 import type { BackgroundAgentServiceOptions, RunNowOptions } from './service-options.js';
 import { afterRun, schedulerTarget } from './tick-delivery.js';
@@ -116,10 +128,26 @@ export class BackgroundAgentService {
     // Following starts before the agents are listed: a change made before the subscription took
     // hold is in the list, one made after is heard, so none falls between the two.
     await this.#follower.follow(log);
+    if (context.notifications) {
+      // Alerts are sent in the background: a run never waits for a target.
+      context.notifier = new Notifier({
+        settings: context.notifications,
+        log,
+        leases: store.leases,
+        publisher,
+        redactor: context.redactor,
+        now: context.now,
+        instanceId: context.instanceId,
+        logger: context.logger,
+      });
+      await context.notifier.start();
+    }
     await recoverRuns(context);
     for (const record of await store.agents.list()) {
       await this.#follower.inAgentOrder(record.agent_id, () => trackSafely(context, record));
     }
+    // Timed pauses that ended while no manager ran end now; the next one's timer is armed.
+    await resumeDuePauses(context);
     this.#follower.startSync();
   }
 
@@ -141,9 +169,37 @@ export class BackgroundAgentService {
     return startAgent(this.#context, agentId);
   }
 
-  /** Takes an agent off its schedule until resumed; a run in flight finishes. */
-  async pauseAgent(agentId: string, options: { reason?: string } = {}): Promise<AgentStatus> {
-    return pauseAgent(this.#context, agentId, options.reason);
+  /**
+   * Takes an agent off its schedule until resumed; a run in flight finishes. The note says why
+   * (`reason`), who (`by`) and, for a timed pause, `until` when: an instant in the future (ISO
+   * 8601 with its offset, or a `Date`) at which a manager resumes the agent by itself (announced
+   * with reason `timed_resume`). Kept with the agent until it is resumed; `config_invalid`
+   * names a bad field. Pausing a paused agent with a note replaces its note.
+   */
+  async pauseAgent(agentId: string, options: PauseOptions = {}): Promise<AgentStatus> {
+    return pauseAgent(this.#context, agentId, options);
+  }
+
+  /**
+   * Pauses every active agent with the tag, with one note for all (see `pauseAgent`); says per
+   * agent what happened: `done`, `unchanged` (paused already: its own pause and note stay) or
+   * `refused` (with why).
+   */
+  async pauseAgents(selection: TagSelection, options: PauseOptions = {}): Promise<TagActionResult> {
+    return pauseAgents(this.#context, selection, options);
+  }
+
+  /** Resumes every paused agent with the tag; says per agent what happened. */
+  async resumeAgents(selection: TagSelection): Promise<TagActionResult> {
+    return resumeAgents(this.#context, selection);
+  }
+
+  /** Runs every agent with the tag now (see `runNow`; not waited for); says per agent what happened. */
+  async runAgentsNow(
+    selection: TagSelection,
+    options: Pick<RunNowOptions, 'query'> = {},
+  ): Promise<TagActionResult> {
+    return runAgentsNow(this.#context, selection, options);
   }
 
   /** Puts a paused agent back on its schedule; ticks missed while paused are counted. */
@@ -176,10 +232,9 @@ export class BackgroundAgentService {
     return this.#context.status(await this.#context.require(agentId));
   }
 
-  /** Every agent's status, ordered by id. */
-  async listAgents(): Promise<AgentStatus[]> {
-    const { store } = await this.#context.connect();
-    return Promise.all((await store.agents.list()).map((record) => this.#context.status(record)));
+  /** Every agent's status, ordered by id; with `tag`, only the agents that list it (`config_invalid` for a bad tag). */
+  async listAgents(options: ListAgentsOptions = {}): Promise<AgentStatus[]> {
+    return listAgents(this.#context, options);
   }
 
   /** An agent's definition as stored (defaults filled in). */
@@ -342,6 +397,10 @@ export class BackgroundAgentService {
       context.dispatcher?.close(options.timeout ?? context.shutdownTimeoutMs),
     ]);
     context.producer = undefined;
+    // After the runs: alerts about runs the shutdown interrupted get a moment to go out too.
+    await context.notifier?.close(
+      Math.min(DEFAULT_NOTIFIER_DRAIN_MS, options.timeout ?? context.shutdownTimeoutMs),
+    );
     await context.runtimes.close();
     await context.tools.sqlTools?.close().catch(() => undefined);
     await context.modelRequestLimiter?.close?.().catch(() => undefined);

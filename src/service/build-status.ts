@@ -42,6 +42,10 @@ export function buildStatus(
       stats.run_count > 0 ? Math.round(stats.total_duration_ms / stats.run_count) : null,
     total_tokens: stats.total_tokens,
     pause_reason: record.pause_reason,
+    paused_by: record.state === 'paused' ? (record.paused_by ?? null) : null,
+    paused_until: record.state === 'paused' ? (record.paused_until ?? null) : null,
+    // Records stored by an older version may lack the list.
+    tags: [...(definition.tags ?? [])],
     created_at: record.created_at,
     updated_at: record.updated_at,
     schedule: {

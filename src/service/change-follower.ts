@@ -2,9 +2,10 @@ import type { EventLog } from '../storage/contracts/index.js';
 import { abortableSleep } from './abortable-sleep.js';
 import { trackSafely } from './agent-tracker.js';
 import { expireBudgetGrants } from './budgets/budget-grants.js';
-import { wakeWaitingRuns } from './waiting-runs.js';
+import { requestWake } from './waiting-runs.js';
 import { recoverRuns } from './run-recovery.js';
 import type { ServiceContext } from './service-context.js';
+import { armTimedResume, resumeDuePauses } from './timed-pauses.js';
 
 /** How long starting a manager waits for its change feed to fix its starting point. */
 const FOLLOW_START_TIMEOUT_MS = 5_000;
@@ -36,10 +37,7 @@ export class ChangeFollower {
         if (this.#context.shuttingDown) return;
         if (event.type === 'budget_granted' || event.type === 'approval_decided') {
           // More budget, or a decision, made by any process: runs waiting for it may go on.
-          this.#context.background(
-            wakeWaitingRuns(this.#context),
-            `waking runs after ${event.type}`,
-          );
+          this.#context.background(requestWake(this.#context), `waking runs after ${event.type}`);
           return;
         }
         if (event.type !== 'background_agent_status') return;
@@ -99,9 +97,12 @@ export class ChangeFollower {
     if (context.seenVersions.get(agentId) === record.version) return;
     context.runtimes.forget(agentId);
     await trackSafely(context, record);
+    // A timed pause made by any process: this manager resumes it on time.
+    if (record.state === 'paused' && record.paused_until !== undefined)
+      armTimedResume(context, record.paused_until);
   }
 
-  /** Periodic: recover expired runs, and follow agents changed by other processes. */
+  /** Periodic: recover expired runs, follow agents changed by other processes, end timed pauses. */
   async #sync(): Promise<void> {
     const context = this.#context;
     if (context.shuttingDown) return;
@@ -119,6 +120,7 @@ export class ChangeFollower {
     }
     for (const agentId of [...context.seenVersions.keys()])
       if (!present.has(agentId)) await this.#dropDeleted(agentId);
+    await resumeDuePauses(context, records);
   }
 
   /** An agent another process deleted: unscheduled here, its runs here cancelled. */

@@ -20,7 +20,8 @@ export function guardedStore(store: Store, redactor: Redactor): Store {
       insert: (record) => agents.insert(redactor.redact(record)),
       get: (agentId) => agents.get(agentId),
       list: () => agents.list(),
-      update: (agentId, patch) => agents.update(agentId, redactor.redact(patch)),
+      update: (agentId, patch, condition) =>
+        agents.update(agentId, redactor.redact(patch), condition),
       updateStats: (agentId, delta) => agents.updateStats(agentId, redactor.redact(delta)),
       delete: (agentId) => agents.delete(agentId),
     },

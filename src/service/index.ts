@@ -1,4 +1,15 @@
 export type { AgentStatus } from './agent-status.js';
+export {
+  TAG_ACTION_RESULTS,
+  TAG_ACTIONS,
+  type ListAgentsOptions,
+  type TagAction,
+  type TagActionOutcome,
+  type TagActionResult,
+  type TagSelection,
+} from './agent-tags.js';
+export { pauseInputSchema, type PauseOptions } from './pause-note.js';
+export { TIMED_RESUME_REASON } from './timed-pauses.js';
 export type {
   BudgetFigures,
   BudgetGrantInput,
@@ -6,6 +17,11 @@ export type {
   BudgetView,
 } from './budgets/budget-grants.js';
 export type { FleetBudgets } from './budgets/budget-lines.js';
+export {
+  approvalDecisionFieldsSchema,
+  approvalDecisionInputSchema,
+  type ApprovalDecisionInput,
+} from './approvals/approval-decisions.js';
 export { budgetDenialInputSchema, type BudgetDenialInput } from './budgets/budget-denial.js';
 export { BACKFILL_MAX_TICKS, type BackfillOptions } from './backfill.js';
 export {

@@ -209,6 +209,10 @@ export class RunDispatcher {
     const holder = localRun
       ? `${this.#context.instanceId}/${localRun}`
       : await this.#leases.holder(agent.agent_id);
+    // Another process holds the lease for this very tick: it is dispatching it, between taking
+    // the lease and claiming the run. Claiming it `skipped` here would skip the tick for overlap
+    // with itself (and make that process's claim fail, so the tick would never run).
+    if (holder?.endsWith(`/${run.run_id}`)) return undefined;
     const reason =
       policy === 'queue_one'
         ? 'overlap: a run is already running and another is queued'

@@ -4,7 +4,14 @@ import { errorMessage, NightshiftError } from '../errors.js';
 import { scheduleOf } from '../schedule/index.js';
 import { defaultInstanceId } from '../shared/process-liveness.js';
 import type { EventRouter, MemoryRouter } from '../storage/index.js';
-import type { AgentRecord, EventLog, EventPayloads, Store } from '../storage/contracts/index.js';
+import {
+  isWaiting,
+  WAITING_STATUSES,
+  type AgentRecord,
+  type EventLog,
+  type EventPayloads,
+  type Store,
+} from '../storage/contracts/index.js';
 import { AgentRuntimes } from './agent-runtimes.js';
 import type { AgentStatus } from './agent-status.js';
 import type { ModelPricing } from '../config/pricing.js';
@@ -13,6 +20,11 @@ import { ServiceBudgets } from './budgets/service-budgets.js';
 import { buildStatus } from './build-status.js';
 import { EventPublisher } from './event-publisher.js';
 import { guardedStore } from './guarded-store.js';
+import {
+  resolveNotificationSettings,
+  type NotificationSettings,
+} from './notifications/notification-settings.js';
+import type { Notifier } from './notifications/notifier.js';
 import type { ModelRequestLimiter } from './model-request-limiter.js';
 import { Redactor } from './redactor.js';
 import type { RunDispatcher } from './run-dispatcher.js';
@@ -68,6 +80,10 @@ export class ServiceContext {
   readonly fleetBudgets: FleetBudgets;
   /** Prices by model name, over the built-in table (`pricing` of the options). */
   readonly pricing: Readonly<Record<string, ModelPricing>>;
+  /** Alerts (`notifications` of the options, checked); undefined when none are configured. */
+  readonly notifications: NotificationSettings | undefined;
+  /** Sends alerts, once this process is a manager with `notifications`. */
+  notifier: Notifier | undefined;
   /** Budget windows whose exhaustion this process announced in an agent's status already. */
   readonly #announcedBudgets = new Set<string>();
   /** Agent versions this manager has scheduled, to notice changes made by other processes. */
@@ -105,6 +121,15 @@ export class ServiceContext {
     this.schedulerFactory = schedulerFactoryFor(options.scheduler);
     this.redactor.addFromEnvironment(this.env);
     for (const secret of options.secrets ?? []) this.redactor.add(secret);
+    this.notifications = options.notifications
+      ? resolveNotificationSettings(options.notifications)
+      : undefined;
+    // A target's URL carries its token (Slack's in its path): as secret as its signing key.
+    for (const target of this.notifications?.targets ?? []) {
+      this.redactor.add(target.url);
+      this.redactor.add(new URL(target.url).href);
+      this.redactor.add(target.secret);
+    }
     this.instanceId = options.instanceId ?? defaultInstanceId();
     this.pricing = options.pricing ?? {};
     this.fleetBudgets = options.budgets ?? {};
@@ -259,10 +284,10 @@ export class ServiceContext {
   async status(record: AgentRecord): Promise<AgentStatus> {
     const { store } = await this.connect();
     const unfinished = await store.runs.list(record.agent_id, {
-      status: ['running', 'awaiting_budget'],
+      status: ['running', ...WAITING_STATUSES],
       limit: 100,
     });
-    const waiting = unfinished.filter((run) => run.status === 'awaiting_budget').length;
+    const waiting = unfinished.filter((run) => isWaiting(run.status)).length;
     const running = unfinished.length - waiting;
     const problem = this.checker.problemOf(record);
     const next =

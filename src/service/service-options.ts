@@ -1,3 +1,4 @@
+import type { NotificationsInput } from '../config/notifications.js';
 import type { ModelPricing } from '../config/pricing.js';
 import type { FleetBudgets } from './budgets/budget-lines.js';
 import type { RegisteredProvider } from '../agent/index.js';
@@ -76,6 +77,16 @@ export interface BackgroundAgentServiceOptions {
   budgets?: FleetBudgets;
   /** Prices by model name (US dollars per million tokens), over the built-in price table. */
   pricing?: Readonly<Record<string, ModelPricing>>;
+  /**
+   * Alerts, sent by managers in the background (never holding up a run): `targets` (`{ name,
+   * type: 'webhook' | 'slack', url, secret?, events }`, a webhook signed with its `secret`), and
+   * `dashboard_url` (messages link to its `/inbox`), `coalesce_seconds` (60), `max_attempts` (4),
+   * `retry_delays` ([1, 5, 30] seconds), `timeout_seconds` (10). Each event is sent once per
+   * target across the managers on the store, recorded as `notification_sent` or
+   * `notification_failed`. URLs and secrets are redacted everywhere. `config_invalid` names a
+   * bad field (`notifications.targets[0].url`).
+   */
+  notifications?: NotificationsInput;
 }
 
 /** Settings of the built-in tools that need configuration (see `toolSettings`). */

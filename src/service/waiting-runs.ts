@@ -67,3 +67,31 @@ async function mayGoOn(
   if (run.status === 'awaiting_approval') return approvalsSettled(context, run);
   return context.budgets.roomFor(agent.definition, run.error?.budget, store.budgets);
 }
+
+/** Per service, a wake sweep under way, and whether another was asked for meanwhile. */
+const sweeps = new WeakMap<ServiceContext, { again: boolean; done: Promise<void> }>();
+
+/**
+ * Asks for a wake sweep (a grant or a decision was announced): one at a time per service, and a
+ * burst of announcements while one runs makes one more, not one each.
+ */
+export function requestWake(context: ServiceContext): Promise<void> {
+  const running = sweeps.get(context);
+  if (running) {
+    running.again = true;
+    return running.done;
+  }
+  const sweep = { again: false, done: Promise.resolve() };
+  sweep.done = (async () => {
+    try {
+      do {
+        sweep.again = false;
+        await wakeWaitingRuns(context);
+      } while (sweep.again && !context.shuttingDown);
+    } finally {
+      sweeps.delete(context);
+    }
+  })();
+  sweeps.set(context, sweep);
+  return sweep.done;
+}

@@ -1,4 +1,4 @@
-import { applyAgentPatch } from './apply-patch.js';
+import { applyAgentPatch, meetsAgentCondition } from './apply-patch.js';
 import type { Clock } from './clock.js';
 import { applyStatsDelta, type AgentRecord, type AgentStore } from './contracts/agent-store.js';
 
@@ -10,11 +10,12 @@ export interface AgentChangeOptions {
 /**
  * A backend's read-modify-write of one agent: reads it, applies `change`, writes the result
  * atomically (retrying on conflict where it must), and returns it; undefined when the agent
- * does not exist.
+ * does not exist, or when `change` returns undefined (leave the agent as it is: a condition
+ * not met), and then nothing is written.
  */
 export type ReadModifyWriteAgent = (
   agentId: string,
-  change: (record: AgentRecord) => AgentRecord,
+  change: (record: AgentRecord) => AgentRecord | undefined,
   options: AgentChangeOptions,
 ) => Promise<AgentRecord | undefined>;
 
@@ -27,12 +28,18 @@ export function agentChanges(
   now: Clock,
 ): Pick<AgentStore, 'update' | 'updateStats'> {
   return {
-    async update(agentId, patch) {
+    async update(agentId, patch, condition) {
       // Applied after a read: a copy, so what the caller changes meanwhile does not reach it.
       const snapshot = structuredClone(patch);
-      return readModifyWrite(agentId, (record) => applyAgentPatch(record, snapshot, now()), {
-        durable: true,
-      });
+      const expected = condition && structuredClone(condition);
+      return readModifyWrite(
+        agentId,
+        (record) =>
+          meetsAgentCondition(record, expected)
+            ? applyAgentPatch(record, snapshot, now())
+            : undefined,
+        { durable: true },
+      );
     },
 
     async updateStats(agentId, delta) {

@@ -1,7 +1,14 @@
-import type { AgentPatch, AgentRecord } from './contracts/agent-store.js';
+import type { AgentCondition, AgentPatch, AgentRecord } from './contracts/agent-store.js';
 import type { RunPatch, RunRecord, RunStep } from './contracts/run-store.js';
 
-const AGENT_PATCH_KEYS = ['definition', 'state', 'pause_reason', 'anchor_at'] as const;
+const AGENT_PATCH_KEYS = [
+  'definition',
+  'state',
+  'pause_reason',
+  'paused_by',
+  'paused_until',
+  'anchor_at',
+] as const;
 
 const RUN_PATCH_KEYS = [
   'started_at',
@@ -36,12 +43,39 @@ function pickDefined<T extends object, K extends keyof T>(
  * every backend. Every patch bumps `version` (so other processes notice) and `updated_at`.
  */
 export function applyAgentPatch(record: AgentRecord, patch: AgentPatch, now: Date): AgentRecord {
-  return {
+  const {
+    paused_by: by,
+    paused_until: until,
+    ...next
+  } = {
     ...record,
     ...pickDefined(patch, AGENT_PATCH_KEYS),
     version: record.version + 1,
     updated_at: now.toISOString(),
   };
+  // A pause's note lasts as long as the pause, and a removed part is absent, not null: every
+  // backend then reads back the same record.
+  const paused = next.state === 'paused';
+  return {
+    ...next,
+    ...(paused && typeof by === 'string' ? { paused_by: by } : {}),
+    ...(paused && typeof until === 'string' ? { paused_until: until } : {}),
+  };
+}
+
+/** True when the agent as stored meets the condition of a conditional update (none: always). */
+export function meetsAgentCondition(
+  record: AgentRecord,
+  condition: AgentCondition | undefined,
+): boolean {
+  if (!condition) return true;
+  if (condition.state !== undefined && record.state !== condition.state) return false;
+  if (
+    condition.paused_until !== undefined &&
+    (record.paused_until ?? null) !== condition.paused_until
+  )
+    return false;
+  return true;
 }
 
 /** The run after a patch, shared by every backend; identity fields never change. */

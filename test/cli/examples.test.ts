@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -126,6 +126,7 @@ describe('the examples', () => {
       'examples/health-check.yaml',
       'examples/news-digest.yaml',
       'examples/offline-monitor.yaml',
+      'examples/offline/approval.yaml',
       'examples/offline/db-archival.yaml',
       'examples/offline/health-check.yaml',
       'examples/offline/news-digest.yaml',
@@ -293,6 +294,42 @@ describe('the examples', () => {
     const [run] = JSON.parse(stdout.join('\n')) as RunRecord[];
     expect(run?.output).toBe(
       `Wrote ${Buffer.byteLength(digest)} bytes to news-digest.md: ${first?.title}; ${second?.title}; ${third?.title}.`,
+    );
+  });
+
+  it('asks before writing the note, and writes it once approved through the server its header gives', async () => {
+    const space = workspace();
+    const port = await freePort();
+    const file = space.writeFile(
+      'approval.yaml',
+      readFileSync(relocated(space, 'examples/offline/approval.yaml'), 'utf8').replace(
+        'port: 7425',
+        `port: ${port}`,
+      ),
+    );
+    const runner = startInProcess(['run', file]);
+    const waitingLine = await runner.waitForLine(/ note_writer awaiting_approval of file_write /);
+    const approvalId = /approvals approve (\S+) /.exec(waitingLine)?.[1];
+    expect(approvalId).toBeDefined();
+    const url = `http://127.0.0.1:${port}`;
+    const listed = await runInProcess(['approvals', '--url', url]);
+    expect(listed.stdout[1]).toContain(approvalId);
+    expect(existsSync(join(space.directory, '.nightshift/notes/hello.md'))).toBe(false);
+    const approved = await runInProcess([
+      'approvals',
+      'approve',
+      approvalId!,
+      '--by',
+      'you',
+      '--url',
+      url,
+    ]);
+    expect(approved.code).toBe(0);
+    await runner.waitForLine(/ note_writer completed in /);
+    runner.stop();
+    expect(await runner.exited).toBe(0);
+    expect(readFileSync(join(space.directory, '.nightshift/notes/hello.md'), 'utf8')).toBe(
+      '# Hello\n\nWritten by note_writer, once a person said yes.\n',
     );
   });
 });

@@ -108,6 +108,7 @@ describe('sqlite backend', () => {
         { version: 3 },
         { version: 4 },
         { version: 5 },
+        { version: 6 },
       ]);
     } finally {
       inspector.close();

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { CliContext } from '../cli-context.js';
 import { FILE_ARGUMENT, serverOptions, targetOptions } from '../command-options.js';
 import { agentRunCommand, type AgentRunCommandOptions } from './agent-run.js';
+import { expiresArgument } from '../expires-argument.js';
 import {
   agentPauseCommand,
   agentResumeCommand,
@@ -9,13 +10,20 @@ import {
   agentStatusCommand,
   agentStopCommand,
   type AgentsCommandOptions,
+  type ListCommandOptions,
   type PauseCommandOptions,
   type StopCommandOptions,
 } from './agents.js';
+import { agentOrTag, tagPauseCommand, tagResumeCommand, tagRunCommand } from './agents-by-tag.js';
 import { agentsApplyCommand, type ApplyCommandOptions } from './agents-apply.js';
 import { agentBackfillCommand, type BackfillCommandOptions } from './agents-backfill.js';
 import { agentsCreateCommand } from './agents-create.js';
 import { agentDeleteCommand, type DeleteCommandOptions } from './agents-delete.js';
+
+/** `--tag` of the commands that act on one agent or on every agent with a tag. */
+interface TagOption {
+  tag?: string;
+}
 
 /**
  * Registers `nightshift agents` and its subcommands on the program. `exitWith` takes the exit
@@ -43,24 +51,46 @@ export function registerAgentsCommand(
   targetOptions(
     agents
       .command('list', { isDefault: true })
-      .description('list the agents with their state and counters (the default)'),
-  ).action((options: AgentsCommandOptions) => agentsListCommand(options, context));
+      .description('list the agents with their state and counters (the default)')
+      .option('--tag <tag>', 'only the agents with this tag'),
+  ).action((options: ListCommandOptions) => agentsListCommand(options, context));
 
   onAgent('status', "one agent's status").action((agentId: string, options: AgentsCommandOptions) =>
     agentStatusCommand(agentId, options, context),
   );
 
-  onAgent('pause', 'take an agent off its schedule until resumed (a run in flight finishes)', [
-    '--reason <text>',
-    'why, shown with its status',
-  ]).action((agentId: string, options: PauseCommandOptions) =>
-    agentPauseCommand(agentId, options, context),
-  );
+  targetOptions(
+    agents
+      .command('pause')
+      .description(
+        'take an agent (or every agent with --tag) off its schedule until resumed, or until --until (a run in flight finishes)',
+      )
+      .argument('[agent_id]', 'the agent')
+      .option('--tag <tag>', 'every agent with this tag instead of one')
+      .option('--reason <text>', 'why, shown with its status')
+      .option('--by <who>', 'who pauses it, shown with its status')
+      .option(
+        '--until <when>',
+        'resume by itself then: an ISO 8601 instant (2026-12-03T18:00:00Z) or a duration from now (30m, 2h, 1d)',
+        expiresArgument(),
+      ),
+  ).action(async (agentId: string | undefined, options: PauseCommandOptions & TagOption) => {
+    const target = agentOrTag(agentId, options.tag, 'pause');
+    if ('tag' in target) exitWith(await tagPauseCommand(target.tag, options, context));
+    else await agentPauseCommand(target.agentId, options, context);
+  });
 
-  onAgent('resume', 'put a paused agent back on its schedule').action(
-    (agentId: string, options: AgentsCommandOptions) =>
-      agentResumeCommand(agentId, options, context),
-  );
+  targetOptions(
+    agents
+      .command('resume')
+      .description('put a paused agent (or every paused agent with --tag) back on its schedule')
+      .argument('[agent_id]', 'the agent')
+      .option('--tag <tag>', 'every agent with this tag instead of one'),
+  ).action(async (agentId: string | undefined, options: AgentsCommandOptions & TagOption) => {
+    const target = agentOrTag(agentId, options.tag, 'resume');
+    if ('tag' in target) exitWith(await tagResumeCommand(target.tag, options, context));
+    else await agentResumeCommand(target.agentId, options, context);
+  });
 
   onAgent('stop', 'take an agent off its schedule for good (until started again)', [
     '--cancel',
@@ -106,16 +136,22 @@ export function registerAgentsCommand(
     agents
       .command('run')
       .description(
-        'run an agent now through a server (exit code 1 when the run ends other than completed)',
+        'run an agent (or every agent with --tag) now through a server (exit code 1 when the run ends other than completed, or an agent of the tag was refused)',
       )
-      .argument('<agent_id>', 'the agent')
+      .argument('[agent_id]', 'the agent')
+      .option('--tag <tag>', 'every agent with this tag instead of one (runs not waited for)')
       .option('--wait', 'wait for the run to end and print its answer')
       .option('--query <text>', "this run's query instead of the agent's task_config.query"),
   )
     .option('--json', 'print JSON')
-    .action(async (agentId: string, options: AgentRunCommandOptions) =>
-      exitWith(await agentRunCommand(agentId, options, context)),
-    );
+    .action(async (agentId: string | undefined, options: AgentRunCommandOptions & TagOption) => {
+      const target = agentOrTag(agentId, options.tag, 'run');
+      exitWith(
+        'tag' in target
+          ? await tagRunCommand(target.tag, options, context)
+          : await agentRunCommand(target.agentId, options, context),
+      );
+    });
 
   serverOptions(
     agents

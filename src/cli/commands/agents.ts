@@ -1,5 +1,5 @@
 import { formatUsd } from '../../server/index.js';
-import type { AgentStatus } from '../../service/index.js';
+import type { AgentStatus, PauseOptions } from '../../service/index.js';
 import type { CliContext } from '../cli-context.js';
 import { describeState, statusLines } from '../describe-status.js';
 import { formatInstant } from '../event-line.js';
@@ -11,9 +11,19 @@ export interface AgentsCommandOptions extends TargetSelection {
   json?: boolean;
 }
 
+/** Options of `nightshift agents list`. */
+export interface ListCommandOptions extends AgentsCommandOptions {
+  /** Only the agents with this tag. */
+  tag?: string;
+}
+
 /** Options of `nightshift agents pause`. */
 export interface PauseCommandOptions extends AgentsCommandOptions {
   reason?: string;
+  /** Who pauses it. */
+  by?: string;
+  /** When it resumes by itself: an ISO instant (a duration is turned into one by the parser). */
+  until?: string;
 }
 
 /** Options of `nightshift agents stop`. */
@@ -35,15 +45,20 @@ const COLUMNS: TableColumn[] = [
   { header: 'THIS MONTH', align: 'right' },
 ];
 
-/** `nightshift agents [list]`: every agent of a store or a server, one row each. */
+/** `nightshift agents [list] [--tag <tag>]`: every agent of a store or a server (with the tag), one row each. */
 export async function agentsListCommand(
-  options: AgentsCommandOptions,
+  options: ListCommandOptions,
   context: CliContext,
 ): Promise<void> {
   await withFleetTarget(options, context, async ({ fleet, description }, say) => {
-    const agents = await fleet.listAgents();
+    const agents = await fleet.listAgents(options.tag === undefined ? {} : { tag: options.tag });
     if (options.json) say(JSON.stringify(agents, null, 2));
-    else if (agents.length === 0) say(`no agents in ${description}`);
+    else if (agents.length === 0)
+      say(
+        options.tag === undefined
+          ? `no agents in ${description}`
+          : `no agent with the tag ${options.tag} in ${description}`,
+      );
     else for (const line of formatTable(COLUMNS, agents.map(agentRow))) say(line);
   });
 }
@@ -61,15 +76,25 @@ export async function agentStatusCommand(
   });
 }
 
-/** `nightshift agents pause <agent_id>`: off the schedule until resumed (durable, fleet-wide). */
+/**
+ * `nightshift agents pause <agent_id>`: off the schedule until resumed, or `--until` (durable,
+ * fleet-wide); the note says why and who.
+ */
 export async function agentPauseCommand(
   agentId: string,
   options: PauseCommandOptions,
   context: CliContext,
 ): Promise<void> {
-  await changeState(options, context, (fleet) =>
-    fleet.pauseAgent(agentId, { reason: options.reason }),
-  );
+  await changeState(options, context, (fleet) => fleet.pauseAgent(agentId, pauseOptions(options)));
+}
+
+/** The note of a pause command, as the service takes it. */
+export function pauseOptions(options: PauseCommandOptions): PauseOptions {
+  return {
+    ...(options.reason === undefined ? {} : { reason: options.reason }),
+    ...(options.by === undefined ? {} : { by: options.by }),
+    ...(options.until === undefined ? {} : { until: options.until }),
+  };
 }
 
 /** `nightshift agents resume <agent_id>`: a paused agent back on its schedule. */
@@ -107,7 +132,7 @@ async function changeState(
 function agentRow(agent: AgentStatus): string[] {
   return [
     agent.agent_id,
-    describeState({ ...agent, pause_reason: null }),
+    describeState({ ...agent, pause_reason: null, paused_by: null, paused_until: null }),
     String(agent.run_count),
     String(agent.error_count),
     String(agent.skip_count),

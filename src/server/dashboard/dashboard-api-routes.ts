@@ -4,14 +4,16 @@ import { integerParameter } from '../query-parameters.js';
 import type { ServerContext, ServerEnvironment } from '../server-context.js';
 import { readRecentEvents } from './event-history.js';
 import { buildFleetOverview } from './fleet-overview.js';
+import { buildInbox } from './inbox.js';
 
 /** The oldest "today" a viewer may ask about: a day back across any time zone. */
 const DAY_START_RANGE_MS = 48 * 3_600_000;
 
 /**
  * JSON the dashboard's pages read in one request each, computed from the service's public
- * reads with bounded work: `GET /api/overview` (the fleet at a glance) and `GET
- * /api/events/recent` (the newest events, which a forward-only log cannot page to directly).
+ * reads with bounded work: `GET /api/overview` (the fleet at a glance), `GET
+ * /api/events/recent` (the newest events, which a forward-only log cannot page to directly) and
+ * `GET /api/inbox` (everything waiting on a person, and how many: the header of every page).
  */
 export function dashboardApiRoutes({ service }: ServerContext): Hono<ServerEnvironment> {
   const routes = new Hono<ServerEnvironment>();
@@ -35,6 +37,8 @@ export function dashboardApiRoutes({ service }: ServerContext): Hono<ServerEnvir
     });
     return c.json({ events });
   });
+
+  routes.get('/inbox', async (c) => c.json(await buildInbox(service, new Date())));
 
   return routes;
 }

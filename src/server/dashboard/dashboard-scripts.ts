@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 
 /** The dashboard's pages; each runs one browser script, bundled from `browser/<page>.ts`. */
-export const DASHBOARD_PAGES = ['fleet-page', 'agent-page', 'run-page'] as const;
+export const DASHBOARD_PAGES = ['fleet-page', 'agent-page', 'run-page', 'inbox-page'] as const;
 
 /** One of the dashboard's pages. */
 export type DashboardPage = (typeof DASHBOARD_PAGES)[number];

@@ -25,6 +25,9 @@ h1 { font-size: 20px; margin: 0; }
 h2 { font-size: 15px; margin: 0 0 10px; }
 .toolbar { display: flex; align-items: center; gap: 14px; margin-bottom: 14px; flex-wrap: wrap; }
 .toolbar .spacer { flex: 1; }
+.toolbar[hidden] { display: none; }
+.toolbar input[type="text"] { font: inherit; padding: 4px 6px; border-radius: 4px; border: 1px solid #c5ccd8; min-width: 220px; }
+.tag { display: inline-block; padding: 0 6px; margin-right: 4px; border-radius: 4px; font-size: 11px; background: var(--wash); border: 1px solid var(--line); color: var(--muted); }
 .crumbs { color: var(--muted); margin-bottom: 8px; font-size: 13px; }
 .notice { margin: 0 0 14px; padding: 8px 12px; border-radius: 6px; background: #eef3ff; border: 1px solid #cdd9fb; }
 .notice.error { background: #fdecea; border-color: #f5c2bd; color: #7a1f16; }

@@ -45,6 +45,8 @@ const BAD_EVENT_TYPES: Record<EventType, boolean> = {
   approval_decided: false,
   budget_exhausted: true,
   budget_granted: false,
+  notification_sent: false,
+  notification_failed: true,
   background_task_missed: false,
   background_agent_status: false,
 };

@@ -21,7 +21,8 @@ const FLEET_COLUMNS = [
 /**
  * The fleet page (`/`): an overview (agents by state, runs in flight, runs per minute by status,
  * failures per hour, tokens and spend today, each budget against its limit, the workers) above
- * every agent with its state, last and next run and counters, filterable by state.
+ * every agent with its state, last and next run and counters, filterable by state and by tag,
+ * with buttons that pause or resume every agent of the tag chosen.
  */
 export function renderFleetPage(request: PageRequest): string {
   return renderPage(
@@ -79,6 +80,16 @@ export function renderFleetPage(request: PageRequest): string {
             ([state, label]) => html`<option value="${state}">${label}</option>`,
           )}
         </select>
+        <label for="tag-filter">Tag</label>
+        <select id="tag-filter">
+          <option value="">all</option>
+        </select>
+      </section>
+      <section id="tag-actions" class="toolbar" hidden>
+        <span id="tag-summary" class="muted"></span>
+        <input id="tag-pause-reason" type="text" maxlength="500" placeholder="why (optional)" />
+        <button type="button" id="tag-pause">Pause all</button>
+        <button type="button" id="tag-resume">Resume all</button>
       </section>
       <div class="panel flush">
         ${tableShell({ id: 'fleet', bodyId: 'fleet-rows', columns: FLEET_COLUMNS })}

@@ -1,6 +1,7 @@
 import { DASHBOARD_STYLES } from './dashboard-styles.js';
 import { DASHBOARD_VOCABULARY } from './dashboard-vocabulary.js';
 import { html, constantElementText, type SafeHtml } from './html-template.js';
+import { INBOX_STYLES } from './inbox-styles.js';
 
 /** What every page is rendered with: the request's side of it. */
 export interface PageRequest {
@@ -15,7 +16,10 @@ export interface PageRequest {
 // Constant for the process: the words the scripts show, as the page's JSON data block.
 const VOCABULARY_JSON = constantElementText(JSON.stringify(DASHBOARD_VOCABULARY));
 
-/** A complete dashboard page: header with the token form, notices, the page's content and script. */
+/**
+ * A complete dashboard page: header with the link to the inbox (its count filled in by the page's
+ * script), the token form, notices, the page's content and script.
+ */
 export function renderPage(page: PageRequest, title: string, main: SafeHtml): string {
   return html`<!doctype html>
     <html lang="en">
@@ -25,12 +29,18 @@ export function renderPage(page: PageRequest, title: string, main: SafeHtml): st
         <title>${title} · Nightshift</title>
         <link rel="icon" href="data:," />
         <style nonce="${page.nonce}">
-          ${constantElementText(DASHBOARD_STYLES)}
+          ${constantElementText(DASHBOARD_STYLES + INBOX_STYLES)}
         </style>
       </head>
       <body data-token-required="${String(page.tokenRequired)}">
         <header class="top">
           <a class="brand" href="/">Nightshift <span>dashboard</span></a>
+          <nav class="top-nav" aria-label="Dashboard">
+            <a id="inbox-link" href="/inbox" data-role="inbox-link"
+              >Inbox
+              <span id="inbox-count" class="inbox-count" data-role="inbox-count" hidden></span
+            ></a>
+          </nav>
           <span id="live"></span>
           <span class="spacer"></span>
           <div id="auth"></div>

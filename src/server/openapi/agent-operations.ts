@@ -14,6 +14,7 @@ import {
   wrapped,
   type OperationRow,
 } from './operation-parts.js';
+import { tagQuery } from './tag-operations.js';
 
 const status = (description: string) => jsonResponse(description, ref('AgentStatus'));
 
@@ -43,13 +44,13 @@ export const AGENT_OPERATIONS: readonly OperationRow[] = [
     path: '/api/agents',
     summary: 'List agents with their status, ordered by id',
     tag: 'agents',
-    parameters: [stateQuery],
+    parameters: [stateQuery, tagQuery],
     responses: {
       '200': jsonResponse(
         'The agents.',
         wrapped('agents', { type: 'array', items: ref('AgentStatus') }),
       ),
-      '400': errorResponse('`config_invalid`: `state` is not a state.'),
+      '400': errorResponse('`config_invalid`: `state` is not a state, or `tag` not a tag.'),
       ...standardErrors,
     },
   },
@@ -111,7 +112,11 @@ export const AGENT_OPERATIONS: readonly OperationRow[] = [
     responses: { '200': jsonResponse('The definition.', ref('AgentDefinition')), ...agentErrors },
   },
   lifecycle('start', 'Put the agent on its schedule', 'EmptyBody'),
-  lifecycle('pause', 'Take the agent off its schedule until resumed', 'PauseBody'),
+  lifecycle(
+    'pause',
+    'Take the agent off its schedule until resumed, or until `until` (a timed pause); the note says why and who',
+    'PauseBody',
+  ),
   lifecycle('resume', 'Put a paused agent back on its schedule', 'EmptyBody'),
   lifecycle('stop', 'Stop the agent; `cancel` also cancels the run in flight', 'StopBody'),
   {

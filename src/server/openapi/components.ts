@@ -7,9 +7,11 @@ import {
   budgetsSchema,
   budgetViewSchema,
 } from './budget-schemas.js';
+import { approvalDecisionBodySchema, approvalRecordSchema } from './approval-schemas.js';
 import { backfillBodySchema, backfillPlanSchema } from './backfill-schemas.js';
 import { budgetDenialInputSchema } from '../../service/index.js';
 import { eventSchema } from './event-schemas.js';
+import { operatorInboxSchema } from './inbox-schemas.js';
 import { fleetOverviewSchema, runReportSchema } from './report-schemas.js';
 import {
   agentPatchSchema,
@@ -17,6 +19,7 @@ import {
   pauseBodySchema,
   runBodySchema,
   stopBodySchema,
+  tagRunBodySchema,
 } from './request-schemas.js';
 import {
   attemptSchema,
@@ -27,6 +30,7 @@ import {
   usageSchema,
 } from './run-schemas.js';
 import { agentStatusSchema, errorBodySchema, workerSchema } from './status-schemas.js';
+import { tagActionResultSchema } from './tag-schemas.js';
 
 /** A JSON Schema (2020-12): keywords and their values. */
 export type JsonSchema = { [keyword: string]: unknown };
@@ -44,8 +48,10 @@ const requestSchemas = {
   PauseBody: pauseBodySchema,
   StopBody: stopBodySchema,
   RunBody: runBodySchema,
+  TagRunBody: tagRunBodySchema,
   BackfillBody: backfillBodySchema,
   BudgetGrantInput: budgetGrantInputSchema,
+  ApprovalDecisionBody: approvalDecisionBodySchema,
   BudgetDenialInput: budgetDenialInputSchema.describe(
     'Who refuses a run waiting for a budget more, and why (both kept in its error).',
   ),
@@ -67,11 +73,14 @@ const responseSchemas = {
   Event: eventSchema,
   Worker: workerSchema,
   FleetOverview: fleetOverviewSchema,
+  OperatorInbox: operatorInboxSchema,
   BudgetView: budgetViewSchema,
   BudgetGrantRecord: budgetGrantRecordSchema,
   Budgets: budgetsSchema,
   BudgetGrant: budgetGrantSchema,
   BackfillPlan: backfillPlanSchema,
+  Approval: approvalRecordSchema,
+  TagActionResult: tagActionResultSchema,
   Error: errorBodySchema,
 };
 

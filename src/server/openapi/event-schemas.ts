@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { NOTIFICATION_KINDS } from '../../config/notifications.js';
 import { BUDGET_SCOPES, BUDGET_WINDOWS } from '../../errors.js';
 import {
   EVENT_TYPES,
@@ -13,6 +14,19 @@ import { errorInfoSchema, instant, usageSchema } from './run-schemas.js';
 
 const message = z.object({ message: z.string() });
 const toolCall = { tool_name: z.string(), tool_args: z.unknown(), tool_call_id: z.string() };
+const notificationOutcome = {
+  target: z.string().describe("the target's name (never its URL)"),
+  kind: z.enum(NOTIFICATION_KINDS),
+  event_id: z.string().describe('the event alerted about (the newest, for a coalesced summary)'),
+  attempts: z.number().int().min(0).describe('requests made, the first included'),
+  status_code: z.number().int().optional().describe("the last answer's HTTP status"),
+  coalesced: z
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .describe('further events of the kind folded into this message'),
+};
 
 /** The payload of each event type (the map is checked against `EventPayloads` below). */
 const payloadSchemas = {
@@ -149,6 +163,14 @@ const payloadSchemas = {
     })
     .describe(
       "A person granted more of a budget: under the agent's id for an agent's budget, under `tag:<tag>` or `fleet:all` (no agent's id) for a tag's or the fleet's. Amounts in the budget's unit (dollars for usd).",
+    ),
+  notification_sent: z
+    .object(notificationOutcome)
+    .describe('An alert reached a notification target (a 2xx answer).'),
+  notification_failed: z
+    .object({ ...notificationOutcome, error: z.string().describe('why (redacted)') })
+    .describe(
+      'An alert gave up: its retries ran out, the target refused it (a 4xx), or the service shut down.',
     ),
 } satisfies Record<EventType, z.ZodType>;
 

@@ -172,7 +172,7 @@ export interface OperationRow {
   path: string;
   summary: string;
   description?: string;
-  tag: 'agents' | 'runs' | 'events' | 'budgets' | 'operations' | 'dashboard';
+  tag: 'agents' | 'runs' | 'events' | 'budgets' | 'approvals' | 'operations' | 'dashboard';
   /** Answered without the token. */
   public?: boolean;
   parameters?: Parameter[];

@@ -1,6 +1,9 @@
 import { AGENT_OPERATIONS } from './agent-operations.js';
+import { APPROVAL_OPERATIONS } from './approval-operations.js';
 import { BACKFILL_OPERATIONS } from './backfill-operations.js';
 import { BUDGET_OPERATIONS } from './budget-operations.js';
+import { INBOX_OPERATIONS } from './inbox-operations.js';
+import { TAG_OPERATIONS } from './tag-operations.js';
 import {
   agentErrors,
   agentIdParameter,
@@ -27,7 +30,9 @@ const overviewDescription =
 /** Every operation the server answers. */
 export const OPERATIONS: readonly OperationRow[] = [
   ...AGENT_OPERATIONS,
+  ...TAG_OPERATIONS,
   ...BACKFILL_OPERATIONS,
+  ...APPROVAL_OPERATIONS,
   {
     method: 'get',
     path: '/api/agents/{agent_id}/runs',
@@ -191,6 +196,7 @@ export const OPERATIONS: readonly OperationRow[] = [
     },
   },
   ...BUDGET_OPERATIONS,
+  ...INBOX_OPERATIONS,
   {
     method: 'get',
     path: '/metrics',

@@ -5,11 +5,15 @@ import {
   modelConfigSchema,
   taskConfigSchema,
 } from '../../config/agent-definition.js';
+import { pauseInputSchema } from '../../service/index.js';
 
 /** The body of `start` and `resume`: nothing, or `{}`. */
 export const emptyBodySchema = z.strictObject({});
-/** The body of `pause`. */
-export const pauseBodySchema = z.strictObject({ reason: z.string().min(1).max(500).optional() });
+/**
+ * The body of `pause` (one agent's, or a tag's): why, who, and until when, as the service checks
+ * it (which also refuses an `until` not in the future).
+ */
+export const pauseBodySchema = pauseInputSchema;
 /** The body of `stop`: `cancel` also cancels the run in flight. */
 export const stopBodySchema = z.strictObject({ cancel: z.boolean().optional() });
 /** The body of `run`. */
@@ -21,6 +25,9 @@ export const runBodySchema = z.strictObject({
     .describe('Replaces task_config.query for this run.'),
   wait: z.boolean().optional().describe('Answer when the run has ended.'),
 });
+
+/** The body of `run` by tag: each run is dispatched, not waited for. */
+export const tagRunBodySchema = runBodySchema.omit({ wait: true });
 
 /** A field of a patch: left out it stays, `null` removes it (back to its default). */
 function removable(schema: z.ZodType): z.ZodType {

@@ -18,7 +18,7 @@ export const agentStatusSchema = describing<AgentStatus>()(
     is_running: z.boolean(),
     running_runs: count,
     waiting_runs: count.describe(
-      'runs waiting for a budget (`awaiting_budget`), held by no process',
+      'runs waiting for a budget or a person (`awaiting_budget`, `awaiting_approval`), held by no process',
     ),
     run_count: count,
     error_count: count,
@@ -32,6 +32,16 @@ export const agentStatusSchema = describing<AgentStatus>()(
     avg_duration_ms: z.number().nullable(),
     total_tokens: count,
     pause_reason: z.string().nullable(),
+    paused_by: z
+      .string()
+      .nullable()
+      .describe('Who paused the agent, when they said; null when not paused, or nobody was named.'),
+    paused_until: instant
+      .nullable()
+      .describe(
+        'When a timed pause ends and the agent resumes by itself; null when not paused, or paused until resumed.',
+      ),
+    tags: z.array(z.string()).describe("The agent's tags (its definition's `tags`)."),
     created_at: instant,
     updated_at: instant,
     schedule: z.object({

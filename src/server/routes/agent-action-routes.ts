@@ -5,13 +5,15 @@ import {
   pauseBodySchema,
   runBodySchema,
   stopBodySchema,
+  tagRunBodySchema,
 } from '../openapi/request-schemas.js';
 import { readJsonInput } from '../request-body.js';
 import type { ServerContext, ServerEnvironment } from '../server-context.js';
 
 /**
- * `POST /api/agents/:agent_id/{start,pause,resume,stop,run}`: the lifecycle buttons; and
- * `POST /api/agents/:agent_id/backfill`: the ticks of a past range, within the budgets.
+ * `POST /api/agents/:agent_id/{start,pause,resume,stop,run}`: the lifecycle buttons;
+ * `POST /api/agents/:agent_id/backfill`: the ticks of a past range, within the budgets; and
+ * `POST /api/tags/:tag/{pause,resume,run}`: the same buttons for every agent with a tag.
  */
 export function agentActionRoutes({ service }: ServerContext): Hono<ServerEnvironment> {
   const routes = new Hono<ServerEnvironment>();
@@ -22,10 +24,8 @@ export function agentActionRoutes({ service }: ServerContext): Hono<ServerEnviro
   });
 
   routes.post('/agents/:agent_id/pause', async (c) => {
-    const { reason } = await readJsonInput(c, pauseBodySchema);
-    return c.json(
-      await service.pauseAgent(c.req.param('agent_id'), reason === undefined ? {} : { reason }),
-    );
+    const note = await readJsonInput(c, pauseBodySchema);
+    return c.json(await service.pauseAgent(c.req.param('agent_id'), note));
   });
 
   routes.post('/agents/:agent_id/resume', async (c) => {
@@ -53,6 +53,22 @@ export function agentActionRoutes({ service }: ServerContext): Hono<ServerEnviro
     const plan = await service.backfill(c.req.param('agent_id'), body);
     // 202 while the ticks that fit run in the background; 200 for a plan that starts nothing.
     return c.json(plan, plan.counts.queued > 0 ? 202 : 200);
+  });
+
+  // By tag: every agent whose definition lists it; the answer says per agent what happened.
+  routes.post('/tags/:tag/pause', async (c) => {
+    const note = await readJsonInput(c, pauseBodySchema);
+    return c.json(await service.pauseAgents({ tag: c.req.param('tag') }, note));
+  });
+
+  routes.post('/tags/:tag/resume', async (c) => {
+    await readJsonInput(c, emptyBodySchema);
+    return c.json(await service.resumeAgents({ tag: c.req.param('tag') }));
+  });
+
+  routes.post('/tags/:tag/run', async (c) => {
+    const { query } = await readJsonInput(c, tagRunBodySchema);
+    return c.json(await service.runAgentsNow({ tag: c.req.param('tag') }, { query }));
   });
 
   return routes;

@@ -5,13 +5,18 @@ import { redactDefinition } from '../redact-definition.js';
 import { readJsonObject } from '../request-body.js';
 import type { ServerContext, ServerEnvironment } from '../server-context.js';
 
-/** `/api/agents…`: list, create, read, change and delete agents; their runs and next fire times. */
+/**
+ * `/api/agents…`: list (by state, by tag), create, read, change and delete agents; their runs
+ * and next fire times.
+ */
 export function agentRoutes({ service, options }: ServerContext): Hono<ServerEnvironment> {
   const routes = new Hono<ServerEnvironment>();
 
   routes.get('/agents', async (c) => {
     const state = agentStateParameter(c);
-    const agents = await service.listAgents();
+    // The service checks the tag, and refuses a bad one naming `tag`.
+    const tag = c.req.query('tag');
+    const agents = await service.listAgents(tag === undefined ? {} : { tag });
     return c.json({ agents: state ? agents.filter((agent) => agent.state === state) : agents });
   });
 

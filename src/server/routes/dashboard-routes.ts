@@ -2,6 +2,7 @@ import { Hono, type Context } from 'hono';
 import { renderAgentPage } from '../dashboard/agent-page.js';
 import { dashboardScripts, type DashboardPage } from '../dashboard/dashboard-scripts.js';
 import { renderFleetPage } from '../dashboard/fleet-page.js';
+import { renderInboxPage } from '../dashboard/inbox-page.js';
 import type { PageRequest } from '../dashboard/page-layout.js';
 import { renderRunPage } from '../dashboard/run-page.js';
 import { pageSecurityPolicy } from '../security-headers.js';
@@ -34,5 +35,6 @@ export function dashboardRoutes({ options }: ServerContext): Hono<ServerEnvironm
   routes.get('/runs/:run_id', policy, (c) =>
     page(c, 'run-page', (request) => renderRunPage(request, c.req.param('run_id'))),
   );
+  routes.get('/inbox', policy, (c) => page(c, 'inbox-page', renderInboxPage));
   return routes;
 }

@@ -10,23 +10,27 @@ import {
 import type { ServiceContext } from '../service-context.js';
 import { decisionPayload } from './decision-event.js';
 
+/** The fields of a person's decision on a tool call waiting for them. */
+export const approvalDecisionFieldsSchema = z.strictObject({
+  decision: z.enum(['approve', 'deny'], { error: 'must be approve or deny' }),
+  by: z
+    .string({ error: 'required: who decides' })
+    .trim()
+    .min(1, { error: 'required: who decides' })
+    .max(200, { error: 'must be at most 200 characters' }),
+  note: z.string().trim().max(2_000, { error: 'must be at most 2000 characters' }).optional(),
+  /** Approve the call with these arguments instead of the model's (recorded as edited). */
+  arguments: z.record(z.string(), z.unknown(), { error: 'must be an object' }).optional(),
+});
+
 /** What a person decides on a tool call waiting for them. */
-export const approvalDecisionInputSchema = z
-  .strictObject({
-    decision: z.enum(['approve', 'deny'], { error: 'must be approve or deny' }),
-    by: z
-      .string({ error: 'required: who decides' })
-      .trim()
-      .min(1, { error: 'required: who decides' })
-      .max(200, { error: 'must be at most 200 characters' }),
-    note: z.string().trim().max(2_000, { error: 'must be at most 2000 characters' }).optional(),
-    /** Approve the call with these arguments instead of the model's (recorded as edited). */
-    arguments: z.record(z.string(), z.unknown(), { error: 'must be an object' }).optional(),
-  })
-  .refine((input) => input.decision === 'approve' || input.arguments === undefined, {
+export const approvalDecisionInputSchema = approvalDecisionFieldsSchema.refine(
+  (input) => input.decision === 'approve' || input.arguments === undefined,
+  {
     path: ['arguments'],
     error: 'only an approval may change the arguments',
-  });
+  },
+);
 
 /** A person's decision on an approval. */
 export type ApprovalDecisionInput = z.input<typeof approvalDecisionInputSchema>;

@@ -14,9 +14,12 @@ export type ApprovalRequestSink = (
   payload: EventPayloads['approval_requested'],
 ) => Promise<void>;
 
-/** The id of the approval of one tool call of a run. */
+/**
+ * The id of the approval of one tool call of a run: `<run_id>:<tool_call_id>`, the call id's
+ * characters outside `[A-Za-z0-9_.-]` made `_`, so the id fits in a URL path as it is.
+ */
 export function approvalIdOf(runId: string, toolCallId: string): string {
-  return `${runId}/${toolCallId}`;
+  return `${runId}:${toolCallId.replace(/[^A-Za-z0-9_.-]/g, '_')}`;
 }
 
 /**

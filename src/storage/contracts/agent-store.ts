@@ -22,6 +22,16 @@ export interface AgentRecord {
   definition: AgentDefinition;
   state: AgentState;
   pause_reason: string | null;
+  /**
+   * Who paused the agent (a paused agent's note; absent when nobody was named, and on every
+   * agent not paused: a change to another state clears it).
+   */
+  paused_by?: string;
+  /**
+   * When a timed pause ends (an ISO instant): a manager resumes the agent by itself then. Absent
+   * for a pause until resumed, and on every agent not paused.
+   */
+  paused_until?: string;
   /** Interval schedules tick at `anchor_at + k × interval`; set when the agent is started. */
   anchor_at: string | null;
   created_at: string;
@@ -57,7 +67,22 @@ export interface AgentPatch {
   definition?: AgentDefinition;
   state?: AgentState;
   pause_reason?: string | null;
+  /** `null` removes it; a patch that leaves the agent in a state other than `paused` clears it. */
+  paused_by?: string | null;
+  /** `null` removes it; a patch that leaves the agent in a state other than `paused` clears it. */
+  paused_until?: string | null;
   anchor_at?: string | null;
+}
+
+/**
+ * What must hold of an agent, as stored when the update applies, for a conditional update to
+ * change it: each field given must equal the stored one (`paused_until: null`: no timed pause).
+ * Checked and written in one atomic step, so of racing updates with the same condition at most
+ * one applies (a timed pause is resumed once, whichever manager gets there first).
+ */
+export interface AgentCondition {
+  state?: AgentState;
+  paused_until?: string | null;
 }
 
 /** Storage of agent definitions, states and counters. */
@@ -67,8 +92,15 @@ export interface AgentStore {
   get(agentId: string): Promise<AgentRecord | undefined>;
   /** All agents, ordered by agent_id. */
   list(): Promise<AgentRecord[]>;
-  /** Applies the patch; returns the new record, or undefined when the agent does not exist. */
-  update(agentId: string, patch: AgentPatch): Promise<AgentRecord | undefined>;
+  /**
+   * Applies the patch; returns the new record, or undefined when the agent does not exist or
+   * (given a `condition`) the stored agent does not meet it, and then changes nothing.
+   */
+  update(
+    agentId: string,
+    patch: AgentPatch,
+    condition?: AgentCondition,
+  ): Promise<AgentRecord | undefined>;
   /** Applies a counters change atomically; returns the new record, or undefined when absent. */
   updateStats(agentId: string, delta: StatsDelta): Promise<AgentRecord | undefined>;
   /** Deletes the agent; returns false when it did not exist. */

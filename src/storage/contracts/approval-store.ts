@@ -12,7 +12,7 @@ export type ApprovalTimeoutAction = 'deny' | 'approve';
  * then waits in `awaiting_approval`), decided once — by a person, or by its timeout.
  */
 export interface ApprovalRecord {
-  /** `${run_id}/${tool_call_id}`: one approval per tool call of a run. */
+  /** `<run_id>:<tool_call_id>` (URL-safe): one approval per tool call of a run. */
   approval_id: string;
   run_id: string;
   agent_id: string;

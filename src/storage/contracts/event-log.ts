@@ -1,3 +1,4 @@
+import type { NotificationKind } from '../../config/notifications.js';
 import type { ErrorInfo, RunTrigger, WaitingStatus } from './run-store.js';
 import type { Usage } from './usage.js';
 import type { EVENT_TYPES, ExactKeys } from './vocabulary.js';
@@ -120,6 +121,16 @@ export interface EventPayloads {
     /** When its window ends, and the grant with it. */
     resets_at: string;
   };
+  /**
+   * An alert reached a notification target (a 2xx answer). Under the alerted event's agent and
+   * run; `event_id` is the event it was about (the newest one, for a coalesced summary).
+   */
+  notification_sent: NotificationOutcome;
+  /** An alert gave up: its retries ran out, the target refused it (a 4xx), or the service shut down. */
+  notification_failed: NotificationOutcome & {
+    /** Why it failed (redacted). */
+    error: string;
+  };
   background_task_missed: { missed: number; last_missed_at: string };
   background_agent_status: {
     state: string;
@@ -130,6 +141,20 @@ export interface EventPayloads {
     /** Set when the status is announced because a budget of the agent ran out. */
     budget?: { code: string; budget: string; resets_at: string | null };
   };
+}
+
+/** How delivering one alert to one target ended (never its URL). */
+export interface NotificationOutcome {
+  /** The target's name. */
+  target: string;
+  kind: NotificationKind;
+  event_id: string;
+  /** Requests made, the first included. */
+  attempts: number;
+  /** The last answer's HTTP status, when there was one. */
+  status_code?: number;
+  /** Further events of the kind folded into this message (coalesced), when there were any. */
+  coalesced?: number;
 }
 
 /** Every event type: {@link EVENT_TYPES}, which must name exactly the keys of {@link EventPayloads}. */

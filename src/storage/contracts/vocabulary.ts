@@ -92,6 +92,8 @@ export const EVENT_TYPES = [
   'background_agent_status',
   'budget_exhausted',
   'budget_granted',
+  'notification_sent',
+  'notification_failed',
 ] as const;
 
 /** How a tool call recorded in a run step ended. */

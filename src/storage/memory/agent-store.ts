@@ -29,6 +29,7 @@ export function createMemoryAgentStore({ now }: MemoryConnection): AgentStore {
       const current = agents.get(agentId);
       if (!current) return undefined;
       const next = change(current);
+      if (!next) return undefined;
       agents.set(agentId, next);
       return structuredClone(next);
     }, now),

@@ -8,7 +8,8 @@ import {
   valuesOf,
   type AgentRow,
 } from '../sql/row-mapping.js';
-import { tableStatements, TABLES } from '../sql/schema.js';
+import { AGENTS_TABLE } from '../sql/agents-table.js';
+import { tableStatements } from '../sql/schema.js';
 import { compareAndSet, KnownVersions, rowVersion, type Versioned } from './compare-and-set.js';
 import type { PostgresDatabase } from './connection.js';
 import { POSTGRES_DIALECT } from './migrations.js';
@@ -16,7 +17,7 @@ import { POSTGRES_DIALECT } from './migrations.js';
 /** Agents remembered for writing without a read (`compare-and-set.ts`). */
 const KNOWN_LIMIT = 10_000;
 
-const AGENTS = tableStatements(TABLES.agents, POSTGRES_DIALECT);
+const AGENTS = tableStatements(AGENTS_TABLE, POSTGRES_DIALECT);
 const COLUMNS = AGENTS.columns;
 const toRecord = (row: AgentRow): AgentRecord => agentFromRow(row, parsedJsonColumn);
 
@@ -46,7 +47,7 @@ export function createPostgresAgentStore(
   /** Reads, changes and writes one agent by compare-and-set (`compare-and-set.ts`). */
   function readModifyWrite(
     agentId: string,
-    change: (record: AgentRecord) => AgentRecord,
+    change: (record: AgentRecord) => AgentRecord | undefined,
   ): Promise<AgentRecord | undefined> {
     return compareAndSet({
       what: `updating agent ${agentId}`,
@@ -58,8 +59,9 @@ export function createPostgresAgentStore(
       },
       decide(record) {
         if (!record) return { result: undefined };
+        // No next value (a condition not met): nothing to write, checked against a fresh read.
         const next = change(record);
-        return { result: next, write: next };
+        return next ? { result: next, write: next } : { result: undefined };
       },
       async write(next, version) {
         const row = agentToRow(next);
@@ -78,11 +80,18 @@ export function createPostgresAgentStore(
       // One statement is atomic: the first insert wins, every other changes nothing.
       const { rows } = await database.write<Versioned>(
         insert,
-        valuesOf(agentToRow(record), TABLES.agents.columns),
+        valuesOf(agentToRow(record), AGENTS_TABLE.columns),
       );
       const version = rows[0]?.row_version;
       // As a read would give it back: only the columns.
-      if (version !== undefined) known.remember(record.agent_id, version, toRecord(record));
+      if (version !== undefined) {
+        const columns = {
+          ...record,
+          paused_by: record.paused_by ?? null,
+          paused_until: record.paused_until ?? null,
+        };
+        known.remember(record.agent_id, version, toRecord(columns));
+      }
       return version !== undefined;
     },
 

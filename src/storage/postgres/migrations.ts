@@ -143,6 +143,22 @@ CREATE INDEX approvals_by_requested_at ON approvals (requested_at, approval_id);
 };
 
 /**
+ * Version 6: a paused agent's note beside its `pause_reason`: who paused it (`paused_by`) and,
+ * for a timed pause, when it resumes by itself (`paused_until`, an ISO instant). NULL when the
+ * agent is not paused, or paused without them. The managers' sweep reads every agent anyway,
+ * so no index.
+ */
+const PAUSE_NOTES_MIGRATION: SqlMigration = {
+  version: 6,
+  name: 'pause notes',
+  sql: `
+ALTER TABLE agents
+  ADD COLUMN paused_by TEXT,
+  ADD COLUMN paused_until TEXT;
+`,
+};
+
+/**
  * The schema, oldest first. Never edit a released migration: add the next version. Each
  * runs with `search_path` set to the target schema, so its names stay unqualified.
  */
@@ -152,6 +168,7 @@ export const MIGRATIONS: readonly SqlMigration[] = [
   BUDGET_GRANTS_MIGRATION,
   BUDGET_GRANT_EXPIRY_MIGRATION,
   APPROVALS_MIGRATION,
+  PAUSE_NOTES_MIGRATION,
 ];
 
 /**

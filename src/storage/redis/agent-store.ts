@@ -18,13 +18,15 @@ export function createRedisAgentStore(
   /** Reads, changes and writes one agent; retried when another writer got there first. */
   function readModifyWrite(
     agentId: string,
-    change: (record: AgentRecord) => AgentRecord,
+    change: (record: AgentRecord) => AgentRecord | undefined,
   ): Promise<AgentRecord | undefined> {
     const key = keys.agent(agentId);
     return retryOnConflict(`updating agent ${agentId}`, async () => {
       const current = await connection.run((client) => client.get(key));
       if (current === null) return undefined;
       const next = change(JSON.parse(current) as AgentRecord);
+      // A condition not met by the value just read: nothing to write.
+      if (!next) return undefined;
       const written = await connection.run(() =>
         connection.scripts.compareAndSet(key, current, JSON.stringify(next)),
       );

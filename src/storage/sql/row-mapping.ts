@@ -28,6 +28,9 @@ export interface AgentRow {
   definition: unknown;
   state: string;
   pause_reason: string | null;
+  /** Schema version 6: the pause note, NULL when there is none. */
+  paused_by: string | null;
+  paused_until: string | null;
   anchor_at: string | null;
   created_at: string;
   updated_at: string;
@@ -69,6 +72,8 @@ export interface EventRow {
 export function agentToRow(record: AgentRecord): AgentRow {
   return {
     ...record,
+    paused_by: record.paused_by ?? null,
+    paused_until: record.paused_until ?? null,
     definition: JSON.stringify(record.definition),
     stats: JSON.stringify(record.stats),
   };
@@ -81,6 +86,9 @@ export function agentFromRow(row: AgentRow, readJson: JsonColumnReader): AgentRe
     definition: readJson(row.definition) as AgentDefinition,
     state: row.state as AgentState,
     pause_reason: row.pause_reason,
+    // Absent rather than null, as every backend keeps a record without a note.
+    ...(row.paused_by === null ? {} : { paused_by: row.paused_by }),
+    ...(row.paused_until === null ? {} : { paused_until: row.paused_until }),
     anchor_at: row.anchor_at,
     created_at: row.created_at,
     updated_at: row.updated_at,

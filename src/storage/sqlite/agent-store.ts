@@ -2,12 +2,13 @@ import { agentChanges } from '../agent-changes.js';
 import { systemClock, type Clock } from '../clock.js';
 import type { AgentRecord, AgentStore } from '../contracts/agent-store.js';
 import { agentFromRow, agentToRow, parseJsonColumn, type AgentRow } from '../sql/row-mapping.js';
-import { tableStatements, TABLES } from '../sql/schema.js';
+import { AGENTS_TABLE } from '../sql/agents-table.js';
+import { tableStatements } from '../sql/schema.js';
 import { SQLITE_DIALECT } from './migrations.js';
 import type { SqliteConnection } from './connection.js';
 
 const toRecord = (row: AgentRow): AgentRecord => agentFromRow(row, parseJsonColumn);
-const AGENTS = tableStatements(TABLES.agents, SQLITE_DIALECT);
+const AGENTS = tableStatements(AGENTS_TABLE, SQLITE_DIALECT);
 
 /** An {@link AgentStore} in a SQLite database; writes commit in the connection's batch. */
 export function createSqliteAgentStore(
@@ -32,11 +33,12 @@ export function createSqliteAgentStore(
    */
   function readModifyWrite(
     agentId: string,
-    change: (record: AgentRecord) => AgentRecord,
+    change: (record: AgentRecord) => AgentRecord | undefined,
   ): AgentRecord | undefined {
     const row = select.get(agentId);
     if (!row) return undefined;
     const next = change(toRecord(row));
+    if (!next) return undefined;
     replace.run(agentToRow(next));
     return next;
   }

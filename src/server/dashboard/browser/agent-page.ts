@@ -7,6 +7,7 @@ import { byId, el } from './dom.js';
 import { eventItem } from './event-item.js';
 import { followStream } from './event-stream.js';
 import { formatDuration, formatNumber, formatTime, formatUsd, formatWhen } from './format.js';
+import { followInboxCount } from './inbox-count.js';
 import { errorMessage, reportFailure, UNAUTHORIZED } from './notice.js';
 import { debounce } from './timing.js';
 import { ready, whenReady } from './token.js';
@@ -24,7 +25,7 @@ function renderStatus(agent: AgentView): void {
     badge('state', agent.state),
     ...(agent.is_running ? [el('span', { class: 'muted' }, ' running')] : []),
     ...(agent.waiting_runs > 0
-      ? [el('span', { class: 'muted' }, ` ${agent.waiting_runs} awaiting budget`)]
+      ? [el('span', { class: 'muted' }, ` ${agent.waiting_runs} waiting`)]
       : []),
   );
   byId('agent-actions').replaceChildren(actionButtons(agent, () => void refresh()));
@@ -56,7 +57,20 @@ function renderStatus(agent: AgentView): void {
         small,
       ),
       card('Next run', agent.next_run_at ? formatWhen(agent.next_run_at) : '–', small),
-      agent.pause_reason ? card('Why', agent.pause_reason, small) : null,
+      agent.pause_reason
+        ? card('Why', agent.pause_reason, { ...small, role: 'pause-reason' })
+        : null,
+      agent.state === 'paused' && agent.paused_by
+        ? card('Paused by', agent.paused_by, { ...small, role: 'paused-by' })
+        : null,
+      agent.state === 'paused' && agent.paused_until
+        ? card('Resumes', formatTime(agent.paused_until), {
+            ...small,
+            role: 'paused-until',
+            note: formatWhen(agent.paused_until) + ', by itself',
+          })
+        : null,
+      agent.tags?.length ? card('Tags', agent.tags.join(', '), { ...small, role: 'tags' }) : null,
       agent.last_error
         ? card('Last error', agent.last_error.code + ': ' + agent.last_error.message, small)
         : null,
@@ -191,3 +205,4 @@ whenReady(() => {
   }
 });
 setInterval(() => void refresh(), 15000);
+followInboxCount();

@@ -7,6 +7,7 @@ import { renderBudgets } from './budget-panel.js';
 import { byId, el } from './dom.js';
 import { followStream, type EventStream } from './event-stream.js';
 import { formatNumber, formatTime, formatUsd, formatWhen } from './format.js';
+import { followInboxCount } from './inbox-count.js';
 import {
   renderCards,
   renderFailuresChart,
@@ -14,6 +15,8 @@ import {
   renderWorkers,
 } from './fleet-overview-panels.js';
 import { reportFailure } from './notice.js';
+import { pauseNoteText, tagLabels } from './pause-note.js';
+import { TagFilter } from './tag-filter.js';
 import { debounce, throttle } from './timing.js';
 import { ready, whenReady } from './token.js';
 import { actionButtons, agentLink, badge } from './widgets.js';
@@ -51,6 +54,16 @@ function keepInUrl(name: string, value: string, fallback: string): void {
 
 const muted = (text: string) => el('span', { class: 'muted' }, text);
 
+// Agents are filtered here, by state and by tag, so the tag list is the whole fleet's.
+const tagFilter = new TagFilter(
+  parameters.get('tag') ?? '',
+  (tag) => {
+    keepInUrl('tag', tag, '');
+    void refresh();
+  },
+  () => void refresh(),
+);
+
 function row(agent: AgentView): HTMLElement {
   const lastError = agent.last_error;
   return el(
@@ -61,6 +74,10 @@ function row(agent: AgentView): HTMLElement {
       {},
       agentLink(agent.agent_id),
       agent.pause_reason ? el('div', { class: 'muted' }, agent.pause_reason) : null,
+      pauseNoteText(agent)
+        ? el('div', { class: 'muted', 'data-role': 'pause-note' }, pauseNoteText(agent))
+        : null,
+      tagLabels(agent),
       agent.invalid_reason
         ? el('div', { class: 'error-text', 'data-role': 'invalid-reason' }, agent.invalid_reason)
         : null,
@@ -74,7 +91,7 @@ function row(agent: AgentView): HTMLElement {
         ? el(
             'span',
             { class: 'muted', 'data-role': 'waiting-runs' },
-            ` ${agent.waiting_runs} awaiting budget`,
+            ` ${agent.waiting_runs} waiting`,
           )
         : null,
     ),
@@ -119,9 +136,19 @@ function row(agent: AgentView): HTMLElement {
 async function refresh(): Promise<void> {
   if (!ready()) return;
   try {
-    const query = filter.value ? '?state=' + encodeURIComponent(filter.value) : '';
-    const { agents } = await api<{ agents: AgentView[] }>('GET', '/api/agents' + query);
-    const empty = filter.value ? 'No ' + filter.value + ' agents.' : 'No agents yet.';
+    const { agents: fleet } = await api<{ agents: AgentView[] }>('GET', '/api/agents');
+    tagFilter.update(fleet);
+    const agents = fleet.filter(
+      (agent) => (!filter.value || agent.state === filter.value) && tagFilter.matches(agent),
+    );
+    const empty =
+      fleet.length === 0
+        ? 'No agents yet.'
+        : 'No ' +
+          (filter.value ? filter.value + ' ' : '') +
+          'agents' +
+          (tagFilter.value ? ' with the tag ' + tagFilter.value : '') +
+          '.';
     rows.replaceChildren(
       ...(agents.length > 0
         ? agents.map(row)
@@ -208,3 +235,4 @@ whenReady(() => {
 // Relative times ("in 4 s") age even when no event comes (each refresh waits for a token).
 setInterval(() => void refresh(), 15000);
 setInterval(refreshOverviewAndBudgets, 30000);
+followInboxCount();

@@ -3,6 +3,7 @@ import { agentPath, api } from './api.js';
 import { byId, el, replaceChildren, type Child } from './dom.js';
 import { followStream, type EventStream } from './event-stream.js';
 import { formatDuration, formatNumber, formatTime, formatUsd } from './format.js';
+import { followInboxCount } from './inbox-count.js';
 import { reportFailure } from './notice.js';
 import { block, renderEvents, renderTimeline } from './run-timeline.js';
 import { debounce } from './timing.js';
@@ -171,3 +172,4 @@ async function load(): Promise<void> {
 
 const soon = debounce(() => void load(), 250);
 whenReady(() => void load());
+followInboxCount();
