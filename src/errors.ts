@@ -46,6 +46,7 @@ const BASE_ERROR_CODES = [
   'request_limit',
   'total_tokens_limit',
   'no_answer',
+  'output_invalid',
   'interrupted',
   'resume_limit',
   'approval_required',

@@ -37,6 +37,14 @@ import {
   type RunBudget,
 } from './run-budget.js';
 import { journalMiddleware, RunJournal, usageOf, type ModelCallInProgress } from './run-journal.js';
+import {
+  listProblems,
+  nativeOutput,
+  outputInstruction,
+  repairMessage,
+  structuredOutput,
+  supportsNativeOutput,
+} from './structured-output.js';
 
 /** Everything one run of one agent needs. Options are camelCase; the definition keeps the seed's keys. */
 export interface RunAgentOptions {
@@ -155,9 +163,11 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentRunResult
     status: AgentRunStatus,
     output: string | null,
     error: AgentRunResult['error'],
+    outputJson?: { value: unknown },
   ): AgentRunResult => ({
     status,
     output,
+    ...(outputJson ? { output_json: outputJson.value } : {}),
     error,
     usage: { ...usage },
     steps,
@@ -175,11 +185,22 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentRunResult
     }
     return undefined;
   };
-  const limitResult = (reason: StopReason) =>
+  const limitResult = (reason: StopReason, after = '') =>
     result('budget_exceeded', null, {
       code: reason,
-      message: LIMIT_MESSAGES[reason](reason === 'max_steps' ? limits.max_steps : limits[reason]),
+      message:
+        LIMIT_MESSAGES[reason](reason === 'max_steps' ? limits.max_steps : limits[reason]) + after,
     });
+
+  // The answer must be JSON valid against the schema; native providers are given it as well.
+  const outputSchema = definition.task_config.output_schema;
+  const structured = outputSchema ? structuredOutput(outputSchema) : undefined;
+  const native = structured !== undefined && supportsNativeOutput(options.model);
+  const system = structured
+    ? [definition.system_instruction, outputInstruction(structured.schema)]
+        .filter((part) => part.trim() !== '')
+        .join('\n\n')
+    : definition.system_instruction;
 
   const maxOutputTokens =
     definition.model_config.max_tokens ??
@@ -210,6 +231,8 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentRunResult
     (definition.task_config.session_policy === 'per_run' ? options.runId : definition.agent_id);
   const userMessage: ModelMessage = { role: 'user', content: query };
   let produced: ModelMessage[] = [];
+  /** The messages of the generations before the current one, with the repair requests. */
+  let earlier: ModelMessage[] = [];
   const inFlight = new Set<Promise<unknown>>();
   const executedCalls = new Set<string>();
 
@@ -310,11 +333,17 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentRunResult
         ...budgeted,
       ],
     });
-    const generation = generateText({
+    const settings = {
       model,
-      system: definition.system_instruction,
-      messages: [...history, userMessage],
+      system,
       tools,
+      ...(native
+        ? {
+            output: nativeOutput(outputSchema!),
+            // Strict mode refuses schemas with optional properties; the run validates anyway.
+            providerOptions: { openai: { strictJsonSchema: false } },
+          }
+        : {}),
       maxRetries: options.maxRetries ?? 2,
       abortSignal: controller.signal,
       ...(definition.model_config.temperature === undefined
@@ -354,7 +383,7 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentRunResult
       },
       onStepFinish: async (step: StepResult<ToolSet>) => {
         steps += 1;
-        produced = step.response.messages;
+        produced = [...earlier, ...step.response.messages];
         const call = current;
         if (call.replay) {
           // Its events were published, and its usage counted, when it was first answered.
@@ -401,24 +430,68 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentRunResult
           storageFailure ??= error;
         }
       },
-    });
-    // The race makes the timeout hard; the losing promise must not become an unhandled rejection.
-    generation.catch(() => undefined);
-    const generated = await Promise.race([generation, aborted]);
-    produced = generated.response.messages;
-    if (storageFailure) throw storageFailure;
+    };
+    const generate = (messages: ModelMessage[]) => generateText({ ...settings, messages });
+    /** One generation (the model ↔ tools loop) to its answer, under the run's timeout. */
+    const answer = async (messages: ModelMessage[]) => {
+      const generation = generate(messages);
+      // The race makes the timeout hard; the losing promise must not become an unhandled rejection.
+      generation.catch(() => undefined);
+      const generated = await Promise.race([generation, aborted]);
+      produced = [...earlier, ...generated.response.messages];
+      if (storageFailure) throw storageFailure;
+      return generated;
+    };
 
-    const last = generated.steps.at(-1);
-    const reason = last && last.finishReason === 'tool-calls' ? limitReached() : undefined;
-    if (reason) return limitResult(reason);
-    if (!last || last.finishReason === 'tool-calls' || generated.text.trim() === '') {
-      return result('failed', null, {
-        code: 'no_answer',
-        message: 'the model ended without an answer',
-      });
+    let repairsLeft = definition.task_config.output_repairs;
+    let generated = await answer([...history, userMessage]);
+    for (;;) {
+      const last = generated.steps.at(-1);
+      const reason = last && last.finishReason === 'tool-calls' ? limitReached() : undefined;
+      if (reason) return limitResult(reason);
+      if (!last || last.finishReason === 'tool-calls' || generated.text.trim() === '') {
+        return result('failed', null, {
+          code: 'no_answer',
+          message: 'the model ended without an answer',
+        });
+      }
+      if (!structured) {
+        await emit({ type: 'final_answer', payload: { message: generated.text } });
+        return result('completed', generated.text, null);
+      }
+      const checked = structured.check(generated.text);
+      if (checked.valid) {
+        await emit({
+          type: 'final_answer',
+          payload: { message: generated.text, output_json: checked.value },
+        });
+        return result('completed', generated.text, null, { value: checked.value });
+      }
+      const problems = listProblems(checked.problems);
+      const repairs = definition.task_config.output_repairs;
+      if (repairsLeft === 0) {
+        return result('failed', null, {
+          code: 'output_invalid',
+          message: `the answer is not valid against task_config.output_schema (after ${repairs} repair${repairs === 1 ? '' : 's'}): ${problems}`,
+        });
+      }
+      // A repair is a model call like any other: the run's limits decide whether it is made.
+      const limit = limitReached();
+      if (limit) return limitResult(limit, ` (the answer was invalid: ${problems})`);
+      // An answer from the journal was warned of when it was first given.
+      if (!current.replay) {
+        await emit({
+          type: 'run_warning',
+          payload: {
+            code: 'output_invalid',
+            message: `the answer is not valid against task_config.output_schema, asking for a repair: ${problems}`,
+          },
+        });
+      }
+      repairsLeft -= 1;
+      earlier = [...produced, repairMessage(checked.problems)];
+      generated = await answer([...history, userMessage, ...earlier]);
     }
-    await emit({ type: 'final_answer', payload: { message: generated.text } });
-    return result('completed', generated.text, null);
   } catch (error) {
     if (controller.signal.aborted) {
       const reason: unknown = controller.signal.reason;

@@ -18,6 +18,7 @@ export type AgentErrorCode =
   | 'cancelled'
   | 'model_error'
   | 'no_answer'
+  | 'output_invalid'
   | 'storage_error'
   | 'run_error'
   | 'approval_required'
@@ -28,6 +29,11 @@ export interface AgentRunResult {
   status: AgentRunStatus;
   /** The final answer, for completed runs only. */
   output: string | null;
+  /**
+   * The final answer parsed, for a completed run of an agent with `task_config.output_schema`
+   * (valid against it); absent otherwise.
+   */
+  output_json?: unknown;
   error: (ErrorInfo & { code: AgentErrorCode }) | null;
   /** This run's usage (model requests and tokens), never process-wide. */
   usage: Usage;

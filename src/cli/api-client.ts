@@ -14,6 +14,7 @@ import type {
   BudgetView,
   ListAgentsOptions,
   PauseOptions,
+  PruneReport,
   RunNowOptions,
   TagActionResult,
   TagSelection,
@@ -192,6 +193,11 @@ export class ApiClient {
   /** Grants more of one window of a scope's budget, until that window resets. */
   grantBudget(input: BudgetGrantInput): Promise<BudgetGrantAnswer> {
     return this.#json('POST', '/api/budgets/grants', input);
+  }
+
+  /** Applies the server's retention now (or, with `dry_run`, counts what would go). */
+  pruneNow(options: { dry_run?: boolean } = {}): Promise<PruneReport> {
+    return this.#json('POST', '/api/retention/prune', { dry_run: options.dry_run === true });
   }
 
   /**

@@ -91,6 +91,9 @@ export function runReportLines(report: RunReport, options: RunReportLineOptions 
   }
   if (run.skip_reason !== null) pairs.push(['skipped', run.skip_reason]);
   if (run.output !== null) pairs.push(['output', run.output]);
+  // The answer parsed (the agent has an output_schema), pretty-printed.
+  if (run.output_json !== null && run.output_json !== undefined)
+    pairs.push(['output json', JSON.stringify(run.output_json, null, 2)]);
   pairs.push(['query', run.query]);
   const width = Math.max(...pairs.map(([label]) => label.length));
   const lines = pairs.flatMap(([label, value]) => labelled(label.padEnd(width), value));

@@ -15,6 +15,7 @@ import {
 import { registerAgentsCommand } from './commands/agents-command.js';
 import { registerApprovalsCommand } from './commands/approvals.js';
 import { registerBudgetsCommand } from './commands/budgets.js';
+import { registerPruneCommand } from './commands/prune.js';
 import { eventsCommand, type EventsCommandOptions } from './commands/events.js';
 import { runCommand, type RunCommandOptions } from './commands/run.js';
 import { registerRunsShowCommand, runsCommand, type RunsCommandOptions } from './commands/runs.js';
@@ -129,6 +130,7 @@ export function createProgram(
 
   registerBudgetsCommand(program, context);
   registerApprovalsCommand(program, context);
+  registerPruneCommand(program, context);
 
   return program;
 }

@@ -13,7 +13,7 @@ export interface RunnerFlags {
 export function runnerServiceOptions(
   config: Pick<
     ServiceSections,
-    'secrets' | 'toolSettings' | 'pricing' | 'budgets' | 'notifications'
+    'secrets' | 'toolSettings' | 'pricing' | 'budgets' | 'notifications' | 'retention'
   >,
   flags: RunnerFlags,
   env: Record<string, string | undefined>,
@@ -29,6 +29,7 @@ export function runnerServiceOptions(
     pricing: config.pricing,
     budgets: config.budgets,
     ...(config.notifications ? { notifications: config.notifications } : {}),
+    retention: config.retention,
     logger,
   };
 }

@@ -1,9 +1,11 @@
 import { z } from 'zod';
+import { retentionSchema } from './retention.js';
 import { approvalRuleSchema } from './approval-rules.js';
 import { cronPatternProblem, isValidTimezone } from '../schedule/cron-pattern.js';
 import { parseIsoInstant } from '../schedule/iso-instant.js';
 import { createSchedule, scheduleSpecOf } from '../schedule/next-fire-time.js';
 import { allowHostEntrySchema } from './allow-host-entry.js';
+import { outputRepairsSchema, outputSchemaSchema, type JsonSchemaObject } from './output-schema.js';
 import { DEFAULTS, type BUILT_IN_PROVIDERS } from './defaults.js';
 
 /**
@@ -157,6 +159,16 @@ export const taskConfigSchema = z.strictObject({
   on_interrupt: z.enum(['resume', 'restart', 'fail']).default(DEFAULTS.task_config.on_interrupt),
   /** Resumes one run may have (a run that kills its process every time ends `resume_limit`). */
   max_resumes: z.number().int().min(0).default(DEFAULTS.task_config.max_resumes),
+  /**
+   * A JSON Schema the final answer must satisfy: the answer must be JSON valid against it (the
+   * run record keeps it parsed, `output_json`). Code may give a zod schema (kept as JSON Schema).
+   */
+  output_schema: outputSchemaSchema.optional(),
+  /**
+   * Turns asking the model to correct an answer that is not JSON or fails `output_schema`, each
+   * a model call within the run's limits; still invalid, the run fails `output_invalid`.
+   */
+  output_repairs: outputRepairsSchema.default(DEFAULTS.task_config.output_repairs),
 });
 
 /** How much conversation history a run loads. */
@@ -232,6 +244,8 @@ const agentFields = {
   tags: z.array(tagNameSchema).default([]),
   /** Spend caps per run, day and month; `request_limit` and `total_tokens_limit` still cap a run. */
   budget_config: budgetConfigSchema.optional(),
+  /** How long its runs, events and messages are kept, over the file's `retention:` defaults. */
+  retention: retentionSchema.optional(),
   /** Hosts, IPs or CIDRs the network tools may reach even though they are private or loopback. */
   allow_hosts: z.array(allowHostEntrySchema).default([]),
   mcp_tools: z.array(mcpServerSchema).default([]),
@@ -363,9 +377,13 @@ type WrittenDefinition = z.input<typeof agentDefinitionSchema>;
  * An agent definition as written by a user (defaults may be left out). `provider` is one of
  * the built-in names, or the name of a provider registered in code (any other string).
  */
-export type AgentDefinitionInput = Omit<WrittenDefinition, 'model_config'> & {
+export type AgentDefinitionInput = Omit<WrittenDefinition, 'model_config' | 'task_config'> & {
   model_config: Omit<WrittenDefinition['model_config'], 'provider'> & {
     provider: BuiltInProvider | (string & NonNullable<unknown>);
+  };
+  task_config: Omit<WrittenDefinition['task_config'], 'output_schema'> & {
+    /** JSON Schema, or (in code) a zod schema, stored as its JSON Schema. */
+    output_schema?: JsonSchemaObject | z.ZodType;
   };
 };
 

@@ -25,6 +25,8 @@ export const DEFAULTS = {
     on_interrupt: 'resume',
     /** How many times one run may be resumed after its process died. */
     max_resumes: 3,
+    /** Repair turns for a final answer that fails `output_schema`. */
+    output_repairs: 1,
   },
   agent_config: {
     max_steps: 15,

@@ -196,7 +196,17 @@ function serviceSections(
   environmentValues: readonly string[],
   cwd: string,
 ): ServiceSections {
-  const { memory, events, server, scheduler, pricing, budgets, notifications, ...settings } = data;
+  const {
+    memory,
+    events,
+    server,
+    scheduler,
+    pricing,
+    budgets,
+    notifications,
+    retention,
+    ...settings
+  } = data;
   const toolSettings = resolveToolSettings(settings, cwd);
   const token = server?.token === '' ? undefined : server?.token;
   return {
@@ -216,6 +226,7 @@ function serviceSections(
     pricing: pricing ?? {},
     budgets: budgets ?? {},
     notifications,
+    retention: retention ?? {},
     toolSettings,
     secrets: [
       ...new Set([

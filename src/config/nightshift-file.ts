@@ -6,6 +6,7 @@ import {
   type AgentDefinition,
 } from './agent-definition.js';
 import { notificationsSectionSchema, type NotificationsSection } from './notifications.js';
+import { retentionSchema, type RetentionSettings } from './retention.js';
 import { toolSettingsFields, type ToolSettingsSection } from './tool-settings.js';
 
 /** Where the HTTP server listens unless the file says otherwise (the server's own defaults). */
@@ -85,6 +86,8 @@ const serviceSectionFields = {
     .optional(),
   /** Alerts: where they go (webhooks, Slack) and which events each target is sent. */
   notifications: notificationsSectionSchema.optional(),
+  /** How long runs, events and messages are kept: every agent's defaults (its own `retention` wins). */
+  retention: retentionSchema.optional(),
   ...toolSettingsFields,
 };
 
@@ -129,6 +132,8 @@ export interface ServiceSections {
   budgets: BudgetsSection;
   /** The `notifications:` block (defaults filled in); undefined when absent. */
   notifications: NotificationsSection | undefined;
+  /** The `retention:` block: the fleet-wide defaults ({} when absent: everything is kept). */
+  retention: RetentionSettings;
   /** `files`, `webhooks`, `connections`, `archive_directory`, directories made absolute. */
   toolSettings: ToolSettingsSection;
   /**

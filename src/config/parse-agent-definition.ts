@@ -16,6 +16,7 @@ import {
   requiredErrorMap,
 } from './format-issues.js';
 import { toolPatternMatches } from './approval-rules.js';
+import { withJsonOutputSchema } from './output-schema.js';
 import { resolvePrice, type ModelPricing } from './pricing.js';
 import { scriptPlanProblems } from './script-plan.js';
 import { missingSettingHint, SETTING_TOOL_NAMES } from './tool-settings.js';
@@ -236,6 +237,7 @@ export function checkAgentDefinition(
   context: DefinitionContext = {},
 ): { definition?: AgentDefinition; fields: FieldError[] } {
   const prefix = context.path ?? [];
+  input = withJsonOutputSchema(input);
   const parsed = agentDefinitionSchema.safeParse(input, { error: requiredErrorMap });
   const fields = parsed.success
     ? []

@@ -20,6 +20,7 @@ import { healthRoutes } from './routes/health-routes.js';
 import { metricsRoute } from './routes/metrics-route.js';
 import { openApiRoute } from './routes/openapi-route.js';
 import { runRoutes } from './routes/run-routes.js';
+import { retentionRoutes } from './routes/retention-routes.js';
 import { workerRoutes } from './routes/worker-routes.js';
 import { securityHeaders } from './security-headers.js';
 import type { ServerContext, ServerEnvironment } from './server-context.js';
@@ -72,6 +73,7 @@ export function createApp(
   app.route('/api', workerRoutes(context));
   app.route('/api', budgetRoutes(context));
   app.route('/api', approvalRoutes(context));
+  app.route('/api', retentionRoutes(context));
   app.route('/api', dashboardApiRoutes(context));
   app.route('/', metricsRoute(context));
   app.route('/', healthRoutes(context));

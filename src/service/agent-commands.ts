@@ -1,3 +1,4 @@
+import { withJsonOutputSchema } from '../config/output-schema.js';
 import { NightshiftError } from '../errors.js';
 import {
   emptyStats,
@@ -162,7 +163,9 @@ export async function updateAgent(
       fields: [{ path: kinds[1] ?? 'cron', message }],
     });
   }
-  const definition = context.validate(mergeDefinition(current.definition, patch));
+  // A zod output_schema (code) is merged as its JSON Schema, as `create` stores it.
+  const jsonPatch = withJsonOutputSchema(patch) as Record<string, unknown>;
+  const definition = context.validate(mergeDefinition(current.definition, jsonPatch));
   const { store } = await context.connect();
   const rescheduled = changesSchedule(patch) && current.state === 'active';
   const record = await store.agents.update(agentId, {

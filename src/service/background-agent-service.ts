@@ -47,6 +47,8 @@ import {
 import { decideApproval, getApproval, listApprovals } from './approvals/approval-decisions.js';
 import { denyBudget } from './budgets/budget-denial.js';
 import { ChangeFollower } from './change-follower.js';
+import type { PruneReport } from './retention/retention-counts.js';
+import { RetentionSweeper, type RetentionStats } from './retention/retention-sweeper.js';
 import { resumeDuePauses } from './timed-pauses.js';
 import { DEFAULT_NOTIFIER_DRAIN_MS, Notifier } from './notifications/notifier.js';
 import { streamEvents, type StreamEventsOptions } from './event-stream.js';
@@ -67,6 +69,7 @@ import type { WorkerInfo } from './tick-scheduler.js';
 export class BackgroundAgentService {
   readonly #context: ServiceContext;
   readonly #follower: ChangeFollower;
+  readonly #retention: RetentionSweeper;
   readonly instanceId: string;
 
   constructor(
@@ -76,6 +79,7 @@ export class BackgroundAgentService {
   ) {
     this.#context = new ServiceContext(memory, events, options);
     this.#follower = new ChangeFollower(this.#context);
+    this.#retention = new RetentionSweeper(this.#context, options);
     this.instanceId = this.#context.instanceId;
   }
 
@@ -149,6 +153,8 @@ export class BackgroundAgentService {
     // Timed pauses that ended while no manager ran end now; the next one's timer is armed.
     await resumeDuePauses(context);
     this.#follower.startSync();
+    // Retention: a bounded sweep every interval, alongside any other manager's.
+    this.#retention.start();
   }
 
   /** Stores a new agent (state `created`); `agent_exists` when the id is taken. */
@@ -383,12 +389,28 @@ export class BackgroundAgentService {
     return this.#context.redactor.redact(await log.read(options));
   }
 
+  /**
+   * Applies retention now, to the end: ended runs (and their steps) past `runs_days`, events past
+   * `events_days`, messages beyond `messages_per_session`, each agent's settings over the
+   * fleet's. With `dry_run`, counts what would go and removes nothing. Works in any process on
+   * the store; safe while managers sweep too. Returns the counts, in all and per agent.
+   */
+  async pruneNow(options: { dry_run?: boolean } = {}): Promise<PruneReport> {
+    return this.#retention.pruneNow(options);
+  }
+
+  /** What this process's retention sweeps have removed since it started, for `/metrics`. */
+  retentionStats(): RetentionStats {
+    return this.#retention.stats();
+  }
+
   /** Stops taking runs; runs in flight get `timeout` ms to finish, then end `interrupted`. Closes the stores. */
   async shutdown(options: { timeout?: number } = {}): Promise<void> {
     const context = this.#context;
     if (context.shuttingDown) return;
     context.shuttingDown = true;
     this.#follower.stop();
+    await this.#retention.stop();
     // Together: a distributed scheduler's close waits for the jobs of runs in flight, which end
     // within the dispatcher's grace.
     await Promise.all([

@@ -35,11 +35,13 @@ export function guardedStore(store: Store, redactor: Redactor): Store {
       updateStep: (runId, stepId, patch) => runs.updateStep(runId, stepId, redactor.redact(patch)),
       listSteps: (runId) => runs.listSteps(runId),
       deleteByAgent: (agentId) => runs.deleteByAgent(agentId),
+      pruneEnded: (options) => runs.pruneEnded(options),
     },
     messages: {
       append: (sessionId, entries) => messages.append(sessionId, redactor.redact(entries)),
       list: (sessionId, options) => messages.list(sessionId, options),
       clear: (sessionId) => messages.clear(sessionId),
+      trim: (sessionId, options) => messages.trim(sessionId, options),
     },
     // A tool call's arguments, a person's edited ones and their note may all carry secrets.
     approvals: {

@@ -34,6 +34,12 @@ export {
   type BackfillTickStatus,
 } from './backfill-plan.js';
 export { BackgroundAgentService } from './background-agent-service.js';
+export {
+  RETENTION_KINDS,
+  type PruneReport,
+  type RetentionCounts,
+} from './retention/retention-counts.js';
+export type { RetentionStats } from './retention/retention-sweeper.js';
 export type {
   BackgroundAgentServiceOptions,
   RunNowOptions,

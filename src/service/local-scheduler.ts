@@ -10,6 +10,7 @@ import {
 import type { AgentRecord } from '../storage/contracts/index.js';
 import type {
   ManualRunRequest,
+  ResumeRequest,
   SchedulerContext,
   SchedulerTarget,
   TickScheduler,
@@ -100,6 +101,11 @@ export class LocalScheduler implements TickScheduler {
 
   /** No queue here: the caller runs the manual run itself. */
   async enqueueManual(_request: ManualRunRequest): Promise<'run_here'> {
+    return 'run_here';
+  }
+
+  /** No queue here: the caller wakes the waiting run itself. */
+  async enqueueResume(_request: ResumeRequest): Promise<'run_here'> {
     return 'run_here';
   }
 

@@ -120,7 +120,9 @@ export async function executeRun(
   heartbeat.unref();
 
   const unrecorded = (): EndedRun => ({ run: latest, agent: undefined });
-  let final: { status: RunStatus; output: string | null; error: ErrorInfo | null } | undefined;
+  let final:
+    | { status: RunStatus; output: string | null; output_json: unknown; error: ErrorInfo | null }
+    | undefined;
   try {
     if (!claimedRunning && !(await write(() => transitions.start(runId, startedAt))))
       return unrecorded();
@@ -209,7 +211,12 @@ export async function executeRun(
         return suspended ? { run: suspended, agent: undefined } : unrecorded();
       }
       if (status === 'completed') {
-        final = { status, output: result.output, error: null };
+        final = {
+          status,
+          output: result.output,
+          output_json: result.output_json ?? null,
+          error: null,
+        };
         break;
       }
       const retryable = (status === 'failed' || status === 'timed_out') && !setupFailed;
@@ -233,20 +240,21 @@ export async function executeRun(
         status,
       });
       if (!willRetry) {
-        final = { status, output: null, error };
+        final = { status, output: null, output_json: null, error };
         break;
       }
       // The final write records the last attempt; one followed by a retry is recorded now.
       if (!(await write(() => transitions.retry(runId, attempts, usage)))) return unrecorded();
       const waited = await abortableSleep(retryDelayMs(task, attempt + 1), signal);
       if (lost) return unrecorded();
-      if (!waited) final = { ...endingOnAbort(signal.reason), output: null };
+      if (!waited) final = { ...endingOnAbort(signal.reason), output: null, output_json: null };
     }
   } catch (error) {
     // The store failed under the run: record what can be recorded, and say so.
     final = {
       status: 'failed',
       output: null,
+      output_json: null,
       error: { code: 'storage_error', message: errorMessage(error) },
     };
   } finally {

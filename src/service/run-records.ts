@@ -24,6 +24,7 @@ export function newRunRecord(input: {
     query: input.query,
     attempts: [],
     output: null,
+    output_json: null,
     error: null,
     usage: emptyUsage(),
     skip_reason: null,

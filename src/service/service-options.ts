@@ -1,3 +1,4 @@
+import type { RetentionSettings } from '../config/retention.js';
 import type { NotificationsInput } from '../config/notifications.js';
 import type { ModelPricing } from '../config/pricing.js';
 import type { FleetBudgets } from './budgets/budget-lines.js';
@@ -87,6 +88,22 @@ export interface BackgroundAgentServiceOptions {
    * bad field (`notifications.targets[0].url`).
    */
   notifications?: NotificationsInput;
+  /**
+   * How long history is kept, for every agent (an agent's own `retention` wins field by field):
+   * `runs_days` (ended runs and their steps, by `ended_at`), `events_days` (events, by
+   * `timestamp`), `messages_per_session` (the newest messages of each conversation). Managers
+   * sweep in the background, a bounded batch at a time; `pruneNow()` sweeps at once. An unset
+   * field keeps that kind forever (the default).
+   */
+  retention?: RetentionSettings;
+  /** How often a manager sweeps for retention (default 10 minutes). */
+  retentionIntervalMs?: number;
+  /**
+   * Items one retention store call removes at most (default 500 runs, 1,000 events or
+   * messages): smaller holds each write lock for less time. A periodic sweep makes at most 10
+   * such calls per kind and agent; the next sweep goes on.
+   */
+  retentionBatchSize?: number;
 }
 
 /** Settings of the built-in tools that need configuration (see `toolSettings`). */

@@ -9,6 +9,7 @@ import { deliverManual } from './manual-runs.js';
 import { scheduledRunId } from './run-ids.js';
 import { newRunRecord } from './run-records.js';
 import type { ServiceContext } from './service-context.js';
+import { deliverResume } from './waiting-runs.js';
 import type { DeliveryOutcome, SchedulerTarget } from './tick-scheduler.js';
 
 /** What this manager's scheduler calls: each delivery is logged, never thrown, when it fails. */
@@ -18,6 +19,8 @@ export function schedulerTarget(context: ServiceContext, store: Store): Schedule
       delivered(context, deliverTick(context, agentId, scheduledAt), `tick of ${agentId}`),
     onManual: (request) =>
       delivered(context, deliverManual(context, request), `manual run ${request.run_id}`),
+    onResume: (request) =>
+      delivered(context, deliverResume(context, request), `resuming ${request.run_id}`),
     onMissed: (agentId, missed, lastMissed) =>
       context.background(
         recordMissed(context, agentId, missed, lastMissed),

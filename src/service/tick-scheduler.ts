@@ -13,6 +13,17 @@ export interface ManualRunRequest {
 }
 
 /**
+ * A waiting run that may go on (a grant, a decision): the next attempt, delivered to whichever
+ * worker takes it, which wakes the run itself (a compare-and-set: once).
+ */
+export interface ResumeRequest {
+  agent_id: string;
+  run_id: string;
+  /** The attempt that goes on from the journal (the attempts so far, plus one). */
+  attempt: number;
+}
+
+/**
  * What the service did with a tick or manual run a scheduler delivered: `declined` when it is
  * shutting down and took nothing, so a distributed scheduler hands the job back to the queue.
  */
@@ -27,6 +38,12 @@ export interface SchedulerTarget {
   onTick(agentId: string, scheduledAt: Date): Promise<DeliveryOutcome>;
   /** A manual run delivered by a distributed scheduler; resolves once it has ended; never rejects. */
   onManual(request: ManualRunRequest): Promise<DeliveryOutcome>;
+  /**
+   * A waiting run's next attempt delivered by a distributed scheduler: wakes it here if it still
+   * waits and may go on; resolves once the attempt has ended (the job holds a worker slot for
+   * it); never rejects.
+   */
+  onResume(request: ResumeRequest): Promise<DeliveryOutcome>;
   /** Ticks passed without running (process down, machine asleep, paused, a late timer). */
   onMissed(agentId: string, missed: number, lastMissed: Date): void;
   /** The schedule has no more fire times (run_at done, end_at passed). */
@@ -68,6 +85,12 @@ export interface TickScheduler {
    * timers); the caller runs the request itself.
    */
   enqueueManual(request: ManualRunRequest): Promise<'queued' | 'run_here'>;
+  /**
+   * Delivers a waiting run's next attempt. `queued`: a distributed scheduler put it on its queue
+   * (once per run and attempt, whichever processes ask), and the worker that takes it, within
+   * its concurrency, wakes and runs it. `run_here`: no queue; the caller wakes it itself.
+   */
+  enqueueResume(request: ResumeRequest): Promise<'queued' | 'run_here'>;
   /**
    * Delivers one tick (a catch-up, a `run_immediately` first run): a distributed scheduler queues
    * it for whichever worker takes it; the in-process scheduler calls `onTick` in the background.

@@ -16,6 +16,7 @@ const RUN_PATCH_KEYS = [
   'status',
   'attempts',
   'output',
+  'output_json',
   'error',
   'usage',
   'skip_reason',

@@ -41,6 +41,7 @@ function run(used: Usage): RunRecord {
     query: 'Summarise the news.',
     attempts: [],
     output: 'done',
+    output_json: null,
     error: null,
     usage: used,
     skip_reason: null,

@@ -130,6 +130,7 @@ describe('the examples', () => {
       'examples/offline/db-archival.yaml',
       'examples/offline/health-check.yaml',
       'examples/offline/news-digest.yaml',
+      'examples/offline/structured-answer.yaml',
       'examples/system-monitor.yaml',
     ]);
   });
@@ -331,5 +332,26 @@ describe('the examples', () => {
     expect(readFileSync(join(space.directory, '.nightshift/notes/hello.md'), 'utf8')).toBe(
       '# Hello\n\nWritten by note_writer, once a person said yes.\n',
     );
+  });
+
+  it('answers with JSON valid against its output_schema: the run keeps the text and the parsed verdict', async () => {
+    const space = workspace();
+    const file = relocated(space, 'examples/offline/structured-answer.yaml');
+    const runner = startInProcess(['run', file]);
+    await runner.waitForLine(/ machine_verdict completed in /);
+    runner.stop();
+    expect(await runner.exited).toBe(0);
+    const { stdout } = await runInProcess(['runs', 'machine_verdict', '--file', file, '--json']);
+    const [run] = JSON.parse(stdout.join('\n')) as RunRecord[];
+    expect(run?.status).toBe('completed');
+    const verdict = run?.output_json as { status: string; memory_used_percent: number };
+    expect(verdict).toEqual({
+      status: 'ok',
+      memory_used_percent: expect.any(Number),
+      summary: `memory ${verdict.memory_used_percent}% used`,
+    });
+    expect(JSON.parse(run?.output ?? '')).toEqual(verdict);
+    const shown = await runInProcess(['runs', 'show', run!.run_id, '--file', file]);
+    expect(shown.stdout.join('\n')).toContain(`output json   {\n                "status": "ok",`);
   });
 });

@@ -40,6 +40,12 @@ describe.skipIf(!redis.available)('an approval on a BullMQ fleet', () => {
       model_config: { provider: 'scripted', script: [{ answer: 'ok' }] },
       task_config: { query: 'q' },
     });
+    await control.create({
+      agent_id: 'slow',
+      interval: 3_600,
+      model_config: { provider: 'scripted', script: [{ answer: 'slow ok', delay: 1.5 }] },
+      task_config: { query: 'q' },
+    });
     const first = await startWorker(fleet, 'worker-1', { NIGHTSHIFT_TEST_CONCURRENCY: '1' });
     workers.push(first);
     const asked = await control.runNow('asker');
@@ -53,22 +59,38 @@ describe.skipIf(!redis.available)('an approval on a BullMQ fleet', () => {
     expect(other.attempts[0]?.worker_id).toMatch(/^worker-1/);
 
     await first.kill();
+    const second = await startWorker(fleet, 'worker-2', { NIGHTSHIFT_TEST_CONCURRENCY: '1' });
+    workers.push(second);
+    // The new worker's only slot is busy when the decision comes: the waiting run's next attempt
+    // is queued for it, and starts once that slot is free, not beside the slow run.
+    const slow = await control.runNow('slow');
+    await waitFor(async () => (await control.getRun(slow.run_id)).status === 'running', {
+      timeoutMs: 15_000,
+      what: 'the slow run to start',
+    });
     const [approval] = await control.listApprovals({ state: 'pending', run_id: asked.run_id });
     await control.decideApproval(approval!.approval_id, { decision: 'approve', by: 'ana' });
-    workers.push(await startWorker(fleet, 'worker-2', { NIGHTSHIFT_TEST_CONCURRENCY: '1' }));
     const done = await waitFor(
       async () => {
         const run = await control.getRun(asked.run_id);
         return run.status === 'completed' ? run : undefined;
       },
       { timeoutMs: 15_000, what: 'the run to complete on the second worker' },
-    );
+    ).catch(async (error: unknown) => {
+      console.log('DEBUG', second.errors(), JSON.stringify(await control.getRun(asked.run_id)));
+      throw error;
+    });
     expect(done.output).toBe('checked');
     expect(done.attempts.map((attempt) => attempt.status)).toEqual([
       'awaiting_approval',
       'completed',
     ]);
     expect(done.attempts[1]?.worker_id).toMatch(/^worker-2/);
+    const slowDone = await control.getRun(slow.run_id);
+    expect(slowDone.status).toBe('completed');
+    expect(Date.parse(done.attempts[1]!.started_at)).toBeGreaterThanOrEqual(
+      Date.parse(slowDone.ended_at!),
+    );
     const tools = (await control.getRunSteps(asked.run_id)).filter(
       (step) => step.kind === 'tool_call',
     );

@@ -387,6 +387,7 @@ describe('dashboard in a real browser', () => {
           },
         ],
         output: 'done',
+        output_json: null,
         error: null,
         usage: used,
         skip_reason: null,

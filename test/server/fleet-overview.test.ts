@@ -143,6 +143,7 @@ describe('the fleet overview', () => {
         query: 'q',
         attempts: [],
         output: null,
+        output_json: null,
         error: null,
         usage: {
           requests: 1,
@@ -254,6 +255,7 @@ describe('the fleet overview', () => {
             query: 'q',
             attempts: [],
             output: null,
+            output_json: null,
             error: null,
             usage: { requests: 1, input_tokens: 1, output_tokens: 1, total_tokens: 2 },
             skip_reason: null,

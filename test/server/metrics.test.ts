@@ -198,6 +198,7 @@ describe('/metrics', () => {
       query: 'Check the disk.',
       attempts: [],
       output: null,
+      output_json: null,
       error: { code: 'model_error', message: 'upstream said no' },
       usage: priced(0.0002),
       skip_reason: null,

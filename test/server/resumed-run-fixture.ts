@@ -72,6 +72,7 @@ export function resumedRun(agentId: string, base: number): ResumedRun {
       },
     ],
     output: RESUMED_ANSWER,
+    output_json: null,
     error: null,
     usage: total,
     skip_reason: null,

@@ -67,6 +67,7 @@ function runOf(runId: string, events: readonly NightshiftEvent[]): RunRecord {
     query: 'q',
     attempts: [],
     output: null,
+    output_json: null,
     error: null,
     usage: { requests: 0, input_tokens: 0, output_tokens: 0, total_tokens: 0 },
     skip_reason: null,

@@ -252,6 +252,7 @@ describe('budgets held before each call', () => {
       query: 'Look up the key, then answer.',
       attempts: [],
       output: null,
+      output_json: null,
       error: null,
       usage: emptyUsage(),
       skip_reason: null,

@@ -42,6 +42,7 @@ function orphan(agentId: string, overrides: Partial<RunRecord> = {}): RunRecord 
     query: 'Do the task.',
     attempts: [],
     output: null,
+    output_json: null,
     error: null,
     usage: emptyUsage(),
     skip_reason: null,

@@ -150,6 +150,7 @@ describe('LocalScheduler as a peer of the distributed one', () => {
         return 'handled';
       },
       onManual: async () => 'handled',
+      onResume: async () => 'handled',
       onMissed: () => undefined,
       onFinished: () => undefined,
       runningRuns: () => [],

@@ -181,6 +181,8 @@ describePostgres('postgres', () => {
         { version: 4 },
         { version: 5 },
         { version: 6 },
+        { version: 7 },
+        { version: 8 },
       ]);
       expect(stores[0]!.description).toBe(`${maskUrl(url)} (schema ${schema})`);
     });

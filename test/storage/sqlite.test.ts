@@ -109,6 +109,8 @@ describe('sqlite backend', () => {
         { version: 4 },
         { version: 5 },
         { version: 6 },
+        { version: 7 },
+        { version: 8 },
       ]);
     } finally {
       inspector.close();

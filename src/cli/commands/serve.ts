@@ -39,6 +39,8 @@ export async function serveCommand(
     toolSettings: config.toolSettings,
     // A `bullmq` scheduler makes this process a BullMQ worker (run) or producer (serve).
     scheduler: config.scheduler,
+    // What `POST /api/retention/prune` applies (this process runs no manager, so no sweep).
+    retention: config.retention,
     logger,
   });
   const stop = context.waitForStop();

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AgentStatus } from '../../service/index.js';
 import type { Usage } from '../../storage/contracts/index.js';
+import { RetentionMetrics } from './retention-metrics.js';
 
 const DURATION_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800];
 /** The model a run's cost is counted under (its agent's `model_config` when the run ended). */
@@ -31,6 +32,8 @@ export class FleetMetrics {
   readonly #inFlight: Gauge<'agent_id'>;
   readonly #agents: Gauge<'state'>;
   readonly #eventStreams: Gauge;
+  /** The retention sweep's progress and what it removed. */
+  readonly retention: RetentionMetrics;
 
   constructor() {
     const registers = [this.registry];
@@ -101,6 +104,7 @@ export class FleetMetrics {
       help: 'Server-sent event streams open on this server now.',
       registers,
     });
+    this.retention = new RetentionMetrics(this.registry);
   }
 
   /**

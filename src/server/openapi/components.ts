@@ -31,6 +31,7 @@ import {
 } from './run-schemas.js';
 import { agentStatusSchema, errorBodySchema, workerSchema } from './status-schemas.js';
 import { tagActionResultSchema } from './tag-schemas.js';
+import { pruneBodySchema, pruneReportSchema } from './retention-schemas.js';
 
 /** A JSON Schema (2020-12): keywords and their values. */
 export type JsonSchema = { [keyword: string]: unknown };
@@ -55,6 +56,7 @@ const requestSchemas = {
   BudgetDenialInput: budgetDenialInputSchema.describe(
     'Who refuses a run waiting for a budget more, and why (both kept in its error).',
   ),
+  PruneBody: pruneBodySchema,
 };
 
 /** What the server answers: described as output, every default filled in. */
@@ -81,6 +83,7 @@ const responseSchemas = {
   BackfillPlan: backfillPlanSchema,
   Approval: approvalRecordSchema,
   TagActionResult: tagActionResultSchema,
+  PruneReport: pruneReportSchema,
   Error: errorBodySchema,
 };
 

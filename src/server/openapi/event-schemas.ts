@@ -43,7 +43,13 @@ const payloadSchemas = {
       .optional()
       .describe('A resumed run did not run the call again: it may or may not have taken effect.'),
   }),
-  final_answer: message,
+  final_answer: z.object({
+    message: z.string(),
+    output_json: z
+      .unknown()
+      .optional()
+      .describe('The answer parsed, when the agent has an `output_schema` (valid against it).'),
+  }),
   run_warning: z.object({ code: z.string(), message: z.string() }),
   background_task_started: z.object({
     scheduled_at: instant,
@@ -74,6 +80,12 @@ const payloadSchemas = {
     .describe('A run whose process died goes on from its journal in a new attempt.'),
   background_task_completed: z.object({
     output: z.string(),
+    output_json: z
+      .unknown()
+      .optional()
+      .describe(
+        'The answer parsed (valid against the agent’s `output_schema`); null without one, absent from events recorded before.',
+      ),
     duration_ms: z.number().min(0),
     usage: usageSchema,
   }),

@@ -2,6 +2,7 @@ import { AGENT_OPERATIONS } from './agent-operations.js';
 import { APPROVAL_OPERATIONS } from './approval-operations.js';
 import { BACKFILL_OPERATIONS } from './backfill-operations.js';
 import { BUDGET_OPERATIONS } from './budget-operations.js';
+import { RETENTION_OPERATIONS } from './retention-operations.js';
 import { INBOX_OPERATIONS } from './inbox-operations.js';
 import { TAG_OPERATIONS } from './tag-operations.js';
 import {
@@ -197,6 +198,7 @@ export const OPERATIONS: readonly OperationRow[] = [
   },
   ...BUDGET_OPERATIONS,
   ...INBOX_OPERATIONS,
+  ...RETENTION_OPERATIONS,
   {
     method: 'get',
     path: '/metrics',

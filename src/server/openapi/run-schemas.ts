@@ -109,6 +109,11 @@ export const runRecordSchema = describing<RunRecord>()(
     query: z.string(),
     attempts: z.array(attemptSchema),
     output: z.string().nullable(),
+    output_json: z
+      .unknown()
+      .describe(
+        'The final answer parsed, valid against the agent’s `task_config.output_schema`; null without a schema or an answer.',
+      ),
     error: errorInfoSchema.nullable(),
     usage: usageSchema,
     skip_reason: z.string().nullable().describe('Why a `skipped` run was skipped (`overlap`, …).'),

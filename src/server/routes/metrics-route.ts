@@ -7,6 +7,7 @@ export function metricsRoute({ service, metrics }: ServerContext): Hono<ServerEn
   routes.get('/metrics', async (c) => {
     // A failing store fails the scrape, so Prometheus reports the target down rather than stale gauges.
     metrics.recordSnapshot(await service.listAgents());
+    metrics.retention.record(service.retentionStats());
     const { text, contentType } = await metrics.render();
     return c.body(text, 200, { 'Content-Type': contentType });
   });

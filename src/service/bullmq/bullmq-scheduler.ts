@@ -5,6 +5,7 @@ import type { MisfirePlan } from '../../schedule/index.js';
 import type { AgentRecord } from '../../storage/contracts/index.js';
 import type {
   ManualRunRequest,
+  ResumeRequest,
   SchedulerContext,
   SchedulerTarget,
   TickScheduler,
@@ -175,6 +176,11 @@ export class BullmqScheduler implements TickScheduler {
   /** Queues the run for whichever worker takes it. */
   async enqueueManual(request: ManualRunRequest): Promise<'queued'> {
     await this.#schedules.enqueueManual(request);
+    return 'queued';
+  }
+
+  async enqueueResume(request: ResumeRequest): Promise<'queued'> {
+    await this.#schedules.enqueueResume(request);
     return 'queued';
   }
 

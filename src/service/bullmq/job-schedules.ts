@@ -7,7 +7,7 @@ import {
   type Schedule,
 } from '../../schedule/index.js';
 import type { AgentRecord } from '../../storage/contracts/index.js';
-import type { ManualRunRequest } from '../tick-scheduler.js';
+import type { ManualRunRequest, ResumeRequest } from '../tick-scheduler.js';
 import { repeatOptions } from './repeat-options.js';
 import {
   runAtOf,
@@ -22,6 +22,8 @@ import {
   MANUAL_JOB_NAME,
   manualJobId,
   ONE_OFF_TICK_OPTIONS,
+  RESUME_JOB_NAME,
+  resumeJobId,
   TICK_JOB_NAME,
   tickJobId,
   TRANSIENT_JOB_OPTIONS,
@@ -206,6 +208,20 @@ export class JobSchedules {
       MANUAL_JOB_NAME,
       { kind: 'manual', request },
       { ...TRANSIENT_JOB_OPTIONS, jobId: manualJobId(request.run_id) },
+    );
+  }
+
+  /**
+   * Queues a waiting run's next attempt. Its job id is the run's and the attempt's, so managers
+   * hearing the same grant or decision while it waits add one job; one added after it ran finds
+   * the run woken already, and does nothing.
+   */
+  async enqueueResume(request: ResumeRequest): Promise<void> {
+    const queue = await this.#options.queue;
+    await queue.add(
+      RESUME_JOB_NAME,
+      { kind: 'resume', request },
+      { ...TRANSIENT_JOB_OPTIONS, jobId: resumeJobId(request.run_id, request.attempt) },
     );
   }
 }

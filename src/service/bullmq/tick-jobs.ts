@@ -1,5 +1,5 @@
 import type { JobsOptions } from 'bullmq';
-import type { ManualRunRequest } from '../tick-scheduler.js';
+import type { ManualRunRequest, ResumeRequest } from '../tick-scheduler.js';
 import type { ScheduleSnapshot } from './schedule-snapshot.js';
 
 /** A tick as a BullMQ job carries it. */
@@ -25,13 +25,21 @@ interface ManualJobData {
   request: ManualRunRequest;
 }
 
+/** A waiting run's next attempt as a BullMQ job carries it. */
+interface ResumeJobData {
+  kind: 'resume';
+  request: ResumeRequest;
+}
+
 /** What the jobs of the Nightshift queue carry. */
-export type NightshiftJobData = TickJobData | ManualJobData;
+export type NightshiftJobData = TickJobData | ManualJobData | ResumeJobData;
 
 /** The name of tick jobs (and of every job a job scheduler makes). */
 export const TICK_JOB_NAME = 'tick';
 /** The name of manual-run jobs. */
 export const MANUAL_JOB_NAME = 'manual';
+/** The name of the jobs that continue a waiting run. */
+export const RESUME_JOB_NAME = 'resume';
 
 /** Failed jobs (a bug, not a run's failure) stay a while for inspection. */
 const REMOVE_ON_FAIL = { age: 7 * 24 * 3600, count: 1_000 };
@@ -64,6 +72,11 @@ export function tickJobId(agentId: string, scheduledAt: Date): string {
 /** The job id of a manual run. */
 export function manualJobId(runId: string): string {
   return `manual.${runId}`;
+}
+
+/** The job id of a waiting run's next attempt: one job per run and attempt. */
+export function resumeJobId(runId: string, attempt: number): string {
+  return `resume.${runId.replace(/:/g, '_')}.${attempt}`;
 }
 
 /**

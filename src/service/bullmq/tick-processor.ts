@@ -94,7 +94,10 @@ export function createTickProcessor(options: TickProcessorOptions): TickProcesso
     if (closing()) return handBack(job, token);
     const data = job.data;
     if (data.kind === 'tick') return processTick(job, data, token);
-    const outcome = await target.onManual(data.request);
+    const outcome =
+      data.kind === 'resume'
+        ? await target.onResume(data.request)
+        : await target.onManual(data.request);
     if (outcome === 'declined') return handBack(job, token);
   };
 }

@@ -37,6 +37,8 @@ interface Ending {
   status: RunStatus;
   error: ErrorInfo | null;
   output?: string | null;
+  /** The answer parsed (`task_config.output_schema`); null without a schema or an answer. */
+  output_json?: unknown;
   usage?: Usage;
   attempts?: AttemptRecord[];
 }
@@ -156,13 +158,15 @@ export class RunTransitions {
    */
   async finish(
     run: RunRecord,
-    outcome: Required<Omit<Ending, 'attempts'>> & { attempts: AttemptRecord[] },
+    outcome: Required<Omit<Ending, 'attempts' | 'output_json'>> &
+      Pick<Ending, 'output_json'> & { attempts: AttemptRecord[] },
   ): Promise<EndedRun | undefined> {
     const endedAt = this.#context.now();
     const ended = await this.#end(run, outcome, { lease_owner: this.#context.instanceId }, endedAt);
     if (ended && outcome.status === 'completed') {
       await this.#context.events.publish('background_task_completed', run.agent_id, run.run_id, {
         output: outcome.output ?? '',
+        output_json: outcome.output_json ?? null,
         duration_ms: runDurationMs(run, endedAt),
         usage: outcome.usage,
       });
@@ -340,6 +344,7 @@ export class RunTransitions {
       lease_expires_at: null,
     };
     if (ending.output !== undefined) patch.output = ending.output;
+    if (ending.output_json !== undefined) patch.output_json = ending.output_json;
     if (ending.usage) patch.usage = ending.usage;
     if (ending.attempts) patch.attempts = ending.attempts;
     const record = await store.runs.update(run.run_id, patch, condition);

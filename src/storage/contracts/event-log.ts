@@ -23,7 +23,8 @@ export interface EventPayloads {
     /** A resumed run did not run the call again: it may or may not have taken effect. */
     unknown_outcome?: boolean;
   };
-  final_answer: { message: string };
+  /** `output_json`: the answer parsed, when the agent has an `output_schema` (valid against it). */
+  final_answer: { message: string; output_json?: unknown };
   /** Something in the run was not as it should be, and was corrected or left as it is (stable `code`). */
   run_warning: { code: string; message: string };
   background_task_started: {
@@ -42,7 +43,16 @@ export interface EventPayloads {
     /** Calls of tools that are not idempotent, started and not finished: not run again. */
     unknown_outcome_calls: number;
   };
-  background_task_completed: { output: string; duration_ms: number; usage: Usage };
+  /**
+   * `output_json`: the answer parsed (valid against the agent's `output_schema`), null without
+   * one; absent from events recorded before answers had a schema.
+   */
+  background_task_completed: {
+    output: string;
+    output_json?: unknown;
+    duration_ms: number;
+    usage: Usage;
+  };
   background_task_error: { error: ErrorInfo; attempt: number; will_retry: boolean; status: string };
   background_task_skipped: { scheduled_at: string; reason: string };
   /**
@@ -195,6 +205,17 @@ export interface SubscribeOptions {
   onReady?: () => void;
 }
 
+/** Which events {@link EventLog.prune} removes. */
+export interface PruneEventsOptions {
+  agent_id: string;
+  /** Events whose `timestamp` is before this instant (ISO). */
+  before: string;
+  /** At most this many in one call (default 1,000), so no call holds a lock for long. */
+  limit?: number;
+  /** Counts what would go, every batch of it (no limit), and removes nothing. */
+  dry_run?: boolean;
+}
+
 /** The event log: append, read back, and hear live appends. */
 export interface EventLog {
   append(event: NewEvent): Promise<NightshiftEvent>;
@@ -205,6 +226,14 @@ export interface EventLog {
    * Returns the function that unsubscribes.
    */
   subscribe(listener: (event: NightshiftEvent) => void, options?: SubscribeOptions): () => void;
+  /**
+   * Retention: removes, oldest first, up to `limit` of the agent's events whose `timestamp` is
+   * before `before` (from the agent's history and the fleet's). Events are appended in time
+   * order, so a backend may stop at the agent's first event that is not older (Redis does).
+   * Returns how many this call removed (with `dry_run`, how many it would remove). Safe from
+   * several processes at once: an event is counted by the one call that removed it.
+   */
+  prune(options: PruneEventsOptions): Promise<number>;
   close(): Promise<void>;
 }
 

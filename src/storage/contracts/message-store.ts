@@ -13,6 +13,16 @@ export interface ListMessagesOptions {
   limit?: number;
 }
 
+/** How {@link MessageStore.trim} trims a session. */
+export interface TrimMessagesOptions {
+  /** The newest messages kept. */
+  keep: number;
+  /** At most this many removed in one call (default 1,000), so no call holds a lock for long. */
+  limit?: number;
+  /** Counts what would go (no limit), and removes nothing. */
+  dry_run?: boolean;
+}
+
 /** Storage of conversations, one per session id. */
 export interface MessageStore {
   /** Appends messages to a session, in order, all or none. */
@@ -21,6 +31,12 @@ export interface MessageStore {
   list(sessionId: string, options?: ListMessagesOptions): Promise<StoredMessage[]>;
   /** Removes every message of a session. */
   clear(sessionId: string): Promise<void>;
+  /**
+   * Retention: removes the session's oldest messages beyond its newest `keep`, at most `limit`
+   * of them. Returns how many this call removed (with `dry_run`, how many it would). Safe from
+   * several processes at once: never more than the excess goes, however many trim together.
+   */
+  trim(sessionId: string, options: TrimMessagesOptions): Promise<number>;
 }
 
 /** The `limit` of {@link ListMessagesOptions}, checked; a bad one is a caller's bug, a `config_invalid` error. */

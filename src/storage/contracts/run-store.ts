@@ -83,6 +83,11 @@ export interface RunRecord {
   query: string;
   attempts: AttemptRecord[];
   output: string | null;
+  /**
+   * The final answer parsed, valid against the agent's `task_config.output_schema`; null
+   * without a schema, or without an answer.
+   */
+  output_json: unknown;
   error: ErrorInfo | null;
   usage: Usage;
   /** Why a tick was skipped (`overlap`, …), for `skipped` runs. */
@@ -101,6 +106,7 @@ export type RunPatch = Partial<
     | 'status'
     | 'attempts'
     | 'output'
+    | 'output_json'
     | 'error'
     | 'usage'
     | 'skip_reason'
@@ -217,6 +223,17 @@ export interface ListRunsOptions {
   status?: RunStatus | readonly RunStatus[];
 }
 
+/** Which ended runs {@link RunStore.pruneEnded} removes. */
+export interface PruneRunsOptions {
+  agent_id: string;
+  /** Runs that ended before this instant (ISO). */
+  ended_before: string;
+  /** At most this many in one call (default 500), so no call holds a lock for long. */
+  limit?: number;
+  /** Counts what would go, every batch of it (no limit), and removes nothing. */
+  dry_run?: boolean;
+}
+
 /** Storage of run records and their steps. */
 export interface RunStore {
   /** Inserts the run unless its run_id exists (atomic insert-if-absent); false when it does. */
@@ -237,4 +254,11 @@ export interface RunStore {
   listSteps(runId: string): Promise<RunStep[]>;
   /** Removes every run and step of an agent. */
   deleteByAgent(agentId: string): Promise<void>;
+  /**
+   * Retention: removes, oldest first, up to `limit` of the agent's ended runs (never an
+   * unfinished one) whose `ended_at` is before `ended_before`, with their steps. Returns the ids
+   * of the runs this call removed (with `dry_run`, of every run it would remove). Safe to call
+   * from several processes at once: a run is removed, and returned, by one call only.
+   */
+  pruneEnded(options: PruneRunsOptions): Promise<string[]>;
 }

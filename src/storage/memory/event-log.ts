@@ -4,6 +4,7 @@ import { parseEventSequence } from '../event-sequence.js';
 import { EVENT_LOG_LIMITS, type EventLogOptions } from '../event-log-options.js';
 import { handToSubscribers, subscriberOf, type EventSubscriber } from '../event-subscribers.js';
 import { warnOnError } from '../report-error.js';
+import { PRUNE_LIMITS, pruneCutoff, pruneLimit } from '../prune-limits.js';
 
 /** Options of {@link createMemoryEventLog}. */
 export type MemoryEventLogOptions = EventLogOptions;
@@ -89,6 +90,23 @@ export function createMemoryEventLog(options: MemoryEventLogOptions = {}): Event
       return () => {
         subscribers.delete(subscriber);
       };
+    },
+
+    async prune(pruneOptions) {
+      const limit = pruneLimit(pruneOptions.limit, PRUNE_LIMITS.events);
+      const cutoff = pruneCutoff(pruneOptions.before, 'before');
+      const due: number[] = [];
+      // Oldest first, up to the agent's first event that is not older (appends are in time order).
+      for (let index = Math.max(0, events.length - maxEvents); index < events.length; index += 1) {
+        const event = events[index]!;
+        if (event.agent_id !== pruneOptions.agent_id) continue;
+        if (!(Date.parse(event.timestamp) < cutoff)) break;
+        due.push(index);
+        if (!pruneOptions.dry_run && due.length >= limit) break;
+      }
+      if (pruneOptions.dry_run) return due.length;
+      for (const index of due.reverse()) events.splice(index, 1);
+      return due.length;
     },
 
     async close() {

@@ -3,6 +3,8 @@ import {
   type MessageStore,
   type StoredMessage,
 } from '../contracts/message-store.js';
+import { PRUNE_LIMITS, pruneLimit } from '../prune-limits.js';
+import { checkKeep } from '../trim-keep.js';
 
 /** A {@link MessageStore} held in this process's memory; every read returns a copy. */
 export function createMemoryMessageStore(): MessageStore {
@@ -27,6 +29,17 @@ export function createMemoryMessageStore(): MessageStore {
 
     async clear(sessionId) {
       sessions.delete(sessionId);
+    },
+
+    async trim(sessionId, options) {
+      const keep = checkKeep(options.keep);
+      const limit = pruneLimit(options.limit, PRUNE_LIMITS.messages);
+      const messages = sessions.get(sessionId) ?? [];
+      const excess = Math.max(0, messages.length - keep);
+      if (options.dry_run) return excess;
+      const removed = Math.min(excess, limit);
+      messages.splice(0, removed);
+      return removed;
     },
   };
 }

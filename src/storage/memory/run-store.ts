@@ -2,6 +2,7 @@ import { applyRunPatch, applyStepPatch } from '../apply-patch.js';
 import { NightshiftError } from '../../errors.js';
 import { isTerminal, meetsCondition } from '../contracts/run-store.js';
 import type { RunRecord, RunStatus, RunStep, RunStore } from '../contracts/run-store.js';
+import { PRUNE_LIMITS, pruneCutoff, pruneLimit } from '../prune-limits.js';
 
 const DEFAULT_LIST_LIMIT = 50;
 
@@ -98,6 +99,28 @@ export function createMemoryRunStore(): RunStore {
         steps.delete(runId);
       }
       byAgent.delete(agentId);
+    },
+
+    async pruneEnded(options) {
+      const limit = pruneLimit(options.limit, PRUNE_LIMITS.runs);
+      const cutoff = pruneCutoff(options.ended_before, 'ended_before');
+      const ids = byAgent.get(options.agent_id);
+      const due = [...(ids ?? [])]
+        .map((runId) => runs.get(runId)!)
+        .filter(
+          (run) =>
+            isTerminal(run.status) && run.ended_at !== null && Date.parse(run.ended_at) < cutoff,
+        )
+        .sort((a, b) => compareText(a.ended_at!, b.ended_at!) || compareText(a.run_id, b.run_id))
+        .map((run) => run.run_id);
+      if (options.dry_run) return due;
+      const removed = due.slice(0, limit);
+      for (const runId of removed) {
+        runs.delete(runId);
+        steps.delete(runId);
+        ids?.delete(runId);
+      }
+      return removed;
     },
   };
 }

@@ -12,6 +12,7 @@ import { eventFromRow } from '../sql/row-mapping.js';
 import { eventChannel, openDatabase, type PostgresConnectionOptions } from './connection.js';
 import { createEventBatchWriter, type EventRow } from './event-batch-writer.js';
 import { createNotificationListener } from './notification-listener.js';
+import { PRUNE_LIMITS, pruneCutoff, pruneLimit } from '../prune-limits.js';
 
 /** Options of {@link createPostgresEventLog}. */
 export interface PostgresEventLogOptions extends PostgresConnectionOptions, EventLogOptions {
@@ -270,6 +271,27 @@ export function createPostgresEventLog(options: PostgresEventLogOptions): EventL
         stopPolling();
         void listening.stop();
       };
+    },
+
+    async prune(pruneOptions) {
+      if (closed) throw closedError();
+      const limit = pruneLimit(pruneOptions.limit, PRUNE_LIMITS.events);
+      const before = new Date(pruneCutoff(pruneOptions.before, 'before')).toISOString();
+      // Index events_by_agent_timestamp (schema version 8); times compared in "C" order.
+      const older = `FROM ${events} WHERE agent_id = $1 AND "timestamp" COLLATE "C" < $2`;
+      if (pruneOptions.dry_run) {
+        const { rows } = await database.read<{ count: string }>(
+          `SELECT COUNT(*) AS count ${older}`,
+          [pruneOptions.agent_id, before],
+        );
+        return Number(rows[0]?.count ?? 0);
+      }
+      // Prunes at once pick the same rows: each row is deleted, and counted, by one of them.
+      const { rowCount } = await database.write(
+        `DELETE FROM ${events} WHERE id IN (SELECT id ${older} ORDER BY id LIMIT $3)`,
+        [pruneOptions.agent_id, before, limit],
+      );
+      return rowCount ?? 0;
     },
 
     async close() {

@@ -4,6 +4,8 @@ import {
   type StoredMessage,
 } from '../contracts/message-store.js';
 import type { PostgresDatabase } from './connection.js';
+import { PRUNE_LIMITS, pruneLimit } from '../prune-limits.js';
+import { checkKeep } from '../trim-keep.js';
 
 /** A {@link MessageStore} in a Postgres schema. */
 export function createPostgresMessageStore(database: PostgresDatabase): MessageStore {
@@ -22,6 +24,15 @@ export function createPostgresMessageStore(database: PostgresDatabase): MessageS
     `SELECT message FROM ${table} WHERE session_id = $1 ORDER BY sequence DESC LIMIT $2`,
   );
   const clear = database.prepare(`DELETE FROM ${table} WHERE session_id = $1`);
+  // The session's messages beyond its newest $2, oldest first.
+  const excess = `SELECT sequence FROM ${table} WHERE session_id = $1 ORDER BY sequence DESC OFFSET $2`;
+  const countExcess = database.prepare(`SELECT COUNT(*) AS count FROM (${excess}) AS excess`);
+  // Trims at once pick the same oldest rows: a row goes once, so never more than the excess.
+  const trim = database.prepare(`
+    DELETE FROM ${table} WHERE sequence IN (
+      SELECT sequence FROM (${excess}) AS excess ORDER BY sequence LIMIT $3
+    )
+  `);
 
   return {
     async append(sessionId, messages) {
@@ -43,6 +54,17 @@ export function createPostgresMessageStore(database: PostgresDatabase): MessageS
 
     async clear(sessionId) {
       await database.write(clear, [sessionId]);
+    },
+
+    async trim(sessionId, options) {
+      const keep = checkKeep(options.keep);
+      const limit = pruneLimit(options.limit, PRUNE_LIMITS.messages);
+      if (options.dry_run) {
+        const { rows } = await database.read<{ count: string }>(countExcess, [sessionId, keep]);
+        return Number(rows[0]?.count ?? 0);
+      }
+      const { rowCount } = await database.write(trim, [sessionId, keep, limit]);
+      return rowCount ?? 0;
     },
   };
 }

@@ -159,6 +159,32 @@ ALTER TABLE agents
 };
 
 /**
+ * Version 7: a run's answer parsed (`output_json`, JSON) beside its text, for agents with a
+ * `task_config.output_schema`. NULL without one, and for runs from before.
+ */
+const OUTPUT_JSON_MIGRATION: SqlMigration = {
+  version: 7,
+  name: 'structured answers',
+  sql: `
+ALTER TABLE runs ADD COLUMN output_json JSONB;
+`,
+};
+
+/**
+ * Version 8: retention. A sweep removes an agent's ended runs by `ended_at` and its events by
+ * `timestamp`, oldest first, a bounded batch at a time: each batch is an index read. The times
+ * are ISO text compared in "C" order (the queries say so), which is time order.
+ */
+const RETENTION_MIGRATION: SqlMigration = {
+  version: 8,
+  name: 'retention indexes',
+  sql: `
+CREATE INDEX runs_by_ended_at ON runs (agent_id, (ended_at COLLATE "C"));
+CREATE INDEX events_by_agent_timestamp ON events (agent_id, ("timestamp" COLLATE "C"));
+`,
+};
+
+/**
  * The schema, oldest first. Never edit a released migration: add the next version. Each
  * runs with `search_path` set to the target schema, so its names stay unqualified.
  */
@@ -169,6 +195,8 @@ export const MIGRATIONS: readonly SqlMigration[] = [
   BUDGET_GRANT_EXPIRY_MIGRATION,
   APPROVALS_MIGRATION,
   PAUSE_NOTES_MIGRATION,
+  OUTPUT_JSON_MIGRATION,
+  RETENTION_MIGRATION,
 ];
 
 /**

@@ -9,16 +9,18 @@ import {
   valuesOf,
   type RunRow,
 } from '../sql/row-mapping.js';
-import { tableStatements, TABLES, UNFINISHED_LIST } from '../sql/schema.js';
+import { RUNS_TABLE } from '../sql/runs-table.js';
+import { tableStatements, UNFINISHED_LIST } from '../sql/schema.js';
 import { compareAndSet, KnownVersions, rowVersion, type Versioned } from './compare-and-set.js';
 import type { PostgresDatabase } from './connection.js';
 import { POSTGRES_DIALECT } from './migrations.js';
+import { PRUNE_LIMITS, pruneCutoff, pruneLimit } from '../prune-limits.js';
 
 const DEFAULT_LIST_LIMIT = 50;
 /** Unfinished runs and steps remembered for writing without a read (`compare-and-set.ts`). */
 const KNOWN_LIMIT = 10_000;
 
-const RUNS = tableStatements(TABLES.runs, POSTGRES_DIALECT);
+const RUNS = tableStatements(RUNS_TABLE, POSTGRES_DIALECT);
 const COLUMNS = RUNS.columns;
 const toRecord = (row: RunRow): RunRecord => runFromRow(row, parsedJsonColumn);
 
@@ -73,6 +75,20 @@ export function createPostgresRunStore(database: PostgresDatabase): RunStore {
     WITH removed AS (DELETE FROM ${runs} WHERE agent_id = $1 RETURNING run_id)
     DELETE FROM ${steps} WHERE run_id IN (SELECT run_id FROM removed)
   `);
+  // Retention: an agent's ended runs by `ended_at` (index runs_by_ended_at, schema version 8).
+  const endedRuns = `SELECT run_id FROM ${runs}
+    WHERE agent_id = $1 AND ended_at IS NOT NULL AND ended_at COLLATE "C" < $2
+      AND status NOT IN (${UNFINISHED_LIST})
+    ORDER BY ended_at COLLATE "C", run_id`;
+  const listEnded = database.prepare(endedRuns);
+  // One statement: the runs and their steps go together. A process pruning at the same time
+  // skips the rows this one holds, and finds them gone after; each run is returned once.
+  const pruneEnded = database.prepare(`
+    WITH due AS (${endedRuns} LIMIT $3 FOR UPDATE SKIP LOCKED),
+    removed AS (DELETE FROM ${runs} WHERE run_id IN (SELECT run_id FROM due) RETURNING run_id),
+    removed_steps AS (DELETE FROM ${steps} WHERE run_id IN (SELECT run_id FROM removed))
+    SELECT run_id FROM removed
+  `);
   // A finished run, or step, is rarely written again: not worth remembering.
   const knownRuns = new KnownVersions<RunRecord>({
     limit: KNOWN_LIMIT,
@@ -85,7 +101,7 @@ export function createPostgresRunStore(database: PostgresDatabase): RunStore {
 
   return {
     async claim(run) {
-      const values = valuesOf(runToRow(run), TABLES.runs.columns);
+      const values = valuesOf(runToRow(run), RUNS_TABLE.columns);
       const { rows } = await database.write<Versioned>(claim, values);
       const version = rows[0]?.row_version;
       // As a read would give it back: only the columns.
@@ -191,6 +207,15 @@ export function createPostgresRunStore(database: PostgresDatabase): RunStore {
 
     async deleteByAgent(agentId) {
       await database.write(deleteByAgent, [agentId]);
+    },
+
+    async pruneEnded(options) {
+      const limit = pruneLimit(options.limit, PRUNE_LIMITS.runs);
+      const before = new Date(pruneCutoff(options.ended_before, 'ended_before')).toISOString();
+      const { rows } = options.dry_run
+        ? await database.read<{ run_id: string }>(listEnded, [options.agent_id, before])
+        : await database.write<{ run_id: string }>(pruneEnded, [options.agent_id, before, limit]);
+      return rows.map((row) => row.run_id);
     },
   };
 }

@@ -18,6 +18,33 @@ import { startEventTail, type EventTail } from './event-tail.js';
 import { redisKeys } from './keys.js';
 import type { StreamTrim } from './scripts.js';
 import { rangeStartAfter, toEvent, type StreamEntry } from './stream-entry.js';
+import { PRUNE_LIMITS, pruneCutoff, pruneLimit } from '../prune-limits.js';
+
+/** Entries read per round by a dry-run prune. */
+const PRUNE_PAGE = 1_000;
+
+/** The stream id right after `id`: a `MINID` that trims `id` and everything before it. */
+function idAfter(id: string): string {
+  const [ms = '0', sequence = '0'] = id.split('-');
+  return `${ms}-${BigInt(sequence) + 1n}`;
+}
+
+/** The ids of `entries` from the first, up to the first event that is not older than `cutoff`. */
+function olderPrefix(entries: readonly StreamEntry[], cutoff: number): string[] {
+  const ids: string[] = [];
+  for (const entry of entries) {
+    let timestamp: number;
+    try {
+      timestamp = Date.parse(toEvent(entry).timestamp);
+    } catch {
+      // An entry some other writer put in the stream: as old as its place says.
+      timestamp = Number.NEGATIVE_INFINITY;
+    }
+    if (!(timestamp < cutoff)) break;
+    ids.push(entry[0]);
+  }
+  return ids;
+}
 
 /** Options of {@link createRedisStreamEventLog}. */
 export interface RedisStreamEventLogOptions extends RedisLocationOptions, EventLogOptions {
@@ -164,6 +191,39 @@ export function createRedisStreamEventLog(options: RedisStreamEventLogOptions): 
         // No one is listening: free the blocking connection until someone subscribes.
         if (subscribers.size === 0) stopTail();
       };
+    },
+
+    async prune(pruneOptions) {
+      if (closed) throw closedError();
+      const limit = pruneLimit(pruneOptions.limit, PRUNE_LIMITS.events);
+      const cutoff = pruneCutoff(pruneOptions.before, 'before');
+      const agentKey = keys.agentEvents(pruneOptions.agent_id);
+      const oldest = async (start: string, count: number) =>
+        (await connection.run((client) =>
+          client.xrange(agentKey, start, '+', 'COUNT', count),
+        )) as StreamEntry[];
+      if (pruneOptions.dry_run) {
+        let total = 0;
+        for (let start = '-'; ;) {
+          const entries = await oldest(start, PRUNE_PAGE);
+          const ids = olderPrefix(entries, cutoff);
+          total += ids.length;
+          if (ids.length < entries.length || entries.length < PRUNE_PAGE) return total;
+          start = `(${ids.at(-1)!}`;
+        }
+      }
+      const ids = olderPrefix(await oldest('-', limit), cutoff);
+      if (ids.length === 0) return 0;
+      // The agent's stream is trimmed up to the last of them (exact MINID), and the same ids
+      // leave the fleet's; a process pruning at once trims nothing more, and counts 0.
+      const replies = await connection.run((client) =>
+        client
+          .multi()
+          .xdel(keys.fleetEvents, ...ids)
+          .xtrim(agentKey, 'MINID', '=', idAfter(ids.at(-1)!))
+          .exec(),
+      );
+      return Number(replies?.[1]?.[1] ?? 0);
     },
 
     async close() {

@@ -5,6 +5,8 @@ import {
 } from '../contracts/message-store.js';
 import type { RedisConnection } from './connection.js';
 import type { RedisKeys } from './keys.js';
+import { PRUNE_LIMITS, pruneLimit } from '../prune-limits.js';
+import { checkKeep } from '../trim-keep.js';
 
 /** A {@link MessageStore} in Redis: a list of JSON messages per session. */
 export function createRedisMessageStore(
@@ -31,6 +33,18 @@ export function createRedisMessageStore(
 
     async clear(sessionId) {
       await connection.run((client) => client.del(keys.messages(sessionId)));
+    },
+
+    async trim(sessionId, options) {
+      const keep = checkKeep(options.keep);
+      const limit = pruneLimit(options.limit, PRUNE_LIMITS.messages);
+      const key = keys.messages(sessionId);
+      if (options.dry_run) {
+        const length = await connection.run((client) => client.llen(key));
+        return Math.max(0, length - keep);
+      }
+      // One script counts and trims: trims at once never remove more than the excess.
+      return connection.run(() => connection.scripts.trimListHead(key, keep, limit));
     },
   };
 }

@@ -15,11 +15,14 @@ import type { RedisKeys } from './keys.js';
 import type { IndexMove } from './scripts.js';
 import { readJsonValues } from './read-json-values.js';
 import { CONFLICT, retryOnConflict } from '../retry-on-conflict.js';
+import { PRUNE_LIMITS, pruneCutoff, pruneLimit } from '../prune-limits.js';
 
 const DEFAULT_LIST_LIMIT = 50;
 const ALL_STATUSES: readonly RunStatus[] = [...UNFINISHED_STATUSES, ...TERMINAL_STATUSES];
 /** Runs deleted per transaction by `deleteByAgent`. */
 const DELETE_BATCH = 200;
+/** Index members read per round by `pruneEnded`. */
+const PRUNE_PAGE = 500;
 /**
  * Separates `scheduled_at` from `run_id` in index members. It sorts below every other
  * byte, so members in byte order are runs in (scheduled_at, run_id) order: SQLite's
@@ -87,6 +90,34 @@ export function createRedisRunStore(connection: RedisConnection, keys: RedisKeys
     );
     if (lists.length === 1) return lists[0]!;
     return [...new Set(lists.flat())].sort((a, b) => compareBytes(b, a)).slice(0, limit);
+  }
+
+  /**
+   * The agent's ended runs that ended before `before`, oldest `ended_at` first: up to `wanted`
+   * of each ended status, merged. Read from the ended statuses' indexes among runs scheduled
+   * before `before` (a run ends after it is due), oldest due first, a page at a time.
+   */
+  async function endedBefore(agentId: string, before: string, wanted: number) {
+    const cutoff = Date.parse(before);
+    const found: RunRecord[] = [];
+    for (const status of TERMINAL_STATUSES) {
+      const index = keys.agentRunsWithStatus(agentId, status);
+      let ofStatus = 0;
+      for (let offset = 0; ofStatus < wanted; offset += PRUNE_PAGE) {
+        const members = await connection.run((client) =>
+          client.zrange(index, '-', `(${before}`, 'BYLEX', 'LIMIT', offset, PRUNE_PAGE),
+        );
+        const due = (await readRuns(members, new Set([status]))).filter(
+          (run) => run.ended_at !== null && Date.parse(run.ended_at) < cutoff,
+        );
+        found.push(...due);
+        ofStatus += due.length;
+        if (members.length < PRUNE_PAGE) break;
+      }
+    }
+    return found.sort(
+      (a, b) => compareBytes(a.ended_at!, b.ended_at!) || compareBytes(a.run_id, b.run_id),
+    );
   }
 
   return {
@@ -186,6 +217,32 @@ export function createRedisRunStore(connection: RedisConnection, keys: RedisKeys
     async listSteps(runId) {
       const items = await connection.run((client) => client.lrange(keys.runSteps(runId), 0, -1));
       return items.map((item) => JSON.parse(item) as RunStep);
+    },
+
+    async pruneEnded(options) {
+      const limit = pruneLimit(options.limit, PRUNE_LIMITS.runs);
+      const before = new Date(pruneCutoff(options.ended_before, 'ended_before')).toISOString();
+      const wanted = options.dry_run ? Number.POSITIVE_INFINITY : limit;
+      const due = (await endedBefore(options.agent_id, before, wanted)).slice(0, wanted);
+      if (options.dry_run || due.length === 0) return due.map((run) => run.run_id);
+      // One transaction: a reader sees a run with its index entries and steps, or none of them.
+      // An ended run is never written again, so what was read is what goes; of processes
+      // pruning at once, the one whose DEL removed the record counts it.
+      const replies = await connection.run((client) => {
+        const transaction = client.multi();
+        for (const run of due) {
+          const member = indexMember(run);
+          transaction
+            .del(keys.run(run.run_id))
+            .del(keys.runSteps(run.run_id), keys.runStepIds(run.run_id))
+            .zrem(keys.agentRuns(run.agent_id), member)
+            .zrem(keys.agentRunsWithStatus(run.agent_id, run.status), member);
+        }
+        return transaction.exec();
+      });
+      return due
+        .filter((_run, position) => replies?.[position * 4]?.[1] === 1)
+        .map((run) => run.run_id);
     },
 
     async deleteByAgent(agentId) {

@@ -72,6 +72,15 @@ redis.call('RPUSH', KEYS[2], ARGV[2])
 return '1'
 `;
 
+/** Removes up to ARGV[2] items from a list's head, keeping at least its newest ARGV[1]. */
+const TRIM_LIST_HEAD = `
+local excess = redis.call('LLEN', KEYS[1]) - tonumber(ARGV[1])
+local due = math.min(excess, tonumber(ARGV[2]))
+if due <= 0 then return '0' end
+redis.call('LTRIM', KEYS[1], due, -1)
+return tostring(due)
+`;
+
 /** Replaces one list item only when it still holds what the caller read. */
 const SET_LIST_ITEM_IF_UNCHANGED = `
 if redis.call('LINDEX', KEYS[1], ARGV[1]) ~= ARGV[2] then return '0' end
@@ -342,6 +351,8 @@ export interface RedisScripts {
   appendAll(listKey: string, values: readonly string[]): Promise<void>;
   /** Appends `value` to `listKey` unless `id` is in `idsKey` already; false when it is. */
   appendUnique(idsKey: string, listKey: string, id: string, value: string): Promise<boolean>;
+  /** Removes up to `limit` of a list's oldest items beyond its newest `keep`; returns how many. */
+  trimListHead(listKey: string, keep: number, limit: number): Promise<number>;
   /** Replaces item `position` of a list when it still holds `expected`; false otherwise. */
   setListItemIfUnchanged(
     listKey: string,
@@ -399,6 +410,7 @@ export function defineScripts(client: Redis, keys: RedisKeys): RedisScripts {
   const appendAll = define('nightshiftAppendAll', APPEND_ALL);
   const appendUnique = define('nightshiftAppendUnique', APPEND_UNIQUE);
   const setListItem = define('nightshiftSetListItemIfUnchanged', SET_LIST_ITEM_IF_UNCHANGED);
+  const trimListHead = define('nightshiftTrimListHead', TRIM_LIST_HEAD);
   const appendEvent = define('nightshiftAppendEvent', APPEND_EVENT);
   const holdBudget = define('nightshiftHoldBudget', HOLD_BUDGET);
   const settleBudget = define('nightshiftSettleBudget', SETTLE_BUDGET);
@@ -426,6 +438,10 @@ export function defineScripts(client: Redis, keys: RedisKeys): RedisScripts {
 
     async appendUnique(idsKey, listKey, id, value) {
       return (await appendUnique([idsKey, listKey], [id, value])) === '1';
+    },
+
+    async trimListHead(listKey, keep, limit) {
+      return Number(await trimListHead([listKey], [String(keep), String(limit)]));
     },
 
     async setListItemIfUnchanged(listKey, position, expected, next) {

@@ -51,6 +51,8 @@ export interface RunRow {
   query: string;
   attempts: unknown;
   output: string | null;
+  /** Schema version 7: the answer parsed (JSON text), NULL without one. */
+  output_json: unknown;
   error: unknown;
   usage: unknown;
   skip_reason: string | null;
@@ -102,6 +104,11 @@ export function runToRow(run: RunRecord): RunRow {
   return {
     ...run,
     attempts: JSON.stringify(run.attempts),
+    // `undefined` (a record from before version 7) is stored as NULL too.
+    output_json:
+      run.output_json === null || run.output_json === undefined
+        ? null
+        : JSON.stringify(run.output_json),
     error: run.error === null ? null : JSON.stringify(run.error),
     usage: JSON.stringify(run.usage),
   };
@@ -121,6 +128,7 @@ export function runFromRow(row: RunRow, readJson: JsonColumnReader): RunRecord {
     query: row.query,
     attempts: readJson(row.attempts) as AttemptRecord[],
     output: row.output,
+    output_json: row.output_json === null ? null : readJson(row.output_json),
     error: row.error === null ? null : (readJson(row.error) as ErrorInfo),
     usage: readJson(row.usage) as Usage,
     skip_reason: row.skip_reason,

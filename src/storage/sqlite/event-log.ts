@@ -9,6 +9,7 @@ import {
 import { handToSubscribers, subscriberOf, type EventSubscriber } from '../event-subscribers.js';
 import { eventFromRow, parseJsonColumn, type EventRow as SqlEventRow } from '../sql/row-mapping.js';
 import { openDatabase, type SqliteConnectionOptions, type SqliteDatabase } from './connection.js';
+import { PRUNE_LIMITS, pruneCutoff, pruneLimit } from '../prune-limits.js';
 
 /** Options of {@link createSqliteEventLog}. */
 export interface SqliteEventLogOptions extends SqliteConnectionOptions, EventLogOptions {
@@ -79,6 +80,16 @@ export function createSqliteEventLog(options: SqliteEventLogOptions): EventLog {
   const trim = database.prepare<[number]>(
     'DELETE FROM events WHERE id <= (SELECT id FROM events ORDER BY id DESC LIMIT 1 OFFSET ?)',
   );
+
+  // Retention: an agent's events by timestamp (index events_by_agent_timestamp, schema version 8).
+  const countOlder = database.prepare<[string, string], { count: number }>(
+    'SELECT COUNT(*) AS count FROM events WHERE agent_id = ? AND "timestamp" < ?',
+  );
+  const removeOlder = database.prepare<[string, string, number]>(`
+    DELETE FROM events WHERE id IN (
+      SELECT id FROM events WHERE agent_id = ? AND "timestamp" < ? ORDER BY id LIMIT ?
+    )
+  `);
 
   const subscribers = new Set<Subscriber>();
   let pollTimer: NodeJS.Timeout | undefined;
@@ -201,6 +212,17 @@ export function createSqliteEventLog(options: SqliteEventLogOptions): EventLog {
           pollTimer = undefined;
         }
       };
+    },
+
+    async prune(pruneOptions) {
+      if (closed) throw new NightshiftError('storage_unavailable', 'the event log is closed');
+      const limit = pruneLimit(pruneOptions.limit, PRUNE_LIMITS.events);
+      const before = new Date(pruneCutoff(pruneOptions.before, 'before')).toISOString();
+      const { agent_id: agentId } = pruneOptions;
+      if (pruneOptions.dry_run) {
+        return writes.read(['events'], () => countOlder.get(agentId, before)?.count ?? 0);
+      }
+      return writes.write(['events'], () => removeOlder.run(agentId, before, limit).changes);
     },
 
     async close() {

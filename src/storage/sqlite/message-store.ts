@@ -4,6 +4,8 @@ import {
   type StoredMessage,
 } from '../contracts/message-store.js';
 import type { SqliteConnection } from './connection.js';
+import { PRUNE_LIMITS, pruneLimit } from '../prune-limits.js';
+import { checkKeep } from '../trim-keep.js';
 
 /** A {@link MessageStore} in a SQLite database; writes commit in the connection's batch. */
 export function createSqliteMessageStore({ database, writes }: SqliteConnection): MessageStore {
@@ -18,6 +20,14 @@ export function createSqliteMessageStore({ database, writes }: SqliteConnection)
     'SELECT message FROM messages WHERE session_id = ? ORDER BY sequence DESC LIMIT ?',
   );
   const remove = database.prepare<[string]>('DELETE FROM messages WHERE session_id = ?');
+  const count = database.prepare<[string], { count: number }>(
+    'SELECT COUNT(*) AS count FROM messages WHERE session_id = ?',
+  );
+  const removeOldest = database.prepare<[string, number]>(`
+    DELETE FROM messages WHERE sequence IN (
+      SELECT sequence FROM messages WHERE session_id = ? ORDER BY sequence LIMIT ?
+    )
+  `);
 
   return {
     async append(sessionId, messages) {
@@ -39,6 +49,18 @@ export function createSqliteMessageStore({ database, writes }: SqliteConnection)
     async clear(sessionId) {
       return writes.write(['messages', sessionId], () => {
         remove.run(sessionId);
+      });
+    },
+
+    async trim(sessionId, options) {
+      const keep = checkKeep(options.keep);
+      const limit = pruneLimit(options.limit, PRUNE_LIMITS.messages);
+      const excess = (): number => Math.max(0, (count.get(sessionId)?.count ?? 0) - keep);
+      if (options.dry_run) return writes.read(['messages', sessionId], excess);
+      // Counted and removed under the write lock: trims at once never remove more than the excess.
+      return writes.write(['messages', sessionId], () => {
+        const due = Math.min(excess(), limit);
+        return due === 0 ? 0 : removeOldest.run(sessionId, due).changes;
       });
     },
   };

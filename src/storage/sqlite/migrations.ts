@@ -153,6 +153,31 @@ ALTER TABLE agents ADD COLUMN paused_until TEXT;
 `,
 };
 
+/**
+ * Version 7: a run's answer parsed (`output_json`, JSON) beside its text, for agents with a
+ * `task_config.output_schema`. NULL without one, and for runs from before.
+ */
+const OUTPUT_JSON_MIGRATION: SqlMigration = {
+  version: 7,
+  name: 'structured answers',
+  sql: `
+ALTER TABLE runs ADD COLUMN output_json TEXT;
+`,
+};
+
+/**
+ * Version 8: retention. A sweep removes an agent's ended runs by `ended_at` and its events by
+ * `timestamp`, oldest first, a bounded batch at a time: each batch is an index read.
+ */
+const RETENTION_MIGRATION: SqlMigration = {
+  version: 8,
+  name: 'retention indexes',
+  sql: `
+CREATE INDEX runs_by_ended_at ON runs (agent_id, ended_at);
+CREATE INDEX events_by_agent_timestamp ON events (agent_id, "timestamp");
+`,
+};
+
 /** The schema, oldest first. Never edit a released migration: add the next version. */
 export const MIGRATIONS: readonly SqlMigration[] = [
   firstMigration(SQLITE_DIALECT),
@@ -161,6 +186,8 @@ export const MIGRATIONS: readonly SqlMigration[] = [
   BUDGET_GRANT_EXPIRY_MIGRATION,
   APPROVALS_MIGRATION,
   PAUSE_NOTES_MIGRATION,
+  OUTPUT_JSON_MIGRATION,
+  RETENTION_MIGRATION,
 ];
 
 /**

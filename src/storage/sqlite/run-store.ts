@@ -9,15 +9,17 @@ import type {
   RunStore,
 } from '../contracts/run-store.js';
 import { parseJsonColumn, runFromRow, runToRow, type RunRow } from '../sql/row-mapping.js';
-import { tableStatements, TABLES, UNFINISHED_LIST } from '../sql/schema.js';
+import { RUNS_TABLE } from '../sql/runs-table.js';
+import { tableStatements, UNFINISHED_LIST } from '../sql/schema.js';
 import { SQLITE_DIALECT } from './migrations.js';
 import type { SqliteConnection } from './connection.js';
+import { PRUNE_LIMITS, pruneCutoff, pruneLimit } from '../prune-limits.js';
 
 const DEFAULT_LIST_LIMIT = 50;
 
 const toRecord = (row: RunRow): RunRecord => runFromRow(row, parseJsonColumn);
 const toRow = runToRow;
-const RUNS = tableStatements(TABLES.runs, SQLITE_DIALECT);
+const RUNS = tableStatements(RUNS_TABLE, SQLITE_DIALECT);
 
 /**
  * A {@link RunStore} in a SQLite database. Writes commit in the connection's batch; each
@@ -61,6 +63,19 @@ export function createSqliteRunStore({ database, writes }: SqliteConnection): Ru
   );
   const removeSteps = database.prepare<[string]>(
     'DELETE FROM run_steps WHERE run_id IN (SELECT run_id FROM runs WHERE agent_id = ?)',
+  );
+
+  // Retention: an agent's ended runs by `ended_at` (index runs_by_ended_at, schema version 8).
+  const selectEnded = database.prepare<[string, string, number], { run_id: string }>(`
+    SELECT run_id FROM runs
+    WHERE agent_id = ? AND ended_at IS NOT NULL AND ended_at < ? AND status NOT IN (${UNFINISHED_LIST})
+    ORDER BY ended_at, run_id LIMIT ?
+  `);
+  const removeStepsOf = database.prepare<[string]>(
+    'DELETE FROM run_steps WHERE run_id IN (SELECT value FROM json_each(?))',
+  );
+  const removeRunsIn = database.prepare<[string]>(
+    'DELETE FROM runs WHERE run_id IN (SELECT value FROM json_each(?))',
   );
 
   function updateRun(
@@ -148,6 +163,26 @@ export function createSqliteRunStore({ database, writes }: SqliteConnection): Ru
       return writes.write(['runs'], () => {
         removeSteps.run(agentId);
         removeRuns.run(agentId);
+      });
+    },
+
+    async pruneEnded(options) {
+      const limit = pruneLimit(options.limit, PRUNE_LIMITS.runs);
+      const before = new Date(pruneCutoff(options.ended_before, 'ended_before')).toISOString();
+      if (options.dry_run) {
+        return writes
+          .read(['runs'], () => selectEnded.all(options.agent_id, before, -1))
+          .map((row) => row.run_id);
+      }
+      // Chosen and removed in one savepoint of a BEGIN IMMEDIATE batch: under the write lock, so
+      // a process sweeping at the same time finds them gone.
+      return writes.write(['runs'], () => {
+        const runIds = selectEnded.all(options.agent_id, before, limit).map((row) => row.run_id);
+        if (runIds.length === 0) return runIds;
+        const list = JSON.stringify(runIds);
+        removeStepsOf.run(list);
+        removeRunsIn.run(list);
+        return runIds;
       });
     },
   };

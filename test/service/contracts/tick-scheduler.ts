@@ -4,6 +4,7 @@ import type { AgentDefinition } from '../../../src/config/agent-definition.js';
 import type {
   DeliveryOutcome,
   ManualRunRequest,
+  ResumeRequest,
   SchedulerContext,
   SchedulerTarget,
   TickScheduler,
@@ -53,6 +54,7 @@ interface DeliveredTick {
 class RecordingTarget implements SchedulerTarget {
   readonly ticks: DeliveredTick[] = [];
   readonly manual: ManualRunRequest[] = [];
+  readonly resumed: ResumeRequest[] = [];
   readonly missed: { agentId: string; missed: number; lastMissed: number }[] = [];
   readonly finished: string[] = [];
   readonly agents = new Map<string, AgentRecord>();
@@ -65,6 +67,11 @@ class RecordingTarget implements SchedulerTarget {
 
   async onManual(request: ManualRunRequest): Promise<DeliveryOutcome> {
     this.manual.push(request);
+    return 'handled';
+  }
+
+  async onResume(request: ResumeRequest): Promise<DeliveryOutcome> {
+    this.resumed.push(request);
     return 'handled';
   }
 
@@ -245,6 +252,37 @@ export function describeTickScheduler(
         }
         await markTime(arm, target, 1);
         expect(target.manual).toEqual(capabilities.distributed ? [request] : []);
+      },
+    );
+
+    it(
+      capabilities.distributed
+        ? 'queues a waiting run’s next attempt and delivers it to a worker'
+        : 'hands a waiting run’s next attempt back to the caller to wake here',
+      async () => {
+        const { target, arm, scheduler } = await open();
+        const request: ResumeRequest = {
+          agent_id: 'alpha',
+          run_id: `alpha.manual-${Date.now()}-resume`,
+          attempt: 2,
+        };
+        if (capabilities.distributed) {
+          // Every manager hearing the same decision asks; a worker wakes the run once whatever
+          // number of deliveries reach it (the run is woken by a compare-and-set).
+          const asked = await Promise.all([1, 2, 3].map(() => scheduler.enqueueResume(request)));
+          expect(asked).toEqual(['queued', 'queued', 'queued']);
+          await waitFor(() => target.resumed.length >= 1, { ...WAIT, what: 'the resume' });
+        } else {
+          expect(await scheduler.enqueueResume(request)).toBe('run_here');
+        }
+        await markTime(arm, target, 1);
+        if (capabilities.distributed) {
+          expect(target.resumed.length).toBeGreaterThanOrEqual(1);
+          expect(target.resumed.length).toBeLessThanOrEqual(3);
+          expect(new Set(target.resumed.map((entry) => JSON.stringify(entry)))).toEqual(
+            new Set([JSON.stringify(request)]),
+          );
+        } else expect(target.resumed).toEqual([]);
       },
     );
 

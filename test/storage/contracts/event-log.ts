@@ -11,6 +11,7 @@ import {
   type EventLogFactoryOptions,
   type EventLogFixture,
 } from './fixtures.js';
+import { describeEventRetention } from './event-retention.js';
 
 function messagesOf(events: readonly NightshiftEvent[]): string[] {
   return events.map((event) => (event.payload as { message: string }).message);
@@ -36,6 +37,8 @@ export function describeEventLog(name: string, factory: EventLogFactory): void {
     afterEach(async () => {
       await Promise.all(fixtures.splice(0).map((fixture) => fixture.cleanup()));
     });
+
+    describeEventRetention(() => openLog());
 
     it('gives each appended event an increasing id and reads them back in order', async () => {
       const log = await openLog();

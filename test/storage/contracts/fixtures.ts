@@ -87,6 +87,7 @@ export function runRecord(
     query: 'Check the disk.',
     attempts: [],
     output: null,
+    output_json: null,
     error: null,
     usage: emptyUsage(),
     skip_reason: null,

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NightshiftError } from '../../../src/errors.js';
 import type { MessageStore, StoredMessage } from '../../../src/storage/index.js';
 import type { StoreFactory, StoreFixture } from './fixtures.js';
+import { describeMessageRetention } from './message-retention.js';
 
 const user = (text: string): StoredMessage => ({ role: 'user', content: text });
 
@@ -30,6 +31,8 @@ export function describeMessageStore(name: string, factory: StoreFactory): void 
     afterEach(async () => {
       await fixture.cleanup();
     });
+
+    describeMessageRetention(() => messages);
 
     it('keeps messages in append order across appends', async () => {
       await messages.append('session', [user('one'), user('two')]);

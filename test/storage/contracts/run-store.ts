@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NightshiftError } from '../../../src/errors.js';
 import type { RunStore } from '../../../src/storage/index.js';
 import { minute, runRecord, step, type StoreFactory, type StoreFixture } from './fixtures.js';
+import { describeRunRetention } from './run-retention.js';
 
 /** The RunStore contract (runs and their steps), run against one backend. */
 export function describeRunStore(name: string, factory: StoreFactory): void {
@@ -16,6 +17,8 @@ export function describeRunStore(name: string, factory: StoreFactory): void {
     afterEach(async () => {
       await fixture.cleanup();
     });
+
+    describeRunRetention(() => runs);
 
     it('claims a run and reads it back', async () => {
       const run = runRecord('alpha', minute(0));

@@ -2,7 +2,7 @@ import type { RunLink, RunReport } from '../run-report-types.js';
 import { agentPath, api } from './api.js';
 import { byId, el, replaceChildren, type Child } from './dom.js';
 import { followStream, type EventStream } from './event-stream.js';
-import { formatDuration, formatNumber, formatTime, formatUsd } from './format.js';
+import { formatDuration, formatJson, formatNumber, formatTime, formatUsd } from './format.js';
 import { followInboxCount } from './inbox-count.js';
 import { reportFailure } from './notice.js';
 import { block, renderEvents, renderTimeline } from './run-timeline.js';
@@ -87,6 +87,9 @@ function renderOutcome(report: RunReport): void {
     parts.push(el('div', { class: 'label' }, 'Skipped'), el('p', {}, run.skip_reason));
   if (run.output !== null && run.output !== undefined)
     parts.push(block('Output', run.output, 'output'));
+  // The answer parsed (the agent has an output_schema): shown as JSON, pretty-printed.
+  if (run.output_json !== null && run.output_json !== undefined)
+    parts.push(block('Output (JSON)', formatJson(run.output_json), 'output-json'));
   if (!isTerminalStatus(run.status)) {
     parts.push(
       el('p', { class: 'muted' }, 'The run is ' + run.status + '; this page follows it live.'),
