@@ -1,93 +1,17 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { Redis } from 'ioredis';
-import pg from 'pg';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  createMemoryStore,
-  createPostgresStore,
-  createSqliteStore,
-  type RunStore,
-  type Store,
-} from '../../src/storage/index.js';
-import { createRedisStore } from '../../src/storage/redis/index.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createSqliteStore, type RunStore, type Store } from '../../src/storage/index.js';
 import { MIGRATIONS, migrate } from '../../src/storage/sqlite/migrations.js';
-import { runRecord, type StoreFactory, type StoreFixture } from './contracts/fixtures.js';
-import { postgresTestUrl, postgresUnavailableReason, uniqueName } from './postgres-server.js';
-import { deleteKeys, freshPrefix, probeRedis, REDIS_URL } from './redis-server.js';
+import { runRecord, type StoreFixture } from './contracts/fixtures.js';
 import { temporaryDirectory } from './temporary-directory.js';
+import { everyBackend } from './every-backend.js';
 
 // A run's answer parsed (`output_json`, structured answers) on every backend, and on a SQLite
 // database from before it (schema version 6).
 
-const postgresUrl = postgresTestUrl();
-const postgresMissing = await postgresUnavailableReason(postgresUrl);
-const redisProbe = await probeRedis(REDIS_URL);
-const inCi = process.env.CI === 'true';
-const admin = new pg.Pool({ connectionString: postgresUrl, max: 2 });
-admin.on('error', () => undefined);
-const redisAdmin = new Redis(REDIS_URL, { lazyConnect: true });
-afterAll(async () => {
-  await admin.end();
-  redisAdmin.disconnect();
-});
-
-const backends: { name: string; skip: boolean; factory: StoreFactory }[] = [
-  {
-    name: 'memory',
-    skip: false,
-    factory: async () => {
-      const store = createMemoryStore();
-      return { store, cleanup: () => store.close() };
-    },
-  },
-  {
-    name: 'sqlite',
-    skip: false,
-    factory: async () => {
-      const directory = temporaryDirectory();
-      const store = createSqliteStore({ path: join(directory.path, 'nightshift.db') });
-      return {
-        store,
-        cleanup: async () => {
-          await store.close();
-          directory.remove();
-        },
-      };
-    },
-  },
-  {
-    name: 'postgres',
-    skip: postgresMissing !== undefined && !inCi,
-    factory: async () => {
-      const schema = uniqueName('nightshift_output');
-      const store = createPostgresStore({ url: postgresUrl, namespace: schema });
-      return {
-        store,
-        cleanup: async () => {
-          await store.close();
-          await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-        },
-      };
-    },
-  },
-  {
-    name: 'redis',
-    skip: !redisProbe.available && !inCi,
-    factory: async () => {
-      const prefix = freshPrefix();
-      const store = createRedisStore({ url: REDIS_URL, namespace: prefix.slice(0, -1) });
-      return {
-        store,
-        cleanup: async () => {
-          await store.close();
-          await deleteKeys(redisAdmin, prefix);
-        },
-      };
-    },
-  },
-];
+const backends = everyBackend('nightshift_output');
 
 const VERDICT = { status: 'ok', rows: 42, checks: [{ name: 'disk', up: true }], note: null };
 
