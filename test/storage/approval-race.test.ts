@@ -1,33 +1,17 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { join, resolve } from 'node:path';
-import { Redis } from 'ioredis';
-import pg from 'pg';
-import { afterAll, describe, expect, it } from 'vitest';
-import { maskUrl } from '../../src/storage/index.js';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { raceApprovalId, raceDecisions } from './approval-race-process.js';
 import { openRaceStore, type RaceStoreLocation } from './budget-race-process.js';
 import { approvalRecord } from './contracts/approval-store.js';
-import { postgresTestUrl, postgresUnavailableReason, uniqueName } from './postgres-server.js';
-import { deleteKeys, freshPrefix, probeRedis, REDIS_URL } from './redis-server.js';
-import { temporaryDirectory } from './temporary-directory.js';
+import { raceBackends } from './race-backends.js';
 
 /** Approvals each of the three processes (two children and this one) decides, in the same order. */
 const APPROVALS = 150;
 /** Long: three processes load tsx and connect on a machine that may be busy. */
 const RACE_TIMEOUT_MS = 120_000;
 const RACERS = ['first', 'second', 'third'] as const;
-
-const postgresUrl = postgresTestUrl();
-const postgresUnavailable = await postgresUnavailableReason(postgresUrl);
-const redis = await probeRedis();
-if (process.env.CI !== 'true') {
-  if (postgresUnavailable !== undefined)
-    console.log(
-      `skipped the Postgres approval race: ${maskUrl(postgresUrl)} (${postgresUnavailable})`,
-    );
-  if (!redis.available) console.log(`skipped the Redis approval race: ${redis.reason}`);
-}
 
 /** Starts a child racer, waits until it says it is ready; `go()` starts it, `won` is what it won. */
 async function startRacer(location: RaceStoreLocation, name: string) {
@@ -120,40 +104,5 @@ function describeRace(
   });
 }
 
-const postgresAdmin = new pg.Pool({ connectionString: postgresUrl, max: 1 });
-postgresAdmin.on('error', () => undefined);
-let redisAdmin: Redis | undefined;
-
-afterAll(async () => {
-  await postgresAdmin.end();
-  redisAdmin?.disconnect();
-});
-
-describeRace('sqlite', true, async () => {
-  const directory = temporaryDirectory();
-  return {
-    location: { backend: 'sqlite', location: join(directory.path, 'approvals.db'), namespace: '' },
-    cleanup: async () => directory.remove(),
-  };
-});
-
-describeRace('postgres', postgresUnavailable === undefined, async () => {
-  const schema = uniqueName('nightshift_approval_race');
-  return {
-    location: { backend: 'postgres', location: postgresUrl, namespace: schema },
-    cleanup: async () => {
-      await postgresAdmin.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(schema)} CASCADE`);
-    },
-  };
-});
-
-describeRace('redis', redis.available, async () => {
-  const prefix = freshPrefix();
-  return {
-    location: { backend: 'redis', location: REDIS_URL, namespace: prefix.slice(0, -1) },
-    cleanup: async () => {
-      redisAdmin ??= new Redis(REDIS_URL, { lazyConnect: true });
-      await deleteKeys(redisAdmin, prefix);
-    },
-  };
-});
+for (const { backend, available, open } of raceBackends('approval_race', 'approval race'))
+  describeRace(backend, available, open);

@@ -3,15 +3,10 @@
  * connection or pool, as separate processes have): every grant due is expired by exactly one of
  * them, and what it granted leaves the counter once.
  */
-import { join } from 'node:path';
-import { Redis } from 'ioredis';
-import pg from 'pg';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { BudgetGrant, Store } from '../../src/storage/index.js';
 import { openRaceStore, type RaceStoreLocation } from './budget-race-process.js';
-import { postgresTestUrl, postgresUnavailableReason, uniqueName } from './postgres-server.js';
-import { deleteKeys, freshPrefix, probeRedis, REDIS_URL } from './redis-server.js';
-import { temporaryDirectory } from './temporary-directory.js';
+import { raceBackends } from './race-backends.js';
 
 const KEY = 'fleet:per_day:2026-12-03';
 const GRANTED_AT = new Date('2026-12-03T10:00:00.000Z');
@@ -22,10 +17,6 @@ const ROUNDS = 8;
 const PER_ROUND = 6;
 const STORES = 3;
 const SWEEPS_PER_STORE = 2;
-
-const postgresUrl = postgresTestUrl();
-const postgresUnavailable = await postgresUnavailableReason(postgresUrl);
-const redis = await probeRedis();
 
 /** Grant `index` of the race: 2^index tokens, so every sum names which grants it counts. */
 function grantOf(index: number, expires: boolean): BudgetGrant {
@@ -98,40 +89,5 @@ function describeExpiryRace(
   });
 }
 
-const postgresAdmin = new pg.Pool({ connectionString: postgresUrl, max: 1 });
-postgresAdmin.on('error', () => undefined);
-let redisAdmin: Redis | undefined;
-
-afterAll(async () => {
-  await postgresAdmin.end();
-  redisAdmin?.disconnect();
-});
-
-describeExpiryRace('sqlite', true, async () => {
-  const directory = temporaryDirectory();
-  return {
-    location: { backend: 'sqlite', location: join(directory.path, 'budgets.db'), namespace: '' },
-    cleanup: async () => directory.remove(),
-  };
-});
-
-describeExpiryRace('postgres', postgresUnavailable === undefined, async () => {
-  const schema = uniqueName('nightshift_budget_expiry');
-  return {
-    location: { backend: 'postgres', location: postgresUrl, namespace: schema },
-    cleanup: async () => {
-      await postgresAdmin.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(schema)} CASCADE`);
-    },
-  };
-});
-
-describeExpiryRace('redis', redis.available, async () => {
-  const prefix = freshPrefix();
-  return {
-    location: { backend: 'redis', location: REDIS_URL, namespace: prefix.slice(0, -1) },
-    cleanup: async () => {
-      redisAdmin ??= new Redis(REDIS_URL, { lazyConnect: true });
-      await deleteKeys(redisAdmin, prefix);
-    },
-  };
-});
+for (const { backend, available, open } of raceBackends('budget_expiry', 'budget expiry race'))
+  describeExpiryRace(backend, available, open);

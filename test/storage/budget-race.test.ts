@@ -1,11 +1,8 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { once } from 'node:events';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { Redis } from 'ioredis';
-import pg from 'pg';
-import { afterAll, describe, expect, it } from 'vitest';
-import { maskUrl } from '../../src/storage/index.js';
+import { describe, expect, it } from 'vitest';
 import {
   openRaceStore,
   RACE_HOLD_MICRO_USD,
@@ -14,26 +11,13 @@ import {
   type RaceResult,
   type RaceStoreLocation,
 } from './budget-race-process.js';
-import { postgresTestUrl, postgresUnavailableReason, uniqueName } from './postgres-server.js';
-import { deleteKeys, freshPrefix, probeRedis, REDIS_URL } from './redis-server.js';
-import { temporaryDirectory } from './temporary-directory.js';
+import { raceBackends } from './race-backends.js';
 
 /** Holds made in all, by the two child processes and this one. */
 const HOLDS = 200;
 const LIMIT = RACE_LINE.limits.micro_usd!;
 /** Long: three processes load tsx and connect on a machine that may be busy. */
 const RACE_TIMEOUT_MS = 120_000;
-
-const postgresUrl = postgresTestUrl();
-const postgresUnavailable = await postgresUnavailableReason(postgresUrl);
-const redis = await probeRedis();
-if (process.env.CI !== 'true') {
-  if (postgresUnavailable !== undefined)
-    console.log(
-      `skipped the Postgres budget race: ${maskUrl(postgresUrl)} (${postgresUnavailable})`,
-    );
-  if (!redis.available) console.log(`skipped the Redis budget race: ${redis.reason}`);
-}
 
 /** A child process of budget-race-process.ts, loaded and connected, waiting for the start. */
 interface Racer {
@@ -178,40 +162,5 @@ function describeRace(
   });
 }
 
-const postgresAdmin = new pg.Pool({ connectionString: postgresUrl, max: 1 });
-postgresAdmin.on('error', () => undefined);
-let redisAdmin: Redis | undefined;
-
-afterAll(async () => {
-  await postgresAdmin.end();
-  redisAdmin?.disconnect();
-});
-
-describeRace('sqlite', true, async () => {
-  const directory = temporaryDirectory();
-  return {
-    location: { backend: 'sqlite', location: join(directory.path, 'budgets.db'), namespace: '' },
-    cleanup: async () => directory.remove(),
-  };
-});
-
-describeRace('postgres', postgresUnavailable === undefined, async () => {
-  const schema = uniqueName('nightshift_budget_race');
-  return {
-    location: { backend: 'postgres', location: postgresUrl, namespace: schema },
-    cleanup: async () => {
-      await postgresAdmin.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(schema)} CASCADE`);
-    },
-  };
-});
-
-describeRace('redis', redis.available, async () => {
-  const prefix = freshPrefix();
-  return {
-    location: { backend: 'redis', location: REDIS_URL, namespace: prefix.slice(0, -1) },
-    cleanup: async () => {
-      redisAdmin ??= new Redis(REDIS_URL, { lazyConnect: true });
-      await deleteKeys(redisAdmin, prefix);
-    },
-  };
-});
+for (const { backend, available, open } of raceBackends('budget_race', 'budget race'))
+  describeRace(backend, available, open);
