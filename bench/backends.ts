@@ -2,7 +2,9 @@
  * backends: what each storage backend sustains through its contracts — events appended per
  * second through `EventLog.append`, and run records written per second through `RunStore`
  * (claim, two updates, final update, as a run writes them) — one caller at a time, and on the
- * shared servers also several at once. Each backend is measured in a fresh child process
+ * shared servers also several at once — and what one whole run through `BackgroundAgentService`
+ * costs, claim to final write, events included (issue #18): store calls, server round trips and
+ * CPU per run. Each backend is measured in a fresh child process
  * (`node bench/backends.ts '<parameters>'`), on Postgres and Redis in a namespace of its own
  * that is removed afterwards.
  */
@@ -13,18 +15,23 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import {
+  BackgroundAgentService,
   EventRouter,
   MemoryRouter,
   scheduledRunId,
   type EventLog,
   type NewEvent,
   type RunStore,
+  type ToolDefinition,
   type Usage,
 } from '../src/index.js';
 import { newRunRecord } from '../src/service/run-records.js';
 import { isMainModule, runInChild, sendToParent } from './child-process.js';
+import { echo } from './echo-run.js';
+import { BENCH_SECRET, delayedToolModel } from './fixtures.js';
 import { progress } from './measure.js';
 import { formatNumber, printSuite, type Figure, type SuiteResult } from './report.js';
+import { countServerCalls, type ServerCalls } from './server-calls.js';
 import {
   describeServer,
   freshNamespace,
@@ -35,6 +42,7 @@ import {
   type SharedServer,
 } from './shared-servers.js';
 import type { BenchOptions, Suite } from './suite.js';
+import { CallTimer, TimedEventRouter, TimedMemoryRouter } from './timed-routers.js';
 
 const SUITE = 'backends';
 /** Appenders and run writers at once on the shared servers (a service's runs overlap). */
@@ -94,6 +102,26 @@ interface Measure {
   work: () => Promise<void>;
 }
 
+/** Agents the service's runs go round (one run at a time, so none overlaps its agent's last). */
+const SERVICE_AGENTS = 10;
+/** Service runs warmed up and measured at least, however long they take (Postgres is slow). */
+const SERVICE_WARM_UP_RUNS = 50;
+const SERVICE_RUNS = 100;
+
+/** One run through the service, claim to final write: what the runs of the measure cost in all. */
+interface ServiceRunTally {
+  runs: number;
+  ms: number;
+  cpuMs: number;
+  /** Store and event-log method calls (`runs.claim`, `events.append`, …). */
+  storeCalls: number;
+  /** The same, by `domain.method`. */
+  callsByMethod: Record<string, number>;
+  /** Postgres statements and Redis commands sent, and the round trips they took. */
+  serverCommands: number;
+  serverRoundTrips: number;
+}
+
 /** What a child process sends back. */
 interface BackendMeasurement {
   /** The store and event log, as the routers describe them. */
@@ -101,6 +129,7 @@ interface BackendMeasurement {
   /** Size of the event's JSON. */
   eventBytes: number;
   tallies: Partial<Record<MeasureName, Tally>>;
+  serviceRuns?: ServiceRunTally;
 }
 
 function agentIdOf(index: number): string {
@@ -282,14 +311,125 @@ function routersFor(backend: Backend, namespace: string | undefined, file: strin
   }
 }
 
+/** The backend's routers with their store and log calls timed (and so counted) by `timer`. */
+function timedRoutersFor(
+  backend: Backend,
+  namespace: string | undefined,
+  file: string | undefined,
+  timer: CallTimer,
+) {
+  const shared = namespace === undefined ? {} : { namespace };
+  switch (backend) {
+    case 'memory':
+      return {
+        memory: new TimedMemoryRouter(timer, 'in_memory'),
+        events: new TimedEventRouter(timer, 'in_memory'),
+      };
+    case 'sqlite':
+      return {
+        memory: new TimedMemoryRouter(timer, 'database', { url: `sqlite:${file}` }),
+        events: new TimedEventRouter(timer, 'database', { url: `sqlite:${file}` }),
+      };
+    case 'postgres':
+      return {
+        memory: new TimedMemoryRouter(timer, 'database', { url: postgresUrl(), ...shared }),
+        events: new TimedEventRouter(timer, 'database', { url: postgresUrl(), ...shared }),
+      };
+    case 'redis':
+      return {
+        memory: new TimedMemoryRouter(timer, 'redis', { url: redisUrl(), ...shared }),
+        events: new TimedEventRouter(timer, 'redis_stream', { url: redisUrl(), ...shared }),
+      };
+  }
+}
+
+/**
+ * Whole runs through `BackgroundAgentService` on the backend, one after another: `runNow` with
+ * `wait` on agents taken in turn, each run a model call that asks for the echo tool, the tool,
+ * then the answer (the runtime suites' run), through claim, journal steps, messages, events and
+ * the final write. Counts the store calls, server round trips and CPU of the measured runs.
+ */
+async function measureServiceRuns(
+  backend: Backend,
+  namespace: string | undefined,
+  file: string | undefined,
+  server: ServerCalls,
+  warmUpMs: number,
+  durationMs: number,
+): Promise<ServiceRunTally> {
+  const timer = new CallTimer();
+  const { memory, events } = timedRoutersFor(backend, namespace, file, timer);
+  const model = delayedToolModel(0, 'echo');
+  const service = new BackgroundAgentService(memory, events, {
+    providers: { mock: () => model },
+    tools: { echo: echo as ToolDefinition<never> },
+    env: {},
+    secrets: [BENCH_SECRET],
+  });
+  try {
+    await service.startManager();
+    const ids = Array.from({ length: SERVICE_AGENTS }, (_, index) => `service-${index}`);
+    for (const agentId of ids) {
+      await service.create({
+        agent_id: agentId,
+        interval: 3_600,
+        model_config: { provider: 'mock', model: 'm' },
+        task_config: { query: 'Echo "ping", then answer.', session_policy: 'per_run' },
+        tools: ['echo'],
+      });
+      await service.startAgent(agentId);
+    }
+    let next = 0;
+    const runOne = async () => {
+      const agentId = ids[next++ % ids.length] ?? 'service-0';
+      const run = await service.runNow(agentId, { wait: true });
+      if (run.status !== 'completed')
+        throw new Error(
+          `service run ${run.run_id} ended ${run.status}: ${JSON.stringify(run.error)}`,
+        );
+    };
+    const runFor = async (ms: number, runs: number) => {
+      const started = performance.now();
+      const cpu = process.cpuUsage();
+      let count = 0;
+      while (count < runs || performance.now() - started < ms) {
+        await runOne();
+        count += 1;
+      }
+      const used = process.cpuUsage(cpu);
+      return { count, ms: performance.now() - started, cpuMs: (used.user + used.system) / 1000 };
+    };
+    await runFor(warmUpMs, SERVICE_WARM_UP_RUNS);
+    const { commands, roundTrips } = server;
+    timer.switch(true);
+    const tally = await runFor(durationMs, SERVICE_RUNS);
+    timer.switch(false);
+    const serverCommands = server.commands - commands;
+    const serverRoundTrips = server.roundTrips - roundTrips;
+    const timings = timer.timings();
+    return {
+      runs: tally.count,
+      ms: tally.ms,
+      cpuMs: tally.cpuMs,
+      storeCalls: timings.reduce((sum, timing) => sum + timing.count, 0),
+      callsByMethod: Object.fromEntries(timings.map((timing) => [timing.call, timing.count])),
+      serverCommands,
+      serverRoundTrips,
+    };
+  } finally {
+    await service.shutdown({ timeout: 5_000 });
+  }
+}
+
 async function measureBackend(parameters: BackendParameters): Promise<BackendMeasurement> {
   const { backend, namespace, warmUpMs, durationMs, rounds, concurrency } = parameters;
+  const server = countServerCalls();
   const file =
     backend === 'sqlite'
       ? join(tmpdir(), `nightshift-bench-${process.pid}-${randomBytes(4).toString('hex')}.db`)
       : undefined;
   const { memory, events } = routersFor(backend, namespace, file);
-  const server = serverOf(backend);
+  const shared = serverOf(backend);
   let bare: { write: () => Promise<void>; close: () => Promise<void> } | undefined;
   try {
     const log: EventLog = await events.connect();
@@ -314,8 +454,8 @@ async function measureBackend(parameters: BackendParameters): Promise<BackendMea
         { name: 'appendsConcurrent', callers: concurrency, work: append },
         { name: 'runsConcurrent', callers: concurrency, work: write },
       );
-      if (server && namespace !== undefined) {
-        bare = await bareWriter(server, namespace);
+      if (shared && namespace !== undefined) {
+        bare = await bareWriter(shared, namespace);
         measures.push(
           { name: 'bareWrites', callers: 1, work: bare.write },
           { name: 'bareWritesConcurrent', callers: concurrency, work: bare.write },
@@ -329,10 +469,22 @@ async function measureBackend(parameters: BackendParameters): Promise<BackendMea
     for (const { callers, work } of measures)
       await sustain(callers, warmUpMs / measures.length, work);
     const tallies = await alternate(measures, rounds, durationMs);
+    progress(
+      `backends ${backend}: service runs, ${SERVICE_WARM_UP_RUNS} runs or ${warmUpMs} ms of warm-up, then ${SERVICE_RUNS} runs or ${durationMs} ms, whichever is longer`,
+    );
+    const serviceRuns = await measureServiceRuns(
+      backend,
+      namespace,
+      file,
+      server,
+      warmUpMs,
+      durationMs,
+    );
     return {
       description,
       eventBytes: Buffer.byteLength(JSON.stringify(typicalEvent(0))),
       tallies,
+      serviceRuns,
     };
   } finally {
     await bare?.close();
@@ -340,7 +492,7 @@ async function measureBackend(parameters: BackendParameters): Promise<BackendMea
     await memory.close();
     if (file)
       for (const suffix of ['', '-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
-    if (server && namespace !== undefined) await removeNamespace(server, namespace);
+    if (shared && namespace !== undefined) await removeNamespace(shared, namespace);
   }
 }
 
@@ -376,13 +528,49 @@ function figuresOf(backend: Backend, measured: BackendMeasurement): Figure[] {
     ['runs', 'run records written/s, 1 writer', 'runs/s', {}],
     ['runsConcurrent', `run records written/s, ${CONCURRENCY} writers`, 'runs/s', {}],
   ];
-  return rows.flatMap(([measure, name, unit, extra]) => {
+  const figures: Figure[] = rows.flatMap(([measure, name, unit, extra]) => {
     const tally = measured.tallies[measure];
     if (!tally) return [];
     return [
       { suite: SUITE, name: `${label} · ${name}`, value: rate(tally), unit, key: true, ...extra },
     ];
   });
+  const runs = measured.serviceRuns;
+  if (runs && runs.runs > 0) {
+    const run = (name: string, value: number, unit: string): Figure => ({
+      suite: SUITE,
+      name: `${backend} · a service run, claim to final write (events included) · ${name}`,
+      value,
+      unit,
+      key: true,
+    });
+    figures.push(
+      run('CPU per run', (runs.cpuMs / runs.runs) * 1000, 'µs'),
+      run('store calls per run', runs.storeCalls / runs.runs, ''),
+    );
+    if (serverOf(backend))
+      figures.push(
+        run('server round trips per run', runs.serverRoundTrips / runs.runs, ''),
+        run(
+          `${backend === 'redis' ? 'Redis commands' : 'Postgres statements'} per run`,
+          runs.serverCommands / runs.runs,
+          '',
+        ),
+      );
+    figures.push(run('runs/s, one at a time', (runs.runs / runs.ms) * 1000, 'runs/s'));
+  }
+  return figures;
+}
+
+/** A service run's store calls by method, for a note. */
+function describeServiceRuns(backend: Backend, measured: BackendMeasurement): string | undefined {
+  const runs = measured.serviceRuns;
+  if (!runs || runs.runs === 0) return undefined;
+  const calls = Object.entries(runs.callsByMethod)
+    .sort((a, b) => b[1] - a[1])
+    .map(([call, count]) => `${call} ${formatNumber(count / runs.runs)}`)
+    .join(', ');
+  return `${backend}: a service run's store calls (${runs.runs.toLocaleString('en-US')} runs): ${calls}`;
 }
 
 /** The client's CPU time per operation (what a service pays in its own process), for a note. */
@@ -447,6 +635,8 @@ async function run(options: BenchOptions): Promise<SuiteResult> {
       notes.push(describeCpu(backend, measured));
       const floor = describeFloor(backend, measured);
       if (floor) notes.push(floor);
+      const serviceRuns = describeServiceRuns(backend, measured);
+      if (serviceRuns) notes.push(serviceRuns);
     } catch (error) {
       notes.push(`${backend}: FAILED — ${error instanceof Error ? error.message : String(error)}`);
     } finally {
@@ -461,6 +651,7 @@ async function run(options: BenchOptions): Promise<SuiteResult> {
     `event: background_task_completed (${eventBytes ?? '?'} bytes of JSON) spread over ${AGENTS} agents, appended through the router's EventLog with its default cap; the log starts empty`,
     `run record: claim (already running, leased) + final update (attempt recorded, completed, lease cleared) fenced by lease owner, through the router's RunStore — 2 store calls per run, as the service makes them`,
     'floor: the same event as one XADD to one stream, or one INSERT committed on its own (no log, no script, no lock) — what one round trip, or one commit, allows here',
+    `a service run: BackgroundAgentService on the backend (memory and events there, one secret to redact), runNow({ wait: true }) on ${SERVICE_AGENTS} agents in turn, one run at a time, at least ${SERVICE_RUNS} runs after ${SERVICE_WARM_UP_RUNS} of warm-up — the agent read, claim, journal steps, messages, events, final write; the model (instant) asks for the echo tool, then answers. Store calls are the store's and event log's method calls; server round trips are Postgres statements (pg never pipelines) and Redis writes awaiting a reply (a pipeline counts once), counted on the client classes in the measuring process; CPU is that process's user + system time per run (the servers' own not included)`,
     `${warmUpMs} ms warm-up, then ${rounds} rounds in which every figure is measured in turn, ${durationMs} ms per figure in all; ${CONCURRENCY} callers = ${CONCURRENCY} async loops in one process, as overlapping runs of one service; fresh ${options.runtimes[0]} process per backend`,
     `shared servers: ${describeServer('postgres')}, ${describeServer('redis')} (other processes use them too); each in a fresh namespace, removed afterwards`,
   );

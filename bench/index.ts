@@ -8,6 +8,7 @@ import os from 'node:os';
 import { backendsSuite } from './backends.js';
 import { budgetsSuite } from './budgets.js';
 import { distributedSuite } from './distributed.js';
+import { fleetDaySuite } from './fleet-day.js';
 import type { ChildRuntime } from './child-process.js';
 import { idleMemorySuite } from './idle-memory.js';
 import { journalSuite } from './journal.js';
@@ -24,8 +25,11 @@ const DEFAULT_SUITES: readonly Suite[] = [
   idleMemorySuite,
   backendsSuite,
 ];
-/** `distributed` (a fleet of worker processes on BullMQ) runs only when named: it takes minutes. */
-const SUITES: readonly Suite[] = [...DEFAULT_SUITES, distributedSuite];
+/**
+ * `distributed` (a fleet of worker processes on BullMQ) and `fleet-day` (a real fleet's day per
+ * backend) run only when named: they take minutes.
+ */
+const SUITES: readonly Suite[] = [...DEFAULT_SUITES, distributedSuite, fleetDaySuite];
 const FLAGS = ['--quick', '--tsx', '--help'];
 
 function usage(): string {

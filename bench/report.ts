@@ -6,6 +6,39 @@ export interface Goal {
   target: number;
 }
 
+/**
+ * The Goals table of issue #18 (the cost of a run), in its order: `npm run bench` prints the
+ * figures held to each line under it, and says which suite measures a line it did not run.
+ */
+export const ISSUE_GOALS = [
+  { line: 'runtime ratio, memory', goal: '≥ 0.8', suite: 'runtime' },
+  {
+    line: 'fleet ratio vs BullMQ + bare generateText, 2 workers',
+    goal: '≥ 0.6, moonshot 0.85',
+    suite: 'distributed',
+  },
+  { line: 'Redis commands per run under BullMQ', goal: '≤ 30', suite: 'distributed' },
+  {
+    line: '1,000 agents at 1 s on Postgres, delivered / p99',
+    goal: '≥ 99 % / ≤ 100 ms',
+    suite: 'scheduler',
+  },
+  {
+    line: '1,000 agents at 1 s on Redis, delivered / p99',
+    goal: '≥ 99 % / ≤ 100 ms',
+    suite: 'scheduler',
+  },
+  {
+    line: 'real fleet’s day (10,000 × 60 s, 2 s model) on SQLite, Postgres, Redis',
+    goal: '100 % delivered, p99 ≤ 100 ms, RSS ≤ 400 MB',
+    suite: 'fleet-day',
+  },
+  { line: '10,000 idle agents, RSS', goal: '≤ 150 MB', suite: 'idle-memory' },
+] as const;
+
+/** A line of the issue's Goals table. */
+export type IssueGoalLine = (typeof ISSUE_GOALS)[number]['line'];
+
 /** One measured figure. */
 export interface Figure {
   suite: string;
@@ -17,6 +50,8 @@ export interface Figure {
   goal?: Goal;
   /** Repeated in the final summary (figures with a goal always are). */
   key?: boolean;
+  /** The line of the issue's Goals table this figure is held to, if any. */
+  issueGoal?: IssueGoalLine;
 }
 
 /** What one suite hands back: its figures and notes on how they were taken. */
@@ -89,7 +124,35 @@ export function printSuite(title: string, result: SuiteResult): void {
   for (const note of result.notes) console.log(`  · ${note}`);
 }
 
-/** Prints the key figures of every suite, then how many goals were met. */
+/**
+ * Prints the issue's Goals table: each line with the figures held to it, or the suite that
+ * measures it when that suite did not run (or failed).
+ */
+function printIssueGoals(figures: Figure[], failures: string[]): void {
+  console.log('\n== issue #18 goals ==');
+  const rows: string[][] = [];
+  for (const { line, goal, suite } of ISSUE_GOALS) {
+    const held = figures.filter((figure) => figure.issueGoal === line);
+    if (held.length === 0) {
+      const why = failures.includes(suite)
+        ? `suite ${suite} failed`
+        : `not run: npm run bench -- ${suite}`;
+      rows.push([line, why, '', goal, '']);
+      continue;
+    }
+    for (const [index, figure] of held.entries())
+      rows.push([
+        index === 0 ? line : '',
+        figure.name,
+        withUnit(figure.value, figure.unit),
+        formatGoal(figure) || goal,
+        verdict(figure),
+      ]);
+  }
+  printTable(['goal line', 'figure', 'value', 'goal', ''], rows, new Set([2]));
+}
+
+/** Prints the key figures of every suite, the issue's Goals table, then how many goals were met. */
 export function printSummary(figures: Figure[], failures: string[]): void {
   console.log('\n== summary ==');
   printTable(
@@ -107,6 +170,7 @@ export function printSummary(figures: Figure[], failures: string[]): void {
   );
   const judged = figures.filter((figure) => figure.goal);
   const met = judged.filter((figure) => verdict(figure) === 'PASS').length;
+  printIssueGoals(figures, failures);
   console.log(`\ngoals met: ${met} of ${judged.length}`);
   for (const failure of failures) console.log(`suite failed (no figures): ${failure}`);
 }

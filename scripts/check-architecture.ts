@@ -37,11 +37,12 @@ const FACES: Readonly<Record<string, readonly string[]>> = {
 
 /**
  * Public types the service keeps in files that import no Node module, so that the dashboard's
- * browser program (which has no Node types) can read them; `service/index.ts` re-exports both.
+ * browser program (which has no Node types) can read them; `service/index.ts` re-exports them.
  */
 const TYPE_FACES: ReadonlySet<string> = new Set([
   'service/agent-status.ts',
   'service/worker-info.ts',
+  'service/replay/replay-diff.ts',
 ]);
 
 /** Top-level files: the error family every part may import, and the package's public index. */

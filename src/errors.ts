@@ -50,6 +50,9 @@ const BASE_ERROR_CODES = [
   'interrupted',
   'resume_limit',
   'approval_required',
+  // A check of agent_config.guardrails blocked what reached or left the model.
+  'guardrail',
+  'replay_diverged',
   'storage_error',
   'run_error',
   'unknown',

@@ -12,9 +12,14 @@ export {
   runAgent,
   createModel,
   ScriptedLanguageModel,
+  RunGuardrails,
+  looksLikeInjection,
   type AgentRunResult,
+  type GuardrailFunction,
+  type GuardrailVerdict,
   type RegisteredProvider,
 } from './agent/index.js';
+export type { GuardrailCheck, GuardrailPlace, GuardrailAction } from './config/guardrails.js';
 export {
   ToolRegistry,
   systemStatsTool,

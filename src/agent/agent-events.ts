@@ -8,7 +8,8 @@ export type AgentEventType =
   | 'tool_call_result'
   | 'tool_call_error'
   | 'final_answer'
-  | 'run_warning';
+  | 'run_warning'
+  | 'guardrail_triggered';
 
 /** An event as the runtime emits it; the service adds the envelope (id, agent_id, run_id, timestamp). */
 export type AgentEvent = {

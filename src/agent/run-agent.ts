@@ -6,6 +6,7 @@ import {
   wrapLanguageModel,
   type ModelMessage,
   type StepResult,
+  type TelemetrySettings,
   type ToolSet,
 } from 'ai';
 import type { AgentDefinition } from '../config/agent-definition.js';
@@ -24,6 +25,7 @@ import type { AgentEventSink } from './agent-events.js';
 import { sanitizeConversation, selectHistory } from './conversation.js';
 import { approvalOfStop, approvalStopError, type RunApprovals } from './run-approvals.js';
 import type { AgentErrorCode, AgentRunResult, AgentRunStatus } from './run-result.js';
+import { isGuardrailBlock, RunGuardrails, withAnswer } from './guardrails.js';
 import { whenAborted, wrapTools, type StepRecorder } from './tool-calls.js';
 import { runWarningOf } from './providers/scripted-model.js';
 import type { ModelPricing } from '../config/pricing.js';
@@ -37,6 +39,7 @@ import {
   type RunBudget,
 } from './run-budget.js';
 import { journalMiddleware, RunJournal, usageOf, type ModelCallInProgress } from './run-journal.js';
+import { recordedHistory, replayMiddleware, RunReplay, type ReplaySource } from './run-replay.js';
 import {
   listProblems,
   nativeOutput,
@@ -92,6 +95,22 @@ export interface RunAgentOptions {
    * run ends `awaiting_approval` to wait with it (the service suspends it until the decision).
    */
   approvals?: RunApprovals;
+  /**
+   * A replay of an earlier run: its history is the original's, its model replies and tool
+   * results come from the original's journal where `mode` says `recorded`, and it stores no
+   * conversation.
+   */
+  replay?: ReplaySource;
+  /**
+   * The AI SDK's OpenTelemetry settings (the service's traces): its model and tool call spans,
+   * under the span active where the run is called. Without it, no spans.
+   */
+  telemetry?: TelemetrySettings;
+  /**
+   * The checks on what reaches the model and what leaves it; by default the definition's
+   * `agent_config.guardrails` (without functions: give them here, `RunGuardrails.of`).
+   */
+  guardrails?: RunGuardrails;
   now?: () => Date;
 }
 
@@ -127,6 +146,12 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentRunResult
   const query = options.query ?? definition.task_config.query;
   const usage = emptyUsage();
   const journal = new RunJournal(options.journal ?? []);
+  const replay = options.replay ? new RunReplay(options.replay) : undefined;
+  const recordedReplies = replay?.mode.model === 'recorded';
+  // A replay leaves the agent's conversation as it found it.
+  const messages = replay ? undefined : options.messages;
+  let historyRecorded = journal.modelCalls.length > 0;
+  let divergenceWarned = false;
   // Limits count the run's usage up to the current step: what came before the journal, then
   // each journal call as it is answered again, then this attempt's own calls.
   const beforeJournal = subtractUsage(prior, journal.replayedUsage());
@@ -158,6 +183,11 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentRunResult
         );
   const aborted = whenAborted(controller.signal);
   aborted.catch(() => undefined);
+  // Hits are events; a block ends the run `failed` with code `guardrail`.
+  const guardrails = (options.guardrails ?? RunGuardrails.of(definition, options.runId)).forRun(
+    emit,
+    (error) => controller.abort(error),
+  );
 
   const result = (
     status: AgentRunStatus,
@@ -229,27 +259,31 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentRunResult
     options.sessionId ??
     definition.task_config.session_id ??
     (definition.task_config.session_policy === 'per_run' ? options.runId : definition.agent_id);
-  const userMessage: ModelMessage = { role: 'user', content: query };
+  const userMessage: { role: 'user'; content: string } = { role: 'user', content: query };
   let produced: ModelMessage[] = [];
   /** The messages of the generations before the current one, with the repair requests. */
   let earlier: ModelMessage[] = [];
   const inFlight = new Set<Promise<unknown>>();
   const executedCalls = new Set<string>();
+  let current: ModelCallInProgress = { replay: undefined, stepId: undefined };
 
   try {
     // A resumed run's first calls are answered from the journal: only a live call is limited.
     const before = journal.modelCalls.length === 0 ? limitReached() : undefined;
     if (before && before !== 'max_steps') return limitResult(before);
 
-    const history = options.messages
-      ? selectHistory(
-          (await options.messages.list(sessionId, {
-            limit: Math.min(limits.memory_config.value, MAX_HISTORY_MESSAGES),
-          })) as ModelMessage[],
-          limits.memory_config,
-        )
-      : [];
-    await emit({ type: 'user_message', payload: { message: query } });
+    const history = replay
+      ? replay.history()
+      : messages
+        ? selectHistory(
+            (await messages.list(sessionId, {
+              limit: Math.min(limits.memory_config.value, MAX_HISTORY_MESSAGES),
+            })) as ModelMessage[],
+            limits.memory_config,
+          )
+        : [];
+    userMessage.content = String(await guardrails.screen('query', query));
+    await emit({ type: 'user_message', payload: { message: userMessage.content } });
 
     const tools = wrapTools(options.tools ?? new Map(), {
       agentId: definition.agent_id,
@@ -268,6 +302,8 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentRunResult
       stopForBudget,
       approvals: options.approvals,
       stopForApproval,
+      replay,
+      guardrails,
       onSideEffectsBefore: () => {
         sideEffects = true;
       },
@@ -279,7 +315,6 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentRunResult
       },
     });
 
-    let current: ModelCallInProgress = { replay: undefined, stepId: undefined };
     // The journal answers recorded calls first; only a live request reaches the budget's hold.
     const budgeted = options.budget
       ? [
@@ -321,15 +356,30 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentRunResult
                 usage: callUsage,
                 finish_reason: reply.finish_reason,
                 reply,
+                ...(call.requestDigest === undefined ? {} : { request_digest: call.requestDigest }),
+                ...(call.replayStep ? { replay: call.replayStep } : {}),
               });
             } catch (error) {
               storageFailure ??= error;
+            }
+            const diverged = call.replayStep?.diverged;
+            if (diverged && !divergenceWarned) {
+              divergenceWarned = true;
+              try {
+                await emit({
+                  type: 'run_warning',
+                  payload: { code: 'replay_diverged', message: `step ${call.stepId}: ${diverged}` },
+                });
+              } catch (error) {
+                storageFailure ??= error;
+              }
             }
             // Write-ahead: a reply that could not be recorded is not acted on.
             if (storageFailure) throw storageFailure;
           },
           options.pricing,
         ),
+        ...(replay ? [replayMiddleware(replay, () => current)] : []),
         ...budgeted,
       ],
     });
@@ -346,6 +396,7 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentRunResult
         : {}),
       maxRetries: options.maxRetries ?? 2,
       abortSignal: controller.signal,
+      ...(options.telemetry ? { experimental_telemetry: options.telemetry } : {}),
       ...(definition.model_config.temperature === undefined
         ? {}
         : { temperature: definition.model_config.temperature }),
@@ -357,15 +408,21 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentRunResult
       // Evaluated only after a step that called tools: the loop stops before the next model call.
       stopWhen: () => limitReached() !== undefined,
       experimental_onStepStart: async () => {
-        const replay = journal.modelCalls[modelCalls++];
-        current = { replay, stepId: undefined };
+        const modelCallIndex = modelCalls;
+        const fromJournal = journal.modelCalls[modelCalls++];
+        current = { replay: fromJournal, stepId: undefined, modelCallIndex };
         // Answered from the journal: no request, nothing new to record.
-        if (replay) return;
-        // A request counts when it is made, even if it then fails: it may have been billed.
-        usage.requests += 1;
+        if (fromJournal) return;
+        // A request counts when it is made, even if it then fails: it may have been billed. A
+        // replay's recorded reply is not asked for.
+        if (!recordedReplies) usage.requests += 1;
         const index = stepIndex++;
         const stepId = `${attempt}.${index}`;
         current.stepId = stepId;
+        // The first call of an attempt from the beginning records what it was sent before the
+        // query, so a replay sends the same.
+        const input = historyRecorded ? {} : recordedHistory(history);
+        historyRecorded = true;
         try {
           await options.recorder?.appendStep({
             run_id: options.runId,
@@ -376,6 +433,7 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentRunResult
             state: 'started',
             started_at: now().toISOString(),
             ended_at: null,
+            ...input,
           });
         } catch (error) {
           storageFailure ??= error;
@@ -456,16 +514,20 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentRunResult
         });
       }
       if (!structured) {
-        await emit({ type: 'final_answer', payload: { message: generated.text } });
-        return result('completed', generated.text, null);
+        const { text } = await guardrails.answer(generated.text);
+        produced = withAnswer(produced, generated.text, text);
+        await emit({ type: 'final_answer', payload: { message: text } });
+        return result('completed', text, null);
       }
       const checked = structured.check(generated.text);
       if (checked.valid) {
-        await emit({
-          type: 'final_answer',
-          payload: { message: generated.text, output_json: checked.value },
+        const { text, value } = await guardrails.answer(generated.text, {
+          value: checked.value,
+          valid: (answer) => structured.check(answer).valid,
         });
-        return result('completed', generated.text, null, { value: checked.value });
+        produced = withAnswer(produced, generated.text, text);
+        await emit({ type: 'final_answer', payload: { message: text, output_json: value } });
+        return result('completed', text, null, { value });
       }
       const problems = listProblems(checked.problems);
       const repairs = definition.task_config.output_repairs;
@@ -495,6 +557,9 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentRunResult
   } catch (error) {
     if (controller.signal.aborted) {
       const reason: unknown = controller.signal.reason;
+      if (isGuardrailBlock(reason)) {
+        return result('failed', null, { code: 'guardrail', message: reason.message });
+      }
       const approval = approvalOfStop(reason);
       if (approval) {
         return result('awaiting_approval', null, {
@@ -519,6 +584,21 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentRunResult
         message: NightshiftError.isInstance(reason) ? reason.message : 'the run was cancelled',
       });
     }
+    if (NightshiftError.isInstance(error) && error.code === 'replay_diverged') {
+      // The step of the reply the original never got says why it has none.
+      if (current.stepId) {
+        await options.recorder
+          ?.updateStep(options.runId, current.stepId, {
+            state: 'completed',
+            ended_at: now().toISOString(),
+            usage: emptyUsage(),
+            error: error.message,
+            replay: { source_step_id: null, diverged: error.message },
+          })
+          .catch(() => undefined);
+      }
+      return result('failed', null, { code: 'replay_diverged', message: error.message });
+    }
     if (error === storageFailure) {
       return result('failed', null, {
         code: 'storage_error',
@@ -531,10 +611,10 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentRunResult
     options.signal?.removeEventListener('abort', onOuterAbort);
     if (!controller.signal.aborted) controller.abort(RUN_ENDED);
     await Promise.allSettled([...inFlight]);
-    if (options.messages && produced.length > 0) {
+    if (messages && produced.length > 0) {
       // A stored conversation must stay valid to send again: no tool call without its result.
       const turn = sanitizeConversation([userMessage, ...produced]) as StoredMessage[];
-      await appendOnce(options.messages, sessionId, turn, journal.modelCalls.length > 0).catch(
+      await appendOnce(messages, sessionId, turn, journal.modelCalls.length > 0).catch(
         () => undefined,
       );
     }

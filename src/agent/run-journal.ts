@@ -12,8 +12,10 @@ import {
   type RecordedToolCall,
   type ResultCut,
   type RunStep,
+  type StepReplay,
   type Usage,
 } from '../storage/contracts/index.js';
+import { requestDigest } from './canonical-digest.js';
 import { costMicroUsd, microUsdToUsd, type ModelPricing } from '../config/pricing.js';
 import { readReportedUsage } from './reported-usage.js';
 
@@ -111,7 +113,7 @@ export function replyOf(
 }
 
 /** A recorded reply as the model's answer again (no request is sent). */
-function replayedResult(call: RecordedModelCall): LanguageModelV3GenerateResult {
+export function replayedResult(call: RecordedModelCall): LanguageModelV3GenerateResult {
   const content: LanguageModelV3Content[] = [];
   if (call.reply.text !== '') content.push({ type: 'text', text: call.reply.text });
   for (const toolCall of call.reply.tool_calls) {
@@ -170,6 +172,12 @@ export interface ModelCallInProgress {
   /** The live call's usage and what was corrected in it, once the reply arrived. */
   usage?: Usage;
   problems?: string[];
+  /** The call's place among the run's model calls (0-based, journal answers included). */
+  modelCallIndex?: number;
+  /** The digest of the request as it would be sent (see `requestDigest`). */
+  requestDigest?: string;
+  /** A replay's call: the original's step it was answered from, and how it diverged. */
+  replayStep?: StepReplay;
 }
 
 /** Where the middleware records a live reply: before the SDK sees it, so before any tool of it runs. */
@@ -191,9 +199,10 @@ export function journalMiddleware(
 ): LanguageModelV3Middleware {
   return {
     specificationVersion: 'v3',
-    wrapGenerate: async ({ doGenerate }) => {
+    wrapGenerate: async ({ doGenerate, params }) => {
       const call = current();
       if (call.replay) return replayedResult(call.replay);
+      call.requestDigest = requestDigest(params);
       const result = await doGenerate();
       const { usage, problems } = usageOf(result.usage, pricing);
       call.usage = usage;

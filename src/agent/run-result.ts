@@ -22,6 +22,8 @@ export type AgentErrorCode =
   | 'storage_error'
   | 'run_error'
   | 'approval_required'
+  | 'guardrail'
+  | 'replay_diverged'
   | BudgetErrorCode;
 
 /** The typed result of one run of one agent. */

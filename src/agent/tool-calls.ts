@@ -1,11 +1,12 @@
-import { createHash } from 'node:crypto';
-import { jsonSchema, tool, type FlexibleSchema, type Tool, type ToolSet } from 'ai';
+import { digest } from './canonical-digest.js';
+import { jsonSchema, tool, zodSchema, type Schema, type Tool, type ToolSet } from 'ai';
 import type { z } from 'zod';
 import { errorMessage, NightshiftError } from '../errors.js';
 import type {
   ApprovalWaitInfo,
   RunStep,
   StepApproval,
+  StepReplay,
   ToolOutcome,
 } from '../storage/contracts/index.js';
 import type { ToolDefinition } from '../tools/index.js';
@@ -18,6 +19,8 @@ import {
   unknownOutcomeResult,
   type RunJournal,
 } from './run-journal.js';
+import { notRecordedResult, type RunReplay } from './run-replay.js';
+import { isGuardrailBlock, type GuardrailScreen } from './guardrails.js';
 
 /** Writes a run's steps as they happen (a `RunStore` is one). */
 export interface StepRecorder {
@@ -54,24 +57,15 @@ export interface ToolCallContext {
   approvals: RunApprovals | undefined;
   /** Stops the run to wait for a person (once the calls already running have ended). */
   stopForApproval: (approval: ApprovalWaitInfo) => Promise<never>;
+  /** A replay: with recorded tools, every call is answered from the original run's journal. */
+  replay?: RunReplay | undefined;
+  /** `agent_config.guardrails`: arguments are screened before a call runs, results before the model sees them. */
+  guardrails?: GuardrailScreen | undefined;
 }
 
-/** SHA-256 of the canonical JSON of a value (object keys sorted), for recording arguments without their content. */
-export function digest(value: unknown): string {
-  const canonical = (item: unknown): unknown => {
-    if (Array.isArray(item)) return item.map(canonical);
-    if (item && typeof item === 'object') {
-      return Object.fromEntries(
-        Object.keys(item)
-          .sort()
-          .map((key) => [key, canonical((item as Record<string, unknown>)[key])]),
-      );
-    }
-    return item;
-  };
-  return createHash('sha256')
-    .update(JSON.stringify(canonical(value)) ?? 'null')
-    .digest('hex');
+/** The tool call a guardrail hit names. */
+function meta(toolName: string, toolCallId: string) {
+  return { tool_name: toolName, tool_call_id: toolCallId };
 }
 
 /** Rejects when the signal aborts, with its reason. */
@@ -108,6 +102,12 @@ function wrapTool(name: string, definition: ToolDefinition, context: ToolCallCon
     const stepId = `${context.attempt}.${index}`;
     if (recorded && !idempotent)
       return notRunAgain(name, input, toolCallId, stepId, index, context);
+    // Guardrails screen what the model sends: a block ends the run before the call runs.
+    if (context.guardrails)
+      input = await context.guardrails.screen('tool_args', input, meta(name, toolCallId));
+    // A replay of recorded tools runs nothing: the original's result answers the call.
+    if (context.replay?.mode.tools === 'recorded')
+      return replayedCall(name, input, toolCallId, stepId, index, context.replay, context);
     // A person decides first when a rule asks for one: the run waits, or the call runs with
     // their arguments, or the model is told it was refused.
     let args = input;
@@ -172,7 +172,7 @@ function wrapTool(name: string, definition: ToolDefinition, context: ToolCallCon
     };
     const call = (async () => {
       try {
-        const result = await Promise.race([
+        const output = await Promise.race([
           Promise.resolve().then(() =>
             definition.execute(args, {
               abortSignal: controller.signal,
@@ -184,6 +184,15 @@ function wrapTool(name: string, definition: ToolDefinition, context: ToolCallCon
           ),
           whenAborted(controller.signal),
         ]);
+        // Guardrails screen what the tool brought in: the journal records what the model sees.
+        const result = context.guardrails
+          ? await context.guardrails.screen(
+              'tool_result',
+              output,
+              meta(name, toolCallId),
+              (block) => finish('error', block.message),
+            )
+          : output;
         await finish('success', undefined, result);
         await context.emit({
           type: 'tool_call_result',
@@ -191,6 +200,8 @@ function wrapTool(name: string, definition: ToolDefinition, context: ToolCallCon
         });
         return result;
       } catch (error) {
+        // A blocked result was recorded as it was blocked, and the run is ending.
+        if (isGuardrailBlock(error)) throw error;
         const outcome: ToolOutcome = context.runSignal.aborted
           ? 'cancelled'
           : controller.signal.aborted
@@ -222,14 +233,23 @@ function wrapTool(name: string, definition: ToolDefinition, context: ToolCallCon
     void call.catch(() => undefined).finally(() => context.inFlight.delete(call));
     return call;
   };
-  const inputSchema: FlexibleSchema<unknown> = isZodSchema(definition.inputSchema)
-    ? definition.inputSchema
-    : jsonSchema<unknown>(definition.inputSchema);
   return tool<unknown, unknown>({
     description: definition.description,
-    inputSchema,
+    inputSchema: inputSchemaOf(definition.inputSchema),
     execute,
   });
+}
+
+/** Each tool's input schema as the AI SDK takes it, converted once (a zod schema's JSON Schema is built on first use, then kept). */
+const INPUT_SCHEMAS = new WeakMap<object, Schema<unknown>>();
+
+function inputSchemaOf(schema: ToolDefinition['inputSchema']): Schema<unknown> {
+  let converted = INPUT_SCHEMAS.get(schema);
+  if (!converted) {
+    converted = isZodSchema(schema) ? zodSchema<unknown>(schema) : jsonSchema<unknown>(schema);
+    INPUT_SCHEMAS.set(schema, converted);
+  }
+  return converted;
 }
 
 /** A call that does not run, as the journal records it: one step, completed at once. */
@@ -244,6 +264,7 @@ interface SettledCall {
   error?: string;
   result: unknown;
   approval?: StepApproval;
+  replay?: StepReplay;
 }
 
 /** Records a call that does not run (`started` and `completed` at the same instant). */
@@ -267,6 +288,7 @@ async function recordSettledCall(call: SettledCall, context: ToolCallContext): P
     ...(call.error === undefined ? {} : { error: call.error }),
     result: call.result,
     ...(call.approval ? { approval: call.approval } : {}),
+    ...(call.replay ? { replay: call.replay } : {}),
   });
 }
 
@@ -347,6 +369,89 @@ async function refusedCall(
     },
     context,
   );
+  await context.emit({
+    type: 'tool_call_result',
+    payload: { tool_name: name, tool_args: input, tool_call_id: toolCallId, result },
+  });
+  return result;
+}
+
+/**
+ * A call of a replay with recorded tools: it does not run. The original's call at its place
+ * answers it (its result, or its error); a call the original did not make is told so (a tool
+ * result: the run goes on) and marked diverged. The journal records it like any settled call.
+ */
+async function replayedCall(
+  name: string,
+  input: unknown,
+  toolCallId: string,
+  stepId: string,
+  index: number,
+  replay: RunReplay,
+  context: ToolCallContext,
+): Promise<unknown> {
+  const { step, diverged } = replay.toolCall({
+    tool_call_id: toolCallId,
+    tool_name: name,
+    args: input,
+  });
+  const answered = step && step.state === 'completed' && step.outcome !== 'cancelled';
+  const why = !step
+    ? (diverged ?? 'the original made no such call')
+    : 'the original call has no recorded outcome';
+  const stepReplay: StepReplay = {
+    source_step_id: step?.step_id ?? null,
+    ...(diverged || !answered ? { diverged: diverged ?? why } : {}),
+  };
+  const failed = answered && step.outcome !== 'success' && step.outcome !== 'unknown_outcome';
+  const error = failed ? (step.error ?? `the tool ended with ${step.outcome}`) : undefined;
+  const settled = {
+    name,
+    input,
+    toolCallId,
+    stepId,
+    index,
+    idempotent: step?.idempotent ?? true,
+    replay: stepReplay,
+  };
+  // The current guardrails screen the recorded result as they would a live one.
+  const result =
+    answered && !failed && context.guardrails
+      ? await context.guardrails.screen(
+          'tool_result',
+          step.result,
+          meta(name, toolCallId),
+          (block) =>
+            recordSettledCall(
+              { ...settled, outcome: 'error', error: block.message, result: undefined },
+              context,
+            ),
+        )
+      : answered
+        ? step.result
+        : notRecordedResult(name, why);
+  await recordSettledCall(
+    {
+      ...settled,
+      outcome: answered ? step.outcome! : 'success',
+      ...(error === undefined ? {} : { error }),
+      result: failed ? undefined : result,
+    },
+    context,
+  );
+  if (error !== undefined) {
+    await context.emit({
+      type: 'tool_call_error',
+      payload: {
+        tool_name: name,
+        tool_args: input,
+        tool_call_id: toolCallId,
+        error,
+        timed_out: false,
+      },
+    });
+    throw new Error(error);
+  }
   await context.emit({
     type: 'tool_call_result',
     payload: { tool_name: name, tool_args: input, tool_call_id: toolCallId, result },

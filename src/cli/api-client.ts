@@ -15,6 +15,7 @@ import type {
   ListAgentsOptions,
   PauseOptions,
   PruneReport,
+  ReplayDiff,
   RunNowOptions,
   TagActionResult,
   TagSelection,
@@ -150,6 +151,19 @@ export class ApiClient {
   /** One run record with its steps. */
   getRun(runId: string): Promise<RunWithSteps> {
     return this.#json('GET', `/api/runs/${encodeURIComponent(runId)}`);
+  }
+
+  /** Runs an ended run again from its journal, as a new run (`trigger: replay`); answers at once. */
+  replayRun(
+    runId: string,
+    options: { model?: 'recorded' | 'live'; tools?: 'recorded' | 'live' } = {},
+  ): Promise<RunRecord> {
+    return this.#json('POST', `/api/runs/${encodeURIComponent(runId)}/replay`, options);
+  }
+
+  /** A replay (its run id) compared with the run it replays, call by call. */
+  replayDiff(runId: string): Promise<ReplayDiff> {
+    return this.#json('GET', `/api/runs/${encodeURIComponent(runId)}/replay-diff`);
   }
 
   /** Everything the run page shows of a run: record, steps, timeline, its events and neighbours. */

@@ -82,3 +82,44 @@ function port(value: string): number {
   }
   return parsed;
 }
+
+/** The most manager processes `nightshift run --processes` starts. */
+export const MAX_PROCESSES = 64;
+
+/** `--processes` of `nightshift run`: how many manager processes share the fleet. */
+export function processesOption(): Option {
+  return new Option(
+    '--processes <n>',
+    `run the agents in this many manager processes on the shared store, their ticks split between them (1 to ${MAX_PROCESSES})`,
+  )
+    .argParser((value: string) => {
+      const parsed = Number(value);
+      if (!/^\d+$/.test(value.trim()) || !Number.isInteger(parsed) || parsed < 1)
+        throw new InvalidArgumentError('must be a whole number from 1 up');
+      if (parsed > MAX_PROCESSES)
+        throw new InvalidArgumentError(
+          `must be at most ${MAX_PROCESSES} (one machine's cores; more machines share a store too)`,
+        );
+      return parsed;
+    })
+    .default(1);
+}
+
+/**
+ * The hidden `--partition <index>/<count>` a `--processes N` parent starts each manager with:
+ * this one arms the ticks of share `index` of `count`.
+ */
+export function partitionOption(): Option {
+  return new Option('--partition <index/count>', 'this manager of a --processes fleet')
+    .argParser((value: string) => {
+      const match = /^(\d+)\/(\d+)$/.exec(value);
+      const index = Number(match?.[1]);
+      const count = Number(match?.[2]);
+      if (!match || count < 1 || count > MAX_PROCESSES || index >= count)
+        throw new InvalidArgumentError(
+          `must be <index>/<count>, 0 <= index < count <= ${MAX_PROCESSES}`,
+        );
+      return { index, count };
+    })
+    .hideHelp();
+}

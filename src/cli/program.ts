@@ -6,8 +6,10 @@ import {
   FILE_ARGUMENT,
   leaseTtlOption,
   logLevelOption,
+  partitionOption,
   portOption,
   positiveInteger,
+  processesOption,
   serverOptions,
   shutdownTimeoutOption,
   targetOptions,
@@ -19,6 +21,7 @@ import { registerPruneCommand } from './commands/prune.js';
 import { eventsCommand, type EventsCommandOptions } from './commands/events.js';
 import { runCommand, type RunCommandOptions } from './commands/run.js';
 import { registerRunsShowCommand, runsCommand, type RunsCommandOptions } from './commands/runs.js';
+import { registerRunsReplayCommand } from './commands/runs-replay.js';
 import { serveCommand, type ServeCommandOptions } from './commands/serve.js';
 import { validateCommand } from './commands/validate.js';
 import { registerWorkerCommand } from './commands/worker.js';
@@ -66,6 +69,8 @@ export function createProgram(
       ).conflicts('port'),
     )
     .addOption(logLevelOption())
+    .addOption(processesOption())
+    .addOption(partitionOption())
     .action((file: string, options: RunCommandOptions) => runCommand(file, options, context));
 
   program
@@ -102,6 +107,7 @@ export function createProgram(
       runsCommand(agentId, options, context),
     );
   registerRunsShowCommand(runs, context);
+  registerRunsReplayCommand(runs, context, exitWith);
 
   serverOptions(
     program

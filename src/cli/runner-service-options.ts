@@ -13,7 +13,7 @@ export interface RunnerFlags {
 export function runnerServiceOptions(
   config: Pick<
     ServiceSections,
-    'secrets' | 'toolSettings' | 'pricing' | 'budgets' | 'notifications' | 'retention'
+    'secrets' | 'toolSettings' | 'pricing' | 'budgets' | 'notifications' | 'retention' | 'telemetry'
   >,
   flags: RunnerFlags,
   env: Record<string, string | undefined>,
@@ -30,6 +30,7 @@ export function runnerServiceOptions(
     budgets: config.budgets,
     ...(config.notifications ? { notifications: config.notifications } : {}),
     retention: config.retention,
+    ...(config.telemetry ? { telemetry: config.telemetry } : {}),
     logger,
   };
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { retentionSchema } from './retention.js';
 import { approvalRuleSchema } from './approval-rules.js';
+import { guardrailsSchema } from './guardrails.js';
 import { cronPatternProblem, isValidTimezone } from '../schedule/cron-pattern.js';
 import { parseIsoInstant } from '../schedule/iso-instant.js';
 import { createSchedule, scheduleSpecOf } from '../schedule/next-fire-time.js';
@@ -186,6 +187,11 @@ export const agentConfigSchema = z.strictObject({
   memory_config: memoryConfigSchema.default({ ...DEFAULTS.agent_config.memory_config }),
   /** Tool calls a person must approve before they run (the run waits in `awaiting_approval`). */
   approvals: z.array(approvalRuleSchema).default([]),
+  /**
+   * Checks on what reaches the model (query, tool results) and what leaves it (tool arguments,
+   * the answer): sizes, deny patterns, a prompt-injection screen, functions registered in code.
+   */
+  guardrails: guardrailsSchema.optional(),
 });
 
 /** An MCP server an agent may use (seed shape). */

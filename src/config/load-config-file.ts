@@ -5,6 +5,7 @@ import { describeFields, issuesToFieldErrors, requiredErrorMap } from './format-
 import { envReferenceNames } from './env-references.js';
 import { interpolateEnv } from './interpolate-env.js';
 import { notificationSecrets } from './notifications.js';
+import { telemetrySecrets } from './telemetry.js';
 import { keepReferencesAsWritten } from './keep-references-as-written.js';
 import { SECRET_NAME } from './secret-name.js';
 import {
@@ -205,6 +206,7 @@ function serviceSections(
     budgets,
     notifications,
     retention,
+    telemetry,
     ...settings
   } = data;
   const toolSettings = resolveToolSettings(settings, cwd);
@@ -227,6 +229,7 @@ function serviceSections(
     budgets: budgets ?? {},
     notifications,
     retention: retention ?? {},
+    telemetry,
     toolSettings,
     secrets: [
       ...new Set([
@@ -234,6 +237,7 @@ function serviceSections(
         ...(token ? [token] : []),
         ...toolSettingSecrets(toolSettings),
         ...notificationSecrets(notifications),
+        ...telemetrySecrets(telemetry),
       ]),
     ],
   };

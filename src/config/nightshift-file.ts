@@ -7,6 +7,7 @@ import {
 } from './agent-definition.js';
 import { notificationsSectionSchema, type NotificationsSection } from './notifications.js';
 import { retentionSchema, type RetentionSettings } from './retention.js';
+import { telemetrySchema, type TelemetrySettings } from './telemetry.js';
 import { toolSettingsFields, type ToolSettingsSection } from './tool-settings.js';
 
 /** Where the HTTP server listens unless the file says otherwise (the server's own defaults). */
@@ -88,6 +89,8 @@ const serviceSectionFields = {
   notifications: notificationsSectionSchema.optional(),
   /** How long runs, events and messages are kept: every agent's defaults (its own `retention` wins). */
   retention: retentionSchema.optional(),
+  /** Traces (OpenTelemetry): where spans go, and whether they carry prompts and replies. */
+  telemetry: telemetrySchema.optional(),
   ...toolSettingsFields,
 };
 
@@ -134,12 +137,14 @@ export interface ServiceSections {
   notifications: NotificationsSection | undefined;
   /** The `retention:` block: the fleet-wide defaults ({} when absent: everything is kept). */
   retention: RetentionSettings;
+  /** The `telemetry:` block; undefined when absent (then only `OTEL_EXPORTER_OTLP_ENDPOINT` traces). */
+  telemetry: TelemetrySettings | undefined;
   /** `files`, `webhooks`, `connections`, `archive_directory`, directories made absolute. */
   toolSettings: ToolSettingsSection;
   /**
    * Values never to print: those the file read from the environment (they may be keys or
    * passwords), the server token, webhook and connection URLs, notification target URLs and
-   * secrets.
+   * secrets, telemetry headers.
    */
   secrets: string[];
 }

@@ -27,6 +27,11 @@ export interface DefinitionContext {
   providers?: readonly string[];
   /** Names of tools an agent may list. When omitted, tool names are not checked. */
   tools?: readonly string[];
+  /**
+   * Names of the guardrail functions registered in code (`guardrails` of the service). When
+   * omitted, the names `agent_config.guardrails[].function` gives are not checked.
+   */
+  guardrailFunctions?: readonly string[];
   /** Environment used to check that API keys are present. Defaults to `process.env`. */
   env?: Readonly<Record<string, string | undefined>>;
   /** Path prefix for error messages, such as `['agents', 2]`. */
@@ -83,6 +88,21 @@ function contextFieldErrors(input: unknown, context: DefinitionContext): FieldEr
   }
   for (const problem of approvalToolProblems(raw))
     fields.push({ ...problem, path: at(...problem.path) });
+  if (context.guardrailFunctions) {
+    const known = new Set(context.guardrailFunctions);
+    const checks = (raw as { agent_config?: { guardrails?: unknown } }).agent_config?.guardrails;
+    if (Array.isArray(checks)) {
+      checks.forEach((check: unknown, index) => {
+        const name = (check as { function?: unknown } | null)?.function;
+        if (typeof name === 'string' && !known.has(name)) {
+          fields.push({
+            path: at('agent_config', 'guardrails', index, 'function'),
+            message: `no guardrail function "${name}" is registered (registered: ${[...known].join(', ') || 'none'}; give it in the service's \`guardrails\` option)`,
+          });
+        }
+      });
+    }
+  }
   const usdProblem = unpricedBudget(raw, modelConfig, context.pricing);
   if (usdProblem) fields.push({ path: at('model_config', 'pricing'), message: usdProblem });
   if (provider === 'scripted') {

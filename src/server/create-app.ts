@@ -20,6 +20,7 @@ import { healthRoutes } from './routes/health-routes.js';
 import { metricsRoute } from './routes/metrics-route.js';
 import { openApiRoute } from './routes/openapi-route.js';
 import { runRoutes } from './routes/run-routes.js';
+import { replayRoutes } from './routes/replay-routes.js';
 import { retentionRoutes } from './routes/retention-routes.js';
 import { workerRoutes } from './routes/worker-routes.js';
 import { securityHeaders } from './security-headers.js';
@@ -69,6 +70,7 @@ export function createApp(
   app.route('/api', agentRoutes(context));
   app.route('/api', agentActionRoutes(context));
   app.route('/api', runRoutes(context));
+  app.route('/api', replayRoutes(context));
   app.route('/api', eventRoutes(context));
   app.route('/api', workerRoutes(context));
   app.route('/api', budgetRoutes(context));

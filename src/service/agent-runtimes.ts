@@ -1,4 +1,4 @@
-import { createModel, type RegisteredProvider } from '../agent/index.js';
+import { createModel, type GuardrailFunction, type RegisteredProvider } from '../agent/index.js';
 import { apiKeyEnvFor } from '../config/parse-agent-definition.js';
 import { errorMessage } from '../errors.js';
 import type { AgentRecord } from '../storage/contracts/index.js';
@@ -20,6 +20,8 @@ export interface AgentRuntimesOptions {
   /** Learns the secrets a definition resolves to (API keys, `${NAME}` values). */
   redactor: Redactor;
   logger: ServiceLogger;
+  /** The functions guardrail checks name (`agent_config.guardrails[].function`). */
+  guardrails?: ReadonlyMap<string, GuardrailFunction>;
 }
 
 /**
@@ -61,6 +63,7 @@ export class AgentRuntimes {
         ? limitModelRequests(model, record.definition.model_config.provider, limiter)
         : model,
       tools: mcp ? new Map([...local, ...mcp.tools()]) : local,
+      ...(this.#options.guardrails ? { guardrails: this.#options.guardrails } : {}),
     };
     this.#runtimes.set(record.agent_id, { version: record.version, runtime, mcp });
     return runtime;

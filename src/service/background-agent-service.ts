@@ -1,3 +1,5 @@
+import { replayDiffOf, replayRun, type ReplayOptions } from './replay/replay-run.js';
+import type { ReplayDiff } from './replay/replay-diff.js';
 import type {
   AgentDefinition,
   AgentDefinitionInput,
@@ -114,6 +116,7 @@ export class BackgroundAgentService {
         runtimeFor: (record) => context.runtimes.runtimeFor(record),
         turns: new RunTurns(),
         budgets: context.budgets,
+        tracing: context.tracing,
       },
       {
         onRunEnded: (agentId, run, agent) => afterRun(context, agentId, run, agent),
@@ -351,6 +354,26 @@ export class BackgroundAgentService {
     return listBudgetGrants(this.#context, options);
   }
 
+  /**
+   * Runs an ended run again, as a new run (`trigger: replay`, `replay_of`), on its query and
+   * history with the agent's current definition: `model: 'recorded'` (the default) answers each
+   * model call with the original's reply and marks a step whose request differs (`replay_diverged`
+   * when the replay needs a reply the original never got); `model: 'live'` asks the model
+   * afresh. `tools: 'recorded'` (the default) answers each tool call with the original's result
+   * and runs no tool; `'live'` runs them. The replay runs in this process, beside the agent's
+   * schedule, and does not count in its stats. Returns the new run at once, or at its end with
+   * `wait: true`. `run_not_found`; `invalid_state` when the run has not ended or was skipped;
+   * `config_invalid` names a bad option.
+   */
+  async replayRun(runId: string, options: ReplayOptions = {}): Promise<RunRecord> {
+    return replayRun(this.#context, runId, options);
+  }
+
+  /** The step-by-step comparison of a replay (its run id) with the run it replays. */
+  async replayDiff(runId: string): Promise<ReplayDiff> {
+    return replayDiffOf(this.#context, runId);
+  }
+
   /** A run's steps (model calls and tool calls) in the order they happened. */
   async getRunSteps(runId: string): Promise<RunStep[]> {
     await this.getRun(runId);
@@ -426,6 +449,10 @@ export class BackgroundAgentService {
     await context.runtimes.close();
     await context.tools.sqlTools?.close().catch(() => undefined);
     await context.modelRequestLimiter?.close?.().catch(() => undefined);
+    // The runs have ended: their spans go out before the process does.
+    await context.tracing.shutdown(
+      Math.max(500, Math.min(5_000, options.timeout ?? context.shutdownTimeoutMs)),
+    );
     await context.closeStores();
   }
 }

@@ -35,6 +35,16 @@ export {
 } from './backfill-plan.js';
 export { BackgroundAgentService } from './background-agent-service.js';
 export {
+  diffReplay,
+  REPLAY_DIFFERENCES,
+  type ModelCallSummary,
+  type ReplayDiff,
+  type ReplayDiffRow,
+  type ReplayDivergence,
+  type StepSummary,
+  type ToolCallSummary,
+} from './replay/replay-diff.js';
+export {
   RETENTION_KINDS,
   type PruneReport,
   type RetentionCounts,
@@ -47,6 +57,7 @@ export type {
   ToolSettings,
 } from './service-options.js';
 export { LocalScheduler } from './local-scheduler.js';
+export { MAX_PARTITIONS, ownsAgent, partitionOf, type Partition } from './partition.js';
 export {
   createBullmqScheduler,
   createRedisModelRequestLimiter,

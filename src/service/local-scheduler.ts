@@ -8,6 +8,7 @@ import {
   type Schedule,
 } from '../schedule/index.js';
 import type { AgentRecord } from '../storage/contracts/index.js';
+import { ownsAgent, type Partition } from './partition.js';
 import type {
   ManualRunRequest,
   ResumeRequest,
@@ -33,29 +34,45 @@ interface Entry {
 
 /**
  * The in-process scheduler: one timer per active agent, armed for the next fire time computed
- * from the schedule (never by adding to the last one, so it does not drift).
+ * from the schedule (never by adding to the last one, so it does not drift). With a `partition`
+ * (one of N managers on a store), only the agents of its share: the others are left to the
+ * managers owning them, which hear of every change through the event log.
  */
 export class LocalScheduler implements TickScheduler {
   readonly #entries = new Map<string, Entry>();
   readonly #target: SchedulerTarget;
   readonly #now: () => Date;
   readonly #logger: SchedulerContext['logger'] | undefined;
+  readonly #partition: Partition | undefined;
 
-  /** `context`: where a tick delivered by `enqueueTick` reports its failure (default: nowhere). */
-  constructor(target: SchedulerTarget, now: () => Date, context?: SchedulerContext) {
+  /**
+   * `context`: where a tick delivered by `enqueueTick` reports its failure (default: nowhere).
+   * `partition`: this manager's share of the agents (default: all of them).
+   */
+  constructor(
+    target: SchedulerTarget,
+    now: () => Date,
+    context?: SchedulerContext,
+    partition?: Partition,
+  ) {
     this.#target = target;
     this.#now = now;
     this.#logger = context?.logger;
+    this.#partition = partition;
   }
 
   /**
    * (Re)arms an agent from its record. Ticks after `stats.last_scheduled_at` (or the anchor)
    * that already passed are missed; under `misfire_policy: run_once` the newest one within
    * `misfire_grace` is to run once. Returns that plan for the caller to record and dispatch.
+   * An agent of another partition is not armed, and nothing is missed or caught up here: its
+   * owner does that.
    */
   async schedule(record: AgentRecord): Promise<MisfirePlan> {
     const previous = this.#entries.get(record.agent_id);
     this.#disarm(record.agent_id);
+    if (!ownsAgent(this.#partition, record.agent_id))
+      return { missed: 0, resumeAfter: this.#now() };
     const schedule = scheduleOf(record);
     const storedValue = record.stats.last_scheduled_at ?? record.anchor_at;
     const stored = storedValue ? new Date(storedValue) : undefined;
@@ -109,8 +126,9 @@ export class LocalScheduler implements TickScheduler {
     return 'run_here';
   }
 
-  /** Delivers the tick to this process's service in the background. */
+  /** Delivers the tick to this process's service in the background (dropped for another partition's agent). */
   async enqueueTick(agentId: string, scheduledAt: Date): Promise<void> {
+    if (!ownsAgent(this.#partition, agentId)) return;
     this.#target
       .onTick(agentId, scheduledAt)
       .catch((error: unknown) =>

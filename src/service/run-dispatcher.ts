@@ -157,6 +157,8 @@ export class RunDispatcher {
         return skipped;
       }
     }
+    // A replay runs beside the agent's runs: it is not one of its ticks.
+    if (run.trigger === 'replay') return this.#claimAndStart(agent, run, undefined);
     const policy = agent.definition.overlap_policy;
     // A run waiting for a budget or a person counts as running under `skip` and `queue_one`: a
     // new tick would only wait too (or spend what the older run waits for).

@@ -1,7 +1,9 @@
 import type { LanguageModelV3 } from '@ai-sdk/provider';
 import {
   outcomeUnknown,
+  RunGuardrails,
   runAgent,
+  type GuardrailFunction,
   type AgentRunResult,
   type RunAgentOptions,
 } from '../agent/index.js';
@@ -29,7 +31,9 @@ import type { RunTurns } from './run-turns.js';
 import { abortReasons, endingOnAbort } from './runs/abort-reasons.js';
 import { freshAttempts, resumeChain, resumeMarker } from './runs/resume-plan.js';
 import { renewalIntervalMs } from './runs/run-heartbeat.js';
+import { replaySourceOf } from './replay/replay-source.js';
 import type { EndedRun, RunTransitions, TransitionContext } from './runs/run-transitions.js';
+import { TRACING_OFF, type RunTrace, type RunTracing } from './telemetry/run-tracing.js';
 
 /** The model and tools one agent's runs use (built once per definition). */
 export interface AgentRuntime {
@@ -37,6 +41,8 @@ export interface AgentRuntime {
   definition: AgentDefinition;
   model: LanguageModelV3;
   tools: ReadonlyMap<string, ToolDefinition>;
+  /** The functions the definition's guardrail checks may name. */
+  guardrails?: ReadonlyMap<string, GuardrailFunction>;
 }
 
 /** What executing a run needs from the service; its `store` is behind the service's guard. */
@@ -49,6 +55,8 @@ export interface ExecutorContext extends TransitionContext {
   turns: RunTurns;
   /** Prices and the budgets each run's calls are held against. */
   budgets: ServiceBudgets;
+  /** Traces runs (`telemetry`); default off. */
+  tracing?: RunTracing;
 }
 
 /** One attempt's result: the runtime's, or a setup failure carrying any Nightshift error code. */
@@ -85,6 +93,26 @@ export async function executeRun(
   claimed: RunRecord,
   outerSignal: AbortSignal,
   claimedRunning = false,
+): Promise<EndedRun> {
+  // One trace per active stretch of the run: to its end, or to a wait.
+  const runTrace = (context.tracing ?? TRACING_OFF).startRun(agent, claimed);
+  let ended: EndedRun | undefined;
+  try {
+    ended = await executeStretch(context, agent, claimed, outerSignal, claimedRunning, runTrace);
+    return ended;
+  } finally {
+    runTrace.end(ended?.run ?? claimed);
+  }
+}
+
+/** {@link executeRun} under the run's trace. */
+async function executeStretch(
+  context: ExecutorContext,
+  agent: AgentRecord,
+  claimed: RunRecord,
+  outerSignal: AbortSignal,
+  claimedRunning: boolean,
+  runTrace: RunTrace,
 ): Promise<EndedRun> {
   const { store, events, now, instanceId, transitions } = context;
   const task = agent.definition.task_config;
@@ -129,6 +157,8 @@ export async function executeRun(
     // The run has started: the rest waits its turn, so ticks due meanwhile (a fleet started
     // together) start on time instead of after every run before them.
     await context.turns.wait();
+    // A replay answers from its original's journal where its mode says `recorded`.
+    const replay = await replaySourceOf(store.runs, claimed);
     for (let attempt = attempts.length + 1; final === undefined; attempt += 1) {
       const attemptStart = now().toISOString();
       await events.publish('background_task_started', agent.agent_id, runId, {
@@ -138,6 +168,7 @@ export async function executeRun(
         query: claimed.query,
       });
       const resume = await resumeOf(context, agent, runId, attempts, attempt);
+      const attemptTrace = runTrace.startAttempt(attempt, resume ? resume.from : undefined);
       let result: AttemptResult;
       let setupFailed = false;
       try {
@@ -153,8 +184,10 @@ export async function executeRun(
               ? runtime.definition.task_config.query
               : claimed.query,
           attempt,
-          messages: store.messages,
+          // A replay leaves the agent's conversation as it found it.
+          ...(replay ? { replay } : { messages: store.messages }),
           recorder: store.runs,
+          guardrails: RunGuardrails.of(runtime.definition, runId, runtime.guardrails),
           signal,
           // A run that waited counts only the time it was active against its timeout.
           timeoutMs: Math.max(1_000, task.timeout * 1000 - activeBeforeWait(attempts)),
@@ -163,6 +196,7 @@ export async function executeRun(
           ...budgetOptions(context, runtime.definition, runId, store),
           ...approvalOptions(context, runtime.definition, runId, store),
           now,
+          ...attemptTrace.options,
           emit: async (event) => {
             await events.publish(event.type, agent.agent_id, runId, event.payload);
           },
@@ -201,6 +235,7 @@ export async function executeRun(
         worker_id: instanceId,
         ...(resume ? { resumed_from: resume.from } : {}),
       });
+      attemptTrace.end(waitingFor ?? status, error);
       if (waitingFor && error) {
         const suspended = await transitions.suspend(latest, {
           status: waitingFor,
@@ -219,7 +254,13 @@ export async function executeRun(
         };
         break;
       }
-      const retryable = (status === 'failed' || status === 'timed_out') && !setupFailed;
+      // A replay is one attempt (resumed after a crash like any run): it shows what happens.
+      // A guardrail's block is a security stop: it is not tried again by itself.
+      const retryable =
+        (status === 'failed' || status === 'timed_out') &&
+        !setupFailed &&
+        !replay &&
+        error?.code !== 'guardrail';
       // Resumes are bounded apart (`max_resumes`): only attempts that started afresh are retries.
       const retriesLeft = freshAttempts(attempts) <= task.max_retries && !signal.aborted;
       // A tool that is not idempotent may have taken effect: repeating the run could do it twice.

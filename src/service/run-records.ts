@@ -1,6 +1,11 @@
-import { emptyUsage, type RunRecord, type RunTrigger } from '../storage/contracts/index.js';
+import {
+  emptyUsage,
+  type ReplayMode,
+  type RunRecord,
+  type RunTrigger,
+} from '../storage/contracts/index.js';
 
-/** A fresh run record for a tick or a manual run. */
+/** A fresh run record for a tick, a manual run or a replay. */
 export function newRunRecord(input: {
   runId: string;
   agentId: string;
@@ -11,6 +16,9 @@ export function newRunRecord(input: {
   /** The claiming process holds the run from the start, until `leaseExpiresAt` unless renewed. */
   leaseOwner: string;
   leaseExpiresAt: string;
+  /** A replay (`trigger: replay`): the run it replays, and how. Absent on every other run. */
+  replayOf?: string;
+  replayMode?: ReplayMode;
 }): RunRecord {
   return {
     run_id: input.runId,
@@ -30,5 +38,7 @@ export function newRunRecord(input: {
     skip_reason: null,
     lease_owner: input.leaseOwner,
     lease_expires_at: input.leaseExpiresAt,
+    ...(input.replayOf === undefined ? {} : { replay_of: input.replayOf }),
+    ...(input.replayMode === undefined ? {} : { replay_mode: { ...input.replayMode } }),
   };
 }

@@ -27,8 +27,12 @@ import {
 import type { Notifier } from './notifications/notifier.js';
 import type { ModelRequestLimiter } from './model-request-limiter.js';
 import { Redactor } from './redactor.js';
+import { runTracing, type RunTracing } from './telemetry/run-tracing.js';
+import { resolveTelemetrySettings } from './telemetry/telemetry-settings.js';
+import { startTraceExport } from './telemetry/trace-export.js';
 import type { RunDispatcher } from './run-dispatcher.js';
 import { RunTransitions } from './runs/run-transitions.js';
+import { checkPartition } from './partition.js';
 import { schedulerFactoryFor } from './scheduler-settings.js';
 import {
   DEFAULT_LEASE_TTL_MS,
@@ -68,10 +72,14 @@ export class ServiceContext {
   readonly shutdownTimeoutMs: number;
   readonly env: Record<string, string | undefined>;
   readonly redactor: Redactor;
+  /** Traces runs (`telemetry` of the options, or the OTLP environment); off without an endpoint. */
+  readonly tracing: RunTracing;
   readonly checker = new StoredAgentChecker();
   readonly tools: ServiceTools;
   readonly runtimes: AgentRuntimes;
   readonly providerNames: string[];
+  /** The names of the guardrail functions registered in code. */
+  readonly guardrailFunctions: string[];
   readonly modelRequestLimiter: ModelRequestLimiter | undefined;
   readonly schedulerFactory: TickSchedulerFactory;
   /** Prices and budgets (the agent's, its tags', the fleet's), held before each call. */
@@ -108,17 +116,21 @@ export class ServiceContext {
         ? {}
         : { maxStringLength: options.maxStoredValueChars },
     );
+    const fields = (object: object) => this.redactor.redact(this.tracing.logFields(object));
     this.logger = {
-      info: (object, message) => logger.info(this.redactor.redact(object), message),
-      warn: (object, message) => logger.warn(this.redactor.redact(object), message),
-      error: (object, message) => logger.error(this.redactor.redact(object), message),
+      info: (object, message) => logger.info(fields(object), message),
+      warn: (object, message) => logger.warn(fields(object), message),
+      error: (object, message) => logger.error(fields(object), message),
     };
     this.leaseTtlMs = options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
     this.syncIntervalMs = options.syncIntervalMs ?? defaultSyncIntervalMs(this.leaseTtlMs);
     this.shutdownTimeoutMs = options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
     this.env = options.env ?? process.env;
     this.modelRequestLimiter = options.modelRequestLimiter;
-    this.schedulerFactory = schedulerFactoryFor(options.scheduler);
+    this.schedulerFactory = schedulerFactoryFor(
+      options.scheduler,
+      checkPartition(options.partition),
+    );
     this.redactor.addFromEnvironment(this.env);
     for (const secret of options.secrets ?? []) this.redactor.add(secret);
     this.notifications = options.notifications
@@ -130,6 +142,12 @@ export class ServiceContext {
       this.redactor.add(new URL(target.url).href);
       this.redactor.add(target.secret);
     }
+    const telemetry = resolveTelemetrySettings(options.telemetry, this.env);
+    for (const value of Object.values(telemetry?.headers ?? {})) this.redactor.add(value);
+    this.tracing = runTracing(
+      telemetry && startTraceExport(telemetry, (value) => this.redactor.redact(value)),
+      telemetry?.captureContent ?? false,
+    );
     this.instanceId = options.instanceId ?? defaultInstanceId();
     this.pricing = options.pricing ?? {};
     this.fleetBudgets = options.budgets ?? {};
@@ -142,6 +160,7 @@ export class ServiceContext {
     this.tools = createServiceTools(options.toolSettings ?? {}, options.tools ?? {}, this.redactor);
     const providers = { ...options.providers };
     this.providerNames = Object.keys(providers);
+    this.guardrailFunctions = Object.keys(options.guardrails ?? {});
     this.runtimes = new AgentRuntimes({
       registry: this.tools.registry,
       providers,
@@ -150,6 +169,7 @@ export class ServiceContext {
       modelRequestLimiter: options.modelRequestLimiter,
       redactor: this.redactor,
       logger: this.logger,
+      guardrails: new Map(Object.entries(options.guardrails ?? {})),
     });
   }
 
@@ -161,7 +181,9 @@ export class ServiceContext {
     this.#connection ??= (async () => {
       const [memory, log] = await Promise.all([this.#memory.connect(), this.#events.connect()]);
       const store = guardedStore(memory, this.redactor);
-      const publisher = new EventPublisher(log, this.now, this.redactor);
+      const publisher = new EventPublisher(log, this.now, this.redactor, (runId) =>
+        this.tracing.traceIdOf(runId),
+      );
       const transitions = new RunTransitions({
         store,
         events: publisher,
@@ -190,6 +212,7 @@ export class ServiceContext {
     return parseAgentDefinition(input, {
       providers: this.providerNames,
       tools: this.tools.registry.names(),
+      guardrailFunctions: this.guardrailFunctions,
       env: this.env,
       pricing: this.pricing,
     });

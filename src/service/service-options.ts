@@ -1,4 +1,6 @@
+import type { GuardrailFunction } from '../agent/index.js';
 import type { RetentionSettings } from '../config/retention.js';
+import type { TelemetryInput } from '../config/telemetry.js';
 import type { NotificationsInput } from '../config/notifications.js';
 import type { ModelPricing } from '../config/pricing.js';
 import type { FleetBudgets } from './budgets/budget-lines.js';
@@ -7,6 +9,7 @@ import type { ToolDefinition } from '../tools/index.js';
 import type { ModelRequestLimiter } from './model-request-limiter.js';
 import type { SchedulerSettings } from './scheduler-settings.js';
 import type { TickSchedulerFactory } from './tick-scheduler.js';
+import type { Partition } from './partition.js';
 
 /** The few log calls the service makes (a pino logger fits). */
 export interface ServiceLogger {
@@ -21,6 +24,12 @@ export interface BackgroundAgentServiceOptions {
   providers?: Record<string, RegisteredProvider>;
   /** Local tools, by name (also `registerTool`). */
   tools?: Record<string, ToolDefinition<never>>;
+  /**
+   * The functions of `agent_config.guardrails` checks of kind `function`, by the name a check
+   * gives (`{ function: 'no_pii', action: 'block' }`): code, so they are registered here, like
+   * tools, and never stored with a definition.
+   */
+  guardrails?: Record<string, GuardrailFunction>;
   /**
    * Settings of the built-in tools that reach configured resources; each tool is registered only
    * when its setting is given: `file_write` (`files.directory`), `notify` (`webhooks`),
@@ -57,6 +66,16 @@ export interface BackgroundAgentServiceOptions {
    * also serves processes that never call `startManager()`.
    */
   scheduler?: TickSchedulerFactory | SchedulerSettings;
+  /**
+   * This manager's share of the schedules, one of `count` managers on one store (`nightshift run
+   * --processes N`): its timers fire only for the agents whose stable hash of `agent_id`, mod
+   * `count`, is `index` (`partitionOf`), so no tick is claimed twice in vain. Everything else
+   * stays fleet-wide: manual runs run in the process asked, and any manager recovers dead runs,
+   * wakes waiting runs, ends timed pauses and sweeps retention (the store decides, once). A
+   * change made in any process reaches the owner through the event log. Only with the
+   * in-process scheduler; `config_invalid` names a bad field (`partition.index`). Default: all.
+   */
+  partition?: Partition;
   /**
    * Names this process in run leases. Default: host, pid, a random suffix and the pid namespace
    * (`host:pid:suffix.scope`), which lets a process on the same machine tell that this one died
@@ -96,6 +115,17 @@ export interface BackgroundAgentServiceOptions {
    * field keeps that kind forever (the default).
    */
   retention?: RetentionSettings;
+  /**
+   * Traces (OpenTelemetry): `otlp_endpoint` (spans posted over OTLP/HTTP to
+   * `<otlp_endpoint>/v1/traces`; without it, `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` as it is, or
+   * `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/traces`, from `env`), `service_name` (`nightshift`),
+   * `capture_content` (false: prompts, replies and tool arguments and results stay off spans;
+   * true: on them, redacted), `headers` (sent with each export; redacted everywhere). Each run is
+   * a trace: a run span, a span per attempt, the AI SDK's model and tool call spans (GenAI
+   * attributes) under it; the run's events carry its `trace_id`. With no endpoint, nothing is
+   * traced. Flushed by `shutdown()`.
+   */
+  telemetry?: TelemetryInput;
   /** How often a manager sweeps for retention (default 10 minutes). */
   retentionIntervalMs?: number;
   /**

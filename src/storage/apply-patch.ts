@@ -34,9 +34,10 @@ function pickDefined<T extends object, K extends keyof T>(
 ): Partial<Pick<T, K>> {
   const picked: Partial<Pick<T, K>> = {};
   for (const key of keys) {
-    if (patch[key] !== undefined) picked[key] = structuredClone(patch[key]);
+    if (patch[key] !== undefined) picked[key] = patch[key];
   }
-  return picked;
+  // One copy of all of it: the caller's values never alias what is stored.
+  return structuredClone(picked);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -130,6 +130,7 @@ describe('the examples', () => {
       'examples/offline/db-archival.yaml',
       'examples/offline/health-check.yaml',
       'examples/offline/news-digest.yaml',
+      'examples/offline/replay.yaml',
       'examples/offline/structured-answer.yaml',
       'examples/system-monitor.yaml',
     ]);
@@ -332,6 +333,47 @@ describe('the examples', () => {
     expect(readFileSync(join(space.directory, '.nightshift/notes/hello.md'), 'utf8')).toBe(
       '# Hello\n\nWritten by note_writer, once a person said yes.\n',
     );
+  });
+
+  it('runs the offline replay end to end: a replay from the journal writes nothing and does not diverge', async () => {
+    const space = workspace();
+    const port = await freePort();
+    const file = space.writeFile(
+      'replay.yaml',
+      readFileSync(relocated(space, 'examples/offline/replay.yaml'), 'utf8').replace(
+        'port: 7426',
+        `port: ${port}`,
+      ),
+    );
+    const runner = startInProcess(['run', file]);
+    await runner.waitForLine(/ memory_note completed in /);
+    const note = join(space.directory, '.nightshift/replay-notes/memory.md');
+    expect(readFileSync(note, 'utf8')).toMatch(/^Memory used: \d+(\.\d+)?%$/);
+    const listed = await runInProcess(['runs', 'memory_note', '--file', file, '--json']);
+    const [original] = JSON.parse(listed.stdout.join('\n')) as RunRecord[];
+    rmSync(note);
+    const url = `http://127.0.0.1:${port}`;
+
+    const recorded = await runInProcess(['runs', 'replay', original!.run_id, '--url', url]);
+    expect(recorded.code).toBe(0);
+    expect(recorded.stdout.join('\n')).toContain('no divergence');
+    const live = await runInProcess([
+      'runs',
+      'replay',
+      original!.run_id,
+      '--model',
+      'live',
+      '--url',
+      url,
+      '--json',
+    ]);
+    expect(live.code).toBe(0);
+    const diff = JSON.parse(live.stdout.join('\n')) as { answer: { same: boolean } };
+    expect(diff.answer.same).toBe(true);
+    // Neither replay ran file_write: the note stays gone.
+    expect(existsSync(note)).toBe(false);
+    runner.stop();
+    expect(await runner.exited).toBe(0);
   });
 
   it('answers with JSON valid against its output_schema: the run keeps the text and the parsed verdict', async () => {

@@ -125,6 +125,9 @@ describe.each(testableBackends())('a fleet budget raced by two processes on $nam
       NIGHTSHIFT_TEST_EVENTS: backend.events,
       NIGHTSHIFT_TEST_NAMESPACE: namespace,
       NIGHTSHIFT_TEST_BUDGETS: JSON.stringify(burst),
+      // 200 runs in flight in each process on a busy machine: a lease long enough that no run
+      // is taken over for a late renewal (recovery is not what this race is about).
+      NIGHTSHIFT_TEST_LEASE_TTL_MS: '15000',
     };
     const managers: ManagerProcess[] = await Promise.all([
       startManager({ ...environment, NIGHTSHIFT_TEST_INSTANCE: 'burst-1' }),

@@ -183,6 +183,7 @@ describePostgres('postgres', () => {
         { version: 6 },
         { version: 7 },
         { version: 8 },
+        { version: 9 },
       ]);
       expect(stores[0]!.description).toBe(`${maskUrl(url)} (schema ${schema})`);
     });

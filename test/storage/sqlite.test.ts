@@ -111,6 +111,7 @@ describe('sqlite backend', () => {
         { version: 6 },
         { version: 7 },
         { version: 8 },
+        { version: 9 },
       ]);
     } finally {
       inspector.close();

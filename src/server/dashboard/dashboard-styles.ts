@@ -165,4 +165,14 @@ h2 .muted { font-weight: 400; font-size: 12px; }
 .budget-bar.full .spent { fill: var(--red); }
 .budget-bar .figures { font-size: 12px; color: var(--muted); font-variant-numeric: tabular-nums; overflow-wrap: anywhere; }
 .budget-bar.full .figures { color: var(--red); }
+#run-replay[hidden] { display: none; }
+.replay-form { display: flex; flex-wrap: wrap; gap: 10px; align-items: center; margin-top: 8px; }
+.replay-form .label { margin: 0; }
+table.replay-diff td { vertical-align: top; }
+table.replay-diff td.side { max-width: 360px; overflow-wrap: anywhere; }
+table.replay-diff tr.same td.verdict { color: var(--green); }
+table.replay-diff tr.differs td.verdict { color: var(--red); font-weight: 600; }
+table.replay-diff tr.first-divergence td { background: #fdecea; }
+table.replay-diff ul.differences { margin: 0; padding-left: 16px; }
+p.diverged { color: var(--red); }
 `;

@@ -35,6 +35,7 @@ const BAD_EVENT_TYPES: Record<EventType, boolean> = {
   tool_call_error: true,
   final_answer: false,
   run_warning: true,
+  guardrail_triggered: true,
   background_task_started: false,
   background_task_resumed: false,
   background_task_completed: false,

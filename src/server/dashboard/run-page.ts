@@ -33,6 +33,7 @@ export function renderRunPage(request: PageRequest, runId: string): string {
       </section>
       <section id="run-cards" class="cards"></section>
       <section class="panel" id="run-outcome"></section>
+      <section class="panel" id="run-replay" hidden></section>
       <section class="panel flush">
         ${tableShell({ id: 'attempts', bodyId: 'attempt-rows', columns: ATTEMPT_COLUMNS })}
       </section>

@@ -29,6 +29,7 @@ export class FleetMetrics {
   readonly #cost: Counter<'agent_id' | 'provider' | 'model'>;
   readonly #skipped: Counter<'agent_id'>;
   readonly #missed: Counter<'agent_id'>;
+  readonly #guardrailHits: Counter<'agent_id' | 'check' | 'action' | 'where'>;
   readonly #inFlight: Gauge<'agent_id'>;
   readonly #agents: Gauge<'state'>;
   readonly #eventStreams: Gauge;
@@ -87,6 +88,12 @@ export class FleetMetrics {
       labelNames: ['agent_id'],
       registers,
     });
+    this.#guardrailHits = new Counter({
+      name: 'nightshift_guardrail_hits_total',
+      help: 'Checks of agent_config.guardrails that triggered, by agent, check, action (block, redact, flag) and where (query, tool_result, tool_args, answer).',
+      labelNames: ['agent_id', 'check', 'action', 'where'],
+      registers,
+    });
     this.#inFlight = new Gauge({
       name: 'nightshift_runs_in_flight',
       help: 'Runs going now, by agent (from the status snapshot taken at scrape time).',
@@ -142,6 +149,16 @@ export class FleetMetrics {
   /** Ticks were missed. */
   recordMissed(agentId: string, missed: number): void {
     this.#missed.inc({ agent_id: agentId }, missed);
+  }
+
+  /** A guardrail check triggered. */
+  recordGuardrailHit(agentId: string, hit: { check: string; action: string; where: string }): void {
+    this.#guardrailHits.inc({
+      agent_id: agentId,
+      check: hit.check,
+      action: hit.action,
+      where: hit.where,
+    });
   }
 
   /** An event stream opened (+1) or closed (-1). */

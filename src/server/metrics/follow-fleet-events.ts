@@ -85,6 +85,9 @@ async function observe(
     case 'background_task_missed':
       metrics.recordMissed(event.agent_id, event.payload.missed);
       return;
+    case 'guardrail_triggered':
+      metrics.recordGuardrailHit(event.agent_id, event.payload);
+      return;
     default:
       return;
   }

@@ -32,6 +32,7 @@ import {
 import { agentStatusSchema, errorBodySchema, workerSchema } from './status-schemas.js';
 import { tagActionResultSchema } from './tag-schemas.js';
 import { pruneBodySchema, pruneReportSchema } from './retention-schemas.js';
+import { replayBodySchema, replayDiffSchema } from './replay-schemas.js';
 
 /** A JSON Schema (2020-12): keywords and their values. */
 export type JsonSchema = { [keyword: string]: unknown };
@@ -57,6 +58,7 @@ const requestSchemas = {
     'Who refuses a run waiting for a budget more, and why (both kept in its error).',
   ),
   PruneBody: pruneBodySchema,
+  ReplayBody: replayBodySchema,
 };
 
 /** What the server answers: described as output, every default filled in. */
@@ -84,6 +86,7 @@ const responseSchemas = {
   Approval: approvalRecordSchema,
   TagActionResult: tagActionResultSchema,
   PruneReport: pruneReportSchema,
+  ReplayDiff: replayDiffSchema,
   Error: errorBodySchema,
 };
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { GUARDRAIL_ACTIONS, GUARDRAIL_PLACES } from '../../config/guardrails.js';
 import { NOTIFICATION_KINDS } from '../../config/notifications.js';
 import { BUDGET_SCOPES, BUDGET_WINDOWS } from '../../errors.js';
 import {
@@ -51,6 +52,15 @@ const payloadSchemas = {
       .describe('The answer parsed, when the agent has an `output_schema` (valid against it).'),
   }),
   run_warning: z.object({ code: z.string(), message: z.string() }),
+  guardrail_triggered: z
+    .object({
+      check: z.string().describe('the check, by its name (given, or `<kind>[<index>]`)'),
+      action: z.enum(GUARDRAIL_ACTIONS),
+      where: z.enum(GUARDRAIL_PLACES),
+      tool_name: z.string().optional(),
+      tool_call_id: z.string().optional(),
+    })
+    .describe('A check of `agent_config.guardrails` triggered (never what it matched).'),
   background_task_started: z.object({
     scheduled_at: instant,
     trigger: z.enum(RUN_TRIGGERS),

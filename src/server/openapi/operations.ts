@@ -3,6 +3,7 @@ import { APPROVAL_OPERATIONS } from './approval-operations.js';
 import { BACKFILL_OPERATIONS } from './backfill-operations.js';
 import { BUDGET_OPERATIONS } from './budget-operations.js';
 import { RETENTION_OPERATIONS } from './retention-operations.js';
+import { REPLAY_OPERATIONS } from './replay-operations.js';
 import { INBOX_OPERATIONS } from './inbox-operations.js';
 import { TAG_OPERATIONS } from './tag-operations.js';
 import {
@@ -107,6 +108,7 @@ export const OPERATIONS: readonly OperationRow[] = [
       ...runErrors,
     },
   },
+  ...REPLAY_OPERATIONS,
   {
     method: 'get',
     path: '/api/runs/{run_id}/events',

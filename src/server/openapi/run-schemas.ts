@@ -11,9 +11,11 @@ import {
   type ErrorInfo,
   type ModelReply,
   type RecordedToolCall,
+  type ReplayMode,
   type ResultCut,
   type RunRecord,
   type RunStep,
+  type StepReplay,
   type Usage,
 } from '../../storage/contracts/index.js';
 import { describing } from './describing.js';
@@ -95,6 +97,24 @@ export const attemptSchema = describing<AttemptRecord>()(
   }),
 );
 
+/** A replay's mode: where its model replies and tool results come from. */
+export const replayModeSchema = describing<ReplayMode>()(
+  z
+    .object({
+      model: z
+        .enum(['recorded', 'live'])
+        .describe(
+          '`recorded`: the replies come from the original run’s journal; `live`: the model answers afresh.',
+        ),
+      tools: z
+        .enum(['recorded', 'live'])
+        .describe(
+          '`recorded`: the tool results come from the original run’s journal (no side effect is repeated); `live`: the tools run for real.',
+        ),
+    })
+    .describe('How a replay answers its calls.'),
+);
+
 /** One run of one agent. */
 export const runRecordSchema = describing<RunRecord>()(
   z.object({
@@ -119,6 +139,11 @@ export const runRecordSchema = describing<RunRecord>()(
     skip_reason: z.string().nullable().describe('Why a `skipped` run was skipped (`overlap`, …).'),
     lease_owner: z.string().nullable().describe('The process that holds a `running` run.'),
     lease_expires_at: instant.nullable(),
+    replay_of: z
+      .string()
+      .optional()
+      .describe('A replay (`trigger: replay`): the run it replays. Absent on every other run.'),
+    replay_mode: replayModeSchema.optional().describe('A replay: how it answers its calls.'),
   }),
 );
 
@@ -158,6 +183,22 @@ export const resultCutSchema = describing<ResultCut>()(
     .describe(
       'Set when the stored result was cut to the journal’s cap (`result` is then its JSON, cut).',
     ),
+);
+
+/** On a step of a replay: the original's step it was answered from or compared with. */
+const stepReplaySchema = describing<StepReplay>()(
+  z
+    .object({
+      source_step_id: z
+        .string()
+        .nullable()
+        .describe('The original run’s step (null: the original had none to match).'),
+      diverged: z
+        .string()
+        .optional()
+        .describe('Why this step is not what the original did at its place (absent: the same).'),
+    })
+    .describe('Steps of a replay: where each came from and whether it diverged.'),
 );
 
 /**
@@ -217,6 +258,22 @@ export const runStepSchema = describing<RunStep>()(
       .describe(
         'Resume steps: the last step recorded before the process died (null when none was).',
       ),
+    request_digest: z
+      .string()
+      .optional()
+      .describe(
+        'Model calls: SHA-256 of the canonical JSON of the request as sent (prompt, tools, settings).',
+      ),
+    input_history: z
+      .array(z.unknown())
+      .optional()
+      .describe(
+        'The run’s first model call: the conversation history sent before the query (redacted), so a replay sends the same.',
+      ),
+    input_history_cut: resultCutSchema
+      .optional()
+      .describe('Set instead of `input_history` when the history was over the journal’s cap.'),
+    replay: stepReplaySchema.optional(),
   }),
 );
 

@@ -350,6 +350,8 @@ export class RunTransitions {
     const record = await store.runs.update(run.run_id, patch, condition);
     if (!record) return undefined;
     if (run.status === 'awaiting_approval') await this.#closeApprovals(run, ending);
+    // A replay is not one of the agent's runs: its counts, errors and auto-pause leave it out.
+    if (run.trigger === 'replay') return { run: record, agent: undefined };
     const usage = ending.usage ?? run.usage;
     const cost = await this.#costOf(run.agent_id, usage, endedAt);
     const agent = await store.agents.updateStats(run.agent_id, {

@@ -27,6 +27,17 @@ export interface EventPayloads {
   final_answer: { message: string; output_json?: unknown };
   /** Something in the run was not as it should be, and was corrected or left as it is (stable `code`). */
   run_warning: { code: string; message: string };
+  /**
+   * A check of `agent_config.guardrails` triggered: which, what it did, and where (with the tool
+   * call for tool arguments and results). Never what it matched.
+   */
+  guardrail_triggered: {
+    check: string;
+    action: 'block' | 'redact' | 'flag';
+    where: 'query' | 'tool_result' | 'tool_args' | 'answer';
+    tool_name?: string;
+    tool_call_id?: string;
+  };
   background_task_started: {
     scheduled_at: string;
     trigger: RunTrigger;
@@ -169,6 +180,16 @@ export interface NotificationOutcome {
 
 /** Every event type: {@link EVENT_TYPES}, which must name exactly the keys of {@link EventPayloads}. */
 export type EventType = ExactKeys<EventPayloads, (typeof EVENT_TYPES)[number]>;
+
+/**
+ * What the payload of a run's event carries besides its own fields when the service traces runs
+ * (`telemetry`): the run's OpenTelemetry trace id, to find its spans. Absent when traces are off
+ * (so it is not part of each payload's type: read it as `(event.payload as TracedPayload)`).
+ */
+export interface TracedPayload {
+  /** 32 hex digits: the trace of the run's active stretch this event belongs to. */
+  trace_id?: string;
+}
 
 /** An event before the log gives it an id. */
 export type NewEvent<T extends EventType = EventType> = {

@@ -95,6 +95,27 @@ export interface RunRecord {
   /** The process that holds the run while it is `running`, and until when. */
   lease_owner: string | null;
   lease_expires_at: string | null;
+  /** A replay (`trigger: replay`): the run it replays. Absent on every other run. */
+  replay_of?: string;
+  /** A replay: where its model replies and tool results come from. */
+  replay_mode?: ReplayMode;
+}
+
+/**
+ * How a replay answers its calls: `recorded` from the original run's journal (no request, no
+ * side effect), `live` afresh (the current definition's model; the tools for real).
+ */
+export interface ReplayMode {
+  model: 'recorded' | 'live';
+  tools: 'recorded' | 'live';
+}
+
+/** On a step of a replay: the original's step it was answered from or compared with, and how it differed. */
+export interface StepReplay {
+  /** The original run's step (null: the original had none to match). */
+  source_step_id: string | null;
+  /** Why this step is not what the original did at its place (absent: the same). */
+  diverged?: string;
 }
 
 /** Fields of a run that move as it goes. */
@@ -179,6 +200,20 @@ export interface RunStep {
   approval?: StepApproval;
   /** Resume steps: the last step recorded before the process died (null when none was). */
   resumed_from?: string | null;
+  /**
+   * Model calls: SHA-256 of the canonical JSON of the request as sent (prompt, tools, settings),
+   * so a replay can say where it would send something else.
+   */
+  request_digest?: string;
+  /**
+   * The run's first model call: the conversation history it was sent before the query (redacted
+   * like every stored value), so a replay sends the same; absent when there was none.
+   */
+  input_history?: unknown[];
+  /** Set instead of `input_history` when the history was over the journal's cap. */
+  input_history_cut?: ResultCut;
+  /** Steps of a replay: where each came from and whether it diverged. */
+  replay?: StepReplay;
 }
 
 /** The decision a tool call ran (or was refused) under. */

@@ -64,9 +64,10 @@ export type ReportedAgentState = (typeof REPORTED_AGENT_STATES)[number];
 
 /**
  * What can start a run: its schedule, a person (`runNow`), or a backfill of a past tick (its
- * `scheduled_at` is the tick; it does not count as the schedule's progress, `last_scheduled_at`).
+ * `scheduled_at` is the tick; it does not count as the schedule's progress, `last_scheduled_at`),
+ * or a replay of an earlier run (`replayRun`: `replay_of` names it).
  */
-export const RUN_TRIGGERS = ['schedule', 'manual', 'backfill'] as const;
+export const RUN_TRIGGERS = ['schedule', 'manual', 'backfill', 'replay'] as const;
 
 /** What started a run. */
 export type RunTrigger = (typeof RUN_TRIGGERS)[number];
@@ -82,6 +83,7 @@ export const EVENT_TYPES = [
   'tool_call_error',
   'final_answer',
   'run_warning',
+  'guardrail_triggered',
   'approval_requested',
   'approval_decided',
   'background_task_waiting',

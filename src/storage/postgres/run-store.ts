@@ -104,8 +104,13 @@ export function createPostgresRunStore(database: PostgresDatabase): RunStore {
       const values = valuesOf(runToRow(run), RUNS_TABLE.columns);
       const { rows } = await database.write<Versioned>(claim, values);
       const version = rows[0]?.row_version;
-      // As a read would give it back: only the columns.
-      if (version !== undefined) knownRuns.remember(run.run_id, version, toRecord(run));
+      // As a read would give it back: only the columns (a replay's, NULL on other runs).
+      const columns = {
+        ...run,
+        replay_of: run.replay_of ?? null,
+        replay_mode: run.replay_mode ?? null,
+      };
+      if (version !== undefined) knownRuns.remember(run.run_id, version, toRecord(columns));
       return version !== undefined;
     },
 

@@ -4,6 +4,7 @@ import type { NightshiftEvent } from '../contracts/event-log.js';
 import type {
   AttemptRecord,
   ErrorInfo,
+  ReplayMode,
   RunRecord,
   RunStatus,
   RunTrigger,
@@ -58,6 +59,9 @@ export interface RunRow {
   skip_reason: string | null;
   lease_owner: string | null;
   lease_expires_at: string | null;
+  /** Schema version 9: a replay's original run and mode (JSON text), NULL on every other run. */
+  replay_of: string | null;
+  replay_mode: unknown;
 }
 
 /** A row of `events`; `id` is a number in SQLite and text (a BIGSERIAL) in Postgres. */
@@ -111,6 +115,8 @@ export function runToRow(run: RunRecord): RunRow {
         : JSON.stringify(run.output_json),
     error: run.error === null ? null : JSON.stringify(run.error),
     usage: JSON.stringify(run.usage),
+    replay_of: run.replay_of ?? null,
+    replay_mode: run.replay_mode === undefined ? null : JSON.stringify(run.replay_mode),
   };
 }
 
@@ -134,6 +140,9 @@ export function runFromRow(row: RunRow, readJson: JsonColumnReader): RunRecord {
     skip_reason: row.skip_reason,
     lease_owner: row.lease_owner,
     lease_expires_at: row.lease_expires_at,
+    // Absent rather than null, as every backend keeps a run that is not a replay.
+    ...(row.replay_of === null ? {} : { replay_of: row.replay_of }),
+    ...(row.replay_mode === null ? {} : { replay_mode: readJson(row.replay_mode) as ReplayMode }),
   };
 }
 

@@ -178,6 +178,19 @@ CREATE INDEX events_by_agent_timestamp ON events (agent_id, "timestamp");
 `,
 };
 
+/**
+ * Version 9: replays. A replay run names the run it replays (`replay_of`) and where its model
+ * replies and tool results come from (`replay_mode`, JSON). NULL on every other run.
+ */
+const REPLAY_MIGRATION: SqlMigration = {
+  version: 9,
+  name: 'replays',
+  sql: `
+ALTER TABLE runs ADD COLUMN replay_of TEXT;
+ALTER TABLE runs ADD COLUMN replay_mode TEXT;
+`,
+};
+
 /** The schema, oldest first. Never edit a released migration: add the next version. */
 export const MIGRATIONS: readonly SqlMigration[] = [
   firstMigration(SQLITE_DIALECT),
@@ -188,6 +201,7 @@ export const MIGRATIONS: readonly SqlMigration[] = [
   PAUSE_NOTES_MIGRATION,
   OUTPUT_JSON_MIGRATION,
   RETENTION_MIGRATION,
+  REPLAY_MIGRATION,
 ];
 
 /**

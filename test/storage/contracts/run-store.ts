@@ -27,6 +27,40 @@ export function describeRunStore(name: string, factory: StoreFactory): void {
       expect(await runs.get('missing')).toBeUndefined();
     });
 
+    it('keeps what a replay replays and how (replay_of, replay_mode) through updates and lists', async () => {
+      const original = runRecord('alpha', minute(0), { status: 'completed' });
+      const replay = runRecord('alpha', minute(1), {
+        run_id: 'replay-1',
+        trigger: 'replay',
+        status: 'running',
+        replay_of: original.run_id,
+        replay_mode: { model: 'recorded', tools: 'live' },
+      });
+      await runs.claim(original);
+      expect(await runs.claim(replay)).toBe(true);
+      expect(await runs.get(replay.run_id)).toEqual(replay);
+      const ended = await runs.update(replay.run_id, { status: 'completed', output: 'same' });
+      expect(ended).toEqual({ ...replay, status: 'completed', output: 'same' });
+      expect(await runs.get(replay.run_id)).toEqual(ended);
+      expect((await runs.list('alpha'))[0]).toEqual(ended);
+      // A run that is not a replay has neither field: absent, not null.
+      const normal = (await runs.get(original.run_id))!;
+      expect(Object.keys(normal)).not.toContain('replay_of');
+      expect(Object.keys(normal)).not.toContain('replay_mode');
+      // A replay's steps keep where they came from and how they differed.
+      const replayed = {
+        ...step(replay.run_id, 0),
+        request_digest: 'a'.repeat(64),
+        replay: { source_step_id: 'step-0', diverged: 'the request differs' },
+      };
+      await runs.appendStep(replayed);
+      await runs.appendStep({ ...step(replay.run_id, 1), replay: { source_step_id: null } });
+      expect(await runs.listSteps(replay.run_id)).toEqual([
+        replayed,
+        { ...step(replay.run_id, 1), replay: { source_step_id: null } },
+      ]);
+    });
+
     it('claims a run_id once: the second claim returns false and does not overwrite', async () => {
       const first = runRecord('alpha', minute(0));
       await runs.claim(first);

@@ -5,6 +5,7 @@ import { followStream, type EventStream } from './event-stream.js';
 import { formatDuration, formatJson, formatNumber, formatTime, formatUsd } from './format.js';
 import { followInboxCount } from './inbox-count.js';
 import { reportFailure } from './notice.js';
+import { renderReplayPanel } from './replay-panel.js';
 import { block, renderEvents, renderTimeline } from './run-timeline.js';
 import { debounce } from './timing.js';
 import { ready, whenReady } from './token.js';
@@ -152,6 +153,7 @@ async function load(): Promise<void> {
     renderAttempts(report);
     renderTimeline(report);
     renderEvents(report);
+    await renderReplayPanel(report.run);
     byId('run').dataset.loaded = 'true';
     lastEventId = report.events?.at(-1)?.id ?? lastEventId;
     const ended = isTerminalStatus(report.run.status);

@@ -1,0 +1,60 @@
+import { context, type Tracer } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { GenAiConventions } from './gen-ai-conventions.js';
+import { RedactingSpanExporter } from './redacting-exporter.js';
+import type { TelemetrySettings } from './telemetry-settings.js';
+
+/** The instrumentation scope of Nightshift's own spans (and the AI SDK's, given its tracer). */
+const SCOPE = 'nightshift';
+
+/** The service's tracer and the pipeline behind it. */
+export interface TraceExport {
+  tracer: Tracer;
+  /** Sends what is buffered. */
+  flush(): Promise<void>;
+  /** Sends what is buffered and stops exporting. */
+  shutdown(): Promise<void>;
+}
+
+let contextManagerChecked = false;
+
+/**
+ * Makes spans started inside a callback (the AI SDK's model and tool call spans) children of
+ * the span that is active there, by registering an AsyncLocalStorage context manager once per
+ * process; one the host application registered already is kept.
+ */
+function ensureContextManager(): void {
+  if (contextManagerChecked) return;
+  contextManagerChecked = true;
+  const manager = new AsyncLocalStorageContextManager().enable();
+  if (!context.setGlobalContextManager(manager)) manager.disable();
+}
+
+/**
+ * A tracer provider of the service's own (never registered globally): spans are batched,
+ * redacted and posted as OTLP/HTTP JSON to `settings.tracesUrl`.
+ */
+export function startTraceExport(
+  settings: TelemetrySettings,
+  redact: <T>(value: T) => T,
+): TraceExport {
+  ensureContextManager();
+  const exporter = new OTLPTraceExporter({ url: settings.tracesUrl, headers: settings.headers });
+  const provider = new BasicTracerProvider({
+    resource: resourceFromAttributes({ 'service.name': settings.serviceName }),
+    spanProcessors: [
+      new GenAiConventions(),
+      new BatchSpanProcessor(new RedactingSpanExporter(exporter, redact), {
+        scheduledDelayMillis: 1000,
+      }),
+    ],
+  });
+  return {
+    tracer: provider.getTracer(SCOPE),
+    flush: () => provider.forceFlush(),
+    shutdown: () => provider.shutdown(),
+  };
+}
