@@ -1,4 +1,5 @@
 import {
+  isTerminal,
   WAITING_STATUSES,
   type AgentRecord,
   type Lease,
@@ -56,6 +57,8 @@ export class RunDispatcher {
   readonly #context: ExecutorContext;
   readonly #hooks: DispatcherHooks;
   readonly #running = new Map<string, Map<string, RunHandle>>();
+  /** Overlap leases being given back by runs of this process that have ended, by agent. */
+  readonly #releasing = new Map<string, Promise<void>>();
   /** The same runs by run id. */
   readonly #byRunId = new Map<string, RunHandle>();
   readonly #queued = new Map<string, QueuedRun>();
@@ -140,6 +143,18 @@ export class RunDispatcher {
     return false;
   }
 
+  /** Waits for the runs of the agent executing here whose records say they have ended. */
+  async #settleEnded(agentId: string): Promise<void> {
+    const handles = [...(this.#running.get(agentId)?.values() ?? [])];
+    await Promise.all(
+      handles.map(async (handle) => {
+        const record = await this.#context.store.runs.get(handle.run.run_id);
+        if (record && isTerminal(record.status)) await handle.done.catch(() => undefined);
+      }),
+    );
+    await this.#releasing.get(agentId)?.catch(() => undefined);
+  }
+
   /** True while this process has the run: executing, queued, resumed or being dispatched. */
   #hasRun(runId: string): boolean {
     const here = this.#byRunId.has(runId) || this.#resuming.has(runId);
@@ -173,6 +188,9 @@ export class RunDispatcher {
           `overlap: the previous run (${waiting.run_id}) is ${waiting.status}`,
         );
     }
+    // A run of this process whose end is on the record is finishing: it goes first, so the
+    // new run is not skipped for overlap with a run already seen to have ended.
+    if (this.#busyHere(agent.agent_id)) await this.#settleEnded(agent.agent_id);
     const busyLocally = this.#busyHere(agent.agent_id);
 
     if (policy === 'allow') return this.#claimAndStart(agent, run, undefined);
@@ -186,6 +204,7 @@ export class RunDispatcher {
       return this.#start(agent, run, undefined);
     }
 
+    if (!busyLocally) await this.#releasing.get(agent.agent_id)?.catch(() => undefined);
     const lease = busyLocally ? undefined : await this.#leases.acquire(agent.agent_id, run.run_id);
     if (lease) return this.#claimAndStart(agent, run, lease);
 
@@ -342,7 +361,16 @@ export class RunDispatcher {
         runs.delete(run.run_id);
         this.#byRunId.delete(run.run_id);
         if (runs.size === 0) this.#running.delete(agent.agent_id);
-        await holding?.release();
+        if (holding) {
+          // A run dispatched meanwhile waits for this release rather than find the lease of a
+          // run that has ended and be skipped for overlap with it.
+          const released = holding.release().finally(() => {
+            if (this.#releasing.get(agent.agent_id) === released)
+              this.#releasing.delete(agent.agent_id);
+          });
+          this.#releasing.set(agent.agent_id, released);
+          await released;
+        }
       }
     })();
     const done = executed.then((result) => result.run);

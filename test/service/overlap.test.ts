@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/wait-for.js';
 import { gatedModel } from './gated-model.js';
-import { makeService, testAgent, testProvider } from './service-fixtures.js';
+import {
+  makeService,
+  scriptedAgent,
+  temporaryDatabase,
+  testAgent,
+  testProvider,
+} from './service-fixtures.js';
 
 describe('overlap policies', () => {
   it('skip (default): never two runs at once; each skipped tick is a run record with its reason', async () => {
@@ -35,6 +41,20 @@ describe('overlap policies', () => {
     expect(first.status).toBe('running');
     expect(second).toMatchObject({ status: 'skipped', trigger: 'manual' });
     gate.openForever();
+  });
+
+  it('a run asked for as soon as the previous one is on the record as ended is not skipped', async () => {
+    const service = makeService({ url: temporaryDatabase() });
+    await service.startManager();
+    await service.create(scriptedAgent('back-to-back'));
+    for (let index = 0; index < 20; index += 1) {
+      const run = await service.runNow('back-to-back');
+      expect(run.status, `run ${index}: ${run.skip_reason}`).not.toBe('skipped');
+      // The record says it ended: the run's overlap lease may still be on its way back.
+      await waitFor(async () => (await service.getRun(run.run_id)).ended_at !== null, {
+        intervalMs: 1,
+      });
+    }
   });
 
   it('queue_one: one run waits for the running one; further ticks are skipped', async () => {

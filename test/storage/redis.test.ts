@@ -241,6 +241,31 @@ describeRedis('redis backend', () => {
       expect(await store.budgets.expireGrants(new Date('2027-01-01T00:00:00Z'))).toEqual([]);
     });
 
+    it('keeps both changes when another store updated a step this one wrote', async () => {
+      const [writer, other] = [openStore(), openStore()];
+      const step = {
+        run_id: 'r1',
+        step_id: '1.0',
+        attempt: 1,
+        index: 0,
+        kind: 'tool_call' as const,
+        state: 'started' as const,
+        started_at: '2026-12-03T00:00:00.000Z',
+        ended_at: null,
+        tool_name: 'lookup',
+      };
+      await writer.runs.appendStep(step);
+      await writer.runs.appendStep({ ...step, step_id: '1.1', index: 1 });
+      // Another process changed the first step since this one wrote it.
+      await other.runs.updateStep('r1', '1.0', { error: 'seen elsewhere' });
+      await writer.runs.updateStep('r1', '1.0', { state: 'completed', outcome: 'success' });
+      await writer.runs.updateStep('r1', '1.1', { state: 'completed', outcome: 'error' });
+      expect(await other.runs.listSteps('r1')).toMatchObject([
+        { step_id: '1.0', state: 'completed', outcome: 'success', error: 'seen elsewhere' },
+        { step_id: '1.1', state: 'completed', outcome: 'error' },
+      ]);
+    });
+
     it('lets exactly one claim of a run win across stores', async () => {
       const stores = [openStore(), openStore()];
       const run = runRecord('alpha', minute(0));

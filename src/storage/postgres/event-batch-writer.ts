@@ -63,6 +63,25 @@ export function createEventBatchWriter(options: EventBatchWriterOptions): EventB
   // The BIGSERIAL's own sequence, drawn from explicitly so each id is known with its place.
   const sequence = database.table('events_id_seq');
   const appendLock = `nightshift_events:${database.schema}`;
+  const appendStatement = database.prepare(
+    `WITH append_lock AS MATERIALIZED (SELECT pg_advisory_xact_lock(hashtext($8))),
+     batch AS (
+       SELECT nextval($1::regclass) AS id, ordinality, agent_id, run_id, type, "timestamp", payload
+       FROM append_lock,
+         unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[]) WITH ORDINALITY
+           AS batch (agent_id, run_id, type, "timestamp", payload, ordinality)
+       ORDER BY ordinality
+     ),
+     inserted AS (
+       INSERT INTO ${events} (id, agent_id, run_id, type, "timestamp", payload)
+       SELECT id, agent_id, run_id, type, "timestamp", payload FROM batch
+       RETURNING *
+     ),
+     notified AS (SELECT pg_notify($7, MAX(id)::text) FROM inserted)
+     SELECT inserted.*, batch.ordinality
+     FROM inserted JOIN batch USING (id) CROSS JOIN notified
+     ORDER BY batch.ordinality`,
+  );
   const queue: QueuedEvent[] = [];
   let writing: Promise<void> | undefined;
 
@@ -79,7 +98,7 @@ export function createEventBatchWriter(options: EventBatchWriterOptions): EventB
   async function writeBatch(batch: readonly QueuedEvent[]): Promise<void> {
     try {
       await options.beforeBatch();
-      const rows = await database.transaction((client) => insert(client, batch));
+      const rows = await insert(batch);
       batch.forEach((queued, index) => queued.resolve(rows[index]!));
     } catch (error) {
       if (batch.length > 1 && refusesData(error)) {
@@ -90,39 +109,27 @@ export function createEventBatchWriter(options: EventBatchWriterOptions): EventB
     }
   }
 
-  /** Inserts the batch under the append lock; returns its rows in the batch's order. */
-  async function insert(client: pg.ClientBase, batch: readonly QueuedEvent[]): Promise<EventRow[]> {
-    // Held until COMMIT, so ids become visible in id order (see createPostgresEventLog).
-    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [appendLock]);
-    // unnest yields the rows in queue order and each draws its id as it comes, so ids follow
-    // the queue; each stored row is joined back to its place in the batch by ordinality.
-    const { rows } = await client.query<EventRow & { ordinality: string }>(
-      `WITH batch AS (
-         SELECT nextval($1::regclass) AS id, ordinality, agent_id, run_id, type, "timestamp", payload
-         FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[]) WITH ORDINALITY
-           AS batch (agent_id, run_id, type, "timestamp", payload, ordinality)
-         ORDER BY ordinality
-       ),
-       inserted AS (
-         INSERT INTO ${events} (id, agent_id, run_id, type, "timestamp", payload)
-         SELECT id, agent_id, run_id, type, "timestamp", payload FROM batch
-         RETURNING *
-       ),
-       notified AS (SELECT pg_notify($7, MAX(id)::text) FROM inserted)
-       SELECT inserted.*, batch.ordinality
-       FROM inserted JOIN batch USING (id) CROSS JOIN notified
-       ORDER BY batch.ordinality`,
-      [
-        sequence,
-        batch.map(({ event }) => event.agent_id),
-        batch.map(({ event }) => event.run_id),
-        batch.map(({ event }) => event.type),
-        batch.map(({ event }) => event.timestamp),
-        batch.map(({ payload }) => payload),
-        channel,
-      ],
-    );
-    // Rolls the batch back rather than hand anyone a row that is not theirs.
+  /**
+   * Inserts the batch under the append lock, in one statement (one round trip, its own
+   * transaction): the lock is taken before any id is drawn and held until the statement
+   * commits, so ids become visible in id order (see createPostgresEventLog). Returns the rows
+   * in the batch's order.
+   */
+  async function insert(batch: readonly QueuedEvent[]): Promise<EventRow[]> {
+    // unnest yields the rows in queue order and each draws its id as it comes, after the lock
+    // (its rows need the lock's row), so ids follow the queue; each stored row is joined back
+    // to its place in the batch by ordinality.
+    const { rows } = await database.write<EventRow & { ordinality: string }>(appendStatement, [
+      sequence,
+      batch.map(({ event }) => event.agent_id),
+      batch.map(({ event }) => event.run_id),
+      batch.map(({ event }) => event.type),
+      batch.map(({ event }) => event.timestamp),
+      batch.map(({ payload }) => payload),
+      channel,
+      appendLock,
+    ]);
+    // Never hands anyone a row that is not theirs: a batch whose rows do not match it fails.
     const mapped = rows.every((row, index) => Number(row.ordinality) === index + 1);
     if (rows.length !== batch.length || !mapped) {
       throw new Error(`a batch of ${batch.length} events returned rows that do not match it`);

@@ -41,6 +41,12 @@ interface LocalLog {
   settle(): Promise<void>;
   /** Looks for new events now. */
   deliver(): void;
+  /**
+   * An event just appended in this process: handed at once to each subscriber whose last
+   * event is the one just before it (nothing can come between: ids become visible in id
+   * order), without reading it back; the others are looked for as usual.
+   */
+  offer(row: EventRow): void;
 }
 
 /** Event logs by pool and schema, so an append reaches the subscribers of its siblings at once. */
@@ -180,6 +186,23 @@ export function createPostgresEventLog(options: PostgresEventLogOptions): EventL
       await delivery;
     },
     deliver,
+    offer(row) {
+      if (closed) return;
+      const id = Number(row.id);
+      let behind = false;
+      const isNext = (subscriber: Subscriber): boolean => {
+        if (subscriber.after === id - 1) {
+          subscriber.after = id;
+          return true;
+        }
+        if (subscriber.after === undefined || subscriber.after < id) behind = true;
+        return false;
+      };
+      // Not while a delivery round hands out older events: it takes this one in its turn.
+      if (delivery) behind = true;
+      else handToSubscribers(subscribers, row.agent_id, isNext, () => toEvent(row), onError);
+      if (behind) deliver();
+    },
   };
   const byPool = logsByPool.get(database.pool) ?? new Map<string, Set<LocalLog>>();
   logsByPool.set(database.pool, byPool);
@@ -230,7 +253,7 @@ export function createPostgresEventLog(options: PostgresEventLogOptions): EventL
       const payload = JSON.stringify(event.payload) as string | undefined;
       if (payload === undefined) throw new TypeError('an event payload must be JSON');
       const row = await writer.write(event, payload);
-      for (const log of [...siblings]) log.deliver();
+      for (const log of [...siblings]) log.offer(row);
       await trimOccasionally();
       return toEvent(row);
     },

@@ -50,6 +50,7 @@ function compareBytes(a: string, b: string): number {
  */
 export function createRedisRunStore(connection: RedisConnection, keys: RedisKeys): RunStore {
   const { scripts } = connection;
+  const written = new WrittenSteps();
 
   /** The index sets a run in this status belongs to. */
   function indexesOf(run: RunRecord, status: RunStatus): string[] {
@@ -178,15 +179,17 @@ export function createRedisRunStore(connection: RedisConnection, keys: RedisKeys
     },
 
     async appendStep(step) {
-      const added = await connection.run(() =>
+      const value = JSON.stringify(step);
+      const position = await connection.run(() =>
         scripts.appendUnique(
           keys.runStepIds(step.run_id),
           keys.runSteps(step.run_id),
           step.step_id,
-          JSON.stringify(step),
+          value,
         ),
       );
-      if (!added) {
+      if (position !== undefined) written.remember(step.run_id, step.step_id, position, value);
+      if (position === undefined) {
         throw new NightshiftError(
           'invalid_state',
           `step ${step.step_id} of run ${step.run_id} is already recorded`,
@@ -199,6 +202,16 @@ export function createRedisRunStore(connection: RedisConnection, keys: RedisKeys
       // Applied after a read: a copy, so what the caller changes meanwhile does not reach it.
       patch = structuredClone(patch);
       const key = keys.runSteps(runId);
+      // A step this process wrote is updated where it put it, as it wrote it: one round trip,
+      // still a compare-and-set (another process's change since sends it the long way).
+      const mine = written.take(runId, stepId);
+      if (mine) {
+        const next = JSON.stringify(applyStepPatch(JSON.parse(mine.value) as RunStep, patch));
+        const set = await connection.run(() =>
+          scripts.setListItemIfUnchanged(key, mine.position, mine.value, next),
+        );
+        if (set) return;
+      }
       await retryOnConflict(`updating step ${stepId} of run ${runId}`, async () => {
         const items = await connection.run((client) => client.lrange(key, 0, -1));
         const position = items.findIndex(
@@ -274,4 +287,33 @@ export function createRedisRunStore(connection: RedisConnection, keys: RedisKeys
       }
     },
   };
+}
+
+/** The most steps a run store remembers having written (those not yet updated). */
+const WRITTEN_STEPS_KEPT = 10_000;
+
+/**
+ * Steps this process appended and has not updated yet, with where they went in their run's
+ * list and their JSON as written: a step is appended `started` and updated once, `completed`,
+ * by the process running it, and a run's list only grows, so the position holds. Bounded: the
+ * oldest are forgotten first (their update then reads the list).
+ */
+class WrittenSteps {
+  readonly #steps = new Map<string, { position: number; value: string }>();
+
+  remember(runId: string, stepId: string, position: number, value: string): void {
+    if (this.#steps.size >= WRITTEN_STEPS_KEPT) {
+      const oldest = this.#steps.keys().next().value;
+      if (oldest !== undefined) this.#steps.delete(oldest);
+    }
+    this.#steps.set(`${runId}\u0000${stepId}`, { position, value });
+  }
+
+  /** The step as this process wrote it, forgotten from now on (it is about to change). */
+  take(runId: string, stepId: string): { position: number; value: string } | undefined {
+    const key = `${runId}\u0000${stepId}`;
+    const step = this.#steps.get(key);
+    this.#steps.delete(key);
+    return step;
+  }
 }

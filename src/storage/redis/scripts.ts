@@ -65,11 +65,13 @@ for index = 1, #ARGV do redis.call('RPUSH', KEYS[1], ARGV[index]) end
 return '1'
 `;
 
-/** Appends a value to a list unless its id is already in the companion set. */
+/**
+ * Appends a value to a list unless its id is already in the companion set; returns the list's
+ * new length ('0': the id was there).
+ */
 const APPEND_UNIQUE = `
 if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return '0' end
-redis.call('RPUSH', KEYS[2], ARGV[2])
-return '1'
+return tostring(redis.call('RPUSH', KEYS[2], ARGV[2]))
 `;
 
 /** Removes up to ARGV[2] items from a list's head, keeping at least its newest ARGV[1]. */
@@ -349,8 +351,16 @@ export interface RedisScripts {
   deleteIndexed(key: string, indexKey: string, member: string): Promise<boolean>;
   /** Appends every value to a list, or (when the call fails) none. */
   appendAll(listKey: string, values: readonly string[]): Promise<void>;
-  /** Appends `value` to `listKey` unless `id` is in `idsKey` already; false when it is. */
-  appendUnique(idsKey: string, listKey: string, id: string, value: string): Promise<boolean>;
+  /**
+   * Appends `value` to `listKey` unless `id` is in `idsKey` already: the position it took, or
+   * undefined when the id was there.
+   */
+  appendUnique(
+    idsKey: string,
+    listKey: string,
+    id: string,
+    value: string,
+  ): Promise<number | undefined>;
   /** Removes up to `limit` of a list's oldest items beyond its newest `keep`; returns how many. */
   trimListHead(listKey: string, keep: number, limit: number): Promise<number>;
   /** Replaces item `position` of a list when it still holds `expected`; false otherwise. */
@@ -437,7 +447,8 @@ export function defineScripts(client: Redis, keys: RedisKeys): RedisScripts {
     },
 
     async appendUnique(idsKey, listKey, id, value) {
-      return (await appendUnique([idsKey, listKey], [id, value])) === '1';
+      const length = Number(await appendUnique([idsKey, listKey], [id, value]));
+      return length > 0 ? length - 1 : undefined;
     },
 
     async trimListHead(listKey, keep, limit) {
