@@ -284,6 +284,17 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentRunResult
         : [];
     userMessage.content = String(await guardrails.screen('query', query));
     await emit({ type: 'user_message', payload: { message: userMessage.content } });
+    // The original's history was over the journal's cap: the replay is sent without it.
+    const cut = replay?.historyCut();
+    if (cut) {
+      await emit({
+        type: 'run_warning',
+        payload: {
+          code: 'replay_history_missing',
+          message: `the original run's history (${cut.original_chars} characters of JSON) was over the journal's cap of ${cut.cap_chars}: the replay is sent without it`,
+        },
+      });
+    }
 
     const tools = wrapTools(options.tools ?? new Map(), {
       agentId: definition.agent_id,

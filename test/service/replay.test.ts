@@ -288,6 +288,29 @@ describe('replayRun', () => {
     expect(first.run_id).not.toBe(second.run_id);
   });
 
+  it('says so when the history the original was sent was over the journal cap', async () => {
+    const { service } = await setup();
+    // The first turn, with its long query, is the second run's history: over the 32,000 cap.
+    await service.runNow('archiver', { wait: true, query: 'x'.repeat(40_000) });
+    const second = await service.runNow('archiver', { wait: true });
+    const [first] = await service.getRunSteps(second.run_id);
+    expect(first?.input_history).toBeUndefined();
+    expect(first?.input_history_cut?.original_chars).toBeGreaterThan(40_000);
+    const events = collectEvents(service);
+
+    const replay = await replayed(service, second.run_id);
+
+    const warning = await waitFor(() =>
+      events.find(
+        (event) =>
+          event.run_id === replay.run_id &&
+          event.type === 'run_warning' &&
+          (event.payload as { code: string }).code === 'replay_history_missing',
+      ),
+    );
+    expect((warning.payload as { message: string }).message).toMatch(/over the journal's cap/);
+  });
+
   it('refuses what cannot be replayed, naming why, and changes nothing', async () => {
     const { service, original } = await setup();
     await expect(service.replayRun('archiver.nope')).rejects.toMatchObject({
