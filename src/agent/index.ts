@@ -2,6 +2,7 @@ export type { AgentEvent, AgentEventSink, AgentEventType } from './agent-events.
 export { sanitizeConversation, selectHistory } from './conversation.js';
 export {
   createModel,
+  loadModelProvider,
   type ModelFactoryOptions,
   type RegisteredProvider,
 } from './providers/create-model.js';

@@ -6,27 +6,46 @@ import type { FireTimeSource } from './fire-time-source.js';
  * is arithmetic, so a week of one-second ticks costs the same as one tick.
  */
 export function createIntervalFireTimes(anchorMs: number, intervalMs: number): FireTimeSource {
-  const tickAt = (index: number): number => anchorMs + index * intervalMs;
+  return new IntervalFireTimes(anchorMs, intervalMs);
+}
+
+/** A class rather than closures: one per active agent, its methods shared on the prototype. */
+class IntervalFireTimes implements FireTimeSource {
+  readonly #anchorMs: number;
+  readonly #intervalMs: number;
+
+  constructor(anchorMs: number, intervalMs: number) {
+    this.#anchorMs = anchorMs;
+    this.#intervalMs = intervalMs;
+  }
+
+  #tickAt(index: number): number {
+    return this.#anchorMs + index * this.#intervalMs;
+  }
 
   // The largest k (of any sign) whose tick is at or before atMs. Float division can land one
   // off on huge values, so the estimate is corrected against the exact ticks.
-  const lastIndexAtOrBefore = (atMs: number): number => {
-    let index = Math.floor((atMs - anchorMs) / intervalMs);
-    while (tickAt(index) > atMs) index -= 1;
-    while (tickAt(index + 1) <= atMs) index += 1;
+  #lastIndexAtOrBefore(atMs: number): number {
+    let index = Math.floor((atMs - this.#anchorMs) / this.#intervalMs);
+    while (this.#tickAt(index) > atMs) index -= 1;
+    while (this.#tickAt(index + 1) <= atMs) index += 1;
     return index;
-  };
+  }
 
-  const firstIndexAfter = (afterMs: number): number =>
-    Math.max(1, lastIndexAtOrBefore(afterMs) + 1);
+  #firstIndexAfter(afterMs: number): number {
+    return Math.max(1, this.#lastIndexAtOrBefore(afterMs) + 1);
+  }
 
-  return {
-    firstAfter: (afterMs) => tickAt(firstIndexAfter(afterMs)),
-    lastAtOrBefore: (atMs) => {
-      const index = lastIndexAtOrBefore(atMs);
-      return index >= 1 ? tickAt(index) : undefined;
-    },
-    count: (afterMs, untilMs) =>
-      Math.max(0, lastIndexAtOrBefore(untilMs) - firstIndexAfter(afterMs) + 1),
-  };
+  firstAfter(afterMs: number): number {
+    return this.#tickAt(this.#firstIndexAfter(afterMs));
+  }
+
+  lastAtOrBefore(atMs: number): number | undefined {
+    const index = this.#lastIndexAtOrBefore(atMs);
+    return index >= 1 ? this.#tickAt(index) : undefined;
+  }
+
+  count(afterMs: number, untilMs: number): number {
+    return Math.max(0, this.#lastIndexAtOrBefore(untilMs) - this.#firstIndexAfter(afterMs) + 1);
+  }
 }

@@ -66,42 +66,60 @@ export function createSchedule(spec: ScheduleSpec, options: ScheduleOptions): Sc
   const startMs = readInstant(spec, 'start_at', timezone) ?? -Infinity;
   const endMs = readInstant(spec, 'end_at', timezone) ?? Infinity;
   if (endMs <= startMs) throw invalid('end_at', 'must be after start_at');
+  return new BoundedSchedule(source, startMs, endMs);
+}
+
+/**
+ * A fire-time source within [startMs, endMs]. A class rather than closures: a fleet keeps one
+ * schedule per active agent, and methods on the prototype cost nothing per schedule.
+ */
+class BoundedSchedule implements Schedule {
+  readonly #source: FireTimeSource;
+  readonly #startMs: number;
+  readonly #endMs: number;
+
+  constructor(source: FireTimeSource, startMs: number, endMs: number) {
+    this.#source = source;
+    this.#startMs = startMs;
+    this.#endMs = endMs;
+  }
 
   // Times are whole milliseconds, so "strictly after startMs - 1" is "at or after startMs".
-  const nextMs = (afterMs: number): number | undefined => {
-    const time = source.firstAfter(Math.max(afterMs, startMs - 1));
-    return time !== undefined && time <= endMs ? time : undefined;
-  };
+  #nextMs(afterMs: number): number | undefined {
+    const time = this.#source.firstAfter(Math.max(afterMs, this.#startMs - 1));
+    return time !== undefined && time <= this.#endMs ? time : undefined;
+  }
 
-  const next = (after: Date): Date | undefined => toDate(nextMs(after.getTime()));
+  next(after: Date): Date | undefined {
+    return toDate(this.#nextMs(after.getTime()));
+  }
 
-  return {
-    next,
-    nextN: (after, n) => {
-      const times: Date[] = [];
-      for (let time = nextMs(after.getTime()); time !== undefined && times.length < n;) {
-        times.push(new Date(time));
-        time = nextMs(time);
-      }
-      return times;
-    },
-    previous: (atOrBefore) => {
-      const time = source.lastAtOrBefore(Math.min(atOrBefore.getTime(), endMs));
-      return time !== undefined && time >= startMs ? new Date(time) : undefined;
-    },
-    between: (from, to, limit) => {
-      const afterMs = Math.max(from.getTime(), startMs - 1);
-      const untilMs = Math.min(to.getTime(), endMs);
-      if (untilMs <= afterMs) return { times: [], total: 0 };
-      const times: Date[] = [];
-      for (let time = nextMs(afterMs); time !== undefined && time <= untilMs;) {
-        if (times.length >= limit) break;
-        times.push(new Date(time));
-        time = nextMs(time);
-      }
-      return { times, total: source.count(afterMs, untilMs) };
-    },
-  };
+  nextN(after: Date, n: number): Date[] {
+    const times: Date[] = [];
+    for (let time = this.#nextMs(after.getTime()); time !== undefined && times.length < n;) {
+      times.push(new Date(time));
+      time = this.#nextMs(time);
+    }
+    return times;
+  }
+
+  previous(atOrBefore: Date): Date | undefined {
+    const time = this.#source.lastAtOrBefore(Math.min(atOrBefore.getTime(), this.#endMs));
+    return time !== undefined && time >= this.#startMs ? new Date(time) : undefined;
+  }
+
+  between(from: Date, to: Date, limit: number): { times: Date[]; total: number } {
+    const afterMs = Math.max(from.getTime(), this.#startMs - 1);
+    const untilMs = Math.min(to.getTime(), this.#endMs);
+    if (untilMs <= afterMs) return { times: [], total: 0 };
+    const times: Date[] = [];
+    for (let time = this.#nextMs(afterMs); time !== undefined && time <= untilMs;) {
+      if (times.length >= limit) break;
+      times.push(new Date(time));
+      time = this.#nextMs(time);
+    }
+    return { times, total: this.#source.count(afterMs, untilMs) };
+  }
 }
 
 function createSource(spec: ScheduleSpec, anchorMs: number): FireTimeSource {

@@ -1,4 +1,9 @@
-import { createModel, type GuardrailFunction, type RegisteredProvider } from '../agent/index.js';
+import {
+  createModel,
+  loadModelProvider,
+  type GuardrailFunction,
+  type RegisteredProvider,
+} from '../agent/index.js';
 import { apiKeyEnvFor } from '../config/parse-agent-definition.js';
 import { errorMessage } from '../errors.js';
 import type { AgentRecord } from '../storage/contracts/index.js';
@@ -52,6 +57,8 @@ export class AgentRuntimes {
     const keyEnv = apiKeyEnvFor(definition.model_config);
     if (keyEnv) redactor.add(env[keyEnv]);
     const local = registry.pick(definition.tools);
+    // A hosted provider's package is imported now, the first time a model of it is built.
+    await loadModelProvider(definition.model_config, { providers: this.#options.providers });
     const model = createModel(definition.model_config, {
       providers: this.#options.providers,
       env,

@@ -1,4 +1,4 @@
-import type { EventLog } from '../storage/contracts/index.js';
+import type { EventLog, EventType } from '../storage/contracts/index.js';
 import { abortableSleep } from './abortable-sleep.js';
 import { trackSafely } from './agent-tracker.js';
 import { expireBudgetGrants } from './budgets/budget-grants.js';
@@ -6,6 +6,13 @@ import { requestWake } from './waiting-runs.js';
 import { recoverRuns } from './run-recovery.js';
 import type { ServiceContext } from './service-context.js';
 import { armTimedResume, resumeDuePauses } from './timed-pauses.js';
+
+/** The events a manager follows: changes to agents, more budget, approval decisions. */
+const FOLLOWED_EVENT_TYPES: readonly EventType[] = [
+  'background_agent_status',
+  'budget_granted',
+  'approval_decided',
+];
 
 /** How long starting a manager waits for its change feed to fix its starting point. */
 const FOLLOW_START_TIMEOUT_MS = 5_000;
@@ -47,7 +54,7 @@ export class ChangeFollower {
           `following a change of ${agentId}`,
         );
       },
-      { onReady: () => ready() },
+      { types: FOLLOWED_EVENT_TYPES, onReady: () => ready() },
     );
     // A log that cannot say where it starts (its server is down) must not hold up the start:
     // the periodic sync covers what it misses.

@@ -22,7 +22,9 @@ import type {
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 interface Entry {
-  definition: AgentDefinition;
+  /** Of the definition, only what timing needs: an idle fleet keeps no definitions here. */
+  jitter: AgentDefinition['jitter'];
+  misfireGrace: AgentDefinition['misfire_grace'];
   schedule: Schedule;
   /** The newest tick dealt with. */
   cursor: Date;
@@ -85,7 +87,8 @@ export class LocalScheduler implements TickScheduler {
       graceSeconds: record.definition.misfire_grace,
     });
     const entry: Entry = {
-      definition: record.definition,
+      jitter: record.definition.jitter,
+      misfireGrace: record.definition.misfire_grace,
       schedule,
       cursor: plan.catchUp && plan.catchUp > plan.resumeAfter ? plan.catchUp : plan.resumeAfter,
       next: undefined,
@@ -156,7 +159,7 @@ export class LocalScheduler implements TickScheduler {
       this.#target.onFinished(agentId);
       return;
     }
-    const fireAt = next.getTime() + jitterOffsetMs(agentId, next, entry.definition.jitter);
+    const fireAt = next.getTime() + jitterOffsetMs(agentId, next, entry.jitter);
     entry.fireAt = fireAt;
     const delay = Math.min(Math.max(0, fireAt - this.#now().getTime()), MAX_TIMER_MS);
     entry.timer = setTimeout(() => this.#fire(agentId, entry), delay);
@@ -175,7 +178,7 @@ export class LocalScheduler implements TickScheduler {
       lastScheduledAt: entry.cursor,
       now,
       policy: 'run_once',
-      graceSeconds: entry.definition.misfire_grace,
+      graceSeconds: entry.misfireGrace,
     });
     if (plan.missed > 0 && plan.lastMissed)
       this.#target.onMissed(agentId, plan.missed, plan.lastMissed);

@@ -94,8 +94,12 @@ export async function executeRun(
   outerSignal: AbortSignal,
   claimedRunning = false,
 ): Promise<EndedRun> {
+  const tracing = context.tracing ?? TRACING_OFF;
+  // Only while the trace export is still being set up, at the service's start.
+  const starting = tracing.whenReady();
+  if (starting) await starting;
   // One trace per active stretch of the run: to its end, or to a wait.
-  const runTrace = (context.tracing ?? TRACING_OFF).startRun(agent, claimed);
+  const runTrace = tracing.startRun(agent, claimed);
   let ended: EndedRun | undefined;
   try {
     ended = await executeStretch(context, agent, claimed, outerSignal, claimedRunning, runTrace);

@@ -144,8 +144,18 @@ export class ServiceContext {
     }
     const telemetry = resolveTelemetrySettings(options.telemetry, this.env);
     for (const value of Object.values(telemetry?.headers ?? {})) this.redactor.add(value);
+    // Set up in the background (the SDK loads on demand); runs wait for it before tracing.
     this.tracing = runTracing(
-      telemetry && startTraceExport(telemetry, (value) => this.redactor.redact(value)),
+      telemetry &&
+        startTraceExport(telemetry, (value) => this.redactor.redact(value)).catch(
+          (error: unknown) => {
+            this.logger.error(
+              { err: errorMessage(error) },
+              'nightshift: starting the trace export failed; runs are not traced',
+            );
+            return undefined;
+          },
+        ),
       telemetry?.captureContent ?? false,
     );
     this.instanceId = options.instanceId ?? defaultInstanceId();

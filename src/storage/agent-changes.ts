@@ -1,3 +1,4 @@
+import { copyPlain } from '../shared/copy-plain.js';
 import { applyAgentPatch, meetsAgentCondition } from './apply-patch.js';
 import type { Clock } from './clock.js';
 import { applyStatsDelta, type AgentRecord, type AgentStore } from './contracts/agent-store.js';
@@ -30,8 +31,8 @@ export function agentChanges(
   return {
     async update(agentId, patch, condition) {
       // Applied after a read: a copy, so what the caller changes meanwhile does not reach it.
-      const snapshot = structuredClone(patch);
-      const expected = condition && structuredClone(condition);
+      const snapshot = copyPlain(patch);
+      const expected = condition && copyPlain(condition);
       return readModifyWrite(
         agentId,
         (record) =>
@@ -43,7 +44,7 @@ export function agentChanges(
     },
 
     async updateStats(agentId, delta) {
-      const snapshot = structuredClone(delta);
+      const snapshot = copyPlain(delta);
       // Counters are not part of the definition or state: version stays as it is.
       return readModifyWrite(
         agentId,

@@ -1,3 +1,4 @@
+import { copyPlain } from '../shared/copy-plain.js';
 import type { AgentCondition, AgentPatch, AgentRecord } from './contracts/agent-store.js';
 import type { RunPatch, RunRecord, RunStep } from './contracts/run-store.js';
 
@@ -37,7 +38,7 @@ function pickDefined<T extends object, K extends keyof T>(
     if (patch[key] !== undefined) picked[key] = patch[key];
   }
   // One copy of all of it: the caller's values never alias what is stored.
-  return structuredClone(picked);
+  return copyPlain(picked);
 }
 
 /**

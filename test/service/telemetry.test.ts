@@ -254,7 +254,7 @@ describe('OpenTelemetry traces', () => {
 
   it('puts the trace id on log lines about a run being traced, and only then', async () => {
     const otlp = await receiver();
-    const exported = startTraceExport(
+    const exported = await startTraceExport(
       {
         tracesUrl: `${otlp.endpoint}/v1/traces`,
         serviceName: 'logs',

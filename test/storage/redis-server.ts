@@ -82,6 +82,8 @@ export interface FaultyProxy {
   url: string;
   /** Forwards the next script call (EVAL/EVALSHA), then drops its reply and the connection. */
   loseNextScriptReply(): void;
+  /** Script calls (EVALSHA) sent through the proxy so far, as far as it can tell (at most that). */
+  scriptCalls(): number;
   close(): Promise<void>;
 }
 
@@ -93,6 +95,7 @@ export async function startFaultyProxy(url: string = REDIS_URL): Promise<FaultyP
   const target = new URL(url);
   const sockets = new Set<Socket>();
   let armed = false;
+  let scripts = 0;
   const server = createServer((downstream) => {
     const upstream = connect(Number(target.port || 6379), target.hostname);
     let losing = false;
@@ -106,6 +109,7 @@ export async function startFaultyProxy(url: string = REDIS_URL): Promise<FaultyP
       });
     }
     downstream.on('data', (chunk: Buffer) => {
+      scripts += chunk.toString('latin1').match(/\r\nevalsha\r\n/gi)?.length ?? 0;
       if (armed && /\r\n(evalsha|eval)\r\n/i.test(chunk.toString('latin1'))) {
         armed = false;
         losing = true;
@@ -126,6 +130,7 @@ export async function startFaultyProxy(url: string = REDIS_URL): Promise<FaultyP
     loseNextScriptReply() {
       armed = true;
     },
+    scriptCalls: () => scripts,
     async close() {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -266,6 +266,64 @@ describeRedis('redis backend', () => {
       ]);
     });
 
+    it('updates a run or an agent from what is stored when another store changed it since this one wrote it', async () => {
+      const [writer, other] = [openStore(), openStore()];
+      const run = runRecord('alpha', minute(0), { status: 'pending' });
+      await writer.runs.claim(run);
+      // Another process moved the run on since this one claimed it.
+      await other.runs.update(run.run_id, { status: 'running', lease_owner: 'other' });
+      // Judged on the stored run, not on the one this store wrote.
+      expect(
+        await writer.runs.update(run.run_id, { output: 'done' }, { status: ['running'] }),
+      ).toMatchObject({ status: 'running', lease_owner: 'other', output: 'done' });
+      expect(
+        await writer.runs.update(run.run_id, { output: 'again' }, { status: ['pending'] }),
+      ).toBeUndefined();
+      await other.runs.update(run.run_id, {
+        error: { code: 'unknown', message: 'seen elsewhere' },
+      });
+      expect(await writer.runs.update(run.run_id, { status: 'completed' })).toMatchObject({
+        status: 'completed',
+        output: 'done',
+        error: { code: 'unknown', message: 'seen elsewhere' },
+      });
+      expect(await other.runs.get(run.run_id)).toMatchObject({
+        status: 'completed',
+        output: 'done',
+      });
+      expect(await other.runs.list('alpha', { status: 'completed' })).toHaveLength(1);
+      expect(await other.runs.list('alpha', { status: 'running' })).toEqual([]);
+
+      await writer.agents.insert(agentRecord('alpha'));
+      expect((await writer.agents.get('alpha'))?.stats.skip_count).toBe(0);
+      await other.agents.updateStats('alpha', { skipped: 1 });
+      await other.agents.update('alpha', { state: 'paused' });
+      expect((await writer.agents.updateStats('alpha', { skipped: 1 }))?.stats.skip_count).toBe(2);
+      expect(
+        await writer.agents.update('alpha', { state: 'stopped' }, { state: 'paused' }),
+      ).toMatchObject({
+        state: 'stopped',
+      });
+      expect((await other.agents.get('alpha'))?.stats.skip_count).toBe(2);
+    });
+
+    it('neither renews nor releases a lease another store took over since this one wrote it', async () => {
+      const [first, second] = [openStore(), openStore()];
+      const lease = await first.leases.acquire('overlap:alpha', 'first', 50);
+      expect(lease).toBeDefined();
+      // Once it expires, the other store takes it.
+      await expect
+        .poll(() => second.leases.acquire('overlap:alpha', 'second', 60_000), WAIT)
+        .toBeDefined();
+      expect(await first.leases.renew('overlap:alpha', 'first', lease!.token, 60_000)).toBe(false);
+      expect(await first.leases.release('overlap:alpha', 'first', lease!.token)).toBe(false);
+      expect(await first.leases.get('overlap:alpha')).toMatchObject({ holder: 'second' });
+      const taken = await second.leases.get('overlap:alpha');
+      expect(await second.leases.renew('overlap:alpha', 'second', taken!.token, 60_000)).toBe(true);
+      expect(await second.leases.release('overlap:alpha', 'second', taken!.token)).toBe(true);
+      expect(await first.leases.get('overlap:alpha')).toBeUndefined();
+    });
+
     it('lets exactly one claim of a run win across stores', async () => {
       const stores = [openStore(), openStore()];
       const run = runRecord('alpha', minute(0));
@@ -512,6 +570,48 @@ describeRedis('redis backend', () => {
         await Promise.all([store.close(), log.close()]);
         await proxy.close();
       }
+    });
+
+    it('appends events made together in one script call, in the order they were made', async () => {
+      const proxy = await startFaultyProxy();
+      const log = createRedisStreamEventLog({ url: proxy.url, prefix });
+      try {
+        await log.append(agentMessage('alpha', 'first'));
+        const before = proxy.scriptCalls();
+        const appended = await Promise.all(
+          Array.from({ length: 60 }, (_, index) =>
+            log.append(agentMessage(index % 2 === 0 ? 'alpha' : 'bravo', `m${index}`)),
+          ),
+        );
+        // One call for all sixty, or two if the first left before the rest were made.
+        expect(proxy.scriptCalls() - before).toBeGreaterThanOrEqual(1);
+        expect(proxy.scriptCalls() - before).toBeLessThanOrEqual(2);
+        expectIncreasingIds(appended);
+        expect(messagesOf(appended)).toEqual(Array.from({ length: 60 }, (_, index) => `m${index}`));
+        expect((await log.read({ limit: 100 })).slice(1)).toEqual(appended);
+        expect(await log.read({ agent_id: 'bravo', limit: 100 })).toEqual(
+          appended.filter((event) => event.agent_id === 'bravo'),
+        );
+      } finally {
+        await log.close();
+        await proxy.close();
+      }
+    });
+
+    it('hands a typed subscriber an event written without a type field, as older versions wrote it', async () => {
+      const log = openLog();
+      const messages = await listen(log);
+      const typed: NightshiftEvent[] = [];
+      log.subscribe((event) => typed.push(event), { types: ['agent_message'] });
+      const old = agentMessage('alpha', 'old');
+      const json = JSON.stringify(old);
+      const id = await admin().xadd(`${prefix}events`, '*', 'event', json);
+      await admin().xadd(`${prefix}events:alpha`, id!, 'event', json);
+      const current = await log.append(agentMessage('alpha', 'current'));
+      await expect.poll(() => typed.length, WAIT).toBe(2);
+      expect(typed).toEqual([{ ...old, id }, current]);
+      expect(withoutMarkers(messages)).toEqual(typed);
+      expect(await log.read({ agent_id: 'alpha' })).toEqual(typed);
     });
 
     it('closes at once while its tail is blocked reading', async () => {

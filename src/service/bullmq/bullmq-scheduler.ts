@@ -1,5 +1,5 @@
 import type { Queue, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { errorMessage } from '../../errors.js';
 import type { MisfirePlan } from '../../schedule/index.js';
 import type { AgentRecord } from '../../storage/contracts/index.js';
@@ -20,7 +20,10 @@ import type { NightshiftJobData } from './tick-jobs.js';
 import { createTickProcessor } from './tick-processor.js';
 import { WorkerRegistry } from './worker-registry.js';
 
-/** What the scheduler builds once BullMQ is loaded (importing it costs a few hundred ms). */
+/**
+ * What the scheduler builds once BullMQ is loaded (importing it costs a few hundred ms, and
+ * with ioredis some 30 MB: a process that schedules locally never loads either).
+ */
 interface Engine {
   queue: Queue<NightshiftJobData>;
   /** Only on the executing side (a process that called `startManager()`). */
@@ -41,7 +44,8 @@ export class BullmqScheduler implements TickScheduler {
   readonly #now: () => Date;
   readonly #target: SchedulerTarget | undefined;
   readonly #keys: SchedulerKeys;
-  readonly #redis: Redis;
+  /** The scheduler's own connection, made once ioredis is loaded. */
+  readonly #redis: Promise<Redis>;
   readonly #cursor: TickCursor;
   readonly #registry: WorkerRegistry;
   readonly #schedules: JobSchedules;
@@ -62,12 +66,17 @@ export class BullmqScheduler implements TickScheduler {
     this.#now = now;
     this.#target = target;
     this.#keys = schedulerKeys(options.prefix, options.queueName);
-    this.#redis = new Redis(options.url, {
-      connectionName: `${options.prefix}:${options.queueName}:nightshift`,
-      maxRetriesPerRequest: 5,
+    this.#redis = import('ioredis').then(({ Redis }) => {
+      const redis = new Redis(options.url, {
+        connectionName: `${options.prefix}:${options.queueName}:nightshift`,
+        maxRetriesPerRequest: 5,
+      });
+      // Without a listener, an `error` event (every failed reconnect emits one) would throw.
+      redis.on('error', () => undefined);
+      return redis;
     });
-    // Without a listener, an `error` event (every failed reconnect emits one) would throw.
-    this.#redis.on('error', () => undefined);
+    // Reported by the start below; each use of the connection fails with the same error.
+    this.#redis.catch(() => undefined);
     this.#cursor = new TickCursor(this.#redis, this.#keys.cursor);
     this.#registry = new WorkerRegistry(this.#redis, this.#keys.workers);
     this.#engine = this.#start();
@@ -86,7 +95,7 @@ export class BullmqScheduler implements TickScheduler {
   }
 
   async #start(): Promise<Engine> {
-    const bullmq = await import('bullmq');
+    const [bullmq, redis] = await Promise.all([import('bullmq'), this.#redis]);
     const { url, queueName, prefix, concurrency } = this.#options;
     const queue = new bullmq.Queue<NightshiftJobData>(queueName, { connection: { url }, prefix });
     queue.on('error', (error) => this.#report(error, 'the BullMQ queue'));
@@ -125,7 +134,7 @@ export class BullmqScheduler implements TickScheduler {
     this.#every('reconciliation', this.#options.reconcileIntervalMs, () =>
       reconcileIfLeader({
         queue,
-        redis: this.#redis,
+        redis,
         keys: this.#keys,
         cursor: this.#cursor,
         schedules: this.#schedules,
@@ -201,7 +210,7 @@ export class BullmqScheduler implements TickScheduler {
       if (this.#target)
         await this.#registry.remove(this.#context.instanceId).catch(() => undefined);
       await engine?.queue.close();
-      this.#redis.disconnect();
+      (await this.#redis.catch(() => undefined))?.disconnect();
     })();
     return this.#closed;
   }

@@ -38,7 +38,8 @@ const PLAN_ATTEMPTS = 8;
 export interface JobSchedulesOptions {
   /** The queue, once BullMQ is loaded. */
   queue: Promise<Queue<NightshiftJobData>>;
-  redis: Redis;
+  /** The scheduler's own connection, once ioredis is loaded. */
+  redis: Promise<Redis>;
   keys: SchedulerKeys;
   cursor: TickCursor;
   now: () => Date;
@@ -107,7 +108,7 @@ export class JobSchedules {
       const due = next.getTime() + jitterOffsetMs(agentId, next, snapshot.jitter);
       const jobId = tickJobId(agentId, next);
       // Remembered, so that whichever process unschedules the agent can remove the job.
-      await this.#options.redis.set(this.#options.keys.oneShot(agentId), jobId);
+      await (await this.#options.redis).set(this.#options.keys.oneShot(agentId), jobId);
       await queue.add(
         TICK_JOB_NAME,
         { ...data, scheduled_at: next.toISOString() },
@@ -155,7 +156,8 @@ export class JobSchedules {
 
   /** Removes whatever fires the agent's ticks (a job scheduler and its next job, a `run_at` job). */
   async #removeJobs(queue: Queue<NightshiftJobData>, agentId: string): Promise<void> {
-    const { redis, keys } = this.#options;
+    const { keys } = this.#options;
+    const redis = await this.#options.redis;
     await queue.removeJobScheduler(agentId);
     const pointer = keys.oneShot(agentId);
     const oneShot = await redis.get(pointer);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { resolveRedisUrl } from '../../storage/index.js';
 import { backoffDelayMs } from '../../shared/backoff.js';
 import { checkRedisUrl } from '../../storage/redis/index.js';
@@ -74,14 +74,20 @@ export function createRedisModelRequestLimiter(
   const prefix = options.prefix ?? 'nightshift';
   const ttlMs = options.slotTtlMs ?? 30_000;
   const maxPollMs = options.maxPollMs ?? 250;
-  const client = new Redis(url, {
-    connectionName: `${prefix}:model-slots`,
-    maxRetriesPerRequest: 5,
-  }) as Redis & SlotCommands;
-  // Without a listener, an `error` event (every failed reconnect emits one) would throw.
-  client.on('error', () => undefined);
-  client.defineCommand('nightshiftAcquireSlot', { numberOfKeys: 1, lua: ACQUIRE });
-  client.defineCommand('nightshiftRenewSlot', { numberOfKeys: 1, lua: RENEW });
+  // ioredis is loaded with the first slot asked for, not with the package.
+  let connecting: Promise<Redis & SlotCommands> | undefined;
+  const connect = () =>
+    (connecting ??= import('ioredis').then(({ Redis }) => {
+      const client = new Redis(url, {
+        connectionName: `${prefix}:model-slots`,
+        maxRetriesPerRequest: 5,
+      }) as Redis & SlotCommands;
+      // Without a listener, an `error` event (every failed reconnect emits one) would throw.
+      client.on('error', () => undefined);
+      client.defineCommand('nightshiftAcquireSlot', { numberOfKeys: 1, lua: ACQUIRE });
+      client.defineCommand('nightshiftRenewSlot', { numberOfKeys: 1, lua: RENEW });
+      return client;
+    }));
   const held = new Set<NodeJS.Timeout>();
   const keyOf = (provider: string) => `${prefix}:model-slots:${provider}`;
 
@@ -90,6 +96,7 @@ export function createRedisModelRequestLimiter(
       const limit = options.limits[provider];
       if (limit === undefined) return () => undefined;
       const key = keyOf(provider);
+      const client = await connect();
       const token = randomBytes(8).toString('hex');
       for (let attempt = 1; ; attempt += 1) {
         if (signal?.aborted) throw signal.reason;
@@ -116,7 +123,9 @@ export function createRedisModelRequestLimiter(
     async close() {
       for (const renewal of held) clearInterval(renewal);
       held.clear();
-      await client.quit().catch(() => undefined);
+      if (!connecting) return;
+      const client = await connecting.catch(() => undefined);
+      await client?.quit().catch(() => undefined);
     },
   };
 }

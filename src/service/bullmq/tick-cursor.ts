@@ -40,42 +40,42 @@ interface CursorCommands {
  * the slots it could not fire in time) and are missed.
  */
 export class TickCursor {
-  readonly #client: Redis & CursorCommands;
+  readonly #client: Promise<Redis & CursorCommands>;
   readonly #keyOf: (agentId: string) => string;
 
-  constructor(client: Redis, keyOf: (agentId: string) => string) {
-    client.defineCommand('nightshiftAdvanceCursor', { numberOfKeys: 1, lua: ADVANCE });
-    client.defineCommand('nightshiftCompareAndSetCursor', {
-      numberOfKeys: 1,
-      lua: COMPARE_AND_SET,
+  /** `client`: the scheduler's connection, once ioredis is loaded. */
+  constructor(client: Promise<Redis>, keyOf: (agentId: string) => string) {
+    this.#client = client.then((redis) => {
+      redis.defineCommand('nightshiftAdvanceCursor', { numberOfKeys: 1, lua: ADVANCE });
+      redis.defineCommand('nightshiftCompareAndSetCursor', {
+        numberOfKeys: 1,
+        lua: COMPARE_AND_SET,
+      });
+      return redis as Redis & CursorCommands;
     });
-    this.#client = client as Redis & CursorCommands;
+    // The scheduler reports a failure to load; each use fails with the same error.
+    this.#client.catch(() => undefined);
     this.#keyOf = keyOf;
   }
 
   /** The cursor as stored ('' when absent), for {@link compareAndSet}. */
   async read(agentId: string): Promise<string> {
-    return (await this.#client.get(this.#keyOf(agentId))) ?? '';
+    return (await (await this.#client).get(this.#keyOf(agentId))) ?? '';
   }
 
   /** Moves the cursor to `toMs` unless it is already there or beyond; returns where it was. */
   async advance(agentId: string, toMs: number): Promise<number | undefined> {
-    const previous = await this.#client.nightshiftAdvanceCursor(
-      this.#keyOf(agentId),
-      String(toMs),
-      CURSOR_TTL_MS,
-    );
+    const previous = await (
+      await this.#client
+    ).nightshiftAdvanceCursor(this.#keyOf(agentId), String(toMs), CURSOR_TTL_MS);
     return previous === null ? undefined : Number(previous);
   }
 
   /** Sets the cursor to `toMs` if it still holds `expected` (from {@link read}); true when set. */
   async compareAndSet(agentId: string, expected: string, toMs: number): Promise<boolean> {
-    const set = await this.#client.nightshiftCompareAndSetCursor(
-      this.#keyOf(agentId),
-      expected,
-      String(toMs),
-      CURSOR_TTL_MS,
-    );
+    const set = await (
+      await this.#client
+    ).nightshiftCompareAndSetCursor(this.#keyOf(agentId), expected, String(toMs), CURSOR_TTL_MS);
     return set === 1;
   }
 }

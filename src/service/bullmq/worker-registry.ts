@@ -17,10 +17,11 @@ const MISSED_HEARTBEATS = 3;
  * entries whose worker stopped beating, killed without a chance to remove its own.
  */
 export class WorkerRegistry {
-  readonly #client: Redis;
+  readonly #client: Promise<Redis>;
   readonly #key: string;
 
-  constructor(client: Redis, key: string) {
+  /** `client`: the scheduler's connection, once ioredis is loaded. */
+  constructor(client: Promise<Redis>, key: string) {
     this.#client = client;
     this.#key = key;
   }
@@ -42,18 +43,19 @@ export class WorkerRegistry {
       running_runs: runningRuns,
       expires_at: now + MISSED_HEARTBEATS * intervalMs,
     };
-    await this.#client.hset(this.#key, workerId, JSON.stringify(entry));
+    await (await this.#client).hset(this.#key, workerId, JSON.stringify(entry));
   }
 
   /** Removes a worker's entry (a clean shutdown). */
   async remove(workerId: string): Promise<void> {
-    await this.#client.hdel(this.#key, workerId);
+    await (await this.#client).hdel(this.#key, workerId);
   }
 
   /** The live workers, by id; entries of dead ones are removed on the way. */
   async list(): Promise<WorkerInfo[]> {
     const now = Date.now();
-    const entries = await this.#client.hgetall(this.#key);
+    const client = await this.#client;
+    const entries = await client.hgetall(this.#key);
     const alive: WorkerInfo[] = [];
     const dead: string[] = [];
     for (const [workerId, text] of Object.entries(entries)) {
@@ -65,7 +67,7 @@ export class WorkerRegistry {
       const { expires_at: _expiresAt, ...info } = entry;
       alive.push(info);
     }
-    if (dead.length > 0) await this.#client.hdel(this.#key, ...dead);
+    if (dead.length > 0) await client.hdel(this.#key, ...dead);
     return alive.sort((a, b) => a.worker_id.localeCompare(b.worker_id));
   }
 }

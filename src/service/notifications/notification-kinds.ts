@@ -1,8 +1,16 @@
 import type { NotificationKind } from '../../config/notifications.js';
-import type { NightshiftEvent } from '../../storage/contracts/index.js';
+import type { EventType, NightshiftEvent } from '../../storage/contracts/index.js';
 
 /** Statuses a run ends in that `run_failed` alerts about (after its last retry). */
 const FAILED_STATUSES: ReadonlySet<string> = new Set(['failed', 'timed_out', 'budget_exceeded']);
+
+/** The event types {@link notificationKindOf} can find an alert in. */
+export const NOTIFIED_EVENT_TYPES: readonly EventType[] = [
+  'approval_requested',
+  'budget_exhausted',
+  'background_task_error',
+  'background_agent_status',
+];
 
 /**
  * The kind of alert an event is, or undefined when it is none: `approval_requested` and

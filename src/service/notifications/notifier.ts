@@ -7,7 +7,7 @@ import type { ServiceLogger } from '../service-options.js';
 import { slackBody, webhookBody } from './alert-content.js';
 import { Coalescer, type AlertMessage } from './coalescer.js';
 import { deliver, type DeliveryResult } from './delivery.js';
-import { notificationKindOf } from './notification-kinds.js';
+import { notificationKindOf, NOTIFIED_EVENT_TYPES } from './notification-kinds.js';
 import type { NotificationSettings, ResolvedTarget } from './notification-settings.js';
 import { SIGNATURE_HEADER, signNightshiftBody } from './signature.js';
 import { WorkQueue } from './work-queue.js';
@@ -86,6 +86,7 @@ export class Notifier {
     let ready!: () => void;
     const started = new Promise<void>((resolve) => (ready = resolve));
     this.#unsubscribe = this.#deps.log.subscribe((event) => this.#hear(event), {
+      types: NOTIFIED_EVENT_TYPES,
       onReady: () => ready(),
     });
     this.#sweepTimer = setInterval(() => this.#sweep(), SWEEP_INTERVAL_MS);

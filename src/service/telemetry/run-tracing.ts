@@ -63,20 +63,45 @@ const noRun: RunTrace = {
  * always carrying the same `nightshift.run_id`. Off (no export), every call is a no-op.
  */
 export class RunTracing {
-  readonly #export: TraceExport | undefined;
+  #export: TraceExport | undefined;
+  /** While the export is being set up (the OpenTelemetry SDK loading); undefined after. */
+  #starting: Promise<void> | undefined;
   readonly #captureContent: boolean;
   /** Trace ids of the runs being traced, for their events and log lines. */
   readonly #active = new Map<string, string>();
   readonly #lastStretch = new Map<string, SpanContext>();
 
-  constructor(exported: TraceExport | undefined, captureContent = false) {
-    this.#export = exported;
+  /**
+   * `exported`: the export, or its setup (which answers undefined when it failed, and tracing
+   * stays off); undefined when off.
+   */
+  constructor(
+    exported: TraceExport | Promise<TraceExport | undefined> | undefined,
+    captureContent = false,
+  ) {
+    if (exported instanceof Promise) {
+      this.#starting = exported.then((ready) => {
+        this.#export = ready;
+        this.#starting = undefined;
+      });
+    } else {
+      this.#export = exported;
+    }
     this.#captureContent = captureContent;
   }
 
-  /** Whether spans are exported. */
+  /** Whether spans are exported (or will be, once the export is set up). */
   get enabled(): boolean {
-    return this.#export !== undefined;
+    return this.#export !== undefined || this.#starting !== undefined;
+  }
+
+  /**
+   * Resolves when the export is set up; undefined when it already is (or tracing is off), so
+   * a caller awaits only then. A run's trace starts after it: {@link startRun} traces nothing
+   * before.
+   */
+  whenReady(): Promise<void> | undefined {
+    return this.#starting;
   }
 
   /** The trace id of a run being traced in this process. */
@@ -153,6 +178,7 @@ export class RunTracing {
 
   /** Sends the spans buffered so far. */
   async flush(): Promise<void> {
+    await this.#starting;
     await this.#export?.flush().catch(() => undefined);
   }
 
@@ -161,6 +187,7 @@ export class RunTracing {
    * most: a collector that is down does not hold the shutdown up.
    */
   async shutdown(timeoutMs = DEFAULT_SHUTDOWN_FLUSH_MS): Promise<void> {
+    await this.#starting;
     if (!this.#export) return;
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
@@ -274,6 +301,9 @@ function parentedTracer(tracer: Tracer, parent: Context): Tracer {
 export const TRACING_OFF = new RunTracing(undefined);
 
 /** Tracing of a service: off without settings. */
-export function runTracing(exported: TraceExport | undefined, captureContent: boolean): RunTracing {
+export function runTracing(
+  exported: TraceExport | Promise<TraceExport | undefined> | undefined,
+  captureContent: boolean,
+): RunTracing {
   return exported ? new RunTracing(exported, captureContent) : TRACING_OFF;
 }

@@ -1,8 +1,5 @@
 import { context, type Tracer } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { GenAiConventions } from './gen-ai-conventions.js';
 import { RedactingSpanExporter } from './redacting-exporter.js';
 import type { TelemetrySettings } from './telemetry-settings.js';
@@ -26,22 +23,34 @@ let contextManagerChecked = false;
  * the span that is active there, by registering an AsyncLocalStorage context manager once per
  * process; one the host application registered already is kept.
  */
-function ensureContextManager(): void {
+function ensureContextManager(Manager: typeof AsyncLocalStorageContextManager): void {
   if (contextManagerChecked) return;
   contextManagerChecked = true;
-  const manager = new AsyncLocalStorageContextManager().enable();
+  const manager = new Manager().enable();
   if (!context.setGlobalContextManager(manager)) manager.disable();
 }
 
 /**
  * A tracer provider of the service's own (never registered globally): spans are batched,
- * redacted and posted as OTLP/HTTP JSON to `settings.tracesUrl`.
+ * redacted and posted as OTLP/HTTP JSON to `settings.tracesUrl`. The OpenTelemetry SDK is
+ * loaded here, not with the package: some 30 MB a service without telemetry need not carry.
  */
-export function startTraceExport(
+export async function startTraceExport(
   settings: TelemetrySettings,
   redact: <T>(value: T) => T,
-): TraceExport {
-  ensureContextManager();
+): Promise<TraceExport> {
+  const [
+    { AsyncLocalStorageContextManager: ContextManager },
+    { OTLPTraceExporter },
+    { resourceFromAttributes },
+    { BasicTracerProvider, BatchSpanProcessor },
+  ] = await Promise.all([
+    import('@opentelemetry/context-async-hooks'),
+    import('@opentelemetry/exporter-trace-otlp-http'),
+    import('@opentelemetry/resources'),
+    import('@opentelemetry/sdk-trace-base'),
+  ]);
+  ensureContextManager(ContextManager);
   const exporter = new OTLPTraceExporter({ url: settings.tracesUrl, headers: settings.headers });
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({ 'service.name': settings.serviceName }),

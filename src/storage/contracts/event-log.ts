@@ -220,6 +220,12 @@ export interface SubscribeOptions {
   /** Only this agent's events. */
   agent_id?: string;
   /**
+   * Only events of these types (all when undefined). A backend may then skip decoding the
+   * events no subscriber wants: a process following the fleet for a few kinds of change does
+   * not pay for every step of every run.
+   */
+  types?: readonly EventType[];
+  /**
    * Called once the subscription's starting point is fixed: every event appended after that,
    * by any process, is delivered. Backends that learn it from the server call it once they have.
    */

@@ -1,3 +1,4 @@
+import { copyPlain } from '../../shared/copy-plain.js';
 import { NightshiftError } from '../../errors.js';
 import type { EventLog, NightshiftEvent } from '../contracts/event-log.js';
 import { parseEventSequence } from '../event-sequence.js';
@@ -43,7 +44,7 @@ export function createMemoryEventLog(options: MemoryEventLogOptions = {}): Event
         const event = next;
         const sequence = Number(event.id);
         const isNew = (subscriber: Subscriber): boolean => sequence > subscriber.after;
-        handToSubscribers(subscribers, event.agent_id, isNew, () => event, onError);
+        handToSubscribers(subscribers, event.agent_id, event.type, isNew, () => event, onError);
       }
     } finally {
       dispatching = false;
@@ -55,7 +56,7 @@ export function createMemoryEventLog(options: MemoryEventLogOptions = {}): Event
       if (closed) throw new NightshiftError('storage_unavailable', 'the event log is closed');
       lastSequence += 1;
       // Stored events never change: one frozen copy is shared by readers and subscribers.
-      const stored = deepFreeze({ ...structuredClone(event), id: String(lastSequence) });
+      const stored = deepFreeze({ ...copyPlain(event), id: String(lastSequence) });
       events.push(stored);
       // Trim in batches: dropping one event from the front of the array on every append costs O(n).
       if (events.length > maxEvents + trimSlack) events.splice(0, events.length - maxEvents);

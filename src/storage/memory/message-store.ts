@@ -1,3 +1,4 @@
+import { copyPlain } from '../../shared/copy-plain.js';
 import {
   checkMessageLimit,
   type MessageStore,
@@ -13,7 +14,7 @@ export function createMemoryMessageStore(): MessageStore {
   return {
     async append(sessionId, messages) {
       // Cloned before touching the session, so a message that cannot be cloned adds none.
-      const copies = structuredClone([...messages]);
+      const copies = copyPlain([...messages]);
       const session = sessions.get(sessionId);
       if (session) session.push(...copies);
       else sessions.set(sessionId, copies);
@@ -24,7 +25,7 @@ export function createMemoryMessageStore(): MessageStore {
       const messages = sessions.get(sessionId) ?? [];
       // Sliced before cloning, so a limited read copies only what it returns.
       const start = limit === undefined ? 0 : Math.max(0, messages.length - limit);
-      return structuredClone(messages.slice(start));
+      return copyPlain(messages.slice(start));
     },
 
     async clear(sessionId) {

@@ -1,3 +1,4 @@
+import { copyPlain } from '../../shared/copy-plain.js';
 import { applyRunPatch, applyStepPatch } from '../apply-patch.js';
 import { NightshiftError } from '../../errors.js';
 import { isTerminal, meetsCondition } from '../contracts/run-store.js';
@@ -22,7 +23,7 @@ export function createMemoryRunStore(): RunStore {
   return {
     async claim(run) {
       if (runs.has(run.run_id)) return false;
-      runs.set(run.run_id, structuredClone(run));
+      runs.set(run.run_id, copyPlain(run));
       const ids = byAgent.get(run.agent_id) ?? new Set<string>();
       byAgent.set(run.agent_id, ids.add(run.run_id));
       return true;
@@ -30,7 +31,7 @@ export function createMemoryRunStore(): RunStore {
 
     async get(runId) {
       const run = runs.get(runId);
-      return run && structuredClone(run);
+      return run && copyPlain(run);
     },
 
     async update(runId, patch, condition) {
@@ -38,7 +39,7 @@ export function createMemoryRunStore(): RunStore {
       if (!current || !meetsCondition(current, condition)) return undefined;
       const next = applyRunPatch(current, patch);
       runs.set(runId, next);
-      return structuredClone(next);
+      return copyPlain(next);
     },
 
     async list(agentId, options = {}) {
@@ -56,7 +57,7 @@ export function createMemoryRunStore(): RunStore {
           (a, b) => compareText(b.scheduled_at, a.scheduled_at) || compareText(b.run_id, a.run_id),
         )
         .slice(0, limit)
-        .map((run) => structuredClone(run));
+        .map((run) => copyPlain(run));
     },
 
     async listUnfinished() {
@@ -66,7 +67,7 @@ export function createMemoryRunStore(): RunStore {
         .sort(
           (a, b) => compareText(a.scheduled_at, b.scheduled_at) || compareText(a.run_id, b.run_id),
         )
-        .map((run) => structuredClone(run));
+        .map((run) => copyPlain(run));
     },
 
     async appendStep(step) {
@@ -78,7 +79,7 @@ export function createMemoryRunStore(): RunStore {
           { details: { run_id: step.run_id, step_id: step.step_id } },
         );
       }
-      list.push(structuredClone(step));
+      list.push(copyPlain(step));
       steps.set(step.run_id, list);
     },
 
@@ -90,7 +91,7 @@ export function createMemoryRunStore(): RunStore {
     },
 
     async listSteps(runId) {
-      return structuredClone(steps.get(runId) ?? []);
+      return copyPlain(steps.get(runId) ?? []);
     },
 
     async deleteByAgent(agentId) {

@@ -1,5 +1,5 @@
-import pg from 'pg';
 import { errorMessage, NightshiftError } from '../../errors.js';
+import { isPgDatabaseError } from '../../shared/pg-driver.js';
 import { hideSecrets } from '../../shared/redaction.js';
 
 /**
@@ -18,7 +18,7 @@ const LOST_CONNECTION = /connect|terminated|timeout|not queryable|after calling 
  */
 export function isConnectionError(error: unknown): boolean {
   if (NightshiftError.isInstance(error) || !(error instanceof Error)) return false;
-  if (error instanceof pg.DatabaseError) {
+  if (isPgDatabaseError(error)) {
     return UNAVAILABLE_CLASSES.has((error.code ?? '').slice(0, 2));
   }
   // Socket errors (`ECONNREFUSED`, `ECONNRESET` …) carry the failing system call.

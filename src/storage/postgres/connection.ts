@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
 import { NightshiftError } from '../../errors.js';
+import { pgDriver } from '../../shared/pg-driver.js';
 import { maskUrl, urlPasswords } from '../../shared/redaction.js';
 import { isConnectionError, unavailableError } from './connection-error.js';
 import { migrate } from './migrations.js';
@@ -159,7 +160,7 @@ export function openDatabase(options: PostgresConnectionOptions): PostgresDataba
   const held = entry;
   held.users += 1;
 
-  const quotedSchema = pg.escapeIdentifier(schema);
+  const quotedSchema = pgDriver().escapeIdentifier(schema);
   let ready: Promise<void> | undefined;
   let released = false;
 
@@ -224,7 +225,7 @@ export function openDatabase(options: PostgresConnectionOptions): PostgresDataba
     clientConfig,
 
     table(name) {
-      return `${quotedSchema}.${pg.escapeIdentifier(name)}`;
+      return `${quotedSchema}.${pgDriver().escapeIdentifier(name)}`;
     },
 
     prepare(text) {
@@ -264,7 +265,7 @@ export function openDatabase(options: PostgresConnectionOptions): PostgresDataba
 }
 
 function createPool(config: pg.PoolConfig): pg.Pool {
-  const pool = new pg.Pool(config);
+  const pool = new (pgDriver().Pool)(config);
   // An idle connection that dies (the server restarts, an admin terminates it) is already
   // dropped by the pool, which opens a new one when next needed. Without a listener this
   // event would crash the process.

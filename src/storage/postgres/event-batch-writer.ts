@@ -1,4 +1,4 @@
-import pg from 'pg';
+import { isPgDatabaseError } from '../../shared/pg-driver.js';
 import type { NewEvent } from '../contracts/event-log.js';
 import type { EventRow as SqlEventRow } from '../sql/row-mapping.js';
 import type { PostgresDatabase } from './connection.js';
@@ -152,7 +152,5 @@ export function createEventBatchWriter(options: EventBatchWriterOptions): EventB
 }
 
 function refusesData(error: unknown): boolean {
-  return (
-    error instanceof pg.DatabaseError && REFUSED_DATA_CLASSES.has((error.code ?? '').slice(0, 2))
-  );
+  return isPgDatabaseError(error) && REFUSED_DATA_CLASSES.has((error.code ?? '').slice(0, 2));
 }

@@ -173,7 +173,7 @@ export function createPostgresEventLog(options: PostgresEventLogOptions): EventL
           subscriber.after = id;
           return true;
         };
-        handToSubscribers(subscribers, row.agent_id, isNew, () => toEvent(row), onError);
+        handToSubscribers(subscribers, row.agent_id, row.type, isNew, () => toEvent(row), onError);
       }
       if (rows.length < EVENT_LOG_LIMITS.deliveryBatch) return;
     }
@@ -200,7 +200,8 @@ export function createPostgresEventLog(options: PostgresEventLogOptions): EventL
       };
       // Not while a delivery round hands out older events: it takes this one in its turn.
       if (delivery) behind = true;
-      else handToSubscribers(subscribers, row.agent_id, isNext, () => toEvent(row), onError);
+      else
+        handToSubscribers(subscribers, row.agent_id, row.type, isNext, () => toEvent(row), onError);
       if (behind) deliver();
     },
   };

@@ -1,4 +1,5 @@
-import pg from 'pg';
+import type pg from 'pg';
+import { pgDriver } from '../../shared/pg-driver.js';
 import {
   checkSchemaVersion,
   firstMigration,
@@ -223,7 +224,7 @@ export async function migrate(
   schema: string,
   migrations: readonly SqlMigration[] = MIGRATIONS,
 ): Promise<void> {
-  const quoted = pg.escapeIdentifier(schema);
+  const quoted = pgDriver().escapeIdentifier(schema);
   await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
     `nightshift_migrations:${schema}`,
   ]);

@@ -1,5 +1,6 @@
-import pg from 'pg';
+import type pg from 'pg';
 import { backoffDelayMs } from '../../shared/backoff.js';
+import { pgDriver } from '../../shared/pg-driver.js';
 
 /** Options of {@link createNotificationListener}. */
 export interface NotificationListenerOptions {
@@ -59,7 +60,7 @@ export function createNotificationListener(
   }
 
   async function connect(attempt: number): Promise<void> {
-    const connection = new pg.Client(options.clientConfig);
+    const connection = new (pgDriver().Client)(options.clientConfig);
     current = connection;
     let lost = false;
     const onLost = (error: unknown): void => {
@@ -81,7 +82,7 @@ export function createNotificationListener(
     });
     try {
       await connection.connect();
-      await connection.query(`LISTEN ${pg.escapeIdentifier(options.channel)}`);
+      await connection.query(`LISTEN ${pgDriver().escapeIdentifier(options.channel)}`);
     } catch (error) {
       onLost(error);
       return;

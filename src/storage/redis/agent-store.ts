@@ -4,7 +4,11 @@ import type { AgentRecord, AgentStore } from '../contracts/agent-store.js';
 import type { RedisConnection } from './connection.js';
 import type { RedisKeys } from './keys.js';
 import { CONFLICT, retryOnConflict } from '../retry-on-conflict.js';
+import { KnownValues } from './known-values.js';
 import { readJsonValues } from './read-json-values.js';
+
+/** The most agents an agent store remembers as last seen. */
+const KNOWN_AGENTS_KEPT = 20_000;
 
 /**
  * An {@link AgentStore} in Redis: each agent a JSON value, and a sorted set of ids that
@@ -15,40 +19,64 @@ export function createRedisAgentStore(
   keys: RedisKeys,
   now: Clock = systemClock,
 ): AgentStore {
-  /** Reads, changes and writes one agent; retried when another writer got there first. */
+  /**
+   * Agents as this process last read or wrote them: a change (a run's stats, most often, just
+   * after the tick read the agent) is sent without reading the agent again.
+   */
+  const known = new KnownValues(KNOWN_AGENTS_KEPT);
+
+  /**
+   * Reads, changes and writes one agent; retried when another writer got there first. The
+   * first try starts from the agent as this process last saw it, if it did.
+   */
   function readModifyWrite(
     agentId: string,
     change: (record: AgentRecord) => AgentRecord | undefined,
   ): Promise<AgentRecord | undefined> {
     const key = keys.agent(agentId);
+    let guess = known.take(key);
     return retryOnConflict(`updating agent ${agentId}`, async () => {
-      const current = await connection.run((client) => client.get(key));
+      const guessed = guess !== undefined;
+      const current = guess ?? (await connection.run((client) => client.get(key)));
+      guess = undefined;
       if (current === null) return undefined;
       const next = change(JSON.parse(current) as AgentRecord);
-      // A condition not met by the value just read: nothing to write.
-      if (!next) return undefined;
+      // A condition not met by the value just read: nothing to write (a guess is read first).
+      if (!next) return guessed ? CONFLICT : undefined;
+      const value = JSON.stringify(next);
       const written = await connection.run(() =>
-        connection.scripts.compareAndSet(key, current, JSON.stringify(next)),
+        connection.scripts.compareAndSet(key, current, value),
       );
-      return written ? next : CONFLICT;
+      if (!written) return CONFLICT;
+      known.remember(key, value);
+      return next;
     });
   }
 
   return {
     async insert(record) {
+      const key = keys.agent(record.agent_id);
       const value = JSON.stringify(record);
-      return connection.run(() =>
-        connection.scripts.compareAndSet(keys.agent(record.agent_id), null, value, {
+      const inserted = await connection.run(() =>
+        connection.scripts.compareAndSet(key, null, value, {
           member: record.agent_id,
           remove: [],
           add: [keys.agents],
         }),
       );
+      if (inserted) known.remember(key, value);
+      return inserted;
     },
 
     async get(agentId) {
-      const value = await connection.run((client) => client.get(keys.agent(agentId)));
-      return value === null ? undefined : (JSON.parse(value) as AgentRecord);
+      const key = keys.agent(agentId);
+      const value = await connection.run((client) => client.get(key));
+      if (value === null) {
+        known.forget(key);
+        return undefined;
+      }
+      known.remember(key, value);
+      return JSON.parse(value) as AgentRecord;
     },
 
     async list() {
@@ -62,6 +90,7 @@ export function createRedisAgentStore(
     ...agentChanges(readModifyWrite, now),
 
     async delete(agentId) {
+      known.forget(keys.agent(agentId));
       return connection.run(() =>
         connection.scripts.deleteIndexed(keys.agent(agentId), keys.agents, agentId),
       );

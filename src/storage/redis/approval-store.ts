@@ -1,3 +1,4 @@
+import { copyPlain } from '../../shared/copy-plain.js';
 import {
   approvalJson,
   approvalListing,
@@ -145,7 +146,7 @@ export function createRedisApprovalStore(
     async decide(approvalId, decision) {
       checkApprovalDecision(approvalId, decision);
       // Applied after a read: a copy, so what the caller changes meanwhile does not reach it.
-      decision = structuredClone(decision);
+      decision = copyPlain(decision);
       const key = keys.approval(approvalId);
       return retryOnConflict(`deciding approval ${approvalId}`, async () => {
         const current = await connection.run((client) => client.get(key));

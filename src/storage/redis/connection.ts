@@ -1,6 +1,7 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { errorMessage, NightshiftError } from '../../errors.js';
 import { backoffDelayMs } from '../../shared/backoff.js';
+import { lazyModule } from '../../shared/lazy-module.js';
 import { maskUrl } from '../../shared/redaction.js';
 import { DEFAULT_KEY_PREFIX, type RedisKeys } from './keys.js';
 import { checkRedisUrl } from './redis-url.js';
@@ -16,6 +17,30 @@ const CONNECT_TIMEOUT_MS = 5_000;
 const MAX_RETRIES_PER_REQUEST = 5;
 const FIRST_RECONNECT_DELAY_MS = 100;
 const MAX_RECONNECT_DELAY_MS = 3_000;
+
+/** ioredis, loaded by the first command of the first Redis connection. */
+const ioredis = lazyModule(() => import('ioredis'));
+
+/**
+ * Every script of {@link RedisScripts}, by name. Stores take the scripts when they are made,
+ * before the client (and ioredis) exists, so a connection hands them stand-ins that call the
+ * client's own.
+ */
+const SCRIPT_NAMES = Object.keys({
+  compareAndSet: true,
+  deleteIndexed: true,
+  appendAll: true,
+  appendUnique: true,
+  trimListHead: true,
+  setListItemIfUnchanged: true,
+  appendEvents: true,
+  holdBudget: true,
+  settleBudget: true,
+  grantBudget: true,
+  expireBudgetGrant: true,
+} satisfies Record<keyof RedisScripts, true>) as (keyof RedisScripts)[];
+
+type ScriptCall = (...args: unknown[]) => Promise<unknown>;
 
 /** Where a Redis store or event log keeps its keys. */
 export interface RedisLocationOptions {
@@ -60,9 +85,11 @@ export interface RedisConnectionOptions {
 
 /** One ioredis connection, as the stores and event logs use it. */
 export interface RedisConnection {
-  /** The client. Commands sent while it reconnects wait in its offline queue, in order. */
-  readonly client: Redis;
-  /** The backend's Lua scripts, bound to this client. */
+  /**
+   * The backend's Lua scripts, bound to this connection's client. Called inside `send` (where
+   * they belong, for `run`'s error handling); one called before the first `run()` makes the
+   * client first.
+   */
   readonly scripts: RedisScripts;
   /** The URL with its password masked, safe to print. */
   readonly description: string;
@@ -86,8 +113,9 @@ export function connectionName(prefix: string, role: string): string {
 }
 
 /**
- * A lazily connecting ioredis client. The first connection fails fast (no retries), so
- * a wrong URL is reported at first use as `storage_unavailable`; once connected, a
+ * A lazily connecting ioredis client, made (and ioredis loaded) at the first `run()`. The
+ * first connection fails fast (no retries), so a wrong URL is reported at first use as
+ * `storage_unavailable`; once connected, a
  * dropped connection is retried with backoff for as long as the client lives, and its
  * errors are recorded for the next failure message rather than crashing the process.
  *
@@ -104,30 +132,61 @@ export function createRedisConnection(
   let connectedOnce = false;
   let lastConnectionError: unknown;
   let closed = false;
+  // Made by the first `run()`, once ioredis is loaded: a process that never uses Redis never
+  // loads it. Commands sent while it reconnects wait in its offline queue, in order.
+  let client: Redis | undefined;
+  let scripts: RedisScripts | undefined;
+  let opening: Promise<Redis> | undefined;
+  /** Sends waiting for the client to be made. */
+  let waiting = 0;
 
-  const client = new Redis(url, {
-    lazyConnect: true,
-    connectionName: options.name,
-    connectTimeout: CONNECT_TIMEOUT_MS,
-    maxRetriesPerRequest: MAX_RETRIES_PER_REQUEST,
-    socketTimeout: options.socketTimeoutMs,
-    enableAutoPipelining: options.autoPipelining ?? false,
-    retryStrategy: (attempt) =>
-      connectedOnce
-        ? backoffDelayMs(attempt, {
-            firstMs: FIRST_RECONNECT_DELAY_MS,
-            maxMs: MAX_RECONNECT_DELAY_MS,
-          })
-        : null,
-  });
-  // Without a listener, an `error` event (every failed reconnect emits one) would throw.
-  client.on('error', (error: unknown) => {
-    lastConnectionError = error;
-  });
-  client.on('ready', () => {
-    connectedOnce = true;
-    lastConnectionError = undefined;
-  });
+  function closedError(): NightshiftError {
+    return new NightshiftError(
+      'storage_unavailable',
+      `the Redis connection to ${description} is closed`,
+    );
+  }
+
+  function makeClient(RedisClient: typeof Redis): Redis {
+    const made = new RedisClient(url, {
+      lazyConnect: true,
+      connectionName: options.name,
+      connectTimeout: CONNECT_TIMEOUT_MS,
+      maxRetriesPerRequest: MAX_RETRIES_PER_REQUEST,
+      socketTimeout: options.socketTimeoutMs,
+      enableAutoPipelining: options.autoPipelining ?? false,
+      retryStrategy: (attempt) =>
+        connectedOnce
+          ? backoffDelayMs(attempt, {
+              firstMs: FIRST_RECONNECT_DELAY_MS,
+              maxMs: MAX_RECONNECT_DELAY_MS,
+            })
+          : null,
+    });
+    // Without a listener, an `error` event (every failed reconnect emits one) would throw.
+    made.on('error', (error: unknown) => {
+      lastConnectionError = error;
+    });
+    made.on('ready', () => {
+      connectedOnce = true;
+      lastConnectionError = undefined;
+    });
+    scripts = defineScripts(made, options.keys);
+    client = made;
+    return made;
+  }
+
+  /** The client, made on first call; callers awaiting it resume in call order. */
+  function open(): Promise<Redis> {
+    opening ??= ioredis.load().then(
+      ({ Redis }) => makeClient(Redis),
+      (error: unknown) => {
+        opening = undefined;
+        throw error;
+      },
+    );
+    return opening;
+  }
 
   function unavailable(error: unknown): NightshiftError {
     if (NightshiftError.isInstance(error)) return error;
@@ -141,34 +200,55 @@ export function createRedisConnection(
     });
   }
 
+  const standIns = Object.fromEntries(
+    SCRIPT_NAMES.map((name) => {
+      const call: ScriptCall = (...args) => {
+        const bound = (made: RedisScripts) => (made[name] as ScriptCall)(...args);
+        return scripts && waiting === 0 ? bound(scripts) : open().then(() => bound(scripts!));
+      };
+      return [name, call];
+    }),
+  ) as unknown as RedisScripts;
+
+  function sendOn<T>(made: Redis, send: (client: Redis) => Promise<T>): Promise<T> {
+    if (closed) return Promise.reject(closedError());
+    // A client whose first connection failed has ended; try again for this caller.
+    if (made.status === 'end') made.connect().catch(() => undefined);
+    try {
+      return send(made).catch((error: unknown) => {
+        throw unavailable(error);
+      });
+    } catch (error) {
+      return Promise.reject(unavailable(error));
+    }
+  }
+
   return {
-    client,
-    scripts: defineScripts(client, options.keys),
+    scripts: standIns,
     description,
 
     run(send) {
-      if (closed) {
-        return Promise.reject(
-          new NightshiftError(
-            'storage_unavailable',
-            `the Redis connection to ${description} is closed`,
-          ),
-        );
-      }
-      // A client whose first connection failed has ended; try again for this caller.
-      if (client.status === 'end') client.connect().catch(() => undefined);
-      try {
-        return send(client).catch((error: unknown) => {
-          throw unavailable(error);
-        });
-      } catch (error) {
-        return Promise.reject(unavailable(error));
-      }
+      if (closed) return Promise.reject(closedError());
+      // At once, unless sends made before the client existed are still waiting for it: they
+      // go first, so commands leave in call order (a log's "newest id" read relies on it).
+      if (client && waiting === 0) return sendOn(client, send);
+      waiting += 1;
+      return open().then(
+        (made) => {
+          waiting -= 1;
+          return sendOn(made, send);
+        },
+        (error: unknown) => {
+          waiting -= 1;
+          return Promise.reject(unavailable(error));
+        },
+      );
     },
 
     async close() {
       if (closed) return;
       closed = true;
+      if (!client) return;
       if (client.status !== 'ready') {
         client.disconnect();
         return;
@@ -182,7 +262,7 @@ export function createRedisConnection(
 
     disconnect() {
       closed = true;
-      client.disconnect();
+      client?.disconnect();
     },
   };
 }

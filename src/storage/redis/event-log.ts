@@ -1,3 +1,4 @@
+import { copyPlain } from '../../shared/copy-plain.js';
 import { NightshiftError } from '../../errors.js';
 import {
   compareEventIds,
@@ -6,7 +7,13 @@ import {
   type NightshiftEvent,
 } from '../contracts/event-log.js';
 import { EVENT_LOG_LIMITS, type EventLogOptions } from '../event-log-options.js';
-import { handToSubscribers, subscriberOf, type EventSubscriber } from '../event-subscribers.js';
+import {
+  handToSubscribers,
+  subscriberOf,
+  wantsType,
+  type EventSubscriber,
+} from '../event-subscribers.js';
+import { groupCommit } from '../group-commit.js';
 import { warnOnError } from '../report-error.js';
 import {
   connectionName,
@@ -16,9 +23,12 @@ import {
 } from './connection.js';
 import { startEventTail, type EventTail } from './event-tail.js';
 import { redisKeys } from './keys.js';
-import type { StreamTrim } from './scripts.js';
-import { rangeStartAfter, toEvent, type StreamEntry } from './stream-entry.js';
+import type { StreamEvent, StreamTrim } from './scripts.js';
+import { rangeStartAfter, toEvent, typeOfEntry, type StreamEntry } from './stream-entry.js';
 import { PRUNE_LIMITS, pruneCutoff, pruneLimit } from '../prune-limits.js';
+
+/** Most events appended by one script call. */
+const MAX_APPEND_BATCH = 200;
 
 /** Entries read per round by a dry-run prune. */
 const PRUNE_PAGE = 1_000;
@@ -106,8 +116,16 @@ export function createRedisStreamEventLog(options: RedisStreamEventLogOptions): 
     return newest?.[0] ?? '0-0';
   }
 
+  function anyoneWants(type: string): boolean {
+    for (const subscriber of subscribers) if (wantsType(subscriber, type)) return true;
+    return false;
+  }
+
   function deliver(entries: readonly StreamEntry[]): void {
     for (const entry of entries) {
+      const type = typeOfEntry(entry);
+      // An event no subscriber listens to is not decoded at all.
+      if (type !== undefined && !anyoneWants(type)) continue;
       let event: NightshiftEvent;
       try {
         event = toEvent(entry);
@@ -118,7 +136,14 @@ export function createRedisStreamEventLog(options: RedisStreamEventLogOptions): 
       }
       const isNew = (subscriber: Subscriber): boolean =>
         subscriber.after === undefined || compareEventIds(event.id, subscriber.after) > 0;
-      handToSubscribers(subscribers, event.agent_id, isNew, () => structuredClone(event), onError);
+      handToSubscribers(
+        subscribers,
+        event.agent_id,
+        event.type,
+        isNew,
+        () => copyPlain(event),
+        onError,
+      );
     }
   }
 
@@ -143,14 +168,19 @@ export function createRedisStreamEventLog(options: RedisStreamEventLogOptions): 
     void stopping.finally(() => stoppingTails.delete(stopping));
   }
 
+  // Appends made together go to Redis together: one script call (and one receipt) a batch.
+  const appends = groupCommit<StreamEvent, string>(
+    (events) =>
+      connection.run(() => connection.scripts.appendEvents(keys.fleetEvents, trim, events)),
+    MAX_APPEND_BATCH,
+  );
+
   return {
     async append(event: NewEvent) {
       if (closed) throw closedError();
       const { type, agent_id, run_id, timestamp, payload } = event;
       const value = JSON.stringify({ type, agent_id, run_id, timestamp, payload });
-      const id = await connection.run(() =>
-        connection.scripts.appendEvent(keys.fleetEvents, keys.agentEvents(agent_id), trim, value),
-      );
+      const id = await appends.write({ agentKey: keys.agentEvents(agent_id), type, value });
       return { ...(JSON.parse(value) as NewEvent), id };
     },
 
@@ -232,6 +262,7 @@ export function createRedisStreamEventLog(options: RedisStreamEventLogOptions): 
       subscribers.clear();
       stopTail();
       await Promise.all(stoppingTails);
+      await appends.drain();
       await connection.close();
     },
   };

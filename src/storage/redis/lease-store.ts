@@ -3,6 +3,10 @@ import { acquireSlot, holdsSlot, leaseOf, type LeaseSlot } from '../lease-rules.
 import type { RedisConnection } from './connection.js';
 import type { RedisKeys } from './keys.js';
 import { CONFLICT, retryOnConflict } from '../retry-on-conflict.js';
+import { KnownValues } from './known-values.js';
+
+/** The most leases a lease store remembers holding. */
+const HELD_LEASES_KEPT = 10_000;
 
 /**
  * A {@link LeaseStore} in Redis: one JSON slot per key, changed by compare-and-set under
@@ -12,17 +16,36 @@ import { CONFLICT, retryOnConflict } from '../retry-on-conflict.js';
  * sharing a Redis should keep their clocks in sync (NTP).
  */
 export function createRedisLeaseStore(connection: RedisConnection, keys: RedisKeys): LeaseStore {
+  /**
+   * Slots this process holds, as it wrote them: renewing or releasing one sends no read first
+   * (the compare-and-set still checks it). Acquiring reads: the slot's last writer may well be
+   * another process.
+   */
+  const held = new KnownValues(HELD_LEASES_KEPT);
+
   async function readSlot(key: string): Promise<{ value: string | null; slot?: LeaseSlot }> {
     const value = await connection.run((client) => client.get(keys.lease(key)));
     return value === null ? { value } : { value, slot: JSON.parse(value) as LeaseSlot };
   }
 
+  /** The slot as this process wrote it when it holds it, once; else as read. */
+  async function slotOf(key: string, guess: { value?: string }) {
+    const known = guess.value;
+    guess.value = undefined;
+    if (known === undefined) return { ...(await readSlot(key)), guessed: false };
+    return { value: known, slot: JSON.parse(known) as LeaseSlot, guessed: true };
+  }
+
   /** Writes the slot if it still holds `expected`; CONFLICT when another writer changed it. */
   async function writeSlot(key: string, expected: string | null, next: LeaseSlot) {
+    const value = JSON.stringify(next);
     const written = await connection.run(() =>
-      connection.scripts.compareAndSet(keys.lease(key), expected, JSON.stringify(next)),
+      connection.scripts.compareAndSet(keys.lease(key), expected, value),
     );
-    return written ? true : CONFLICT;
+    if (!written) return CONFLICT;
+    if (next.holder === null) held.forget(key);
+    else held.remember(key, value);
+    return true;
   }
 
   return {
@@ -36,18 +59,21 @@ export function createRedisLeaseStore(connection: RedisConnection, keys: RedisKe
     },
 
     async renew(key, holder, token, ttlMs) {
+      const guess = { value: held.take(key) };
       return retryOnConflict(`renewing lease ${key}`, async () => {
         const now = Date.now();
-        const { value, slot } = await readSlot(key);
-        if (!slot || !holdsSlot(slot, holder, token, now)) return false;
+        const { value, slot, guessed } = await slotOf(key, guess);
+        // Judged on the stored slot: a guess that does not hold is read before answering.
+        if (!slot || !holdsSlot(slot, holder, token, now)) return guessed ? CONFLICT : false;
         return writeSlot(key, value, { ...slot, expires_at: now + ttlMs });
       });
     },
 
     async release(key, holder, token) {
+      const guess = { value: held.take(key) };
       return retryOnConflict(`releasing lease ${key}`, async () => {
-        const { value, slot } = await readSlot(key);
-        if (!slot || !holdsSlot(slot, holder, token, Date.now())) return false;
+        const { value, slot, guessed } = await slotOf(key, guess);
+        if (!slot || !holdsSlot(slot, holder, token, Date.now())) return guessed ? CONFLICT : false;
         // The slot stays, freed, so the next token still grows past this one.
         return writeSlot(key, value, { ...slot, holder: null, expires_at: 0 });
       });

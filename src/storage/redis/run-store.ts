@@ -1,3 +1,4 @@
+import { copyPlain } from '../../shared/copy-plain.js';
 import { NightshiftError } from '../../errors.js';
 import { applyRunPatch, applyStepPatch } from '../apply-patch.js';
 import {
@@ -13,6 +14,7 @@ import {
 import type { RedisConnection } from './connection.js';
 import type { RedisKeys } from './keys.js';
 import type { IndexMove } from './scripts.js';
+import { KnownValues } from './known-values.js';
 import { readJsonValues } from './read-json-values.js';
 import { CONFLICT, retryOnConflict } from '../retry-on-conflict.js';
 import { PRUNE_LIMITS, pruneCutoff, pruneLimit } from '../prune-limits.js';
@@ -49,8 +51,15 @@ function compareBytes(a: string, b: string): number {
  * Lua step. Steps are a list per run, with a set of their ids to refuse duplicates.
  */
 export function createRedisRunStore(connection: RedisConnection, keys: RedisKeys): RunStore {
-  const { scripts } = connection;
   const written = new WrittenSteps();
+  /** Unfinished runs as this process last wrote them: their next update sends no read first. */
+  const known = new KnownValues(KNOWN_RUNS_KEPT);
+
+  /** Remembers a run this process wrote, while it is unfinished (an ended run rarely changes). */
+  function rememberRun(run: RunRecord, value: string): void {
+    if (isTerminal(run.status)) known.forget(keys.run(run.run_id));
+    else known.remember(keys.run(run.run_id), value);
+  }
 
   /** The index sets a run in this status belongs to. */
   function indexesOf(run: RunRecord, status: RunStatus): string[] {
@@ -124,13 +133,15 @@ export function createRedisRunStore(connection: RedisConnection, keys: RedisKeys
   return {
     async claim(run) {
       const value = JSON.stringify(run);
-      return connection.run(() =>
-        scripts.compareAndSet(keys.run(run.run_id), null, value, {
+      const claimed = await connection.run(() =>
+        connection.scripts.compareAndSet(keys.run(run.run_id), null, value, {
           member: indexMember(run),
           remove: [],
           add: [keys.agentRuns(run.agent_id), ...indexesOf(run, run.status)],
         }),
       );
+      if (claimed) rememberRun(run, value);
+      return claimed;
     },
 
     async get(runId) {
@@ -140,20 +151,27 @@ export function createRedisRunStore(connection: RedisConnection, keys: RedisKeys
 
     async update(runId, patch, condition) {
       // Applied after a read: a copy, so what the caller changes meanwhile does not reach it.
-      patch = structuredClone(patch);
-      condition = structuredClone(condition);
+      patch = copyPlain(patch);
+      condition = copyPlain(condition);
       const key = keys.run(runId);
+      let guess = known.take(key);
       return retryOnConflict(`updating run ${runId}`, async () => {
-        const current = await connection.run((client) => client.get(key));
+        // First the run as this process last wrote it, if it did; read when that is not it.
+        const guessed = guess !== undefined;
+        const current = guess ?? (await connection.run((client) => client.get(key)));
+        guess = undefined;
         if (current === null) return undefined;
         const run = JSON.parse(current) as RunRecord;
         // Judged on the value read; the write below applies only if it is still that value.
-        if (!meetsCondition(run, condition)) return undefined;
+        if (!meetsCondition(run, condition)) return guessed ? CONFLICT : undefined;
         const next = applyRunPatch(run, patch);
+        const value = JSON.stringify(next);
         const written = await connection.run(() =>
-          scripts.compareAndSet(key, current, JSON.stringify(next), indexMove(run, next)),
+          connection.scripts.compareAndSet(key, current, value, indexMove(run, next)),
         );
-        return written ? next : CONFLICT;
+        if (!written) return CONFLICT;
+        rememberRun(next, value);
+        return next;
       });
     },
 
@@ -181,7 +199,7 @@ export function createRedisRunStore(connection: RedisConnection, keys: RedisKeys
     async appendStep(step) {
       const value = JSON.stringify(step);
       const position = await connection.run(() =>
-        scripts.appendUnique(
+        connection.scripts.appendUnique(
           keys.runStepIds(step.run_id),
           keys.runSteps(step.run_id),
           step.step_id,
@@ -200,7 +218,7 @@ export function createRedisRunStore(connection: RedisConnection, keys: RedisKeys
 
     async updateStep(runId, stepId, patch) {
       // Applied after a read: a copy, so what the caller changes meanwhile does not reach it.
-      patch = structuredClone(patch);
+      patch = copyPlain(patch);
       const key = keys.runSteps(runId);
       // A step this process wrote is updated where it put it, as it wrote it: one round trip,
       // still a compare-and-set (another process's change since sends it the long way).
@@ -208,7 +226,7 @@ export function createRedisRunStore(connection: RedisConnection, keys: RedisKeys
       if (mine) {
         const next = JSON.stringify(applyStepPatch(JSON.parse(mine.value) as RunStep, patch));
         const set = await connection.run(() =>
-          scripts.setListItemIfUnchanged(key, mine.position, mine.value, next),
+          connection.scripts.setListItemIfUnchanged(key, mine.position, mine.value, next),
         );
         if (set) return;
       }
@@ -221,7 +239,7 @@ export function createRedisRunStore(connection: RedisConnection, keys: RedisKeys
         if (current === undefined) return undefined;
         const next = applyStepPatch(JSON.parse(current) as RunStep, patch);
         const written = await connection.run(() =>
-          scripts.setListItemIfUnchanged(key, position, current, JSON.stringify(next)),
+          connection.scripts.setListItemIfUnchanged(key, position, current, JSON.stringify(next)),
         );
         return written ? undefined : CONFLICT;
       });
@@ -288,6 +306,9 @@ export function createRedisRunStore(connection: RedisConnection, keys: RedisKeys
     },
   };
 }
+
+/** The most unfinished runs a run store remembers having written. */
+const KNOWN_RUNS_KEPT = 5_000;
 
 /** The most steps a run store remembers having written (those not yet updated). */
 const WRITTEN_STEPS_KEPT = 10_000;

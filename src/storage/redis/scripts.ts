@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { BUDGET_DIMENSIONS } from '../contracts/budget-store.js';
 import type { RedisKeys } from './keys.js';
-import { EVENT_FIELD } from './stream-entry.js';
+import { EVENT_FIELD, TYPE_FIELD } from './stream-entry.js';
 
 /**
  * How long a write's receipt is kept. ioredis resends a command whose reply a dropped
@@ -95,10 +95,23 @@ return '1'
  * stream gave it, so one id names the event in both. Every id of an agent stream is a
  * fleet id, and each fleet id is larger than the last, so the explicit id is always new.
  */
-const APPEND_EVENT = `
-local id = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[1], ARGV[2], '*', '${EVENT_FIELD}', ARGV[3])
-redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[1], ARGV[2], id, '${EVENT_FIELD}', ARGV[3])
-return id
+/**
+ * Appends a batch of events to the fleet stream and each to its agent's stream, in the order
+ * given. KEYS: the fleet stream, then each event's agent stream. ARGV: the trim mode and
+ * length, then per event its type and its JSON. Returns the ids, space-separated. The type is
+ * a field of its own, so a reader can pass over events nobody listens to without decoding them.
+ */
+const APPEND_EVENTS = `
+local ids = {}
+for index = 2, #KEYS do
+  local at = 3 + (index - 2) * 2
+  local id = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[1], ARGV[2], '*',
+    '${TYPE_FIELD}', ARGV[at], '${EVENT_FIELD}', ARGV[at + 1])
+  redis.call('XADD', KEYS[index], 'MAXLEN', ARGV[1], ARGV[2], id,
+    '${TYPE_FIELD}', ARGV[at], '${EVENT_FIELD}', ARGV[at + 1])
+  ids[#ids + 1] = id
+end
+return table.concat(ids, ' ')
 `;
 
 /**
@@ -329,6 +342,13 @@ export interface IndexMove {
 }
 
 /** How a stream is trimmed on each append. */
+/** One event to append: its agent's stream, its type and its JSON. */
+export interface StreamEvent {
+  agentKey: string;
+  type: string;
+  value: string;
+}
+
 export interface StreamTrim {
   maxLength: number;
   /** `~` trims whole stream nodes (cheap, keeps a little more); `=` keeps exactly maxLength. */
@@ -370,8 +390,12 @@ export interface RedisScripts {
     expected: string,
     next: string,
   ): Promise<boolean>;
-  /** Appends an event to both streams; returns its id. */
-  appendEvent(fleetKey: string, agentKey: string, trim: StreamTrim, event: string): Promise<string>;
+  /** Appends events, in order, to the fleet stream and each to its agent's; returns their ids. */
+  appendEvents(
+    fleetKey: string,
+    trim: StreamTrim,
+    events: readonly StreamEvent[],
+  ): Promise<string[]>;
   /** Holds a budget amount against every counter of a hold, or refuses and changes nothing. */
   holdBudget(request: BudgetHoldRequest): Promise<BudgetHoldReply>;
   /**
@@ -421,7 +445,7 @@ export function defineScripts(client: Redis, keys: RedisKeys): RedisScripts {
   const appendUnique = define('nightshiftAppendUnique', APPEND_UNIQUE);
   const setListItem = define('nightshiftSetListItemIfUnchanged', SET_LIST_ITEM_IF_UNCHANGED);
   const trimListHead = define('nightshiftTrimListHead', TRIM_LIST_HEAD);
-  const appendEvent = define('nightshiftAppendEvent', APPEND_EVENT);
+  const appendEvents = define('nightshiftAppendEvents', APPEND_EVENTS);
   const holdBudget = define('nightshiftHoldBudget', HOLD_BUDGET);
   const settleBudget = define('nightshiftSettleBudget', SETTLE_BUDGET);
   const grantBudget = define('nightshiftGrantBudget', GRANT_BUDGET);
@@ -459,8 +483,16 @@ export function defineScripts(client: Redis, keys: RedisKeys): RedisScripts {
       return (await setListItem([listKey], [String(position), expected, next])) === '1';
     },
 
-    async appendEvent(fleetKey, agentKey, trim, event) {
-      return appendEvent([fleetKey, agentKey], [trim.mode, String(trim.maxLength), event]);
+    async appendEvents(fleetKey, trim, events) {
+      const ids = await appendEvents(
+        [fleetKey, ...events.map((event) => event.agentKey)],
+        [
+          trim.mode,
+          String(trim.maxLength),
+          ...events.flatMap((event) => [event.type, event.value]),
+        ],
+      );
+      return ids.split(' ');
     },
 
     async holdBudget(request) {

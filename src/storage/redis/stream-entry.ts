@@ -6,6 +6,13 @@ export type StreamEntry = [id: string, fields: string[]];
 
 /** The field that holds an event's JSON (the append script writes it). */
 export const EVENT_FIELD = 'event';
+/** The field that holds an event's type, before its JSON (entries written before it have none). */
+export const TYPE_FIELD = 'type';
+
+/** The type an entry's own field names, without decoding the event; undefined when it has none. */
+export function typeOfEntry([, fields]: StreamEntry): string | undefined {
+  return fields[0] === TYPE_FIELD ? fields[1] : undefined;
+}
 
 /** The event an entry holds, with the entry's id as the event id. */
 export function toEvent([id, fields]: StreamEntry): NightshiftEvent {

@@ -1,12 +1,16 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { errorMessage, NightshiftError } from '../../errors.js';
+import { lazyRequire } from '../../shared/lazy-module.js';
 import { migrate } from './migrations.js';
 import { createWriteBatcher, type WriteBatcher } from './write-batch.js';
 
 /** A better-sqlite3 connection. */
 export type SqliteDatabase = Database.Database;
+
+/** The driver, loaded by the first SQLite store or event log opened rather than with the package. */
+const sqliteDriver = lazyRequire<typeof Database>('better-sqlite3');
 
 /** Options shared by the SQLite factories. */
 export interface SqliteConnectionOptions {
@@ -89,7 +93,8 @@ function connect(path: string): SqliteConnection {
   let database: SqliteDatabase | undefined;
   try {
     if (path !== MEMORY_PATH) mkdirSync(dirname(path), { recursive: true });
-    database = new Database(path, { timeout: BUSY_TIMEOUT_MS });
+    const Driver = sqliteDriver();
+    database = new Driver(path, { timeout: BUSY_TIMEOUT_MS });
     // WAL lets readers in other processes go on while one process writes.
     database.pragma('journal_mode = WAL');
     // In WAL mode NORMAL cannot corrupt the database; it only skips a disk sync per commit (a power

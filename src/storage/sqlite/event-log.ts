@@ -130,7 +130,7 @@ export function createSqliteEventLog(options: SqliteEventLogOptions): EventLog {
           subscriber.after = row.id;
           return true;
         };
-        handToSubscribers(subscribers, row.agent_id, isNew, () => toEvent(row), onError);
+        handToSubscribers(subscribers, row.agent_id, row.type, isNew, () => toEvent(row), onError);
       }
       if (rows.length < EVENT_LOG_LIMITS.deliveryBatch) return;
     }

@@ -1,3 +1,4 @@
+import { copyPlain } from '../../shared/copy-plain.js';
 import { NightshiftError } from '../../errors.js';
 import { applyRunPatch, applyStepPatch } from '../apply-patch.js';
 import { meetsCondition } from '../contracts/run-store.js';
@@ -112,8 +113,8 @@ export function createSqliteRunStore({ database, writes }: SqliteConnection): Ru
 
     async update(runId, patch, condition) {
       // Applied when the batch commits: a copy, so later changes by the caller do not reach it.
-      const snapshot = structuredClone(patch);
-      const when = condition && structuredClone(condition);
+      const snapshot = copyPlain(patch);
+      const when = condition && copyPlain(condition);
       return writes.write(['runs', runId], () => updateRun(runId, snapshot, when));
     },
 
@@ -148,7 +149,7 @@ export function createSqliteRunStore({ database, writes }: SqliteConnection): Ru
     },
 
     async updateStep(runId, stepId, patch) {
-      const snapshot = structuredClone(patch);
+      const snapshot = copyPlain(patch);
       return writes.write(['runs', runId], () => updateStep(runId, stepId, snapshot));
     },
 

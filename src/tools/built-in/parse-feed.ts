@@ -1,4 +1,5 @@
-import { XMLParser } from 'fast-xml-parser';
+import type * as FastXmlParser from 'fast-xml-parser';
+import { lazyRequire } from '../../shared/lazy-module.js';
 import { NightshiftError } from '../../errors.js';
 import { htmlToText } from './response-content.js';
 
@@ -21,18 +22,26 @@ export interface ParsedFeed {
 
 const ARRAY_TAGS = new Set(['item', 'entry', 'link']);
 
-const parser = new XMLParser({
-  ignoreAttributes: false,
-  attributeNamePrefix: '@_',
-  textNodeName: '#text',
-  parseTagValue: false,
-  parseAttributeValue: false,
-  trimValues: true,
-  htmlEntities: true,
-  isArray: (name) => ARRAY_TAGS.has(name),
-  // Entity expansion is bounded so a hostile feed cannot balloon in memory.
-  processEntities: { maxTotalExpansions: 10_000, maxExpandedLength: 1_000_000 },
-});
+/** fast-xml-parser, loaded by the first feed read rather than with the package. */
+const fastXmlParser = lazyRequire<typeof FastXmlParser>('fast-xml-parser');
+let parser: FastXmlParser.XMLParser | undefined;
+
+/** The parser, made at the first feed. */
+function feedParser(): FastXmlParser.XMLParser {
+  parser ??= new (fastXmlParser().XMLParser)({
+    ignoreAttributes: false,
+    attributeNamePrefix: '@_',
+    textNodeName: '#text',
+    parseTagValue: false,
+    parseAttributeValue: false,
+    trimValues: true,
+    htmlEntities: true,
+    isArray: (name) => ARRAY_TAGS.has(name),
+    // Entity expansion is bounded so a hostile feed cannot balloon in memory.
+    processEntities: { maxTotalExpansions: 10_000, maxExpandedLength: 1_000_000 },
+  });
+  return parser;
+}
 
 type Node = Record<string, unknown>;
 
@@ -94,7 +103,7 @@ function rssLink(item: Node): string | null {
 export function parseFeed(xml: string, baseUrl: string): ParsedFeed {
   let document: Node;
   try {
-    document = parser.parse(xml) as Node;
+    document = feedParser().parse(xml) as Node;
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new NightshiftError('tool_error', `the feed is not well-formed XML: ${reason}`);

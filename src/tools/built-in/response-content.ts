@@ -1,4 +1,5 @@
-import { convert } from 'html-to-text';
+import type * as HtmlToText from 'html-to-text';
+import { lazyRequire } from '../../shared/lazy-module.js';
 import type { SafeFetchResponse } from '../safety/index.js';
 import { byteCapMarker, truncateText } from './truncate-text.js';
 
@@ -29,17 +30,22 @@ export function decodeText(bytes: Buffer, charset: string | undefined): string {
   }
 }
 
+/** html-to-text and its parsers, loaded by the first HTML page read rather than with the package. */
+const htmlToTextPackage = lazyRequire<typeof HtmlToText>('html-to-text');
+
 /** Readable text from HTML: no markup, scripts, styles or images; links kept as `text [href]`. */
 export function htmlToText(html: string): string {
-  return convert(html, {
-    wordwrap: false,
-    selectors: [
-      { selector: 'img', format: 'skip' },
-      { selector: 'script', format: 'skip' },
-      { selector: 'style', format: 'skip' },
-      { selector: 'a', options: { hideLinkHrefIfSameAsText: true } },
-    ],
-  }).trim();
+  return htmlToTextPackage()
+    .convert(html, {
+      wordwrap: false,
+      selectors: [
+        { selector: 'img', format: 'skip' },
+        { selector: 'script', format: 'skip' },
+        { selector: 'style', format: 'skip' },
+        { selector: 'a', options: { hideLinkHrefIfSameAsText: true } },
+      ],
+    })
+    .trim();
 }
 
 const isJson = (mime: string) => mime === 'application/json' || mime.endsWith('+json');

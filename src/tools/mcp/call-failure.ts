@@ -1,5 +1,4 @@
-import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { mcpSdk } from './mcp-sdk.js';
 
 /** What the SDK rejects with when a request is made on a client whose transport is gone. */
 const NOT_CONNECTED = 'Not connected';
@@ -15,7 +14,8 @@ function errorCode(error: unknown): unknown {
  * 404 the MCP spec prescribes for an expired session).
  */
 export function isUndelivered(error: unknown): boolean {
-  if (error instanceof StreamableHTTPError) {
+  const sdk = mcpSdk.loaded();
+  if (sdk && error instanceof sdk.StreamableHTTPError) {
     const status = error.code;
     return status !== undefined && status >= 400 && status < 500;
   }
@@ -30,6 +30,9 @@ export function isUndelivered(error: unknown): boolean {
  * result that failed validation (a zod error, recognisable by its `issues`).
  */
 export function isLinkFailure(error: unknown): boolean {
-  if (error instanceof McpError) return error.code === Number(ErrorCode.ConnectionClosed);
+  const sdk = mcpSdk.loaded();
+  if (sdk && error instanceof sdk.McpError) {
+    return error.code === Number(sdk.ErrorCode.ConnectionClosed);
+  }
   return !Array.isArray((error as { issues?: unknown } | null)?.issues);
 }

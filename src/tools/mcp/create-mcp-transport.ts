@@ -1,9 +1,7 @@
-import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { McpServerConfig } from '../../config/agent-definition.js';
 import { NightshiftError } from '../../errors.js';
+import type { McpSdk } from './mcp-sdk.js';
 import { serverSecrets } from './redact-server-secrets.js';
 import { resolveServerReferences } from './resolve-server-references.js';
 
@@ -29,6 +27,8 @@ export interface McpTransportHandle {
 export interface McpTransportOptions {
   /** Where `${NAME}` references in `env` and `headers` are read from. Default `process.env`. */
   env?: Readonly<Record<string, string | undefined>>;
+  /** The SDK, loaded by the caller (see `mcp-sdk.ts`). */
+  sdk: McpSdk;
 }
 
 /** The environment of a stdio server: PATH and HOME of this process, then the config's `env`. */
@@ -71,8 +71,9 @@ function describeUrl(url: URL): string {
 export function createMcpTransport(
   written: McpServerConfig,
   fieldPath: string,
-  options: McpTransportOptions = {},
+  options: McpTransportOptions,
 ): McpTransportHandle {
+  const { SSEClientTransport, StdioClientTransport, StreamableHTTPClientTransport } = options.sdk;
   checkTransportConfig(written, fieldPath);
   const config = resolveServerReferences(written, fieldPath, options.env ?? process.env);
   const secrets = serverSecrets(config);

@@ -1,12 +1,5 @@
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { SseError } from '@modelcontextprotocol/sdk/client/sse.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import {
-  ErrorCode,
-  McpError,
-  type CallToolResult,
-  type Tool,
-} from '@modelcontextprotocol/sdk/types.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { McpServerConfig } from '../../config/agent-definition.js';
 import { describeFields } from '../../config/format-issues.js';
 import { errorMessage, NightshiftError } from '../../errors.js';
@@ -25,6 +18,7 @@ import {
   mcpToolDefinition,
   mcpToolName,
 } from './mcp-tool-definition.js';
+import { mcpSdk, type McpSdk } from './mcp-sdk.js';
 import { mcpToolOutput } from './mcp-tool-result.js';
 import { DeadlineExceeded, raceDeadline } from './race-deadline.js';
 
@@ -70,6 +64,8 @@ export interface McpConnectionOptions {
 interface Session {
   client: Client;
   handle: McpTransportHandle;
+  /** The SDK the session was made with. */
+  sdk: McpSdk;
 }
 
 function inputArguments(input: unknown): Record<string, unknown> {
@@ -83,7 +79,12 @@ function startFailure(error: unknown): string {
   const code = (error as { code?: unknown } | null)?.code;
   if (code === 'ENOENT') return `could not start: command not found (${errorMessage(error)})`;
   if (code === 'EACCES') return `could not start: permission denied (${errorMessage(error)})`;
-  if (error instanceof McpError && error.code === Number(ErrorCode.ConnectionClosed)) {
+  const sdk = mcpSdk.loaded();
+  if (
+    sdk &&
+    error instanceof sdk.McpError &&
+    error.code === Number(sdk.ErrorCode.ConnectionClosed)
+  ) {
     return 'closed the connection before answering';
   }
   const cause = (error as { cause?: unknown } | null)?.cause;
@@ -309,9 +310,11 @@ export class McpConnection {
    * within the connect timeout.
    */
   async #open(): Promise<Session> {
+    let sdk: McpSdk;
     let handle: McpTransportHandle;
     try {
-      handle = createMcpTransport(this.#config, this.#fieldPath, { env: this.#env });
+      sdk = await mcpSdk.load();
+      handle = createMcpTransport(this.#config, this.#fieldPath, { env: this.#env, sdk });
     } catch (error) {
       // An unset variable: the NightshiftError names the field and the variable, never a value.
       this.#lastError = NightshiftError.isInstance(error)
@@ -324,8 +327,8 @@ export class McpConnection {
       this.#secrets.add(secret);
       this.#onSecret?.(secret);
     }
-    const client = new Client(CLIENT_INFO, { capabilities: {} });
-    const session: Session = { client, handle };
+    const client = new sdk.Client(CLIENT_INFO, { capabilities: {} });
+    const session: Session = { client, handle, sdk };
     try {
       await raceDeadline(client.connect(handle.transport, { timeout: this.#timeoutMs }), {
         milliseconds: this.#timeoutMs,
@@ -337,7 +340,7 @@ export class McpConnection {
       const seconds = this.#timeoutMs / 1000;
       const what =
         error instanceof DeadlineExceeded ||
-        (error instanceof McpError && error.code === Number(ErrorCode.RequestTimeout))
+        (error instanceof sdk.McpError && error.code === Number(sdk.ErrorCode.RequestTimeout))
           ? `did not answer within ${seconds}s`
           : startFailure(error);
       const stderr = handle.stderrTail();
@@ -348,7 +351,7 @@ export class McpConnection {
     client.onclose = () => this.#lose(session, 'the connection closed');
     client.onerror = (error) => {
       // The SSE stream is the only way answers come back: once it breaks, so has the session.
-      if (error instanceof SseError) this.#lose(session, error);
+      if (error instanceof sdk.SseError) this.#lose(session, error);
     };
     return session;
   }
@@ -369,11 +372,11 @@ export class McpConnection {
    * server gets SIGTERM at once rather than seconds of grace it has not earned.
    */
   async #teardown(session: Session, how: 'clean' | 'failed'): Promise<void> {
-    const { client, handle } = session;
+    const { client, handle, sdk } = session;
     client.onclose = undefined;
     client.onerror = undefined;
     const transport = handle.transport;
-    if (how === 'clean' && transport instanceof StreamableHTTPClientTransport) {
+    if (how === 'clean' && transport instanceof sdk.StreamableHTTPClientTransport) {
       await raceDeadline(transport.terminateSession(), {
         milliseconds: SESSION_END_TIMEOUT_MS,
       }).catch(() => undefined);

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   compareEventIds,
   type EventLog,
+  type NewEvent,
   type NightshiftEvent,
 } from '../../../src/storage/index.js';
 import {
@@ -118,6 +119,37 @@ export function describeEventLog(name: string, factory: EventLogFactory): void {
       await log.append(agentMessage('alpha', 'a3'));
       await expect.poll(() => all.length, WAIT).toBe(4);
       expect(messagesOf(alpha)).toEqual(['a1', 'a2']);
+    });
+
+    it('filters a subscription by event type, alone or with an agent', async () => {
+      const log = await openLog();
+      const statuses: NightshiftEvent[] = [];
+      const bravoStatuses: NightshiftEvent[] = [];
+      const all: NightshiftEvent[] = [];
+      log.subscribe((event) => statuses.push(event), { types: ['background_agent_status'] });
+      log.subscribe((event) => bravoStatuses.push(event), {
+        agent_id: 'bravo',
+        types: ['background_agent_status', 'background_task_started'],
+      });
+      log.subscribe((event) => all.push(event));
+      const status = (agentId: string): NewEvent => ({
+        ...agentMessage(agentId, ''),
+        type: 'background_agent_status',
+        payload: { status: 'running' } as never,
+      });
+      const appended = await Promise.all([
+        log.append(agentMessage('alpha', 'a1')),
+        log.append(status('alpha')),
+        log.append(agentMessage('bravo', 'b1')),
+        log.append(status('bravo')),
+      ]);
+      await expect.poll(() => all.length, WAIT).toBe(4);
+      await expect.poll(() => statuses.length, WAIT).toBe(2);
+      await expect.poll(() => bravoStatuses.length, WAIT).toBe(1);
+      const inOrder = [...appended].sort((a, b) => compareEventIds(a.id, b.id));
+      expect(all).toEqual(inOrder);
+      expect(statuses).toEqual(inOrder.filter((event) => event.type === 'background_agent_status'));
+      expect(bravoStatuses).toEqual([appended[3]]);
     });
 
     it('keeps delivering to other listeners, and appending, when a listener throws', async () => {

@@ -1,4 +1,5 @@
-import pg from 'pg';
+import type pg from 'pg';
+import { pgDriver } from '../../../shared/pg-driver.js';
 
 /** Date and time types (and their arrays): kept as Postgres prints them, zone and all. */
 const TEXT_TYPES = new Set([
@@ -13,5 +14,8 @@ export const postgresTypes: pg.CustomTypesConfig = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
     TEXT_TYPES.has(oid)
       ? (value: string) => value
-      : pg.types.getTypeParser(oid, format ?? 'text')) as pg.CustomTypesConfig['getTypeParser'],
+      : pgDriver().types.getTypeParser(
+          oid,
+          format ?? 'text',
+        )) as pg.CustomTypesConfig['getTypeParser'],
 };

@@ -1,6 +1,7 @@
 import path from 'node:path';
-import pg from 'pg';
+import type pg from 'pg';
 import { NightshiftError } from '../../../errors.js';
+import { pgDriver } from '../../../shared/pg-driver.js';
 import type { SqliteTarget } from './sqlite-database.js';
 import { SqliteProcessPool } from './sqlite-process-pool.js';
 
@@ -68,7 +69,7 @@ export class SqlConnections {
   pool(connection: SqlConnection & { dialect: 'postgres' }): pg.Pool {
     let pool = this.#pools.get(connection.name);
     if (!pool) {
-      pool = new pg.Pool({
+      pool = new (pgDriver().Pool)({
         connectionString: connection.url,
         max: 4,
         connectionTimeoutMillis: 10_000,
