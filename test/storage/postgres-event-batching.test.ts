@@ -223,6 +223,43 @@ describePostgres('postgres event log batching', () => {
     }
   });
 
+  it('hands its own appends to its subscribers without reading them back, NOTIFY or not', async () => {
+    const log = openLog({ pollIntervalMs: 600_000 });
+    const heard: NightshiftEvent[] = [];
+    await new Promise<void>((resolve) => {
+      log.subscribe((event) => heard.push(event), { onReady: resolve });
+    });
+    // The first append starts the LISTEN connection; counted from the second on.
+    await log.append(agentMessage('alpha', 'first'));
+    await waitFor(() => heard.length === 1);
+    const client = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
+    const query = client.query;
+    let reads = 0;
+    client.query = function (this: unknown, ...args: unknown[]): unknown {
+      const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string }).text;
+      if (text?.startsWith('SELECT * FROM') && text.includes('WHERE id >')) reads += 1;
+      // The append's reply held back a little, so its NOTIFY (on the other connection) comes
+      // first, as it often does on a loaded machine.
+      const result: unknown = Reflect.apply(query, this, args);
+      if (!text?.startsWith('WITH append_lock') || !(result instanceof Promise)) return result;
+      return result.then(
+        (reply: unknown) => new Promise((resolve) => setTimeout(() => resolve(reply), 50)),
+      );
+    };
+    try {
+      for (let index = 0; index < 20; index += 1) {
+        const event = await log.append(agentMessage('alpha', `m${index}`));
+        await waitFor(() => heard.at(-1)?.id === event.id);
+      }
+    } finally {
+      client.query = query;
+    }
+    expect(heard).toHaveLength(21);
+    expectIncreasingIds(heard);
+    // Each append's NOTIFY comes back too; it finds every subscriber served already.
+    expect(reads).toBeLessThanOrEqual(2);
+  });
+
   it('writes the appends made before close, and refuses those after', async () => {
     const log = openLog();
     const appends = Array.from({ length: 50 }, (_, index) =>

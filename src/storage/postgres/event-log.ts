@@ -1,3 +1,4 @@
+import { copyPlain } from '../../shared/copy-plain.js';
 import type pg from 'pg';
 import { NightshiftError } from '../../errors.js';
 import type { EventLog, NewEvent, NightshiftEvent } from '../contracts/event-log.js';
@@ -53,7 +54,7 @@ interface LocalLog {
 const logsByPool = new WeakMap<pg.Pool, Map<string, Set<LocalLog>>>();
 
 /** A copy of the payload: a row's parsed JSONB is handed out once per subscriber. */
-const toEvent = (row: EventRow): NightshiftEvent => eventFromRow(row, structuredClone);
+const toEvent = (row: EventRow): NightshiftEvent => eventFromRow(row, copyPlain);
 
 /**
  * An {@link EventLog} in a Postgres schema, shared by every process that uses it.
@@ -91,6 +92,12 @@ export function createPostgresEventLog(options: PostgresEventLogOptions): EventL
   const subscribers = new Set<Subscriber>();
   let delivery: Promise<void> | undefined;
   let deliverAgain = false;
+  /** The newest id offered while a delivery round was reading: a round after it looks for it if it missed it. */
+  let offeredDuringDelivery = 0;
+  /** This log's appends not yet handed to subscribers. */
+  let appending = 0;
+  /** The newest id a NOTIFY announced while this log's own appends were in flight. */
+  let notifiedWhileAppending = 0;
   /** True while deliveries fail, so a database that is down is reported once, not every poll. */
   let failing = false;
   let pollTimer: NodeJS.Timeout | undefined;
@@ -103,14 +110,22 @@ export function createPostgresEventLog(options: PostgresEventLogOptions): EventL
     channel,
     onNotification(payload) {
       const id = Number(payload);
-      const behind = [...subscribers].some(
-        (subscriber) => subscriber.after === undefined || !(subscriber.after >= id),
-      );
-      if (behind) deliver();
+      if (!anyBehind(id)) return;
+      // Most likely this log's own batch, whose rows it is about to hand over without a read:
+      // looked at again once its appends are handed over.
+      if (appending > 0) notifiedWhileAppending = Math.max(notifiedWhileAppending, id);
+      else deliver();
     },
     onListening: () => deliver(),
     onError: (error) => onError(database.storageError(error)),
   });
+
+  /** Whether some subscriber has not had event `id` yet. */
+  function anyBehind(id: number): boolean {
+    for (const subscriber of subscribers)
+      if (subscriber.after === undefined || !(subscriber.after >= id)) return true;
+    return false;
+  }
 
   /**
    * Looks for new events, one round at a time: a call during a round asks for another
@@ -131,6 +146,9 @@ export function createPostgresEventLog(options: PostgresEventLogOptions): EventL
         deliverAgain = false;
         await startSubscribers();
         await deliverBatches();
+        // An event offered meanwhile was either read by this round or committed after it.
+        if (offeredDuringDelivery > 0 && anyBehind(offeredDuringDelivery)) deliverAgain = true;
+        offeredDuringDelivery = 0;
       } while (deliverAgain && !closed);
       failing = false;
     } catch (error) {
@@ -198,8 +216,8 @@ export function createPostgresEventLog(options: PostgresEventLogOptions): EventL
         if (subscriber.after === undefined || subscriber.after < id) behind = true;
         return false;
       };
-      // Not while a delivery round hands out older events: it takes this one in its turn.
-      if (delivery) behind = true;
+      // Not while a delivery round hands out older events: it, or a round after it, takes this one.
+      if (delivery) offeredDuringDelivery = Math.max(offeredDuringDelivery, id);
       else
         handToSubscribers(subscribers, row.agent_id, row.type, isNext, () => toEvent(row), onError);
       if (behind) deliver();
@@ -253,8 +271,19 @@ export function createPostgresEventLog(options: PostgresEventLogOptions): EventL
       // Fails this append alone: a payload that is not JSON never reaches a batch.
       const payload = JSON.stringify(event.payload) as string | undefined;
       if (payload === undefined) throw new TypeError('an event payload must be JSON');
-      const row = await writer.write(event, payload);
-      for (const log of [...siblings]) log.offer(row);
+      appending += 1;
+      let row: EventRow;
+      try {
+        row = await writer.write(event, payload);
+        for (const log of [...siblings]) log.offer(row);
+      } finally {
+        appending -= 1;
+        if (appending === 0 && notifiedWhileAppending > 0) {
+          const notified = notifiedWhileAppending;
+          notifiedWhileAppending = 0;
+          if (anyBehind(notified)) deliver();
+        }
+      }
       await trimOccasionally();
       return toEvent(row);
     },
