@@ -1,3 +1,4 @@
+import { copyPlain } from '../../shared/copy-plain.js';
 import { CONFLICT, retryOnConflict } from '../retry-on-conflict.js';
 
 /**
@@ -64,7 +65,7 @@ export class KnownVersions<T> {
   remember(key: string, version: string, value: T): void {
     this.#rows.delete(key);
     if (!this.#keep(value)) return;
-    this.#rows.set(key, { version, value: structuredClone(value) });
+    this.#rows.set(key, { version, value: copyPlain(value) });
     if (this.#rows.size > this.#limit) {
       const oldest = this.#rows.keys().next();
       if (!oldest.done) this.#rows.delete(oldest.value);

@@ -1,3 +1,4 @@
+import { copyPlain } from '../../shared/copy-plain.js';
 import { NightshiftError } from '../../errors.js';
 import { applyRunPatch, applyStepPatch } from '../apply-patch.js';
 import { isTerminal, meetsCondition } from '../contracts/run-store.js';
@@ -121,8 +122,8 @@ export function createPostgresRunStore(database: PostgresDatabase): RunStore {
 
     async update(runId, patch, condition) {
       // Applied after a read: a copy, so what the caller changes meanwhile does not reach it.
-      patch = structuredClone(patch);
-      condition = structuredClone(condition);
+      patch = copyPlain(patch);
+      condition = copyPlain(condition);
       // The condition is judged on the version the write replaces, so of racing conditional
       // updates (two processes taking over one run) exactly one sees it still met.
       return compareAndSet({
@@ -182,7 +183,7 @@ export function createPostgresRunStore(database: PostgresDatabase): RunStore {
 
     async updateStep(runId, stepId, patch) {
       // Applied after a read: a copy, so what the caller changes meanwhile does not reach it.
-      patch = structuredClone(patch);
+      patch = copyPlain(patch);
       await compareAndSet({
         what: `updating step ${stepId} of run ${runId}`,
         key: stepKey(runId, stepId),

@@ -34,11 +34,11 @@ export function createRedisAgentStore(
     change: (record: AgentRecord) => AgentRecord | undefined,
   ): Promise<AgentRecord | undefined> {
     const key = keys.agent(agentId);
-    let guess = known.take(key);
+    const currentValue = known.firstThenRead(key, () =>
+      connection.run((client) => client.get(key)),
+    );
     return retryOnConflict(`updating agent ${agentId}`, async () => {
-      const guessed = guess !== undefined;
-      const current = guess ?? (await connection.run((client) => client.get(key)));
-      guess = undefined;
+      const { value: current, guessed } = await currentValue();
       if (current === null) return undefined;
       const next = change(JSON.parse(current) as AgentRecord);
       // A condition not met by the value just read: nothing to write (a guess is read first).

@@ -55,8 +55,6 @@ export function createRedisApprovalStore(
   connection: RedisConnection,
   keys: RedisKeys,
 ): ApprovalStore {
-  const { scripts } = connection;
-
   async function readApprovals(members: readonly string[]): Promise<ApprovalRecord[]> {
     return readJsonValues<ApprovalRecord>(
       connection,
@@ -101,7 +99,7 @@ export function createRedisApprovalStore(
       const record = approvalRecord(approval);
       const value = approvalJson(record, 'approval');
       return connection.run(() =>
-        scripts.compareAndSet(keys.approval(record.approval_id), null, value, {
+        connection.scripts.compareAndSet(keys.approval(record.approval_id), null, value, {
           member: indexMember(record),
           remove: [],
           add: [
@@ -157,7 +155,7 @@ export function createRedisApprovalStore(
         // Lands only if the record is still the pending one read: a racing decision that
         // landed first makes this a conflict, and the next attempt finds it decided.
         const written = await connection.run(() =>
-          scripts.compareAndSet(key, current, value, {
+          connection.scripts.compareAndSet(key, current, value, {
             member: indexMember(approval),
             remove: [keys.approvalsWithState('pending')],
             add: [keys.approvalsWithState(decision.state)],

@@ -21,27 +21,6 @@ const MAX_RECONNECT_DELAY_MS = 3_000;
 /** ioredis, loaded by the first command of the first Redis connection. */
 const ioredis = lazyModule(() => import('ioredis'));
 
-/**
- * Every script of {@link RedisScripts}, by name. Stores take the scripts when they are made,
- * before the client (and ioredis) exists, so a connection hands them stand-ins that call the
- * client's own.
- */
-const SCRIPT_NAMES = Object.keys({
-  compareAndSet: true,
-  deleteIndexed: true,
-  appendAll: true,
-  appendUnique: true,
-  trimListHead: true,
-  setListItemIfUnchanged: true,
-  appendEvents: true,
-  holdBudget: true,
-  settleBudget: true,
-  grantBudget: true,
-  expireBudgetGrant: true,
-} satisfies Record<keyof RedisScripts, true>) as (keyof RedisScripts)[];
-
-type ScriptCall = (...args: unknown[]) => Promise<unknown>;
-
 /** Where a Redis store or event log keeps its keys. */
 export interface RedisLocationOptions {
   /** `redis://[:password@]host[:port][/db]` or `rediss://…`. */
@@ -86,9 +65,8 @@ export interface RedisConnectionOptions {
 /** One ioredis connection, as the stores and event logs use it. */
 export interface RedisConnection {
   /**
-   * The backend's Lua scripts, bound to this connection's client. Called inside `send` (where
-   * they belong, for `run`'s error handling); one called before the first `run()` makes the
-   * client first.
+   * The backend's Lua scripts, bound to this connection's client. Called inside a `run()`
+   * callback, where the client exists and `run`'s error handling applies.
    */
   readonly scripts: RedisScripts;
   /** The URL with its password masked, safe to print. */
@@ -200,16 +178,6 @@ export function createRedisConnection(
     });
   }
 
-  const standIns = Object.fromEntries(
-    SCRIPT_NAMES.map((name) => {
-      const call: ScriptCall = (...args) => {
-        const bound = (made: RedisScripts) => (made[name] as ScriptCall)(...args);
-        return scripts && waiting === 0 ? bound(scripts) : open().then(() => bound(scripts!));
-      };
-      return [name, call];
-    }),
-  ) as unknown as RedisScripts;
-
   function sendOn<T>(made: Redis, send: (client: Redis) => Promise<T>): Promise<T> {
     if (closed) return Promise.reject(closedError());
     // A client whose first connection failed has ended; try again for this caller.
@@ -224,7 +192,11 @@ export function createRedisConnection(
   }
 
   return {
-    scripts: standIns,
+    get scripts(): RedisScripts {
+      if (!scripts)
+        throw new Error('Redis scripts are called inside run(), once the client is made');
+      return scripts;
+    },
     description,
 
     run(send) {

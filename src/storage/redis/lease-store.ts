@@ -23,17 +23,21 @@ export function createRedisLeaseStore(connection: RedisConnection, keys: RedisKe
    */
   const held = new KnownValues(HELD_LEASES_KEPT);
 
-  async function readSlot(key: string): Promise<{ value: string | null; slot?: LeaseSlot }> {
-    const value = await connection.run((client) => client.get(keys.lease(key)));
-    return value === null ? { value } : { value, slot: JSON.parse(value) as LeaseSlot };
+  function readValue(key: string): Promise<string | null> {
+    return connection.run((client) => client.get(keys.lease(key)));
   }
 
-  /** The slot as this process wrote it when it holds it, once; else as read. */
-  async function slotOf(key: string, guess: { value?: string }) {
-    const known = guess.value;
-    guess.value = undefined;
-    if (known === undefined) return { ...(await readSlot(key)), guessed: false };
-    return { value: known, slot: JSON.parse(known) as LeaseSlot, guessed: true };
+  function slotOf(value: string | null): LeaseSlot | undefined {
+    return value === null ? undefined : (JSON.parse(value) as LeaseSlot);
+  }
+
+  /** For each try: the slot as this process wrote it when it holds it, on the first; else read. */
+  function heldThenRead(key: string) {
+    const next = held.firstThenRead(key, () => readValue(key));
+    return async () => {
+      const { value, guessed } = await next();
+      return { value, slot: slotOf(value), guessed };
+    };
   }
 
   /** Writes the slot if it still holds `expected`; CONFLICT when another writer changed it. */
@@ -51,7 +55,8 @@ export function createRedisLeaseStore(connection: RedisConnection, keys: RedisKe
   return {
     async acquire(key, holder, ttlMs): Promise<Lease | undefined> {
       return retryOnConflict(`acquiring lease ${key}`, async () => {
-        const { value, slot } = await readSlot(key);
+        const value = await readValue(key);
+        const slot = slotOf(value);
         const lease = acquireSlot(slot, key, holder, ttlMs, Date.now());
         if (!lease) return undefined;
         return (await writeSlot(key, value, lease)) === CONFLICT ? CONFLICT : lease;
@@ -59,10 +64,10 @@ export function createRedisLeaseStore(connection: RedisConnection, keys: RedisKe
     },
 
     async renew(key, holder, token, ttlMs) {
-      const guess = { value: held.take(key) };
+      const current = heldThenRead(key);
       return retryOnConflict(`renewing lease ${key}`, async () => {
         const now = Date.now();
-        const { value, slot, guessed } = await slotOf(key, guess);
+        const { value, slot, guessed } = await current();
         // Judged on the stored slot: a guess that does not hold is read before answering.
         if (!slot || !holdsSlot(slot, holder, token, now)) return guessed ? CONFLICT : false;
         return writeSlot(key, value, { ...slot, expires_at: now + ttlMs });
@@ -70,9 +75,9 @@ export function createRedisLeaseStore(connection: RedisConnection, keys: RedisKe
     },
 
     async release(key, holder, token) {
-      const guess = { value: held.take(key) };
+      const current = heldThenRead(key);
       return retryOnConflict(`releasing lease ${key}`, async () => {
-        const { value, slot, guessed } = await slotOf(key, guess);
+        const { value, slot, guessed } = await current();
         if (!slot || !holdsSlot(slot, holder, token, Date.now())) return guessed ? CONFLICT : false;
         // The slot stays, freed, so the next token still grows past this one.
         return writeSlot(key, value, { ...slot, holder: null, expires_at: 0 });
@@ -80,7 +85,7 @@ export function createRedisLeaseStore(connection: RedisConnection, keys: RedisKe
     },
 
     async get(key) {
-      return leaseOf((await readSlot(key)).slot, Date.now());
+      return leaseOf(slotOf(await readValue(key)), Date.now());
     },
   };
 }

@@ -51,7 +51,9 @@ function compareBytes(a: string, b: string): number {
  * Lua step. Steps are a list per run, with a set of their ids to refuse duplicates.
  */
 export function createRedisRunStore(connection: RedisConnection, keys: RedisKeys): RunStore {
-  const written = new WrittenSteps();
+  /** Steps this process appended, with where they went in their run's list and their JSON. */
+  const written = new KnownValues<{ position: number; value: string }>(WRITTEN_STEPS_KEPT);
+  const stepKey = (runId: string, stepId: string) => `${runId}\u0000${stepId}`;
   /** Unfinished runs as this process last wrote them: their next update sends no read first. */
   const known = new KnownValues(KNOWN_RUNS_KEPT);
 
@@ -154,12 +156,12 @@ export function createRedisRunStore(connection: RedisConnection, keys: RedisKeys
       patch = copyPlain(patch);
       condition = copyPlain(condition);
       const key = keys.run(runId);
-      let guess = known.take(key);
+      // First the run as this process last wrote it, if it did; read when that is not it.
+      const currentValue = known.firstThenRead(key, () =>
+        connection.run((client) => client.get(key)),
+      );
       return retryOnConflict(`updating run ${runId}`, async () => {
-        // First the run as this process last wrote it, if it did; read when that is not it.
-        const guessed = guess !== undefined;
-        const current = guess ?? (await connection.run((client) => client.get(key)));
-        guess = undefined;
+        const { value: current, guessed } = await currentValue();
         if (current === null) return undefined;
         const run = JSON.parse(current) as RunRecord;
         // Judged on the value read; the write below applies only if it is still that value.
@@ -206,7 +208,8 @@ export function createRedisRunStore(connection: RedisConnection, keys: RedisKeys
           value,
         ),
       );
-      if (position !== undefined) written.remember(step.run_id, step.step_id, position, value);
+      if (position !== undefined)
+        written.remember(stepKey(step.run_id, step.step_id), { position, value });
       if (position === undefined) {
         throw new NightshiftError(
           'invalid_state',
@@ -222,7 +225,7 @@ export function createRedisRunStore(connection: RedisConnection, keys: RedisKeys
       const key = keys.runSteps(runId);
       // A step this process wrote is updated where it put it, as it wrote it: one round trip,
       // still a compare-and-set (another process's change since sends it the long way).
-      const mine = written.take(runId, stepId);
+      const mine = written.take(stepKey(runId, stepId));
       if (mine) {
         const next = JSON.stringify(applyStepPatch(JSON.parse(mine.value) as RunStep, patch));
         const set = await connection.run(() =>
@@ -310,31 +313,9 @@ export function createRedisRunStore(connection: RedisConnection, keys: RedisKeys
 /** The most unfinished runs a run store remembers having written. */
 const KNOWN_RUNS_KEPT = 5_000;
 
-/** The most steps a run store remembers having written (those not yet updated). */
-const WRITTEN_STEPS_KEPT = 10_000;
-
 /**
- * Steps this process appended and has not updated yet, with where they went in their run's
- * list and their JSON as written: a step is appended `started` and updated once, `completed`,
- * by the process running it, and a run's list only grows, so the position holds. Bounded: the
- * oldest are forgotten first (their update then reads the list).
+ * The most steps a run store remembers having written and not yet updated: a step is appended
+ * `started` and updated once, `completed`, by the process running it, and a run's list only
+ * grows, so where it went holds.
  */
-class WrittenSteps {
-  readonly #steps = new Map<string, { position: number; value: string }>();
-
-  remember(runId: string, stepId: string, position: number, value: string): void {
-    if (this.#steps.size >= WRITTEN_STEPS_KEPT) {
-      const oldest = this.#steps.keys().next().value;
-      if (oldest !== undefined) this.#steps.delete(oldest);
-    }
-    this.#steps.set(`${runId}\u0000${stepId}`, { position, value });
-  }
-
-  /** The step as this process wrote it, forgotten from now on (it is about to change). */
-  take(runId: string, stepId: string): { position: number; value: string } | undefined {
-    const key = `${runId}\u0000${stepId}`;
-    const step = this.#steps.get(key);
-    this.#steps.delete(key);
-    return step;
-  }
-}
+const WRITTEN_STEPS_KEPT = 10_000;
