@@ -100,6 +100,7 @@ export class TimedMemoryRouter extends MemoryRouter {
         leases: timedObject('leases', store.leases, timer),
         budgets: timedObject('budgets', store.budgets, timer),
         approvals: timedObject('approvals', store.approvals, timer),
+        phases: timedObject('phases', store.phases, timer),
         description: store.description,
         close: () => store.close(),
       };

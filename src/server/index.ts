@@ -25,7 +25,6 @@ export {
 } from './app-options.js';
 export type { ApiErrorBody, ServerErrorCode } from './api-error.js';
 export { isLoopbackHost } from './loopback-host.js';
-export { openApiDocument } from './openapi-document.js';
 export type { ServerEnvironment } from './server-context.js';
 export { redactDefinition } from './redact-definition.js';
 export { formatUsd } from './dashboard/format-usd.js';

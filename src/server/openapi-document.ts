@@ -32,41 +32,51 @@ function pathsOf(rows: readonly OperationRow[]): Record<string, Record<string, u
   return paths;
 }
 
-/** The OpenAPI 3.1 document served at `/openapi.json`. */
-export const openApiDocument = {
-  openapi: '3.1.0',
-  info: {
-    title: 'Nightshift',
-    version: '0.1.0',
-    description:
-      "Manage and watch background LLM agents. Every `/api` and `/metrics` call needs `Authorization: Bearer <token>` when the server has a token. Requests must name the server in `Host`, and browsers may call only from the server's own origin.",
-  },
-  security: [{ bearer: [] }],
-  tags: [
-    { name: 'agents' },
-    { name: 'runs' },
-    { name: 'events' },
-    { name: 'budgets' },
-    { name: 'approvals' },
-    { name: 'operations' },
-    { name: 'dashboard' },
-  ],
-  paths: pathsOf(OPERATIONS),
-  components: {
-    securitySchemes: {
-      bearer: {
-        type: 'http',
-        scheme: 'bearer',
-        description:
-          "The server's token (`NIGHTSHIFT_TOKEN`). Required when set; never sent in URLs.",
+/** The OpenAPI 3.1 document served at `/openapi.json`, built once on first use. */
+export function openApiDocument(): OpenApiDocument {
+  built ??= buildDocument();
+  return built;
+}
+
+type OpenApiDocument = ReturnType<typeof buildDocument>;
+let built: OpenApiDocument | undefined;
+
+function buildDocument() {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Nightshift',
+      version: '0.1.0',
+      description:
+        "Manage and watch background LLM agents. Every `/api` and `/metrics` call needs `Authorization: Bearer <token>` when the server has a token. Requests must name the server in `Host`, and browsers may call only from the server's own origin.",
+    },
+    security: [{ bearer: [] }],
+    tags: [
+      { name: 'agents' },
+      { name: 'runs' },
+      { name: 'events' },
+      { name: 'budgets' },
+      { name: 'approvals' },
+      { name: 'operations' },
+      { name: 'dashboard' },
+    ],
+    paths: pathsOf(OPERATIONS),
+    components: {
+      securitySchemes: {
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          description:
+            "The server's token (`NIGHTSHIFT_TOKEN`). Required when set; never sent in URLs.",
+        },
       },
+      responses: {
+        Unauthorized: errorResponse('`unauthorized`: the bearer token is missing or wrong.'),
+        Forbidden: errorResponse(
+          '`host_not_allowed`: the Host header does not name this server; `origin_not_allowed`: the request came from another origin.',
+        ),
+      },
+      schemas: componentSchemas(),
     },
-    responses: {
-      Unauthorized: errorResponse('`unauthorized`: the bearer token is missing or wrong.'),
-      Forbidden: errorResponse(
-        '`host_not_allowed`: the Host header does not name this server; `origin_not_allowed`: the request came from another origin.',
-      ),
-    },
-    schemas: componentSchemas(),
-  },
-} as const;
+  } as const;
+}

@@ -9,7 +9,7 @@ import type { Redactor } from './redactor.js';
  * are; what is served is redacted again by the service, for values stored before a secret was known.
  */
 export function guardedStore(store: Store, redactor: Redactor): Store {
-  const { agents, runs, messages, approvals } = store;
+  const { agents, runs, messages, approvals, phases } = store;
   return {
     description: store.description,
     close: () => store.close(),
@@ -36,6 +36,11 @@ export function guardedStore(store: Store, redactor: Redactor): Store {
       listSteps: (runId) => runs.listSteps(runId),
       deleteByAgent: (agentId) => runs.deleteByAgent(agentId),
       pruneEnded: (options) => runs.pruneEnded(options),
+    },
+    phases: {
+      claimLeased: (run, lease) => phases.claimLeased(redactor.redact(run), lease),
+      end: (runId, patch, condition, effects) =>
+        phases.end(runId, redactor.redact(patch), condition, redactor.redact(effects)),
     },
     messages: {
       append: (sessionId, entries) => messages.append(sessionId, redactor.redact(entries)),

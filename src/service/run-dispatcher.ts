@@ -11,7 +11,7 @@ import { executeRun, type ExecutorContext } from './run-executor.js';
 import { abortReasons } from './runs/abort-reasons.js';
 import { OverlapLeases } from './runs/overlap-lease.js';
 import { keepRunHeld } from './runs/run-heartbeat.js';
-import type { EndedRun, RunTransitions } from './runs/run-transitions.js';
+import type { EndedRun, LeasedRunClaim, RunTransitions } from './runs/run-transitions.js';
 
 /** A run executing in this process. */
 interface RunHandle {
@@ -173,7 +173,7 @@ export class RunDispatcher {
       }
     }
     // A replay runs beside the agent's runs: it is not one of its ticks.
-    if (run.trigger === 'replay') return this.#claimAndStart(agent, run, undefined);
+    if (run.trigger === 'replay') return this.#claimAndStart(agent, run);
     const policy = agent.definition.overlap_policy;
     // A run waiting for a budget or a person counts as running under `skip` and `queue_one`: a
     // new tick would only wait too (or spend what the older run waits for).
@@ -193,7 +193,7 @@ export class RunDispatcher {
     if (this.#busyHere(agent.agent_id)) await this.#settleEnded(agent.agent_id);
     const busyLocally = this.#busyHere(agent.agent_id);
 
-    if (policy === 'allow') return this.#claimAndStart(agent, run, undefined);
+    if (policy === 'allow') return this.#claimAndStart(agent, run);
 
     if (policy === 'cancel_previous') {
       const previous = [...(this.#running.get(agent.agent_id)?.values() ?? [])];
@@ -204,9 +204,13 @@ export class RunDispatcher {
       return this.#start(agent, run, undefined);
     }
 
-    if (!busyLocally) await this.#releasing.get(agent.agent_id)?.catch(() => undefined);
-    const lease = busyLocally ? undefined : await this.#leases.acquire(agent.agent_id, run.run_id);
-    if (lease) return this.#claimAndStart(agent, run, lease);
+    if (!busyLocally) {
+      await this.#releasing.get(agent.agent_id)?.catch(() => undefined);
+      const claimed = await this.#claimLeased(agent.agent_id, run);
+      if (claimed.outcome === 'claimed')
+        return this.#start(agent, claimed.run, claimed.lease, new AbortController(), true);
+      if (claimed.outcome === 'exists') return undefined;
+    }
 
     if (
       policy === 'queue_one' &&
@@ -328,16 +332,22 @@ export class RunDispatcher {
     while (this.#aftermath.size > 0) await Promise.allSettled([...this.#aftermath]);
   }
 
-  /** Claims the run as running (one write, not two) and starts it. */
-  async #claimAndStart(
-    agent: AgentRecord,
-    run: RunRecord,
-    lease: Lease | undefined,
-  ): Promise<RunRecord | undefined> {
+  /**
+   * Claims the run as running with the agent's overlap lease, in one store call; a lease whose
+   * holder is known dead is freed and tried for once more.
+   */
+  async #claimLeased(agentId: string, run: RunRecord): Promise<LeasedRunClaim> {
+    const request = this.#leases.request(agentId, run.run_id);
+    const claimed = await this.#transitions.claimRunningLeased(run, request);
+    if (claimed.outcome !== 'lease_held' || !(await this.#leases.freeIfOwnerDead(agentId)))
+      return claimed;
+    return this.#transitions.claimRunningLeased(run, request);
+  }
+
+  /** Claims the run as running (one write, not two) and starts it, under no overlap lease. */
+  async #claimAndStart(agent: AgentRecord, run: RunRecord): Promise<RunRecord | undefined> {
     const running = await this.#transitions.claimRunning(run);
-    if (running) return this.#start(agent, running, lease, new AbortController(), true);
-    if (lease) await this.#leases.release(lease);
-    return undefined;
+    return running && this.#start(agent, running, undefined, new AbortController(), true);
   }
 
   #start(
@@ -355,8 +365,14 @@ export class RunDispatcher {
         })
       : undefined;
     const executed = (async (): Promise<EndedRun> => {
+      let ended: EndedRun | undefined;
       try {
-        return await executeRun(this.#context, agent, run, controller.signal, claimedRunning);
+        ended = await executeRun(this.#context, agent, run, controller.signal, {
+          claimedRunning,
+          // The terminal write gives the lease up with it.
+          ...(holding ? { overlapLease: () => holding.handOver() } : {}),
+        });
+        return ended;
       } finally {
         runs.delete(run.run_id);
         this.#byRunId.delete(run.run_id);
@@ -364,7 +380,7 @@ export class RunDispatcher {
         if (holding) {
           // A run dispatched meanwhile waits for this release rather than find the lease of a
           // run that has ended and be skipped for overlap with it.
-          const released = holding.release().finally(() => {
+          const released = holding.release(ended?.leaseReleased).finally(() => {
             if (this.#releasing.get(agent.agent_id) === released)
               this.#releasing.delete(agent.agent_id);
           });

@@ -16,6 +16,7 @@ import {
   type AgentRecord,
   type AttemptRecord,
   type ErrorInfo,
+  type Lease,
   type RunRecord,
   type RunStatus,
   type RunStep,
@@ -32,7 +33,12 @@ import { abortReasons, endingOnAbort } from './runs/abort-reasons.js';
 import { freshAttempts, resumeChain, resumeMarker } from './runs/resume-plan.js';
 import { renewalIntervalMs } from './runs/run-heartbeat.js';
 import { replaySourceOf } from './replay/replay-source.js';
-import type { EndedRun, RunTransitions, TransitionContext } from './runs/run-transitions.js';
+import type {
+  AttemptFailure,
+  EndedRun,
+  RunTransitions,
+  TransitionContext,
+} from './runs/run-transitions.js';
 import { TRACING_OFF, type RunTrace, type RunTracing } from './telemetry/run-tracing.js';
 
 /** The model and tools one agent's runs use (built once per definition). */
@@ -57,6 +63,17 @@ export interface ExecutorContext extends TransitionContext {
   budgets: ServiceBudgets;
   /** Traces runs (`telemetry`); default off. */
   tracing?: RunTracing;
+}
+
+/** How {@link executeRun} takes the run. */
+export interface ExecuteOptions {
+  /** The claim itself recorded the run as running (status and `started_at`): no first write. */
+  claimedRunning?: boolean;
+  /**
+   * The agent's overlap lease the run holds, handed over (no longer renewed) for its terminal
+   * write to give up with it; the caller gives it up otherwise (`EndedRun.leaseReleased`).
+   */
+  overlapLease?: () => Lease;
 }
 
 /** One attempt's result: the runtime's, or a setup failure carrying any Nightshift error code. */
@@ -84,15 +101,14 @@ function setupFailure(error: unknown): AttemptResult {
  * record and its lease kept current, lifecycle events around the runtime's own. Every write is
  * fenced by this process's lease on the run: if another process took the run over (this one
  * stalled past its lease), this one stops and writes nothing more. Never throws for the run's
- * failure. `claimedRunning`: the claim itself recorded the run as running (status and
- * `started_at`), so the first write is not needed.
+ * failure.
  */
 export async function executeRun(
   context: ExecutorContext,
   agent: AgentRecord,
   claimed: RunRecord,
   outerSignal: AbortSignal,
-  claimedRunning = false,
+  options: ExecuteOptions = {},
 ): Promise<EndedRun> {
   const tracing = context.tracing ?? TRACING_OFF;
   // Only while the trace export is still being set up, at the service's start.
@@ -102,7 +118,7 @@ export async function executeRun(
   const runTrace = tracing.startRun(agent, claimed);
   let ended: EndedRun | undefined;
   try {
-    ended = await executeStretch(context, agent, claimed, outerSignal, claimedRunning, runTrace);
+    ended = await executeStretch(context, agent, claimed, outerSignal, options, runTrace);
     return ended;
   } finally {
     runTrace.end(ended?.run ?? claimed);
@@ -115,7 +131,7 @@ async function executeStretch(
   agent: AgentRecord,
   claimed: RunRecord,
   outerSignal: AbortSignal,
-  claimedRunning: boolean,
+  { claimedRunning = false, overlapLease }: ExecuteOptions,
   runTrace: RunTrace,
 ): Promise<EndedRun> {
   const { store, events, now, instanceId, transitions } = context;
@@ -155,6 +171,7 @@ async function executeStretch(
   let final:
     | { status: RunStatus; output: string | null; output_json: unknown; error: ErrorInfo | null }
     | undefined;
+  let lastFailure: AttemptFailure | undefined;
   try {
     if (!claimedRunning && !(await write(() => transitions.start(runId, startedAt))))
       return unrecorded();
@@ -278,16 +295,19 @@ async function executeStretch(
         attempts[attempts.length - 1] = { ...attempts[attempts.length - 1]!, error };
       }
       const willRetry = retryable && retriesLeft && !blocked;
-      await transitions.attemptFailed(claimed, {
+      const failure: AttemptFailure = {
         error: error ?? { code: 'unknown', message: 'the attempt failed' },
         attempt,
         willRetry,
         status,
-      });
+      };
       if (!willRetry) {
+        // Told once the run's end is on the record, as a completed run's event is.
+        lastFailure = failure;
         final = { status, output: null, output_json: null, error };
         break;
       }
+      await transitions.attemptFailed(claimed, failure);
       // The final write records the last attempt; one followed by a retry is recorded now.
       if (!(await write(() => transitions.retry(runId, attempts, usage)))) return unrecorded();
       const waited = await abortableSleep(retryDelayMs(task, attempt + 1), signal);
@@ -306,9 +326,14 @@ async function executeStretch(
     clearInterval(heartbeat);
     outerSignal.removeEventListener('abort', onOuterAbort);
   }
-  if (lost || !final) return unrecorded();
-
-  return (await transitions.finish(latest, { ...final, usage, attempts })) ?? unrecorded();
+  const ended =
+    lost || !final
+      ? unrecorded()
+      : ((await transitions.finish(latest, { ...final, usage, attempts }, overlapLease?.())) ??
+        unrecorded());
+  // The last attempt's failure, after the terminal write: whoever hears it reads the run ended.
+  if (lastFailure) await transitions.attemptFailed(claimed, lastFailure);
+  return ended;
 }
 
 /** Where a resuming attempt goes on from. */

@@ -1,7 +1,12 @@
 import { copyPlain } from '../shared/copy-plain.js';
 import { applyAgentPatch, meetsAgentCondition } from './apply-patch.js';
 import type { Clock } from './clock.js';
-import { applyStatsDelta, type AgentRecord, type AgentStore } from './contracts/agent-store.js';
+import {
+  applyStatsDelta,
+  type AgentRecord,
+  type AgentStore,
+  type StatsDelta,
+} from './contracts/agent-store.js';
 
 /** How a change of one agent is written: `durable` for what the API acknowledges (promise 6). */
 export interface AgentChangeOptions {
@@ -45,12 +50,18 @@ export function agentChanges(
 
     async updateStats(agentId, delta) {
       const snapshot = copyPlain(delta);
-      // Counters are not part of the definition or state: version stays as it is.
-      return readModifyWrite(
-        agentId,
-        (record) => ({ ...record, stats: applyStatsDelta(record.stats, snapshot) }),
-        { durable: false },
-      );
+      return readModifyWrite(agentId, (record) => withStats(record, snapshot), {
+        durable: false,
+      });
     },
   };
+}
+
+/**
+ * The agent after its counters take `delta` in: the change `updateStats` makes (and a backend's
+ * run end that writes the stats with the run). Counters are not part of the definition or
+ * state: `version` stays as it is.
+ */
+export function withStats(record: AgentRecord, delta: StatsDelta): AgentRecord {
+  return { ...record, stats: applyStatsDelta(record.stats, delta) };
 }

@@ -53,6 +53,7 @@ export class FrozenStore {
       leases: wrap(inner.leases, ['holder', 'get']),
       budgets: wrap(inner.budgets, ['holdsOf', 'counters', 'listGrants']),
       approvals: wrap(inner.approvals, ['get', 'list']),
+      phases: wrap(inner.phases, []),
     };
   }
 

@@ -6,6 +6,7 @@ import { describeBudgetStore } from './contracts/budget-store.js';
 import { describeEventLog } from './contracts/event-log.js';
 import { agentMessage, type StoreFactory } from './contracts/fixtures.js';
 import { describeLeaseStore } from './contracts/lease-store.js';
+import { describeRunPhases } from './contracts/run-phases.js';
 import { describeMessageStore } from './contracts/message-store.js';
 import { describeRunStore } from './contracts/run-store.js';
 
@@ -18,6 +19,7 @@ describeAgentStore('memory', storeFactory);
 describeRunStore('memory', storeFactory);
 describeMessageStore('memory', storeFactory);
 describeLeaseStore('memory', storeFactory);
+describeRunPhases('memory', storeFactory);
 describeBudgetStore('memory', storeFactory);
 describeApprovalStore('memory', storeFactory);
 describeEventLog('memory', async (options) => {

@@ -27,6 +27,7 @@ import {
   type StoreFactory,
 } from './contracts/fixtures.js';
 import { describeLeaseStore } from './contracts/lease-store.js';
+import { describeRunPhases } from './contracts/run-phases.js';
 import { describeMessageStore } from './contracts/message-store.js';
 import { describeRunStore } from './contracts/run-store.js';
 import { postgresTestUrl, postgresUnavailableReason, uniqueName } from './postgres-server.js';
@@ -103,16 +104,24 @@ describePostgres('postgres', () => {
   const storeFactory: StoreFactory = async (options = {}) => {
     const schema = uniqueName('nightshift_test');
     const store = createPostgresStore({ url, namespace: schema, now: options.now });
+    const siblings: Store[] = [];
     return {
       store,
       cleanup: async () => {
+        for (const sibling of siblings) await sibling.close();
         await store.close();
         await dropSchema(schema);
+      },
+      sibling: () => {
+        const sibling = createPostgresStore({ url, namespace: schema, now: options.now });
+        siblings.push(sibling);
+        return sibling;
       },
     };
   };
 
   describeAgentStore('postgres', storeFactory);
+  describeRunPhases('postgres', storeFactory);
   describeRunStore('postgres', storeFactory);
   describeMessageStore('postgres', storeFactory);
   describeLeaseStore('postgres', storeFactory);

@@ -87,18 +87,34 @@ export interface FaultyProxy {
   close(): Promise<void>;
 }
 
+/** A TCP proxy in front of Redis (see {@link startRedisProxy}). */
+export interface RedisProxy {
+  /** The Redis URL through the proxy (same password and database). */
+  url: string;
+  close(): Promise<void>;
+}
+
+/** What a {@link startRedisProxy} does with the bytes it forwards. */
+export interface ProxyHandlers {
+  /** Sees each chunk a client sends, before it is forwarded to Redis. */
+  request?(chunk: Buffer): void;
+  /** Sees each chunk of Redis's replies; false drops the client's connection instead of forwarding it. */
+  reply?(chunk: Buffer): boolean;
+}
+
 /**
- * Starts a {@link FaultyProxy} to `url`: a write reaches Redis and is applied, but the
- * client never hears so, as when a network drops mid-reply.
+ * Starts a TCP proxy to the Redis at `url`: one upstream connection per client connection,
+ * each with the handlers `handlersFor()` makes for it.
  */
-export async function startFaultyProxy(url: string = REDIS_URL): Promise<FaultyProxy> {
+export async function startRedisProxy(
+  url: string,
+  handlersFor: () => ProxyHandlers,
+): Promise<RedisProxy> {
   const target = new URL(url);
   const sockets = new Set<Socket>();
-  let armed = false;
-  let scripts = 0;
   const server = createServer((downstream) => {
+    const handlers = handlersFor();
     const upstream = connect(Number(target.port || 6379), target.hostname);
-    let losing = false;
     for (const socket of [downstream, upstream]) {
       sockets.add(socket);
       socket.on('error', () => undefined);
@@ -109,15 +125,11 @@ export async function startFaultyProxy(url: string = REDIS_URL): Promise<FaultyP
       });
     }
     downstream.on('data', (chunk: Buffer) => {
-      scripts += chunk.toString('latin1').match(/\r\nevalsha\r\n/gi)?.length ?? 0;
-      if (armed && /\r\n(evalsha|eval)\r\n/i.test(chunk.toString('latin1'))) {
-        armed = false;
-        losing = true;
-      }
+      handlers.request?.(chunk);
       upstream.write(chunk);
     });
     upstream.on('data', (chunk: Buffer) => {
-      if (losing) downstream.destroy();
+      if (handlers.reply?.(chunk) === false) downstream.destroy();
       else downstream.write(chunk);
     });
   });
@@ -127,13 +139,39 @@ export async function startFaultyProxy(url: string = REDIS_URL): Promise<FaultyP
   proxied.port = String((server.address() as AddressInfo).port);
   return {
     url: proxied.toString(),
-    loseNextScriptReply() {
-      armed = true;
-    },
-    scriptCalls: () => scripts,
     async close() {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
+  };
+}
+
+/**
+ * Starts a {@link FaultyProxy} to `url`: a write reaches Redis and is applied, but the
+ * client never hears so, as when a network drops mid-reply.
+ */
+export async function startFaultyProxy(url: string = REDIS_URL): Promise<FaultyProxy> {
+  let armed = false;
+  let scripts = 0;
+  const proxy = await startRedisProxy(url, () => {
+    // This connection's next reply is lost, and the connection with it.
+    let losing = false;
+    return {
+      request(chunk) {
+        scripts += chunk.toString('latin1').match(/\r\nevalsha\r\n/gi)?.length ?? 0;
+        if (armed && /\r\n(evalsha|eval)\r\n/i.test(chunk.toString('latin1'))) {
+          armed = false;
+          losing = true;
+        }
+      },
+      reply: () => !losing,
+    };
+  });
+  return {
+    ...proxy,
+    loseNextScriptReply() {
+      armed = true;
+    },
+    scriptCalls: () => scripts,
   };
 }

@@ -26,6 +26,7 @@ import {
   type StoreFactory,
 } from './contracts/fixtures.js';
 import { describeLeaseStore } from './contracts/lease-store.js';
+import { describeRunPhases } from './contracts/run-phases.js';
 import { describeMessageStore } from './contracts/message-store.js';
 import { describeRunStore } from './contracts/run-store.js';
 import {
@@ -64,16 +65,21 @@ function admin(): Redis {
 const storeFactory: StoreFactory = async (options = {}) => {
   const prefix = freshPrefix();
   // The namespace is the prefix without its closing colon.
-  const store = createRedisStore({
-    url: REDIS_URL,
-    namespace: prefix.slice(0, -1),
-    now: options.now,
-  });
+  const open = () =>
+    createRedisStore({ url: REDIS_URL, namespace: prefix.slice(0, -1), now: options.now });
+  const store = open();
+  const siblings: Store[] = [];
   return {
     store,
     cleanup: async () => {
+      for (const sibling of siblings) await sibling.close();
       await store.close();
       await deleteKeys(admin(), prefix);
+    },
+    sibling: () => {
+      const sibling = open();
+      siblings.push(sibling);
+      return sibling;
     },
   };
 };
@@ -101,6 +107,7 @@ describeRedis('redis backend', () => {
   });
 
   describeAgentStore('redis', storeFactory);
+  describeRunPhases('redis', storeFactory);
   describeRunStore('redis', storeFactory);
   describeMessageStore('redis', storeFactory);
   describeLeaseStore('redis', storeFactory);

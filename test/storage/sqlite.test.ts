@@ -24,6 +24,7 @@ import {
   type StoreFactory,
 } from './contracts/fixtures.js';
 import { describeLeaseStore } from './contracts/lease-store.js';
+import { describeRunPhases } from './contracts/run-phases.js';
 import { describeMessageStore } from './contracts/message-store.js';
 import { describeRunStore } from './contracts/run-store.js';
 import { MIGRATIONS, migrate } from '../../src/storage/sqlite/migrations.js';
@@ -31,20 +32,26 @@ import { temporaryDirectory } from './temporary-directory.js';
 
 const storeFactory: StoreFactory = async (options = {}) => {
   const directory = temporaryDirectory();
-  const store = createSqliteStore({
-    path: join(directory.path, 'nightshift.db'),
-    now: options.now,
-  });
+  const path = join(directory.path, 'nightshift.db');
+  const store = createSqliteStore({ path, now: options.now });
+  const siblings: Store[] = [];
   return {
     store,
     cleanup: async () => {
+      for (const sibling of siblings) await sibling.close();
       await store.close();
       directory.remove();
+    },
+    sibling: () => {
+      const sibling = createSqliteStore({ path, now: options.now });
+      siblings.push(sibling);
+      return sibling;
     },
   };
 };
 
 describeAgentStore('sqlite', storeFactory);
+describeRunPhases('sqlite', storeFactory);
 describeRunStore('sqlite', storeFactory);
 describeMessageStore('sqlite', storeFactory);
 describeLeaseStore('sqlite', storeFactory);

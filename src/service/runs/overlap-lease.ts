@@ -1,4 +1,4 @@
-import type { Lease, LeaseStore } from '../../storage/contracts/index.js';
+import type { Lease, LeaseRequest, LeaseStore } from '../../storage/contracts/index.js';
 import { ownerKnownDead } from '../../shared/process-liveness.js';
 import { abortableSleep } from '../abortable-sleep.js';
 import { renewalIntervalMs } from './run-heartbeat.js';
@@ -6,6 +6,14 @@ import { renewalIntervalMs } from './run-heartbeat.js';
 /** The lease key that keeps one agent's runs from overlapping, cluster-wide. */
 function overlapLeaseKey(agentId: string): string {
   return `overlap:${agentId}`;
+}
+
+/** An overlap lease kept renewed for a running run (`OverlapLeases.hold`). */
+export interface HeldLease {
+  /** Stops renewing it and gives it as it is now, for the run's terminal write to give up. */
+  handOver(): Lease;
+  /** Gives it up, unless `releasedWithEnd`: the run's terminal write gave it up already. */
+  release(releasedWithEnd?: boolean): Promise<void>;
 }
 
 /** What the overlap leases need: the store's leases and this process's name and lease length. */
@@ -38,17 +46,32 @@ export class OverlapLeases {
    * known dead (a process of this machine that is gone) is released first, fenced by its token.
    */
   async acquire(agentId: string, runId: string): Promise<Lease | undefined> {
-    const { leases, instanceId, leaseTtlMs } = this.#context;
-    const key = overlapLeaseKey(agentId);
+    const { key, holder, ttlMs } = this.request(agentId, runId);
+    const { leases } = this.#context;
+    const lease = await leases.acquire(key, holder, ttlMs);
+    if (lease || !(await this.freeIfOwnerDead(agentId))) return lease;
+    return leases.acquire(key, holder, ttlMs);
+  }
+
+  /** The lease one run of an agent takes (for a claim that takes it with the run). */
+  request(agentId: string, runId: string): LeaseRequest {
+    const { instanceId, leaseTtlMs } = this.#context;
     // The holder names this process as well as the run: two processes firing the same tick must
     // not both "hold" the lease (the loser would release it while the winner's run goes on).
-    const holder = `${instanceId}/${runId}`;
-    const lease = await leases.acquire(key, holder, leaseTtlMs);
-    if (lease) return lease;
+    return { key: overlapLeaseKey(agentId), holder: `${instanceId}/${runId}`, ttlMs: leaseTtlMs };
+  }
+
+  /**
+   * Releases an agent's lease whose holder is known dead (a process of this machine that is
+   * gone), fenced by its token; true when it did, so the caller may try for it again.
+   */
+  async freeIfOwnerDead(agentId: string): Promise<boolean> {
+    const { leases } = this.#context;
+    const key = overlapLeaseKey(agentId);
     const held = await leases.get(key);
-    if (!held || !ownerKnownDead(held.holder)) return undefined;
+    if (!held || !ownerKnownDead(held.holder)) return false;
     await leases.release(key, held.holder, held.token);
-    return leases.acquire(key, holder, leaseTtlMs);
+    return true;
   }
 
   /**
@@ -87,7 +110,7 @@ export class OverlapLeases {
     runId: string,
     lease: Lease,
     onLost: (holder: string | undefined) => void,
-  ): { release(): Promise<void> } {
+  ): HeldLease {
     let held = lease;
     const timer = setInterval(() => {
       void this.keep(agentId, runId, held)
@@ -104,9 +127,13 @@ export class OverlapLeases {
     }, renewalIntervalMs(this.#context.leaseTtlMs));
     timer.unref();
     return {
-      release: () => {
+      handOver: () => {
         clearInterval(timer);
-        return this.release(held);
+        return held;
+      },
+      release: (releasedWithEnd = false) => {
+        clearInterval(timer);
+        return releasedWithEnd ? Promise.resolve() : this.release(held);
       },
     };
   }

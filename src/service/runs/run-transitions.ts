@@ -3,10 +3,13 @@ import {
   type AgentRecord,
   type AttemptRecord,
   type ErrorInfo,
+  type Lease,
+  type LeaseRequest,
   type RunCondition,
   type RunPatch,
   type RunRecord,
   type RunStatus,
+  type StatsDelta,
   type Store,
   type Usage,
   type WaitingStatus,
@@ -30,7 +33,13 @@ export interface EndedRun {
   run: RunRecord;
   /** Undefined when the agent is gone. */
   agent: AgentRecord | undefined;
+  /** True when the terminal write gave up the run's overlap lease with it. */
+  leaseReleased?: boolean;
 }
+
+/** What claiming a tick's run with the agent's overlap lease came to. */
+export type LeasedRunClaim =
+  { outcome: 'claimed'; run: RunRecord; lease: Lease } | { outcome: 'exists' | 'lease_held' };
 
 /** How a run ends, besides its status: what the terminal write records. */
 interface Ending {
@@ -65,7 +74,8 @@ export function runDurationMs(run: Pick<RunRecord, 'started_at'>, endedAt: Date)
  * interrupt, abandon, and recovery's take-over. Each is one compare-and-set on the run record —
  * an insert-if-absent for a claim, else fenced by the lease owner (and status) — followed by the
  * agent's stats and the run's event, in that order, so whoever hears the event reads the stats
- * it reports. A transition that lost its fence (another process holds the run, or it is gone)
+ * it reports. A run's busiest moments are one store call each (`store.phases`): a tick's claim
+ * with the agent's overlap lease, and an end with the stats and the lease's release. A transition that lost its fence (another process holds the run, or it is gone)
  * returns undefined and writes nothing more. The duration of every ended run follows
  * {@link runDurationMs}; a run of a scheduled tick, once ended, counts its tick as dealt with
  * (`last_scheduled_at`).
@@ -89,12 +99,25 @@ export class RunTransitions {
 
   /** Claims a tick's run as `running` (one write, not two); undefined when it was claimed already. */
   async claimRunning(run: RunRecord): Promise<RunRecord | undefined> {
-    const running: RunRecord = {
-      ...run,
-      status: 'running',
-      started_at: this.#context.now().toISOString(),
-    };
+    const running = this.#running(run);
     return (await this.claim(running)) ? running : undefined;
+  }
+
+  /**
+   * Claims a tick's run as `running` and takes the agent's overlap lease with it, in one store
+   * call: nothing is written when the run id was claimed already (`exists`) or another run
+   * holds the lease (`lease_held`).
+   */
+  async claimRunningLeased(run: RunRecord, lease: LeaseRequest): Promise<LeasedRunClaim> {
+    const running = this.#running(run);
+    const claimed = await this.#context.store.phases.claimLeased(running, lease);
+    return claimed.outcome === 'claimed'
+      ? { outcome: 'claimed', run: running, lease: claimed.lease }
+      : claimed;
+  }
+
+  #running(run: RunRecord): RunRecord {
+    return { ...run, status: 'running', started_at: this.#context.now().toISOString() };
   }
 
   /** Claims a tick's run as `skipped` with its reason; undefined when it was claimed already. */
@@ -154,15 +177,22 @@ export class RunTransitions {
 
   /**
    * A run of this process ends after its attempts: `completed` (with `background_task_completed`),
-   * or the status of its last attempt (its error event was published with the attempt).
+   * or the status of its last attempt (its `background_task_error` is published after this write).
    */
   async finish(
     run: RunRecord,
     outcome: Required<Omit<Ending, 'attempts' | 'output_json'>> &
       Pick<Ending, 'output_json'> & { attempts: AttemptRecord[] },
+    release?: Lease,
   ): Promise<EndedRun | undefined> {
     const endedAt = this.#context.now();
-    const ended = await this.#end(run, outcome, { lease_owner: this.#context.instanceId }, endedAt);
+    const ended = await this.#end(
+      run,
+      outcome,
+      { lease_owner: this.#context.instanceId },
+      endedAt,
+      release,
+    );
     if (ended && outcome.status === 'completed') {
       await this.#context.events.publish('background_task_completed', run.agent_id, run.run_id, {
         output: outcome.output ?? '',
@@ -328,12 +358,16 @@ export class RunTransitions {
     return ended ?? { run: { ...run, status, error }, agent: undefined };
   }
 
-  /** The terminal write under `condition` (the lease given up with it), then the agent's stats. */
+  /**
+   * The terminal write under `condition` (the run's lease given up with it), then the agent's
+   * stats and the release of the overlap lease `release`, if given: one store call.
+   */
   async #end(
     run: RunRecord,
     ending: Ending,
     condition: RunCondition,
     endedAt = this.#context.now(),
+    release?: Lease,
   ): Promise<EndedRun | undefined> {
     const { store } = this.#context;
     const patch: RunPatch = {
@@ -347,14 +381,22 @@ export class RunTransitions {
     if (ending.output_json !== undefined) patch.output_json = ending.output_json;
     if (ending.usage) patch.usage = ending.usage;
     if (ending.attempts) patch.attempts = ending.attempts;
-    const record = await store.runs.update(run.run_id, patch, condition);
-    if (!record) return undefined;
-    if (run.status === 'awaiting_approval') await this.#closeApprovals(run, ending);
     // A replay is not one of the agent's runs: its counts, errors and auto-pause leave it out.
-    if (run.trigger === 'replay') return { run: record, agent: undefined };
+    const stats = run.trigger === 'replay' ? undefined : await this.#statsOf(run, ending, endedAt);
+    const written = await store.phases.end(run.run_id, patch, condition, {
+      ...(stats ? { stats: { agent_id: run.agent_id, delta: stats } } : {}),
+      ...(release ? { release } : {}),
+    });
+    if (!written.run) return undefined;
+    if (run.status === 'awaiting_approval') await this.#closeApprovals(run, ending);
+    return { run: written.run, agent: written.agent, leaseReleased: written.released };
+  }
+
+  /** What the run's end adds to its agent's counters. */
+  async #statsOf(run: RunRecord, ending: Ending, endedAt: Date): Promise<StatsDelta> {
     const usage = ending.usage ?? run.usage;
     const cost = await this.#costOf(run.agent_id, usage, endedAt);
-    const agent = await store.agents.updateStats(run.agent_id, {
+    return {
       run: {
         status: ending.status,
         ended_at: endedAt.toISOString(),
@@ -364,8 +406,7 @@ export class RunTransitions {
         ...(cost ? { cost } : {}),
       },
       ...this.#tickOf(run),
-    });
-    return { run: record, agent };
+    };
   }
 
   /**

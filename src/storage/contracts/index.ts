@@ -3,6 +3,7 @@ import type { ApprovalStore } from './approval-store.js';
 import type { BudgetStore } from './budget-store.js';
 import type { LeaseStore } from './lease-store.js';
 import type { MessageStore } from './message-store.js';
+import type { RunPhases } from './run-phases.js';
 import type { RunStore } from './run-store.js';
 
 export * from './agent-store.js';
@@ -11,6 +12,7 @@ export * from './budget-store.js';
 export * from './event-log.js';
 export * from './lease-store.js';
 export * from './message-store.js';
+export * from './run-phases.js';
 export * from './run-store.js';
 export * from './usage.js';
 export * from './vocabulary.js';
@@ -25,6 +27,8 @@ export interface Store {
   budgets: BudgetStore;
   /** Tool calls waiting for a person, and their decisions, shared by every process on the store. */
   approvals: ApprovalStore;
+  /** A run's claim with its lease, and its end with the agent's stats and the lease: one call each. */
+  phases: RunPhases;
   /** A description safe to print (passwords masked). */
   readonly description: string;
   close(): Promise<void>;

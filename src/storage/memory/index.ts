@@ -1,4 +1,5 @@
 import type { Store } from '../contracts/index.js';
+import { sequentialRunPhases } from '../run-phases.js';
 import type { StorageBackend } from '../storage-backend.js';
 import { createMemoryAgentStore } from './agent-store.js';
 import { createMemoryApprovalStore } from './approval-store.js';
@@ -17,11 +18,15 @@ export type MemoryStoreOptions = MemoryConnectionOptions;
 /** A {@link Store} held in this process's memory: for tests and throwaway runs. */
 export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
   const connection = openMemory(options);
+  const agents = createMemoryAgentStore(connection);
+  const runs = createMemoryRunStore();
+  const leases = createMemoryLeaseStore();
   return {
-    agents: createMemoryAgentStore(connection),
-    runs: createMemoryRunStore(),
+    agents,
+    runs,
     messages: createMemoryMessageStore(),
-    leases: createMemoryLeaseStore(),
+    leases,
+    phases: sequentialRunPhases({ runs, agents, leases }),
     budgets: createMemoryBudgetStore(),
     approvals: createMemoryApprovalStore(),
     description: 'in_memory',

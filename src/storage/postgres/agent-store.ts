@@ -10,7 +10,14 @@ import {
 } from '../sql/row-mapping.js';
 import { AGENTS_TABLE } from '../sql/agents-table.js';
 import { tableStatements } from '../sql/schema.js';
-import { compareAndSet, KnownVersions, rowVersion, type Versioned } from './compare-and-set.js';
+import {
+  compareAndSet,
+  KnownVersions,
+  rowVersion,
+  versionedUpdate,
+  type Versioned,
+  type VersionedUpdate,
+} from './compare-and-set.js';
 import type { PostgresDatabase } from './connection.js';
 import { POSTGRES_DIALECT } from './migrations.js';
 
@@ -21,10 +28,39 @@ const AGENTS = tableStatements(AGENTS_TABLE, POSTGRES_DIALECT);
 const COLUMNS = AGENTS.columns;
 const toRecord = (row: AgentRow): AgentRecord => agentFromRow(row, parsedJsonColumn);
 
-/** An {@link AgentStore} in a Postgres schema. */
+/** How agents' rows are written: shared by the agent store and the run phases (`run-phases.ts`). */
+export interface PostgresAgentRows {
+  /** The agents this process last wrote or read, with their versions. */
+  readonly known: KnownVersions<AgentRecord>;
+  /** An agent's compare-and-set UPDATE. */
+  readonly update: VersionedUpdate<AgentRecord>;
+}
+
+/** The {@link PostgresAgentRows} of the `agents` table in `database`'s schema. */
+export function postgresAgentRows(database: PostgresDatabase): PostgresAgentRows {
+  return {
+    known: new KnownVersions<AgentRecord>({ limit: KNOWN_LIMIT }),
+    update: versionedUpdate({
+      table: database.table('agents'),
+      key: 'agent_id',
+      assignments: AGENTS.assignments,
+      assigned: AGENTS.changing.length,
+      values(next) {
+        const row = agentToRow(next);
+        return [row.agent_id, ...valuesOf(row, AGENTS.changing)];
+      },
+    }),
+  };
+}
+
+/**
+ * An {@link AgentStore} in a Postgres schema; `agentRows` shared with the store's run phases,
+ * so that each knows the versions the other wrote.
+ */
 export function createPostgresAgentStore(
   database: PostgresDatabase,
   now: Clock = systemClock,
+  agentRows: PostgresAgentRows = postgresAgentRows(database),
 ): AgentStore {
   const agents = database.table('agents');
   const insert = database.prepare(`
@@ -36,13 +72,9 @@ export function createPostgresAgentStore(
     `SELECT ${rowVersion.column}, ${COLUMNS} FROM ${agents} WHERE agent_id = $1`,
   );
   const selectAll = database.prepare(`SELECT ${COLUMNS} FROM ${agents} ORDER BY agent_id`);
-  const replace = database.prepare(`
-    UPDATE ${agents} SET ${AGENTS.assignments}
-    WHERE agent_id = $1 AND ${rowVersion.unchangedSince(AGENTS.changing.length + 2)}
-    RETURNING ${rowVersion.column}
-  `);
+  const replace = database.prepare(agentRows.update.text());
   const remove = database.prepare(`DELETE FROM ${agents} WHERE agent_id = $1`);
-  const known = new KnownVersions<AgentRecord>({ limit: KNOWN_LIMIT });
+  const { known } = agentRows;
 
   /** Reads, changes and writes one agent by compare-and-set (`compare-and-set.ts`). */
   function readModifyWrite(
@@ -64,12 +96,8 @@ export function createPostgresAgentStore(
         return next ? { result: next, write: next } : { result: undefined };
       },
       async write(next, version) {
-        const row = agentToRow(next);
-        const { rows } = await database.write<Versioned>(replace, [
-          row.agent_id,
-          ...valuesOf(row, AGENTS.changing),
-          version,
-        ]);
+        const parameters = agentRows.update.parameters(next, version);
+        const { rows } = await database.write<Versioned>(replace, parameters);
         return rows[0]?.row_version;
       },
     });

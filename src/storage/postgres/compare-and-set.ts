@@ -21,6 +21,44 @@ export const rowVersion = {
   unchangedSince: (index: number): string => `xmin::text = $${index}`,
 } as const;
 
+/**
+ * A compare-and-set UPDATE of one row, as text and parameters apart, so that it can be run on
+ * its own or as one part of a larger statement (`run-phases.ts`).
+ */
+export interface VersionedUpdate<T> {
+  /**
+   * `UPDATE … WHERE <key> = $1 AND <row unchanged since the last parameter> RETURNING
+   * row_version`, with `also` (an SQL condition) added to its WHERE when given.
+   */
+  text(also?: string): string;
+  /** Its parameters, to write `next` over the row's `version` (undefined matches no row). */
+  parameters(next: T, version: string | undefined): unknown[];
+}
+
+/** How {@link versionedUpdate} writes one table's rows. */
+export interface VersionedUpdateSpec<T> {
+  /** The schema-qualified, quoted table. */
+  table: string;
+  /** The key column, matched to `$1`. */
+  key: string;
+  /** The SET list, its values `$2` onwards. */
+  assignments: string;
+  /** How many values the SET list takes. */
+  assigned: number;
+  /** The key's value, then the SET list's, for `next`. */
+  values(next: T): unknown[];
+}
+
+/** The {@link VersionedUpdate} of one table's rows: every store's compare-and-set write. */
+export function versionedUpdate<T>(spec: VersionedUpdateSpec<T>): VersionedUpdate<T> {
+  const where = `${spec.key} = $1 AND ${rowVersion.unchangedSince(spec.assigned + 2)}`;
+  return {
+    text: (also) =>
+      `UPDATE ${spec.table} SET ${spec.assignments} WHERE ${where}${also === undefined ? '' : ` AND ${also}`} RETURNING ${rowVersion.column}`,
+    parameters: (next, version) => [...spec.values(next), version],
+  };
+}
+
 /** A row read or written with {@link rowVersion}. */
 export interface Versioned {
   row_version: string;

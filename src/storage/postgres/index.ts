@@ -2,14 +2,15 @@ import { systemClock, type Clock } from '../clock.js';
 import type { Store } from '../contracts/index.js';
 import { maskUrl } from '../../shared/redaction.js';
 import type { BackendOptions, StorageBackend } from '../storage-backend.js';
-import { createPostgresAgentStore } from './agent-store.js';
+import { createPostgresAgentStore, postgresAgentRows } from './agent-store.js';
 import { createPostgresApprovalStore } from './approval-store.js';
 import { createPostgresBudgetStore } from './budget-store.js';
 import { openDatabase, type PostgresConnectionOptions } from './connection.js';
 import { createPostgresEventLog } from './event-log.js';
-import { createPostgresLeaseStore } from './lease-store.js';
+import { createPostgresLeaseStore, postgresLeaseRows } from './lease-store.js';
 import { createPostgresMessageStore } from './message-store.js';
-import { createPostgresRunStore } from './run-store.js';
+import { createPostgresRunPhases } from './run-phases.js';
+import { createPostgresRunStore, postgresRunRows } from './run-store.js';
 
 export type { PostgresConnectionOptions, PostgresPoolOptions } from './connection.js';
 export { createPostgresEventLog, type PostgresEventLogOptions } from './event-log.js';
@@ -28,11 +29,21 @@ export interface PostgresStoreOptions extends PostgresConnectionOptions {
  */
 export function createPostgresStore(options: PostgresStoreOptions): Store {
   const database = openDatabase(options);
+  // Shared by the stores and the run phases: each knows the row versions the other wrote.
+  const rows = {
+    runs: postgresRunRows(database),
+    agents: postgresAgentRows(database),
+    leases: postgresLeaseRows(database),
+  };
+  const agents = createPostgresAgentStore(database, options.now ?? systemClock, rows.agents);
+  const runs = createPostgresRunStore(database, rows.runs);
+  const leases = createPostgresLeaseStore(database, rows.leases);
   return {
-    agents: createPostgresAgentStore(database, options.now ?? systemClock),
-    runs: createPostgresRunStore(database),
+    agents,
+    runs,
     messages: createPostgresMessageStore(database),
-    leases: createPostgresLeaseStore(database),
+    leases,
+    phases: createPostgresRunPhases(database, { runs, agents, leases }, rows),
     budgets: createPostgresBudgetStore(database),
     approvals: createPostgresApprovalStore(database),
     description: database.description,

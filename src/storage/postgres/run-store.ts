@@ -2,7 +2,13 @@ import { copyPlain } from '../../shared/copy-plain.js';
 import { NightshiftError } from '../../errors.js';
 import { applyRunPatch, applyStepPatch } from '../apply-patch.js';
 import { isTerminal, meetsCondition } from '../contracts/run-store.js';
-import type { RunRecord, RunStep, RunStore } from '../contracts/run-store.js';
+import type {
+  RunCondition,
+  RunPatch,
+  RunRecord,
+  RunStep,
+  RunStore,
+} from '../contracts/run-store.js';
 import {
   parsedJsonColumn,
   runFromRow,
@@ -12,7 +18,14 @@ import {
 } from '../sql/row-mapping.js';
 import { RUNS_TABLE } from '../sql/runs-table.js';
 import { tableStatements, UNFINISHED_LIST } from '../sql/schema.js';
-import { compareAndSet, KnownVersions, rowVersion, type Versioned } from './compare-and-set.js';
+import {
+  compareAndSet,
+  KnownVersions,
+  rowVersion,
+  versionedUpdate,
+  type Versioned,
+  type VersionedUpdate,
+} from './compare-and-set.js';
 import type { PostgresDatabase } from './connection.js';
 import { POSTGRES_DIALECT } from './migrations.js';
 import { PRUNE_LIMITS, pruneCutoff, pruneLimit } from '../prune-limits.js';
@@ -30,24 +43,86 @@ function stepKey(runId: string, stepId: string): string {
   return JSON.stringify([runId, stepId]);
 }
 
-/** A {@link RunStore} in a Postgres schema. */
-export function createPostgresRunStore(database: PostgresDatabase): RunStore {
+/**
+ * The run after `patch`, or undefined when there is no run or it fails `condition` (nothing
+ * to write): the rule of `runs.update`, also on a run phase's guess (`run-phases.ts`).
+ */
+export function patchedRun(
+  run: RunRecord | undefined,
+  patch: RunPatch,
+  condition: RunCondition | undefined,
+): RunRecord | undefined {
+  if (!run || !meetsCondition(run, condition)) return undefined;
+  return applyRunPatch(run, patch);
+}
+
+/** How runs' rows are written: shared by the run store and the run phases (`run-phases.ts`). */
+export interface PostgresRunRows {
+  /** The unfinished runs this process last wrote (or read one by one), with their versions. */
+  readonly known: KnownVersions<RunRecord>;
+  /** A run's compare-and-set UPDATE. */
+  readonly update: VersionedUpdate<RunRecord>;
+  /**
+   * INSERT of a run unless its id is taken (and only `when`, an SQL condition, if given),
+   * RETURNING row_version; its parameters are {@link PostgresRunRows.insertParameters}.
+   */
+  insertText(when?: string): string;
+  insertParameters(run: RunRecord): unknown[];
+  /** Remembers a run this process inserted as `version`, as a read would give it back. */
+  inserted(run: RunRecord, version: string): void;
+}
+
+/** The {@link PostgresRunRows} of the `runs` table in `database`'s schema. */
+export function postgresRunRows(database: PostgresDatabase): PostgresRunRows {
+  const table = database.table('runs');
+  // A finished run is rarely written again: not worth remembering.
+  const known = new KnownVersions<RunRecord>({
+    limit: KNOWN_LIMIT,
+    keep: (run) => !isTerminal(run.status),
+  });
+  return {
+    known,
+    // Only the columns a patch may move; identity columns are never written again.
+    update: versionedUpdate({
+      table,
+      key: 'run_id',
+      assignments: RUNS.assignments,
+      assigned: RUNS.changing.length,
+      values: (next) => [next.run_id, ...valuesOf(runToRow(next), RUNS.changing)],
+    }),
+    insertText: (when) => `INSERT INTO ${table} (${COLUMNS})
+      SELECT ${RUNS.parameters}${when === undefined ? '' : ` WHERE ${when}`}
+      ON CONFLICT (run_id) DO NOTHING RETURNING ${rowVersion.column}`,
+    insertParameters: (run) => valuesOf(runToRow(run), RUNS_TABLE.columns),
+    inserted(run, version) {
+      // As a read would give it back: only the columns (a replay's, NULL on other runs).
+      const columns = {
+        ...run,
+        replay_of: run.replay_of ?? null,
+        replay_mode: run.replay_mode ?? null,
+      };
+      known.remember(run.run_id, version, toRecord(columns));
+    },
+  };
+}
+
+/**
+ * A {@link RunStore} in a Postgres schema; `runRows` shared with the store's run phases, so
+ * that each knows the versions the other wrote.
+ */
+export function createPostgresRunStore(
+  database: PostgresDatabase,
+  runRows: PostgresRunRows = postgresRunRows(database),
+): RunStore {
   const runs = database.table('runs');
   const steps = database.table('run_steps');
   // One statement is atomic on its own: the first claim inserts, every other changes nothing.
-  const claim = database.prepare(`INSERT INTO ${runs} (${COLUMNS})
-    VALUES (${RUNS.parameters})
-    ON CONFLICT (run_id) DO NOTHING RETURNING ${rowVersion.column}`);
+  const claim = database.prepare(runRows.insertText());
   const select = database.prepare(`SELECT ${COLUMNS} FROM ${runs} WHERE run_id = $1`);
   const selectVersioned = database.prepare(
     `SELECT ${rowVersion.column}, ${COLUMNS} FROM ${runs} WHERE run_id = $1`,
   );
-  // Only the columns a patch may move; identity columns are never written again.
-  const replace = database.prepare(`
-    UPDATE ${runs} SET ${RUNS.assignments}
-    WHERE run_id = $1 AND ${rowVersion.unchangedSince(RUNS.changing.length + 2)}
-    RETURNING ${rowVersion.column}
-  `);
+  const replace = database.prepare(runRows.update.text());
   const byAgent = `SELECT ${COLUMNS} FROM ${runs} WHERE agent_id = $1`;
   const newestFirst = 'ORDER BY scheduled_at DESC, run_id DESC';
   const newest = database.prepare(`${byAgent} ${newestFirst} LIMIT $2`);
@@ -90,11 +165,8 @@ export function createPostgresRunStore(database: PostgresDatabase): RunStore {
     removed_steps AS (DELETE FROM ${steps} WHERE run_id IN (SELECT run_id FROM removed))
     SELECT run_id FROM removed
   `);
-  // A finished run, or step, is rarely written again: not worth remembering.
-  const knownRuns = new KnownVersions<RunRecord>({
-    limit: KNOWN_LIMIT,
-    keep: (run) => !isTerminal(run.status),
-  });
+  const knownRuns = runRows.known;
+  // A finished step is rarely written again: not worth remembering.
   const knownSteps = new KnownVersions<RunStep>({
     limit: KNOWN_LIMIT,
     keep: (step) => step.state !== 'completed',
@@ -102,16 +174,9 @@ export function createPostgresRunStore(database: PostgresDatabase): RunStore {
 
   return {
     async claim(run) {
-      const values = valuesOf(runToRow(run), RUNS_TABLE.columns);
-      const { rows } = await database.write<Versioned>(claim, values);
+      const { rows } = await database.write<Versioned>(claim, runRows.insertParameters(run));
       const version = rows[0]?.row_version;
-      // As a read would give it back: only the columns (a replay's, NULL on other runs).
-      const columns = {
-        ...run,
-        replay_of: run.replay_of ?? null,
-        replay_mode: run.replay_mode ?? null,
-      };
-      if (version !== undefined) knownRuns.remember(run.run_id, version, toRecord(columns));
+      if (version !== undefined) runRows.inserted(run, version);
       return version !== undefined;
     },
 
@@ -135,12 +200,11 @@ export function createPostgresRunStore(database: PostgresDatabase): RunStore {
           return rows[0] && { version: rows[0].row_version, value: toRecord(rows[0]) };
         },
         decide(run) {
-          if (!run || !meetsCondition(run, condition)) return { result: undefined };
-          const next = applyRunPatch(run, patch);
-          return { result: next, write: next };
+          const next = patchedRun(run, patch, condition);
+          return { result: next, ...(next && { write: next }) };
         },
         async write(next, version) {
-          const parameters = [next.run_id, ...valuesOf(runToRow(next), RUNS.changing), version];
+          const parameters = runRows.update.parameters(next, version);
           const { rows } = await database.write<Versioned>(replace, parameters);
           return rows[0]?.row_version;
         },

@@ -1,14 +1,31 @@
-import { agentChanges } from '../agent-changes.js';
+import { agentChanges, withStats } from '../agent-changes.js';
 import { systemClock, type Clock } from '../clock.js';
-import type { AgentRecord, AgentStore } from '../contracts/agent-store.js';
+import { copyPlain } from '../../shared/copy-plain.js';
+import type { AgentRecord, AgentStore, StatsDelta } from '../contracts/agent-store.js';
 import type { RedisConnection } from './connection.js';
 import type { RedisKeys } from './keys.js';
 import { CONFLICT, retryOnConflict } from '../retry-on-conflict.js';
 import { KnownValues } from './known-values.js';
+import { sendPrepared, type PreparedWrite } from './prepared-write.js';
 import { readJsonValues } from './read-json-values.js';
 
 /** The most agents an agent store remembers as last seen. */
 const KNOWN_AGENTS_KEPT = 20_000;
+
+/** The agent writes a run's phases send along with others (see `run-phases.ts`). */
+export interface RedisAgentWrites {
+  /**
+   * `updateStats` as a compare-and-set on the agent as this store last saw it, when it knows
+   * it (forgotten from now on); undefined otherwise, when `updateStats` is to read it.
+   */
+  guessedStats(agentId: string, delta: StatsDelta): PreparedWrite<AgentRecord> | undefined;
+}
+
+/** A Redis {@link AgentStore}, with the writes it prepares for a run's phases. */
+export interface RedisAgentStore {
+  store: AgentStore;
+  writes: RedisAgentWrites;
+}
 
 /**
  * An {@link AgentStore} in Redis: each agent a JSON value, and a sorted set of ids that
@@ -18,7 +35,7 @@ export function createRedisAgentStore(
   connection: RedisConnection,
   keys: RedisKeys,
   now: Clock = systemClock,
-): AgentStore {
+): RedisAgentStore {
   /**
    * Agents as this process last read or wrote them: a change (a run's stats, most often, just
    * after the tick read the agent) is sent without reading the agent again.
@@ -40,20 +57,43 @@ export function createRedisAgentStore(
     return retryOnConflict(`updating agent ${agentId}`, async () => {
       const { value: current, guessed } = await currentValue();
       if (current === null) return undefined;
-      const next = change(JSON.parse(current) as AgentRecord);
+      const write = changeWrite(key, current, change);
       // A condition not met by the value just read: nothing to write (a guess is read first).
-      if (!next) return guessed ? CONFLICT : undefined;
-      const value = JSON.stringify(next);
-      const written = await connection.run(() =>
-        connection.scripts.compareAndSet(key, current, value),
-      );
-      if (!written) return CONFLICT;
-      known.remember(key, value);
-      return next;
+      if (!write) return guessed ? CONFLICT : undefined;
+      return sendPrepared(connection, write);
     });
   }
 
-  return {
+  /** The write of `change` over the agent stored as `current`; undefined when it changes nothing. */
+  function changeWrite(
+    key: string,
+    current: string,
+    change: (record: AgentRecord) => AgentRecord | undefined,
+  ): PreparedWrite<AgentRecord> | undefined {
+    const next = change(JSON.parse(current) as AgentRecord);
+    if (!next) return undefined;
+    const value = JSON.stringify(next);
+    return {
+      write: { key, expected: current, next: value },
+      applied() {
+        known.remember(key, value);
+        return next;
+      },
+    };
+  }
+
+  const writes: RedisAgentWrites = {
+    guessedStats(agentId, delta) {
+      const key = keys.agent(agentId);
+      const current = known.take(key);
+      if (current === undefined) return undefined;
+      // The change `updateStats` makes, here on the remembered agent.
+      const snapshot = copyPlain(delta);
+      return changeWrite(key, current, (record) => withStats(record, snapshot));
+    },
+  };
+
+  const store: AgentStore = {
     async insert(record) {
       const key = keys.agent(record.agent_id);
       const value = JSON.stringify(record);
@@ -96,4 +136,5 @@ export function createRedisAgentStore(
       );
     },
   };
+  return { store, writes };
 }

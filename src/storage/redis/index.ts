@@ -16,6 +16,7 @@ import { redisKeys } from './keys.js';
 import { createRedisLeaseStore } from './lease-store.js';
 import { createRedisMessageStore } from './message-store.js';
 import { checkRedisUrl, DEFAULT_REDIS_URL } from './redis-url.js';
+import { createRedisRunPhases } from './run-phases.js';
 import { createRedisRunStore } from './run-store.js';
 
 export type { RedisLocationOptions } from './connection.js';
@@ -43,11 +44,15 @@ export function createRedisStore(options: RedisStoreOptions): Store {
     keys,
     autoPipelining: true,
   });
+  const agents = createRedisAgentStore(connection, keys, options.now ?? systemClock);
+  const runs = createRedisRunStore(connection, keys);
+  const leases = createRedisLeaseStore(connection, keys);
   return {
-    agents: createRedisAgentStore(connection, keys, options.now ?? systemClock),
-    runs: createRedisRunStore(connection, keys),
+    agents: agents.store,
+    runs: runs.store,
     messages: createRedisMessageStore(connection, keys),
-    leases: createRedisLeaseStore(connection, keys),
+    leases: leases.store,
+    phases: createRedisRunPhases(connection, { runs, agents, leases }),
     budgets: createRedisBudgetStore(connection, keys),
     approvals: createRedisApprovalStore(connection, keys),
     description: connection.description,

@@ -6,6 +6,8 @@ import {
   meetsCondition,
   TERMINAL_STATUSES,
   UNFINISHED_STATUSES,
+  type RunCondition,
+  type RunPatch,
   type RunRecord,
   type RunStatus,
   type RunStep,
@@ -15,6 +17,7 @@ import type { RedisConnection } from './connection.js';
 import type { RedisKeys } from './keys.js';
 import type { IndexMove } from './scripts.js';
 import { KnownValues } from './known-values.js';
+import { sendPrepared, type PreparedWrite } from './prepared-write.js';
 import { readJsonValues } from './read-json-values.js';
 import { CONFLICT, retryOnConflict } from '../retry-on-conflict.js';
 import { PRUNE_LIMITS, pruneCutoff, pruneLimit } from '../prune-limits.js';
@@ -45,12 +48,34 @@ function compareBytes(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 
+/** The run writes a run's phases send along with others (see `run-phases.ts`). */
+export interface RedisRunWrites {
+  /** `claim` as a compare-and-set from absent, with the run's index entries. */
+  claim(run: RunRecord): PreparedWrite<void>;
+  /**
+   * `update` as a compare-and-set on the run as this store last wrote it, when it knows it
+   * (forgotten from now on) and it meets `condition`; undefined otherwise, when `update` is to
+   * judge it on a read.
+   */
+  guessedUpdate(
+    runId: string,
+    patch: RunPatch,
+    condition?: RunCondition,
+  ): PreparedWrite<RunRecord> | undefined;
+}
+
+/** A Redis {@link RunStore}, with the writes it prepares for a run's phases. */
+export interface RedisRunStore {
+  store: RunStore;
+  writes: RedisRunWrites;
+}
+
 /**
  * A {@link RunStore} in Redis. Each run is a JSON value; sorted sets index an agent's runs
  * (all, and per status) and every unfinished run, and move with the record in the same
  * Lua step. Steps are a list per run, with a set of their ids to refuse duplicates.
  */
-export function createRedisRunStore(connection: RedisConnection, keys: RedisKeys): RunStore {
+export function createRedisRunStore(connection: RedisConnection, keys: RedisKeys): RedisRunStore {
   /** Steps this process appended, with where they went in their run's list and their JSON. */
   const written = new KnownValues<{ position: number; value: string }>(WRITTEN_STEPS_KEPT);
   const stepKey = (runId: string, stepId: string) => `${runId}\u0000${stepId}`;
@@ -81,6 +106,56 @@ export function createRedisRunStore(connection: RedisConnection, keys: RedisKeys
       add: entering.filter((key) => !leaving.includes(key)),
     };
   }
+
+  /**
+   * The write taking the run stored as `current` through `patch`; undefined when it fails
+   * `condition` (judged on `current`: the write applies only if it is still stored).
+   */
+  function updateWrite(
+    key: string,
+    current: string,
+    patch: RunPatch,
+    condition: RunCondition | undefined,
+  ): PreparedWrite<RunRecord> | undefined {
+    const run = JSON.parse(current) as RunRecord;
+    if (!meetsCondition(run, condition)) return undefined;
+    const next = applyRunPatch(run, patch);
+    const value = JSON.stringify(next);
+    return {
+      write: { key, expected: current, next: value, index: indexMove(run, next) },
+      applied() {
+        rememberRun(next, value);
+        return next;
+      },
+    };
+  }
+
+  const writes: RedisRunWrites = {
+    claim(run) {
+      const value = JSON.stringify(run);
+      return {
+        write: {
+          key: keys.run(run.run_id),
+          expected: null,
+          next: value,
+          index: {
+            member: indexMember(run),
+            remove: [],
+            add: [keys.agentRuns(run.agent_id), ...indexesOf(run, run.status)],
+          },
+        },
+        applied: () => rememberRun(run, value),
+      };
+    },
+
+    guessedUpdate(runId, patch, condition) {
+      const key = keys.run(runId);
+      const current = known.take(key);
+      if (current === undefined) return undefined;
+      // Copies, as `update` makes: the run written shares nothing with the caller's objects.
+      return updateWrite(key, current, copyPlain(patch), copyPlain(condition));
+    },
+  };
 
   async function readRuns(members: readonly string[], statuses?: ReadonlySet<RunStatus>) {
     const runs = await readJsonValues<RunRecord>(
@@ -132,18 +207,10 @@ export function createRedisRunStore(connection: RedisConnection, keys: RedisKeys
     );
   }
 
-  return {
+  const store: RunStore = {
     async claim(run) {
-      const value = JSON.stringify(run);
-      const claimed = await connection.run(() =>
-        connection.scripts.compareAndSet(keys.run(run.run_id), null, value, {
-          member: indexMember(run),
-          remove: [],
-          add: [keys.agentRuns(run.agent_id), ...indexesOf(run, run.status)],
-        }),
-      );
-      if (claimed) rememberRun(run, value);
-      return claimed;
+      const claimed = await sendPrepared(connection, writes.claim(run));
+      return claimed !== CONFLICT;
     },
 
     async get(runId) {
@@ -163,17 +230,10 @@ export function createRedisRunStore(connection: RedisConnection, keys: RedisKeys
       return retryOnConflict(`updating run ${runId}`, async () => {
         const { value: current, guessed } = await currentValue();
         if (current === null) return undefined;
-        const run = JSON.parse(current) as RunRecord;
-        // Judged on the value read; the write below applies only if it is still that value.
-        if (!meetsCondition(run, condition)) return guessed ? CONFLICT : undefined;
-        const next = applyRunPatch(run, patch);
-        const value = JSON.stringify(next);
-        const written = await connection.run(() =>
-          connection.scripts.compareAndSet(key, current, value, indexMove(run, next)),
-        );
-        if (!written) return CONFLICT;
-        rememberRun(next, value);
-        return next;
+        const write = updateWrite(key, current, patch, condition);
+        // A condition the value read fails: nothing to write (a guess is read first).
+        if (!write) return guessed ? CONFLICT : undefined;
+        return sendPrepared(connection, write);
       });
     },
 
@@ -308,6 +368,7 @@ export function createRedisRunStore(connection: RedisConnection, keys: RedisKeys
       }
     },
   };
+  return { store, writes };
 }
 
 /** The most unfinished runs a run store remembers having written. */

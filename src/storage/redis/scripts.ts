@@ -31,25 +31,97 @@ return result
 }
 
 /**
- * Sets a value only when it still holds what the caller read ('' for absent), and moves an
- * index member between sorted sets in the same step. It is the write half of every
- * read-modify-write: the change itself is computed in TypeScript by the rules every
- * backend shares, so Lua never re-encodes a record (cjson would round numbers and turn
- * empty arrays into objects).
+ * The compare-and-set every scripted read-modify-write ends with, as a Lua function. The
+ * write's value key is `KEYS[k]`, then the index sets it leaves, then those it enters;
+ * `ARGV[a]` onwards: the value the caller read ('' for absent), the next value, the index
+ * member, how many sets it leaves, how many it enters. It sets the value only when the key
+ * still holds what the caller read, moving the member in the same step, and answers whether
+ * it did, then where the next write's keys and arguments start. The change itself is computed
+ * in TypeScript by the rules every backend shares, so Lua never re-encodes a record (cjson
+ * would round numbers and turn empty arrays into objects).
  */
+const COMPARE_AND_SET_LUA = `
+local function compare_and_set(k, a)
+  local removals, additions = tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4])
+  local next_k, next_a = k + 1 + removals + additions, a + 5
+  if (redis.call('GET', KEYS[k]) or '') ~= ARGV[a] then return false, next_k, next_a end
+  redis.call('SET', KEYS[k], ARGV[a + 1])
+  for index = 1, removals do redis.call('ZREM', KEYS[k + index], ARGV[a + 2]) end
+  for index = 1, additions do redis.call('ZADD', KEYS[k + removals + index], 0, ARGV[a + 2]) end
+  return true, next_k, next_a
+end`;
+
+/** One compare-and-set (see COMPARE_AND_SET_LUA): the write half of every read-modify-write. */
 const COMPARE_AND_SET = `
-local current = redis.call('GET', KEYS[1])
-if (current or '') ~= ARGV[1] then return '0' end
-redis.call('SET', KEYS[1], ARGV[2])
-local removals = tonumber(ARGV[4])
-for index = 2, #KEYS do
-  if index - 1 <= removals then
-    redis.call('ZREM', KEYS[index], ARGV[3])
-  else
-    redis.call('ZADD', KEYS[index], 0, ARGV[3])
-  end
+${COMPARE_AND_SET_LUA}
+return compare_and_set(1, 1) and '1' or '0'
+`;
+
+/**
+ * Compare-and-sets in a row: the first; only when it applied, each of the others, each on its
+ * own. Answers a '1' or '0' per write, in order ('0' alone when the first did not apply).
+ */
+const COMPARE_AND_SET_CHAIN = `
+${COMPARE_AND_SET_LUA}
+local applied, k, a = compare_and_set(1, 1)
+if not applied then return '0' end
+local answers = {'1'}
+while k <= #KEYS do
+  applied, k, a = compare_and_set(k, a)
+  answers[#answers + 1] = applied and '1' or '0'
 end
-return '1'
+return table.concat(answers)
+`;
+
+/**
+ * The lease rule of the Redis backend (`acquireSlot` of `lease-rules.ts`, which the other
+ * backends apply), as a Lua function: the slot at `KEYS[k]` after the holder `ARGV[a]` acquires
+ * it at `ARGV[a + 1]` (ms). Held by another (taken, not expired): false, nothing written. Held
+ * by the same holder: its token is kept; else the token grows by one. Written as
+ * `ARGV[a + 2] .. token .. ARGV[a + 3]` (the caller's JSON around the token, so Lua never
+ * encodes it); answers the value written.
+ */
+const ACQUIRE_SLOT_LUA = `
+local function acquire_slot(k, a)
+  local holder, now = ARGV[a], tonumber(ARGV[a + 1])
+  local current = redis.call('GET', KEYS[k])
+  local token = 1
+  if current then
+    local slot = cjson.decode(current)
+    if slot.holder ~= cjson.null and slot.expires_at > now then
+      if slot.holder ~= holder then return false end
+      token = slot.token
+    else
+      token = slot.token + 1
+    end
+  end
+  local value = ARGV[a + 2] .. string.format('%d', token) .. ARGV[a + 3]
+  redis.call('SET', KEYS[k], value)
+  return value
+end`;
+
+/** Acquires a lease slot (see ACQUIRE_SLOT_LUA): 'A' and the slot written, or 'H' (held). */
+const ACQUIRE_LEASE = `
+${ACQUIRE_SLOT_LUA}
+local value = acquire_slot(1, 1)
+if not value then return 'H' end
+return 'A' .. value
+`;
+
+/**
+ * Inserts a run with the lease it takes. KEYS: the lease slot, then the run's insert (a
+ * compare-and-set from absent, with its index sets). ARGV: the slot's acquisition, then the
+ * insert's. A run that exists answers 'E' and one held by another 'H', writing nothing; else
+ * both are written, answering 'C' and the slot written.
+ */
+const CLAIM_LEASED = `
+${ACQUIRE_SLOT_LUA}
+${COMPARE_AND_SET_LUA}
+if redis.call('EXISTS', KEYS[2]) == 1 then return 'E' end
+local value = acquire_slot(1, 1)
+if not value then return 'H' end
+compare_and_set(2, 5)
+return 'C' .. value
 `;
 
 /** Deletes a value and its entry in a sorted-set index. */
@@ -341,6 +413,34 @@ export interface IndexMove {
   add: readonly string[];
 }
 
+/**
+ * One compare-and-set: `next` written at `key` when it holds `expected` (null: when it is
+ * absent), moving `index` with it.
+ */
+export interface CompareAndSetWrite {
+  key: string;
+  expected: string | null;
+  next: string;
+  index?: IndexMove;
+}
+
+/**
+ * A lease slot's acquisition by `holder` at `now` (ms), under the rule the scripts apply. The
+ * token is the script's to choose, so the slot it writes is `before`, the token, `after`.
+ */
+export interface SlotAcquisition {
+  /** The slot's key. */
+  key: string;
+  holder: string;
+  now: number;
+  before: string;
+  after: string;
+}
+
+/** What {@link RedisScripts.claimLeased} did; `slot` is the lease slot as written. */
+export type LeasedClaimReply =
+  { outcome: 'claimed'; slot: string } | { outcome: 'exists' } | { outcome: 'lease_held' };
+
 /** How a stream is trimmed on each append. */
 /** One event to append: its agent's stream, its type and its JSON. */
 export interface StreamEvent {
@@ -367,6 +467,21 @@ export interface RedisScripts {
     next: string,
     index?: IndexMove,
   ): Promise<boolean>;
+  /**
+   * Applies `first` as {@link RedisScripts.compareAndSet} does and, only when it applied, each
+   * of `then` on its own: whether each applied, `first`'s first.
+   */
+  compareAndSetChain(
+    first: CompareAndSetWrite,
+    then: readonly CompareAndSetWrite[],
+  ): Promise<boolean[]>;
+  /** Acquires a lease slot: the slot as written, or undefined when another holder has it. */
+  acquireSlot(acquisition: SlotAcquisition): Promise<string | undefined>;
+  /**
+   * Inserts a run (`run`: a compare-and-set from absent) with the lease slot it acquires, or
+   * writes nothing: when the run exists (judged first), or another holder has the slot.
+   */
+  claimLeased(run: CompareAndSetWrite, slot: SlotAcquisition): Promise<LeasedClaimReply>;
   /** Deletes a value and its member in `indexKey`; false when there was no value. */
   deleteIndexed(key: string, indexKey: string, member: string): Promise<boolean>;
   /** Appends every value to a list, or (when the call fails) none. */
@@ -425,6 +540,30 @@ export interface RedisScripts {
   expireBudgetGrant(request: BudgetExpiryRequest): Promise<boolean>;
 }
 
+/** A compare-and-set's keys and arguments, as COMPARE_AND_SET_LUA reads them. */
+function writeParts(write: CompareAndSetWrite): { keys: string[]; values: string[] } {
+  const remove = write.index?.remove ?? [];
+  const add = write.index?.add ?? [];
+  return {
+    keys: [write.key, ...remove, ...add],
+    values: [
+      write.expected ?? '',
+      write.next,
+      write.index?.member ?? '',
+      String(remove.length),
+      String(add.length),
+    ],
+  };
+}
+
+/** A slot acquisition's keys and arguments, as ACQUIRE_SLOT_LUA reads them. */
+function slotParts(acquisition: SlotAcquisition): { keys: string[]; values: string[] } {
+  return {
+    keys: [acquisition.key],
+    values: [acquisition.holder, String(acquisition.now), acquisition.before, acquisition.after],
+  };
+}
+
 type ScriptMethod = (numberOfKeys: number, ...keysAndArguments: string[]) => Promise<unknown>;
 
 /** Defines the backend's scripts on `client` (no round trip until one is called). */
@@ -440,6 +579,9 @@ export function defineScripts(client: Redis, keys: RedisKeys): RedisScripts {
     };
   }
   const compareAndSet = define('nightshiftCompareAndSet', COMPARE_AND_SET);
+  const compareAndSetChain = define('nightshiftCompareAndSetChain', COMPARE_AND_SET_CHAIN);
+  const acquireSlot = define('nightshiftAcquireLease', ACQUIRE_LEASE);
+  const claimLeased = define('nightshiftClaimLeased', CLAIM_LEASED);
   const deleteIndexed = define('nightshiftDeleteIndexed', DELETE_INDEXED);
   const appendAll = define('nightshiftAppendAll', APPEND_ALL);
   const appendUnique = define('nightshiftAppendUnique', APPEND_UNIQUE);
@@ -453,13 +595,34 @@ export function defineScripts(client: Redis, keys: RedisKeys): RedisScripts {
 
   return {
     async compareAndSet(key, expected, next, index) {
-      const remove = index?.remove ?? [];
-      const add = index?.add ?? [];
-      const written = await compareAndSet(
-        [key, ...remove, ...add],
-        [expected ?? '', next, index?.member ?? '', String(remove.length)],
+      const write = writeParts({ key, expected, next, index });
+      return (await compareAndSet(write.keys, write.values)) === '1';
+    },
+
+    async compareAndSetChain(first, then) {
+      const writes = [first, ...then].map(writeParts);
+      const answers = await compareAndSetChain(
+        writes.flatMap((write) => write.keys),
+        writes.flatMap((write) => write.values),
       );
-      return written === '1';
+      return writes.map((_write, position) => answers[position] === '1');
+    },
+
+    async acquireSlot(acquisition) {
+      const slot = slotParts(acquisition);
+      const reply = await acquireSlot(slot.keys, slot.values);
+      return reply.startsWith('A') ? reply.slice(1) : undefined;
+    },
+
+    async claimLeased(run, acquisition) {
+      const slot = slotParts(acquisition);
+      const insert = writeParts(run);
+      const reply = await claimLeased(
+        [...slot.keys, ...insert.keys],
+        [...slot.values, ...insert.values],
+      );
+      if (reply.startsWith('C')) return { outcome: 'claimed', slot: reply.slice(1) };
+      return { outcome: reply === 'E' ? 'exists' : 'lease_held' };
     },
 
     async deleteIndexed(key, indexKey, member) {

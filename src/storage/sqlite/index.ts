@@ -1,5 +1,6 @@
 import { systemClock, type Clock } from '../clock.js';
 import type { Store } from '../contracts/index.js';
+import { sequentialRunPhases } from '../run-phases.js';
 import type { StorageBackend } from '../storage-backend.js';
 import { createSqliteAgentStore } from './agent-store.js';
 import { createSqliteApprovalStore } from './approval-store.js';
@@ -26,11 +27,16 @@ export interface SqliteStoreOptions extends SqliteConnectionOptions {
  */
 export function createSqliteStore(options: SqliteStoreOptions): Store {
   const connection = openDatabase(options);
+  const agents = createSqliteAgentStore(connection, options.now ?? systemClock);
+  const runs = createSqliteRunStore(connection);
+  const leases = createSqliteLeaseStore(connection);
   return {
-    agents: createSqliteAgentStore(connection, options.now ?? systemClock),
-    runs: createSqliteRunStore(connection),
+    agents,
+    runs,
     messages: createSqliteMessageStore(connection),
-    leases: createSqliteLeaseStore(connection),
+    leases,
+    // Calls cost no round trip here: one after another.
+    phases: sequentialRunPhases({ runs, agents, leases }),
     budgets: createSqliteBudgetStore(connection),
     approvals: createSqliteApprovalStore(connection),
     description: `sqlite:${connection.path}`,

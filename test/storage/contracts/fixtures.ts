@@ -8,8 +8,10 @@ import {
   type AgentRecord,
   type EventLog,
   type NewEvent,
+  type RunPatch,
   type RunRecord,
   type RunStep,
+  type StatsDelta,
   type Store,
 } from '../../../src/storage/index.js';
 
@@ -17,6 +19,11 @@ import {
 export interface StoreFixture {
   store: Store;
   cleanup(): Promise<void>;
+  /**
+   * Another store on the same data with connections and caches of its own, as another process
+   * would open it (closed by `cleanup`); absent where data is not shared (memory).
+   */
+  sibling?(): Store;
 }
 
 /** What a store suite asks of a backend's store. */
@@ -131,5 +138,28 @@ export function step(runId: string, index: number, overrides: Partial<RunStep> =
     tool_call_id: `call-${index}`,
     args_digest: 'a'.repeat(64),
     ...overrides,
+  };
+}
+
+/** A run's end as the service writes it: completed, its lease given up. */
+export const ENDED_RUN: RunPatch = {
+  status: 'completed',
+  output: 'done',
+  ended_at: minute(5),
+  lease_owner: null,
+  lease_expires_at: null,
+};
+
+/** What a completed run of the tick at `scheduledAt` adds to its agent's counters. */
+export function completedRunStats(scheduledAt = minute(1)): StatsDelta {
+  return {
+    run: {
+      status: 'completed',
+      ended_at: minute(5),
+      duration_ms: 1_000,
+      total_tokens: 7,
+      error: null,
+    },
+    scheduled_at: scheduledAt,
   };
 }
