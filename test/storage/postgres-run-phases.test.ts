@@ -9,7 +9,13 @@ import {
   minute,
   runRecord,
 } from './contracts/fixtures.js';
-import { postgresTestUrl, postgresUnavailableReason, uniqueName } from './postgres-server.js';
+import {
+  postgresTestUrl,
+  postgresUnavailableReason,
+  recordStatements,
+  uniqueName,
+  type StatementRecorder,
+} from './postgres-server.js';
 
 const url = postgresTestUrl();
 // postgres.test.ts reports a missing server (and fails CI for it); these only need one.
@@ -23,25 +29,8 @@ admin.on('error', () => undefined);
 const MINUTE = 60_000;
 const KEY = 'overlap:alpha';
 
-/** The statements the stores send while a recording is on; pg never pipelines, so each is a round trip. */
-let recording: string[] | undefined;
-const clientPrototype = pg.Client.prototype as unknown as {
-  query: (...args: unknown[]) => unknown;
-};
-const query = clientPrototype.query;
-
-/** The statements sent while `work` runs, by their text, and its result. */
-async function statementsOf<T>(
-  work: () => Promise<T>,
-): Promise<{ result: T; statements: string[] }> {
-  const statements: string[] = [];
-  recording = statements;
-  try {
-    return { result: await work(), statements };
-  } finally {
-    recording = undefined;
-  }
-}
+let recorder: StatementRecorder;
+const statementsOf = <T>(work: () => Promise<T>) => recorder.statementsOf(work);
 
 describePostgres('postgres run phases: one statement a phase', () => {
   let schema: string;
@@ -49,16 +38,10 @@ describePostgres('postgres run phases: one statement a phase', () => {
   let other: Store;
 
   beforeAll(() => {
-    clientPrototype.query = function (this: unknown, ...args: unknown[]): unknown {
-      const [statement] = args;
-      recording?.push(
-        typeof statement === 'string' ? statement : (statement as { text: string }).text,
-      );
-      return Reflect.apply(query, this, args);
-    };
+    recorder = recordStatements();
   });
   afterAll(async () => {
-    clientPrototype.query = query;
+    recorder.restore();
     await admin.end();
   });
 

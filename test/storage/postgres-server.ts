@@ -27,3 +27,42 @@ export async function postgresUnavailableReason(url: string): Promise<string | u
 export function uniqueName(prefix: string): string {
   return `${prefix}_${randomBytes(6).toString('hex')}`;
 }
+
+/** Counts the statements pg sends (see {@link recordStatements}). */
+export interface StatementRecorder {
+  /** The statements sent while `work` runs, by their text, and its result. */
+  statementsOf<T>(work: () => Promise<T>): Promise<{ result: T; statements: string[] }>;
+  /** Puts pg's query method back. */
+  restore(): void;
+}
+
+/**
+ * Wraps pg's `Client.prototype.query` to note each statement sent while a recording is on:
+ * pg never pipelines, so each is a round trip.
+ */
+export function recordStatements(): StatementRecorder {
+  let recording: string[] | undefined;
+  const prototype = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
+  const query = prototype.query;
+  prototype.query = function (this: unknown, ...args: unknown[]): unknown {
+    const [statement] = args;
+    recording?.push(
+      typeof statement === 'string' ? statement : (statement as { text: string }).text,
+    );
+    return Reflect.apply(query, this, args);
+  };
+  return {
+    async statementsOf(work) {
+      const statements: string[] = [];
+      recording = statements;
+      try {
+        return { result: await work(), statements };
+      } finally {
+        recording = undefined;
+      }
+    },
+    restore() {
+      prototype.query = query;
+    },
+  };
+}

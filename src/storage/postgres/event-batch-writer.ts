@@ -1,7 +1,7 @@
-import { isPgDatabaseError } from '../../shared/pg-driver.js';
 import type { NewEvent } from '../contracts/event-log.js';
 import type { EventRow as SqlEventRow } from '../sql/row-mapping.js';
 import type { PostgresDatabase } from './connection.js';
+import { refusesData } from './refused-data.js';
 
 /** A stored event as Postgres returns it; `id` is a BIGSERIAL, which arrives as text. */
 export type EventRow = SqlEventRow & { id: string };
@@ -31,12 +31,6 @@ export interface EventBatchWriter {
 
 /** Most events written in one transaction. */
 const MAX_BATCH_EVENTS = 500;
-
-/**
- * SQLSTATE classes that mean the database refused the data itself (data exception,
- * integrity constraint violation), such as a NUL character in a payload.
- */
-const REFUSED_DATA_CLASSES: ReadonlySet<string> = new Set(['22', '23']);
 
 interface QueuedEvent {
   event: NewEvent;
@@ -149,8 +143,4 @@ export function createEventBatchWriter(options: EventBatchWriterOptions): EventB
       await writing;
     },
   };
-}
-
-function refusesData(error: unknown): boolean {
-  return isPgDatabaseError(error) && REFUSED_DATA_CLASSES.has((error.code ?? '').slice(0, 2));
 }

@@ -27,6 +27,7 @@ import {
   type VersionedUpdate,
 } from './compare-and-set.js';
 import type { PostgresDatabase } from './connection.js';
+import { createStepBatchWriter } from './step-batch-writer.js';
 import { POSTGRES_DIALECT } from './migrations.js';
 import { PRUNE_LIMITS, pruneCutoff, pruneLimit } from '../prune-limits.js';
 
@@ -132,17 +133,11 @@ export function createPostgresRunStore(
   const unfinished = database.prepare(
     `SELECT ${COLUMNS} FROM ${runs} WHERE status IN (${UNFINISHED_LIST}) ORDER BY scheduled_at, run_id`,
   );
-  const appendStep = database.prepare(`
-    INSERT INTO ${steps} (run_id, step_id, step) VALUES ($1, $2, $3::jsonb)
-    ON CONFLICT DO NOTHING RETURNING ${rowVersion.column}
-  `);
+  // Steps of runs written together go in one statement (`step-batch-writer.ts`).
+  const stepWriter = createStepBatchWriter(database);
   const selectStep = database.prepare(
     `SELECT ${rowVersion.column}, step FROM ${steps} WHERE run_id = $1 AND step_id = $2`,
   );
-  const replaceStep = database.prepare(`
-    UPDATE ${steps} SET step = $3::jsonb
-    WHERE run_id = $1 AND step_id = $2 AND ${rowVersion.unchangedSince(4)} RETURNING ${rowVersion.column}
-  `);
   const stepsOfRun = database.prepare(
     `SELECT step FROM ${steps} WHERE run_id = $1 ORDER BY sequence`,
   );
@@ -229,12 +224,7 @@ export function createPostgresRunStore(
     },
 
     async appendStep(step) {
-      const { rows } = await database.write<Versioned>(appendStep, [
-        step.run_id,
-        step.step_id,
-        JSON.stringify(step),
-      ]);
-      const version = rows[0]?.row_version;
+      const version = await stepWriter.append(step);
       if (version === undefined) {
         throw new NightshiftError(
           'invalid_state',
@@ -263,9 +253,7 @@ export function createPostgresRunStore(
           return { result: undefined, ...(step && { write: applyStepPatch(step, patch) }) };
         },
         async write(next, version) {
-          const parameters = [runId, stepId, JSON.stringify(next), version];
-          const { rows } = await database.write<Versioned>(replaceStep, parameters);
-          return rows[0]?.row_version;
+          return version === undefined ? undefined : stepWriter.replace(next, version);
         },
       });
     },
