@@ -147,6 +147,58 @@ describePostgres('postgres writes and reads of many runs at once: one statement 
     expect(paused.result?.stats.skip_count).toBe(1);
   });
 
+  it('appends to and reads the conversations of runs going at once in one statement each', async () => {
+    const sessions = runIds.map((runId) => `session-${runId}`);
+    const message = (text: string) => ({ role: 'user' as const, content: text });
+    await store.messages.append(sessions[0]!, [message('earlier')]);
+    const appended = await recorder.statementsOf(() =>
+      Promise.all(
+        sessions.map((session) =>
+          store.messages.append(session, [message(`${session} 1`), message(`${session} 2`)]),
+        ),
+      ),
+    );
+    expect(appended.statements).toHaveLength(1);
+    const read = await recorder.statementsOf(() =>
+      Promise.all([
+        store.messages.list(sessions[0]!),
+        store.messages.list(sessions[0]!, { limit: 2 }),
+        store.messages.list(sessions[1]!, { limit: 1 }),
+        store.messages.list('nobody'),
+      ]),
+    );
+    expect(read.statements).toHaveLength(1);
+    const contents = read.result.map((list) => list.map((each) => each.content));
+    expect(contents).toEqual([
+      ['earlier', `${sessions[0]} 1`, `${sessions[0]} 2`],
+      [`${sessions[0]} 1`, `${sessions[0]} 2`],
+      [`${sessions[1]} 2`],
+      [],
+    ]);
+    expect(read.result[0][1]).not.toBe(read.result[1][0]);
+    // A message the database refuses fails its own append alone, which adds none of its messages.
+    const outcomes = await Promise.allSettled([
+      store.messages.append(sessions[2]!, [message('kept')]),
+      store.messages.append(sessions[3]!, [message('fine'), message('bad\u0000text')]),
+    ]);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected']);
+    expect((await other.messages.list(sessions[3]!)).map((each) => each.content)).toEqual([
+      `${sessions[3]} 1`,
+      `${sessions[3]} 2`,
+    ]);
+    expect((await other.messages.list(sessions[2]!)).at(-1)?.content).toBe('kept');
+  });
+
+  it('reads runs asked for together in one statement', async () => {
+    await other.runs.update(runIds[1]!, { status: 'running' });
+    const { result, statements } = await recorder.statementsOf(() =>
+      Promise.all([...runIds.map((runId) => store.runs.get(runId)), store.runs.get('nobody@x')]),
+    );
+    expect(statements).toHaveLength(1);
+    expect(result.map((run) => run?.run_id)).toEqual([...runIds, undefined]);
+    expect(result[1]?.status).toBe('running');
+  });
+
   it('fails only the step the database refuses when a batch carries it', async () => {
     const outcomes = await Promise.allSettled([
       store.runs.appendStep(step(runIds[0]!, 1)),

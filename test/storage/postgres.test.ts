@@ -339,7 +339,7 @@ describePostgres('postgres', () => {
       const store = openStore();
       await store.agents.insert(agentRecord('alpha'));
       // Several connections in the pool, all idle once these are done.
-      await Promise.all(Array.from({ length: 5 }, () => store.runs.get('alpha@none')));
+      await Promise.all(Array.from({ length: 5 }, () => store.runs.list('alpha')));
       const pids = await backendsOf(applicationName);
       expect(pids.length).toBeGreaterThan(1);
 

@@ -19,12 +19,8 @@ import {
   type VersionedUpdate,
 } from './compare-and-set.js';
 import type { PostgresDatabase } from './connection.js';
-import { groupCommit } from '../group-commit.js';
-import { copyPlain } from '../../shared/copy-plain.js';
+import { batchedReads } from './batched-reads.js';
 import { POSTGRES_DIALECT } from './migrations.js';
-
-/** Most agents read in one statement. */
-const MAX_BATCH_READS = 500;
 
 /** Agents remembered for writing without a read (`compare-and-set.ts`). */
 const KNOWN_LIMIT = 10_000;
@@ -76,25 +72,8 @@ export function createPostgresAgentStore(
   const select = database.prepare(
     `SELECT ${rowVersion.column}, ${COLUMNS} FROM ${agents} WHERE agent_id = ANY($1::text[])`,
   );
-  /**
-   * Reads of agents asked for together (a fleet's ticks falling due at once) go in one
-   * statement, and those asked for while it is out go in the next (`group-commit.ts`): each
-   * read still sees the agent as of a statement made after it was asked for.
-   */
-  const reads = groupCommit<string, (AgentRow & Versioned) | undefined>(async (agentIds) => {
-    const { rows } = await database.read<AgentRow & Versioned>(select, [[...new Set(agentIds)]]);
-    const byId = new Map(rows.map((row) => [row.agent_id, row]));
-    const handed = new Set<string>();
-    return agentIds.map((agentId) => {
-      const row = byId.get(agentId);
-      // Asked for twice in a batch: each asker gets a row of its own.
-      if (!row || !handed.has(agentId)) {
-        handed.add(agentId);
-        return row;
-      }
-      return copyPlain(row);
-    });
-  }, MAX_BATCH_READS);
+  // A fleet's ticks falling due together read their agents in one statement.
+  const readAgent = batchedReads<AgentRow & Versioned>(database, select, 'agent_id');
   const selectAll = database.prepare(`SELECT ${COLUMNS} FROM ${agents} ORDER BY agent_id`);
   const replace = database.prepare(agentRows.update.text());
   const remove = database.prepare(`DELETE FROM ${agents} WHERE agent_id = $1`);
@@ -110,7 +89,7 @@ export function createPostgresAgentStore(
       key: agentId,
       known,
       async read() {
-        const row = await reads.write(agentId);
+        const row = await readAgent(agentId);
         return row && { version: row.row_version, value: toRecord(row) };
       },
       decide(record) {
@@ -149,7 +128,7 @@ export function createPostgresAgentStore(
 
     async get(agentId) {
       // Its stats change when its run ends.
-      return known.fromRow(agentId, await reads.write(agentId), toRecord);
+      return known.fromRow(agentId, await readAgent(agentId), toRecord);
     },
 
     async list() {

@@ -27,6 +27,7 @@ import {
   type VersionedUpdate,
 } from './compare-and-set.js';
 import type { PostgresDatabase } from './connection.js';
+import { batchedReads } from './batched-reads.js';
 import { createStepBatchWriter } from './step-batch-writer.js';
 import { POSTGRES_DIALECT } from './migrations.js';
 import { PRUNE_LIMITS, pruneCutoff, pruneLimit } from '../prune-limits.js';
@@ -119,7 +120,12 @@ export function createPostgresRunStore(
   const steps = database.table('run_steps');
   // One statement is atomic on its own: the first claim inserts, every other changes nothing.
   const claim = database.prepare(runRows.insertText());
-  const select = database.prepare(`SELECT ${COLUMNS} FROM ${runs} WHERE run_id = $1`);
+  // Runs read together (ticks of busy agents asking whether their last run ended): one statement.
+  const readRun = batchedReads<RunRow>(
+    database,
+    database.prepare(`SELECT ${COLUMNS} FROM ${runs} WHERE run_id = ANY($1::text[])`),
+    'run_id',
+  );
   const selectVersioned = database.prepare(
     `SELECT ${rowVersion.column}, ${COLUMNS} FROM ${runs} WHERE run_id = $1`,
   );
@@ -176,8 +182,8 @@ export function createPostgresRunStore(
     },
 
     async get(runId) {
-      const { rows } = await database.read<RunRow>(select, [runId]);
-      return rows[0] && toRecord(rows[0]);
+      const row = await readRun(runId);
+      return row && toRecord(row);
     },
 
     async update(runId, patch, condition) {
