@@ -18,6 +18,7 @@ import {
   type RunRecord,
   type ToolDefinition,
 } from '../src/index.js';
+import { applyHeapGrowth, DEFAULT_HEAP_GROWTH } from '../src/cli/heap-growth.js';
 import { isMainModule, runInChild, sendToParent } from './child-process.js';
 import { echo } from './echo-run.js';
 import { BENCH_SECRET, delayedToolModel } from './fixtures.js';
@@ -71,6 +72,8 @@ interface FleetParameters {
   windowMs: number;
   /** Postgres schema or Redis key prefix (shared servers only). */
   namespace?: string;
+  /** The process's `--heap-growth`, as `nightshift run` sets it (0: V8's own choice). */
+  heapGrowth: number;
 }
 
 /** What a child process sends back (plain numbers, for IPC). */
@@ -160,6 +163,8 @@ function inFlight(
 
 async function measureFleet(parameters: FleetParameters): Promise<FleetMeasurement> {
   const { backend, agents, intervalS, windowMs } = parameters;
+  // The process as `nightshift run` runs it.
+  applyHeapGrowth(parameters.heapGrowth);
   const intervalMs = intervalS * 1000;
   const file =
     backend === 'sqlite'
@@ -388,6 +393,7 @@ async function run(options: BenchOptions): Promise<SuiteResult> {
       agents,
       intervalS,
       windowMs,
+      heapGrowth: options.v8Heap ? 0 : DEFAULT_HEAP_GROWTH,
       ...(namespace === undefined ? {} : { namespace }),
     };
     try {
@@ -419,6 +425,9 @@ async function run(options: BenchOptions): Promise<SuiteResult> {
     `each run: a model call that answers after ${MODEL_DELAY_MS} ms with a call to a local tool (echo, returns at once), then a second call that answers after ${MODEL_DELAY_MS} ms — about ${(2 * MODEL_DELAY_MS) / 1000} s a run; default policies (overlap skip, misfire skip, session per agent), one secret to redact`,
     `start spread: ${groups} groups of ${START_GROUP} agents, group k started at k × ${(intervalS * 1000) / groups} ms (one interval in all), so ticks come ${START_GROUP} at a time every ${((intervalS * 1000) / groups).toFixed(0)} ms instead of all at one instant`,
     'delivered = window ticks whose run started (claimed); lateness = started_at − scheduled_at; runs in flight = runs started and not ended, swept over the window from their records (time-weighted mean); CPU = this process’s user + system time over the window, per run that ended in it; RSS sampled every 250 ms from the first start to the window’s end',
+    options.v8Heap
+      ? 'heap: V8’s own growth (--v8-heap): the heap may grow to about 4× what it holds alive before a full collection'
+      : `heap: --heap-growth ${DEFAULT_HEAP_GROWTH} %, as nightshift run and nightshift worker set by default (the heap grows to about twice what it holds alive before a full collection; --v8-heap measures V8’s own choice, about 4×)`,
     `each backend in a fresh ${options.runtimes[0]} process; sqlite: a file of its own in a temp folder; postgres (${describeServer('postgres')}) and redis (${describeServer('redis')}): memory and events on the same server in a fresh namespace (schema / key prefix), removed afterwards`,
   );
   return { figures, notes };
@@ -435,13 +444,14 @@ if (isMainModule(import.meta.url)) {
   const parameters = JSON.parse(process.argv[2] ?? 'null') as FleetParameters | null;
   if (!parameters) {
     console.error(
-      'usage: node --import tsx bench/fleet-day.ts \'{"backend":"sqlite","agents":1000,"intervalS":60,"windowMs":60000}\' (backend sqlite, postgres or redis)',
+      'usage: node --import tsx bench/fleet-day.ts \'{"backend":"sqlite","agents":1000,"intervalS":60,"windowMs":60000,"heapGrowth":100}\' (backend sqlite, postgres or redis; heapGrowth 0 for V8’s own)',
     );
     process.exit(2);
   }
   // Never the default namespace on a server others share.
   const server = serverOf(parameters.backend);
   if (server) parameters.namespace ??= freshNamespace(SUITE.replace('-', '_'));
+  parameters.heapGrowth ??= DEFAULT_HEAP_GROWTH;
   const measured = await measureFleet(parameters);
   if (!(await sendToParent(measured)))
     printSuite(fleetDaySuite.title, { figures: figuresOf(parameters, measured), notes: [] });

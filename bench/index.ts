@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- <suite>…] [--quick] [--tsx]`: runs the named suites (all by default),
+ * `npm run bench [-- <suite>…] [--quick] [--tsx] [--v8-heap]`: runs the named suites (all by default),
  * prints each suite's figures against its goals, then a summary. Measurements run in fresh
  * child processes on a tsc-transpiled copy of the code (as shipped); `--tsx` runs them through
  * tsx instead. Exits 0 when goals are missed (a benchmark reports), 1 when a suite fails.
@@ -30,13 +30,14 @@ const DEFAULT_SUITES: readonly Suite[] = [
  * backend) run only when named: they take minutes.
  */
 const SUITES: readonly Suite[] = [...DEFAULT_SUITES, distributedSuite, fleetDaySuite];
-const FLAGS = ['--quick', '--tsx', '--help'];
+const FLAGS = ['--quick', '--tsx', '--v8-heap', '--help'];
 
 function usage(): string {
   return [
-    `usage: npm run bench -- [${SUITES.map((suite) => suite.name).join('|')}]… [--quick] [--tsx]`,
+    `usage: npm run bench -- [${SUITES.map((suite) => suite.name).join('|')}]… [--quick] [--tsx] [--v8-heap]`,
     '  --quick  smaller sizes and shorter windows',
     '  --tsx    measure through tsx only (default: transpiled JavaScript, plus tsx for comparison where cheap)',
+    "  --v8-heap  fleet-day keeps V8's own heap growth (default: the --heap-growth nightshift run sets)",
   ].join('\n');
 }
 
@@ -62,7 +63,11 @@ async function main(argv: string[]): Promise<number> {
   const runtimes: readonly [ChildRuntime, ...ChildRuntime[]] = argv.includes('--tsx')
     ? ['tsx']
     : ['compiled', 'tsx'];
-  const options: BenchOptions = { quick: argv.includes('--quick'), runtimes };
+  const options: BenchOptions = {
+    quick: argv.includes('--quick'),
+    runtimes,
+    v8Heap: argv.includes('--v8-heap'),
+  };
   const selected =
     names.length === 0 ? DEFAULT_SUITES : SUITES.filter((suite) => names.includes(suite.name));
 

@@ -10,6 +10,11 @@ export interface BenchOptions {
    * that are cheap to repeat also print the others, for comparison.
    */
   runtimes: readonly [ChildRuntime, ...ChildRuntime[]];
+  /**
+   * `--v8-heap`: a process that runs a fleet (fleet-day) keeps V8's own heap growth instead of
+   * the `--heap-growth` that `nightshift run` and `nightshift worker` set by default.
+   */
+  v8Heap: boolean;
 }
 
 /** One benchmark suite, run by name from `bench/index.ts`. */

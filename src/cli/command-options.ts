@@ -1,5 +1,6 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { LOG_LEVELS } from './create-logger.js';
+import { DEFAULT_HEAP_GROWTH, MAX_HEAP_GROWTH } from './heap-growth.js';
 import { MINIMUM_LEASE_SECONDS, secondsArgument } from './seconds-argument.js';
 
 /** How every command names its Nightshift file argument. */
@@ -81,6 +82,21 @@ function port(value: string): number {
     throw new InvalidArgumentError('must be a port number from 0 to 65535');
   }
   return parsed;
+}
+
+/** `--heap-growth` of the commands that run a fleet (`nightshift run`, `nightshift worker`). */
+export function heapGrowthOption(): Option {
+  return new Option(
+    '--heap-growth <percent>',
+    `how far the heap may grow past what it holds alive before V8 collects it fully, in percent: a steady RSS for a long-running fleet (0: V8's own choice, up to 300 %; a --heap-growing-percent in NODE_OPTIONS wins)`,
+  )
+    .argParser((value: string) => {
+      const parsed = Number(value);
+      if (!/^\d+$/.test(value.trim()) || parsed > MAX_HEAP_GROWTH)
+        throw new InvalidArgumentError(`must be a whole number from 0 to ${MAX_HEAP_GROWTH}`);
+      return parsed;
+    })
+    .default(DEFAULT_HEAP_GROWTH);
 }
 
 /** The most manager processes `nightshift run --processes` starts. */

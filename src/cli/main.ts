@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import type { CliContext } from './cli-context.js';
+import { applyHeapGrowth } from './heap-growth.js';
 import { runCli } from './program.js';
 
 /** Signals that shut a long-running command down gracefully; another one later exits at once. */
@@ -14,6 +15,7 @@ const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 const REPEAT_WINDOW_MS = 1_000;
 
 const context: CliContext = {
+  tuneHeap: (percent) => applyHeapGrowth(percent),
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),
   env: process.env,

@@ -4,6 +4,7 @@ import type { CliContext } from './cli-context.js';
 import {
   eventId,
   FILE_ARGUMENT,
+  heapGrowthOption,
   leaseTtlOption,
   logLevelOption,
   partitionOption,
@@ -69,6 +70,7 @@ export function createProgram(
       ).conflicts('port'),
     )
     .addOption(logLevelOption())
+    .addOption(heapGrowthOption())
     .addOption(processesOption())
     .addOption(partitionOption())
     .action((file: string, options: RunCommandOptions) => runCommand(file, options, context));

@@ -9,6 +9,12 @@ export interface RunnerFlags {
   leaseTtl: number;
 }
 
+/** The flags of a process that runs a fleet for a long time. */
+export interface FleetProcessFlags extends RunnerFlags {
+  /** `--heap-growth`: percent the heap may grow past its live size before a full collection (0: V8's choice). */
+  heapGrowth: number;
+}
+
 /** The service options a process that runs agents takes from its Nightshift file and flags. */
 export function runnerServiceOptions(
   config: Pick<

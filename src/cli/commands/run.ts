@@ -21,7 +21,7 @@ import {
 } from '../manager-processes.js';
 import { packageVersion } from '../package-version.js';
 import { createRedactor } from '../redact.js';
-import { runnerServiceOptions, type RunnerFlags } from '../runner-service-options.js';
+import { runnerServiceOptions, type FleetProcessFlags } from '../runner-service-options.js';
 import {
   describeHttpServer,
   httpServerSettings,
@@ -31,7 +31,7 @@ import {
 import { syncAgents, type SyncedAgent } from '../sync-agents.js';
 
 /** Options of `nightshift run`. */
-export interface RunCommandOptions extends HttpServerFlags, RunnerFlags {
+export interface RunCommandOptions extends HttpServerFlags, FleetProcessFlags {
   logLevel: LogLevel;
   /** `--processes N`: the agents run in N manager processes sharing the store (default 1). */
   processes?: number;
@@ -65,6 +65,8 @@ export async function runCommand(
   const redact = createRedactor([...config.secrets, ...(http?.token ? [http.token] : [])]);
   const say = (line: string) => context.out(redact(line));
   const logger = createLogger(options.logLevel, redact);
+  // The parent of a --processes fleet runs no agent, but prints every run's line.
+  context.tuneHeap?.(options.heapGrowth);
   const service = new BackgroundAgentService(routers.memory, routers.events, {
     ...runnerServiceOptions(config, options, context.env, logger),
     // A `bullmq` scheduler makes this process a BullMQ worker (run) or producer (serve).
@@ -182,6 +184,8 @@ function managerFlags(options: RunCommandOptions, index: number): string[] {
     String(options.leaseTtl),
     '--log-level',
     options.logLevel,
+    '--heap-growth',
+    String(options.heapGrowth),
   ];
   if (index > 0 || options.server === false) return [...flags, '--no-server'];
   return options.port === undefined ? flags : [...flags, '--port', String(options.port)];

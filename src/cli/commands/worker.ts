@@ -4,6 +4,7 @@ import { BackgroundAgentService, createBullmqScheduler } from '../../service/ind
 import { maskUrl, resolveRedisUrl } from '../../storage/index.js';
 import type { CliContext } from '../cli-context.js';
 import {
+  heapGrowthOption,
   leaseTtlOption,
   logLevelOption,
   positiveInteger,
@@ -14,10 +15,10 @@ import { formatSeconds } from '../describe-schedule.js';
 import { loadServableFile } from '../load-runnable-file.js';
 import { packageVersion } from '../package-version.js';
 import { createRedactor } from '../redact.js';
-import { runnerServiceOptions, type RunnerFlags } from '../runner-service-options.js';
+import { runnerServiceOptions, type FleetProcessFlags } from '../runner-service-options.js';
 
 /** Options of `nightshift worker`. */
-export interface WorkerCommandOptions extends RunnerFlags {
+export interface WorkerCommandOptions extends FleetProcessFlags {
   /** The Redis of the BullMQ queue; overrides the file's `scheduler.url`. */
   redis?: string;
   /** Runs this process takes at once; overrides the file's `scheduler.concurrency`. */
@@ -60,6 +61,7 @@ export function registerWorkerCommand(program: Command, context: CliContext): vo
       ),
     )
     .addOption(logLevelOption())
+    .addOption(heapGrowthOption())
     .action((file: string, options: WorkerCommandOptions) => workerCommand(file, options, context));
 }
 
@@ -91,6 +93,7 @@ async function workerCommand(
   const concurrency = options.concurrency ?? fromFile?.concurrency ?? 50;
   const redact = createRedactor(config.secrets);
   const say = (line: string) => context.out(redact(line));
+  context.tuneHeap?.(options.heapGrowth);
   const service = new BackgroundAgentService(routers.memory, routers.events, {
     ...runnerServiceOptions(config, options, context.env, createLogger(options.logLevel, redact)),
     scheduler: createBullmqScheduler({
