@@ -1,5 +1,3 @@
-import type { HeapGrowthOutcome } from './heap-growth.js';
-
 /**
  * What a command may touch of the world: its output, its environment and the signal to stop.
  * `main.ts` binds it to the process; tests may bind it to arrays and an AbortController.
@@ -17,5 +15,5 @@ export interface CliContext {
    * Sets how far the process's heap grows past its live size (`--heap-growth`) for a command
    * that runs a fleet. `main.ts` binds it to V8; left out (tests in one process), nothing is set.
    */
-  tuneHeap?: (percent: number) => HeapGrowthOutcome;
+  tuneHeap?: (percent: number) => void;
 }

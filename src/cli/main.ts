@@ -15,7 +15,9 @@ const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 const REPEAT_WINDOW_MS = 1_000;
 
 const context: CliContext = {
-  tuneHeap: (percent) => applyHeapGrowth(percent),
+  tuneHeap: (percent) => {
+    applyHeapGrowth(percent);
+  },
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),
   env: process.env,
